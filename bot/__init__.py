@@ -1,0 +1,1 @@
+"""Runtime: settings, wiring, the dispatcher, channel adapters, the outbox sender."""

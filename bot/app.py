@@ -1,0 +1,73 @@
+"""Wiring: the database, the ports, the dispatcher and the outbox sender for one process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.clock import SystemClock
+from bot.dispatcher import Dispatcher
+from bot.geocoder import NominatimGeocoder
+from bot.outbox import OutboxSender
+from bot.settings import Settings
+from handlers.context import Deps
+from handlers.events import Sender
+from handlers.municipality import Municipality
+from handlers.ports import Channel, Clock, Geocoder
+from storage.db import Database
+from storage.photos import PhotoStore
+
+
+@dataclass(slots=True)
+class App:
+    """The running parts of the bot."""
+
+    db: Database
+    deps: Deps
+    dispatcher: Dispatcher
+    sender: OutboxSender
+
+
+def staff_role(municipality: Municipality, sender: Sender) -> str:
+    """Return the role the municipality file gives this user, or ``resident``."""
+    for member in municipality.staff:
+        if member.messenger == sender.channel and member.user_id == sender.user_id:
+            return member.role
+        # The console's --staff acts as a staff member of the file under a prefixed id.
+        if sender.channel == "console" and sender.user_id == f"staff:{member.user_id}":
+            return member.role
+    return "resident"
+
+
+@asynccontextmanager
+async def build_app(
+    settings: Settings,
+    municipality: Municipality,
+    channels: Mapping[str, Channel],
+    *,
+    clock: Clock | None = None,
+    geocoder: Geocoder | None = None,
+) -> AsyncIterator[App]:
+    """Open the database and wire the parts; close everything on the way out."""
+    clock = clock or SystemClock()
+    db = await Database.open(settings.database)
+    nominatim = None
+    if geocoder is None:
+        nominatim = NominatimGeocoder(
+            db, municipality, clock,
+            url=settings.geocoder_url, user_agent=settings.geocoder_user_agent,
+            timeout=settings.geocoder_timeout,
+        )  # fmt: skip
+        geocoder = nominatim
+    deps = Deps(municipality, clock, geocoder, PhotoStore(settings.data_dir))
+    sender = OutboxSender(db, channels, clock)
+    dispatcher = Dispatcher(
+        db, deps, role_of=lambda s: staff_role(municipality, s), on_outbox=sender.wake
+    )
+    try:
+        yield App(db, deps, dispatcher, sender)
+    finally:
+        if nominatim is not None:
+            await nominatim.close()
+        await db.close()

@@ -1,0 +1,1 @@
+"""One adapter per messenger; the only modules that import a messenger SDK."""

@@ -1,0 +1,73 @@
+"""The ``moja-opstina`` command: run the bot, chat on the console, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.app import build_app
+from bot.channels.console import ConsoleChannel, chat
+from bot.settings import Settings
+from handlers.events import Sender
+from handlers.municipality import Municipality, MunicipalityFileError, load_municipality
+from storage.db import Database
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(prog="moja-opstina", description="Moja opština chatbot")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the console channel when no messenger token is set)")
+    chat_parser = commands.add_parser("chat", help="chat with the bot on the console")
+    chat_parser.add_argument("--user", default="resident", help="the resident to act as")
+    chat_parser.add_argument("--staff", action="store_true", help="act as the first admin")
+    db_parser = commands.add_parser("db", help="database maintenance")
+    db_parser.add_argument("action", choices=["migrate"])
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        municipality = load_municipality(settings.config)
+    except MunicipalityFileError as e:
+        print(f"moja-opstina: {e}", file=sys.stderr)
+        return 2
+    match args.command:
+        case "db":
+            return asyncio.run(migrate(settings))
+        case "chat":
+            return asyncio.run(run_console(settings, municipality, args.user, staff=args.staff))
+        case _:
+            return asyncio.run(run_console(settings, municipality, "resident", staff=False))
+
+
+async def migrate(settings: Settings) -> int:
+    """Bring the database schema up to date."""
+    db = await Database.open(settings.database)
+    try:
+        version = await db.migrate()
+    finally:
+        await db.close()
+    print(f"database {settings.database} is at schema version {version}")
+    return 0
+
+
+async def run_console(settings: Settings, municipality: Municipality, user: str, *, staff: bool) -> int:
+    """Chat on stdin and stdout until the end of input."""
+    channel = ConsoleChannel(data_dir=settings.data_dir)
+    if staff:
+        admin = next(m for m in municipality.staff if m.role == "admin")
+        sender = Sender("console", f"staff:{admin.user_id}", f"staff:{admin.user_id}", admin.name)
+    else:
+        sender = Sender("console", user, user, user)
+    async with build_app(settings, municipality, {"console": channel}) as app:
+        await chat(channel, sender, app.dispatcher.dispatch, app.sender.drain, sys.stdin)
+    return 0

@@ -1,0 +1,121 @@
+"""Takes one inbound event through its handler and into the outbox, in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+from bot.locks import KeyedLocks
+from handlers import router
+from handlers.context import Context, Deps, Step
+from handlers.events import Inbound, Outgoing, Reply, Sender
+from handlers.i18n import translator
+from storage import outbox, updates, users
+from storage.db import Database
+from storage.outbox import NewMessage
+from storage.users import Conversation, User
+
+log = logging.getLogger(__name__)
+
+RoleOf = Callable[[Sender], str]
+
+
+def reply_payload(reply: Reply) -> dict[str, object]:
+    """Turn a reply into the JSON stored in the outbox."""
+    return {
+        "text": reply.text,
+        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
+        "keyboard": reply.keyboard,
+        "photo": reply.photo,
+    }
+
+
+class Dispatcher:
+    """Runs handlers: one event at a time per user, state and replies committed together."""
+
+    def __init__(
+        self, db: Database, deps: Deps, *, role_of: RoleOf, on_outbox: Callable[[], None]
+    ) -> None:
+        self._db = db
+        self._deps = deps
+        self._role_of = role_of
+        self._on_outbox = on_outbox
+        self._locks = KeyedLocks()
+
+    async def dispatch(self, event: Inbound) -> None:
+        """Handle one event; a handler's crash is logged and answered with an apology."""
+        sender = event.sender
+        async with self._locks.hold((sender.channel, sender.user_id)):
+            conversation = await users.load_conversation(self._db.conn, sender.channel, sender.user_id)
+            state = conversation.state if conversation else ""
+            lookup = await router.look_up(self._deps, state, event)
+            try:
+                async with self._db.transaction() as conn:
+                    if not await self._claim(event):
+                        return
+                    ctx = await self._context(conversation, event)
+                    ctx.lookup = lookup
+                    step = await router.handle(ctx, event)
+                    await self._save(ctx, step)
+            except Exception:
+                log.exception("handler failed on %s in state %r", type(event).__name__, state)
+                await self._apologise(conversation, event)
+        self._on_outbox()
+
+    async def _claim(self, event: Inbound) -> bool:
+        if event.update_id is None:
+            return True
+        now = self._deps.clock.now()
+        fresh = await updates.claim_update(self._db.conn, event.sender.channel, event.update_id, now)
+        if not fresh:
+            log.info("duplicate update %s skipped", event.update_id)
+        return fresh
+
+    async def _context(self, conversation: Conversation | None, event: Inbound) -> Context:
+        now = self._deps.clock.now()
+        if conversation is None:
+            s = event.sender
+            user = await users.create_user(
+                self._db.conn, channel=s.channel, external_id=s.user_id, chat_id=s.chat_id,
+                first_name=s.first_name[:64], role=self._role_of(s), now=now,
+            )  # fmt: skip
+            conversation = Conversation(user, "", {})
+        return Context(
+            deps=self._deps,
+            conn=self._db.conn,
+            user=conversation.user,
+            state=conversation.state,
+            draft=dict(conversation.draft),
+            now=now,
+        )
+
+    async def _save(self, ctx: Context, step: Step) -> None:
+        user = replace(ctx.user, language=step.language or ctx.user.language)
+        await users.save_user_and_state(self._db.conn, user, step.state, step.draft, ctx.now)
+        messages = [self._message(user, reply) for reply in step.replies]
+        messages += [self._outgoing(o) for o in step.outgoing]
+        await outbox.enqueue(self._db.conn, messages, ctx.now)
+
+    @staticmethod
+    def _message(user: User, reply: Reply) -> NewMessage:
+        return NewMessage(user.channel, user.chat_id, user.id, reply_payload(reply))
+
+    @staticmethod
+    def _outgoing(o: Outgoing) -> NewMessage:
+        return NewMessage(o.channel, o.chat_id, None, reply_payload(o.reply))
+
+    async def _apologise(self, conversation: Conversation | None, event: Inbound) -> None:
+        """Answer a failed event so the user is not left waiting; their state is unchanged."""
+        user = conversation.user if conversation else None
+        text = translator(user.language if user else None).gettext(
+            "Sorry, something went wrong on our side. Please try again."
+        )
+        s = event.sender
+        try:
+            async with self._db.transaction() as conn:
+                await self._claim(event)
+                message = NewMessage(s.channel, s.chat_id, user.id if user else None, reply_payload(Reply(text)))
+                await outbox.enqueue(conn, [message], self._deps.clock.now())
+        except Exception:
+            log.exception("could not record the apology")

@@ -1,0 +1,1 @@
+"""Channel-agnostic conversations: events in, steps (state and replies) out."""

@@ -1,0 +1,81 @@
+"""What a handler gets (the context) and what it gives back (the step)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from handlers.events import Button, Outgoing, Reply
+from handlers.i18n import Translator, translator
+from handlers.municipality import Municipality
+from handlers.ports import Clock, Geocoder, PhotoSaver
+from storage.users import User
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """The long-lived parts every handler may use."""
+
+    municipality: Municipality
+    clock: Clock
+    geocoder: Geocoder
+    photos: PhotoSaver
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What was fetched before the transaction (network and disk work never holds a write lock).
+
+    ``outcome`` names the result, such as ``saved``, ``too_large``, ``invalid``, ``found``,
+    ``not_found`` or ``unavailable``; ``data`` carries the values.
+    """
+
+    outcome: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Context:
+    """One event's view of the world, inside the dispatcher's transaction."""
+
+    deps: Deps
+    conn: aiosqlite.Connection
+    user: User
+    state: str
+    draft: dict[str, Any]
+    now: datetime
+    lookup: Lookup | None = None
+
+    @property
+    def t(self) -> Translator:
+        """The translator for this user's language and script."""
+        return translator(self.user.language)
+
+    @property
+    def municipality(self) -> Municipality:
+        """The municipality this bot serves."""
+        return self.deps.municipality
+
+
+@dataclass(slots=True)
+class Step:
+    """A handler's answer: the next state and draft, replies to the user, messages to others."""
+
+    state: str
+    draft: dict[str, Any]
+    replies: list[Reply]
+    outgoing: list[Outgoing] = field(default_factory=list)
+    language: str | None = None
+
+
+def buttons(*rows: list[tuple[str, str]]) -> tuple[tuple[Button, ...], ...]:
+    """Build button rows from (label, data) pairs."""
+    return tuple(tuple(Button(label, data) for label, data in row) for row in rows)
+
+
+def column(pairs: list[tuple[str, str]]) -> tuple[tuple[Button, ...], ...]:
+    """One button per row: the layout that reads best on a phone."""
+    return tuple((Button(label, data),) for label, data in pairs)

@@ -1,0 +1,130 @@
+"""The words both sides speak: inbound events from residents and the replies to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sent an event: the messenger, the user's id there and the chat to answer in."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+    first_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Typed text that is not a command."""
+
+    sender: Sender
+    text: str
+    update_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A slash command such as ``/start`` with whatever follows it."""
+
+    sender: Sender
+    name: str
+    args: str = ""
+    update_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonChoice:
+    """A pressed button; ``data`` is untrusted input like any typed text."""
+
+    sender: Sender
+    data: str
+    update_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A shared location pin or venue."""
+
+    sender: Sender
+    latitude: float
+    longitude: float
+    title: str = ""
+    update_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    """An image (a photo or an image file); ``content`` is None when it was not downloaded."""
+
+    sender: Sender
+    file_id: str
+    content: bytes | None
+    size: int
+    update_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """A file that is not an image (a PDF, a video, ...)."""
+
+    sender: Sender
+    kind: str
+    update_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A shared phone contact."""
+
+    sender: Sender
+    phone: str
+    update_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """Anything else: a sticker, a voice message, a poll..."""
+
+    sender: Sender
+    kind: str
+    update_id: str | None = None
+
+
+Inbound = Text | Command | ButtonChoice | Location | Photo | File | Contact | Unsupported
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered to the user: the label shown and the data sent back."""
+
+    label: str
+    data: str
+
+
+Keyboard = Literal["none", "location", "remove"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One rendered message to one chat.
+
+    ``buttons`` are rows of choices; ``keyboard`` asks the channel for a location-request
+    keyboard or to remove it; ``photo`` is a stored photo path to send with ``text`` as caption.
+    """
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    keyboard: Keyboard = "none"
+    photo: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A reply addressed to a chat other than the one the event came from."""
+
+    channel: str
+    chat_id: str
+    reply: Reply

@@ -1,0 +1,102 @@
+"""Translations from the gettext catalogs in ``locales/``, with Serbian Latin derived from Cyrillic.
+
+The catalogs are ``.po`` files read with Babel and compiled in memory at start, so there is no
+build step and no compiled file to keep in step with its source.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+
+# What a resident picks: a language and, for Serbian, a script.
+LANGUAGES: dict[str, str] = {
+    "sr-Cyrl": "Српски (ћирилица)",
+    "sr-Latn": "Srpski (latinica)",
+    "en": "English",
+    "hu": "Magyar",
+}
+DEFAULT_LANGUAGE = "sr-Cyrl"
+
+_CYR_TO_LAT = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "đ", "е": "e", "ж": "ž", "з": "z",
+    "и": "i", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "ć", "у": "u", "ф": "f", "х": "h", "ц": "c",
+    "ч": "č", "џ": "dž", "ш": "š",
+}  # fmt: skip
+_DIGRAPHS = {"љ", "њ", "џ"}
+
+
+def to_latin(text: str) -> str:
+    """Transliterate Serbian Cyrillic to Latin exactly (Љ before a capital becomes LJ)."""
+    out: list[str] = []
+    for i, ch in enumerate(text):
+        low = ch.lower()
+        latin = _CYR_TO_LAT.get(low)
+        if latin is None:
+            out.append(ch)
+        elif ch == low:
+            out.append(latin)
+        elif low in _DIGRAPHS and _next_is_upper(text, i):
+            out.append(latin.upper())
+        else:
+            out.append(latin[0].upper() + latin[1:])
+    return "".join(out)
+
+
+def _next_is_upper(text: str, i: int) -> bool:
+    return i + 1 < len(text) and text[i + 1].isupper()
+
+
+@cache
+def _catalog(language: str) -> gettext.NullTranslations:
+    """Load one catalog; ``sr`` serves both Serbian scripts."""
+    po_path = LOCALES_DIR / language / "LC_MESSAGES" / "messages.po"
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+@dataclass(frozen=True, slots=True)
+class Translator:
+    """Renders catalog messages in one language and script."""
+
+    language: str
+
+    @property
+    def _translations(self) -> gettext.NullTranslations:
+        return _catalog(self.language.split("-")[0])
+
+    def _script(self, text: str) -> str:
+        return to_latin(text) if self.language == "sr-Latn" else text
+
+    def gettext(self, message: str, /, **params: object) -> str:
+        """Translate ``message`` and fill in ``params``, which are never transliterated."""
+        text = self._script(self._translations.gettext(message))
+        return text.format(**params) if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **params: object) -> str:
+        """Translate a message with plural forms; ``n`` is also passed as ``{n}``."""
+        text = self._script(self._translations.ngettext(singular, plural, n))
+        return text.format(n=n, **params)
+
+    def name(self, cyrillic: str) -> str:
+        """Render a proper name written in Cyrillic (a service, a municipality) in this script."""
+        return cyrillic if self.language == "sr-Cyrl" else to_latin(cyrillic)
+
+
+def translator(language: str | None) -> Translator:
+    """Return the translator for a user's language, Serbian Cyrillic when none is chosen."""
+    return Translator(language if language in LANGUAGES else DEFAULT_LANGUAGE)

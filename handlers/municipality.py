@@ -1,0 +1,226 @@
+"""The municipality file: its area, languages, categories, services and staff, validated at load."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from handlers.i18n import LANGUAGES
+
+# The categories the catalogs have names for; a municipality picks its services for them.
+CATEGORY_IDS = (
+    "road_damage",
+    "street_lighting",
+    "garbage",
+    "illegal_dumping",
+    "water_sewage",
+    "green_areas",
+    "stray_animals",
+    "traffic_signs",
+    "other",
+)
+MESSENGERS = ("telegram", "viber", "console")
+ROLES = ("admin", "operator")
+
+
+class MunicipalityFileError(Exception):
+    """The municipality file is missing or invalid; the message names the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A municipal service that is responsible for some categories."""
+
+    id: str
+    name: str
+    sla_hours: int
+    staff_chat_id: int | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A kind of problem and the service responsible for it."""
+
+    id: str
+    service: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """An admin or an operator, known by messenger and user id."""
+
+    messenger: str
+    user_id: str
+    name: str
+    role: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Municipality:
+    """Everything the bot knows about the municipality it serves."""
+
+    code: str
+    name_cyrl: str
+    name_latn: str
+    languages: tuple[str, ...]
+    timezone: str
+    website: str | None
+    center_lat: float
+    center_lon: float
+    radius_km: float
+    reports_per_hour: int
+    services: dict[str, Service]
+    categories: dict[str, Category]
+    staff: tuple[StaffMember, ...]
+
+    def service_for(self, category_id: str) -> Service:
+        """Return the service responsible for a category."""
+        return self.services[self.categories[category_id].service]
+
+
+def load_municipality(path: Path) -> Municipality:
+    """Read and validate a municipality file.
+
+    Raises:
+        MunicipalityFileError: with one line naming the file and the problem.
+    """
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+        return _parse(data)
+    except FileNotFoundError:
+        raise MunicipalityFileError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise MunicipalityFileError(f"{path}: not valid TOML: {e}") from None
+    except _Invalid as e:
+        raise MunicipalityFileError(f"{path}: {e}") from None
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, dict):
+        raise _Invalid(f"missing table [{key}]")
+    return value
+
+
+def _field(table: dict[str, Any], where: str, key: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in table:
+        raise _Invalid(f"{where}: missing '{key}'")
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise _Invalid(f"{where}: '{key}' has the wrong type")
+    return value
+
+
+def _only_keys(table: dict[str, Any], where: str, allowed: set[str]) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise _Invalid(f"{where}: unknown key '{unknown[0]}'")
+
+
+def _parse(data: dict[str, Any]) -> Municipality:
+    _only_keys(data, "file", {"municipality", "area", "limits", "services", "categories", "staff"})
+    m = _table(data, "municipality")
+    _only_keys(m, "[municipality]", {"code", "name_cyrl", "name_latn", "languages", "timezone", "website"})
+    code = _field(m, "[municipality]", "code", str)
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        raise _Invalid("[municipality]: 'code' must be three capital letters")
+    languages = tuple(_field(m, "[municipality]", "languages", list))
+    bad = [lang for lang in languages if lang not in LANGUAGES]
+    if bad or not languages:
+        raise _Invalid(f"[municipality]: unknown language {bad[0] if bad else '(none)'}")
+    area = _table(data, "area")
+    _only_keys(area, "[area]", {"center_lat", "center_lon", "radius_km"})
+    lat = float(_field(area, "[area]", "center_lat", (int, float)))
+    lon = float(_field(area, "[area]", "center_lon", (int, float)))
+    radius = float(_field(area, "[area]", "radius_km", (int, float)))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or radius <= 0:
+        raise _Invalid("[area]: centre or radius out of range")
+    limits = data.get("limits", {})
+    _only_keys(limits, "[limits]", {"reports_per_hour"})
+    per_hour = int(limits.get("reports_per_hour", 5))
+    services = _parse_services(data.get("services", []))
+    return Municipality(
+        code=code,
+        name_cyrl=_field(m, "[municipality]", "name_cyrl", str),
+        name_latn=_field(m, "[municipality]", "name_latn", str),
+        languages=languages,
+        timezone=str(m.get("timezone", "Europe/Belgrade")),
+        website=m.get("website"),
+        center_lat=lat,
+        center_lon=lon,
+        radius_km=radius,
+        reports_per_hour=per_hour,
+        services=services,
+        categories=_parse_categories(data.get("categories", []), services),
+        staff=_parse_staff(data.get("staff", []), services),
+    )
+
+
+def _parse_services(items: list[dict[str, Any]]) -> dict[str, Service]:
+    services: dict[str, Service] = {}
+    for i, s in enumerate(items, 1):
+        where = f"service #{i}"
+        _only_keys(s, where, {"id", "name", "sla_hours", "staff_chat_id", "email"})
+        sid = _field(s, where, "id", str)
+        sla = _field(s, where, "sla_hours", int)
+        if sid in services or sla <= 0:
+            raise _Invalid(f"{where}: duplicate id or non-positive sla_hours")
+        chat = s.get("staff_chat_id")
+        email = s.get("email")
+        if chat is None and email is None:
+            raise _Invalid(f"{where} ({sid}): needs a staff_chat_id or an email")
+        if email is not None and "@" not in str(email):
+            raise _Invalid(f"{where} ({sid}): invalid email")
+        services[sid] = Service(sid, _field(s, where, "name", str), sla, chat, email)
+    if not services:
+        raise _Invalid("no [[services]]")
+    return services
+
+
+def _parse_categories(items: list[dict[str, Any]], services: dict[str, Service]) -> dict[str, Category]:
+    categories: dict[str, Category] = {}
+    for i, c in enumerate(items, 1):
+        where = f"category #{i}"
+        _only_keys(c, where, {"id", "service"})
+        cid = _field(c, where, "id", str)
+        service = _field(c, where, "service", str)
+        if cid not in CATEGORY_IDS or cid in categories:
+            raise _Invalid(f"{where}: unknown or duplicate category '{cid}'")
+        if service not in services:
+            raise _Invalid(f"{where} ({cid}): unknown service '{service}'")
+        categories[cid] = Category(cid, service)
+    missing = [cid for cid in CATEGORY_IDS if cid not in categories]
+    if missing:
+        raise _Invalid(f"category '{missing[0]}' has no service")
+    return categories
+
+
+def _parse_staff(items: list[dict[str, Any]], services: dict[str, Service]) -> tuple[StaffMember, ...]:
+    staff: list[StaffMember] = []
+    for i, s in enumerate(items, 1):
+        where = f"staff #{i}"
+        _only_keys(s, where, {"messenger", "user_id", "name", "role", "services"})
+        messenger = _field(s, where, "messenger", str)
+        role = _field(s, where, "role", str)
+        member_services = tuple(s.get("services", []))
+        if messenger not in MESSENGERS or role not in ROLES:
+            raise _Invalid(f"{where}: unknown messenger or role")
+        unknown = [sid for sid in member_services if sid not in services]
+        if unknown or (role == "operator" and not member_services):
+            raise _Invalid(f"{where}: an operator needs known services")
+        staff.append(
+            StaffMember(messenger, str(_field(s, where, "user_id", (str, int))), _field(s, where, "name", str), role, member_services)
+        )
+    if not any(m.role == "admin" for m in staff):
+        raise _Invalid("no admin in [[staff]]")
+    return tuple(staff)

@@ -1,0 +1,109 @@
+"""The ports handlers depend on: small Protocols, passed in, never globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from handlers.events import Reply
+
+
+class Clock(Protocol):
+    """Tells the time (a fake clock in tests)."""
+
+    def now(self) -> datetime:
+        """Return the current moment, timezone-aware."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A point with the address the geocoder gives for it."""
+
+    latitude: float
+    longitude: float
+    address: str
+
+
+class GeocoderUnavailableError(Exception):
+    """The geocoder could not be reached or answered with an error."""
+
+
+class Geocoder(Protocol):
+    """Turns addresses into coordinates and back."""
+
+    async def geocode(self, query: str) -> Place | None:
+        """Find an address; None when there is no such place.
+
+        Raises:
+            GeocoderUnavailableError: the service cannot be reached.
+        """
+        ...
+
+    async def reverse(self, latitude: float, longitude: float) -> str | None:
+        """Name the address at a point; None when unknown or unreachable."""
+        ...
+
+
+class PhotoSaver(Protocol):
+    """Stores a photo's content and says where (see ``storage.photos.PhotoStore``)."""
+
+    def save(self, content: bytes) -> StoredPhotoLike:
+        """Store a photo; raises on a file that is too large or not an image."""
+        ...
+
+
+class StoredPhotoLike(Protocol):
+    """A stored photo's path and hash."""
+
+    @property
+    def path(self) -> str:
+        """Path relative to the data folder."""
+        ...
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the stored content."""
+        ...
+
+
+class Channel(Protocol):
+    """A messenger as the outbox sender sees it."""
+
+    name: str
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Deliver one rendered message.
+
+        Raises:
+            RetryAfterError: the messenger asks to wait.
+            UnreachableError: the user blocked the bot or no longer exists.
+            TemporaryError: a network error or a server error; try again later.
+            PermanentError: the messenger refuses this message for good.
+        """
+        ...
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered now."""
+
+
+class RetryAfterError(DeliveryError):
+    """The messenger asks to wait ``seconds`` before sending again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class UnreachableError(DeliveryError):
+    """The user blocked the bot or deleted their account."""
+
+
+class TemporaryError(DeliveryError):
+    """A network or server error that may pass."""
+
+
+class PermanentError(DeliveryError):
+    """The messenger will never accept this message."""

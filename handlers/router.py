@@ -1,0 +1,134 @@
+"""Picks the handler for an event: a command, a button, or the current step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from handlers import menu, my_reports, report
+from handlers.context import Context, Deps, Lookup, Step
+from handlers.events import ButtonChoice, Command, Inbound, Location, Photo, Reply, Text
+from handlers.texts import N_
+
+Prompt = Callable[[Context], list[Reply]]
+PROMPTS: dict[str, Prompt] = {
+    **report.PROMPTS,
+    menu.LANGUAGE_STATE: menu.language_prompt,
+    menu.MENU_STATE: lambda ctx: [menu.menu_reply(ctx)],
+}
+
+# What each step expects, said when something else arrives.
+HINTS = {
+    menu.LANGUAGE_STATE: N_("Please choose a language with one of the buttons."),
+    menu.MENU_STATE: N_("Please choose one of the options below."),
+    my_reports.MINE: N_("Please choose a report to see its details, or go back to the menu."),
+    report.CATEGORY: N_("Please choose the kind of problem with one of the buttons."),
+    report.DESCRIPTION: N_("Please describe the problem in a text message."),
+    report.PHOTOS: N_("Please send a photo of the problem, or press the button to go on without one."),
+    report.LOCATION: N_("Please share the location, or type the address as text."),
+    report.ADDRESS: N_("Please answer with the buttons, or type another address."),
+    report.SUMMARY: N_("Please confirm, edit or cancel the report with the buttons."),
+    report.EDIT: N_("Please choose what you want to change with the buttons."),
+}
+
+
+async def look_up(deps: Deps, state: str, event: Inbound) -> Lookup | None:
+    """Do an event's slow work (network, disk) before the dispatcher's transaction."""
+    return await report.look_up(deps, state, event)
+
+
+async def handle(ctx: Context, event: Inbound) -> Step:
+    """Answer one event."""
+    if isinstance(event, Command):
+        return await run_command(ctx, event)
+    if ctx.user.language is None or not ctx.state:
+        if isinstance(event, ButtonChoice) and event.data.startswith("lang:"):
+            return menu.set_language(ctx, event, prompt)
+        return Step(menu.LANGUAGE_STATE, {}, menu.language_prompt(ctx))
+    step = await _by_state(ctx, event)
+    return step if step is not None else explain(ctx)
+
+
+async def _by_state(ctx: Context, event: Inbound) -> Step | None:
+    match ctx.state, event:
+        case menu.LANGUAGE_STATE, ButtonChoice():
+            return menu.set_language(ctx, event, prompt)
+        case _, ButtonChoice() if event.data.startswith("menu:"):
+            return await choose_from_menu(ctx, event)
+        case report.CATEGORY, ButtonChoice():
+            return report.choose_category(ctx, event)
+        case report.DESCRIPTION, Text():
+            return report.describe(ctx, event)
+        case report.PHOTOS, Photo():
+            return report.add_photo(ctx, event)
+        case report.PHOTOS, ButtonChoice():
+            return report.finish_photos(ctx, event)
+        case (report.LOCATION | report.ADDRESS), Location():
+            return report.share_location(ctx, event)
+        case (report.LOCATION | report.ADDRESS), Text():
+            return report.type_address(ctx, event)
+        case report.ADDRESS, ButtonChoice():
+            return report.confirm_address(ctx, event)
+        case report.SUMMARY, ButtonChoice():
+            return await report.decide_summary(ctx, event)
+        case report.EDIT, ButtonChoice():
+            return report.choose_edit(ctx, event)
+        case my_reports.MINE, ButtonChoice():
+            return await my_reports.show_report(ctx, event)
+    return None
+
+
+async def choose_from_menu(ctx: Context, event: ButtonChoice) -> Step | None:
+    """Act on a main-menu button; in the middle of a report it only reminds where the user is."""
+    if ctx.state.startswith("report:"):
+        return in_progress(ctx)
+    match event.data:
+        case "menu:report":
+            return await report.start_report(ctx)
+        case "menu:mine":
+            return await my_reports.list_reports(ctx)
+        case "menu:help":
+            return Step(menu.MENU_STATE, {}, [menu.show_help(ctx), menu.menu_reply(ctx)])
+        case "menu:language":
+            return menu.ask_language(ctx)
+        case "menu:main":
+            return Step(menu.MENU_STATE, {}, [menu.menu_reply(ctx)])
+    return None
+
+
+async def run_command(ctx: Context, event: Command) -> Step:
+    """Run a command that works from anywhere."""
+    _ = ctx.t.gettext
+    in_report = ctx.state.startswith("report:")
+    if ctx.user.language is None:
+        return Step(menu.LANGUAGE_STATE, {}, menu.language_prompt(ctx))
+    match event.name:
+        case "start" | "menu":
+            return in_progress(ctx) if in_report else menu.welcome(ctx)
+        case "help":
+            return Step(ctx.state, ctx.draft, [menu.show_help(ctx), *prompt(ctx)])
+        case "language":
+            return menu.ask_language(ctx)
+        case "cancel":
+            text = _("The report was cancelled.") if in_report else _("There is nothing to cancel.")
+            return Step(menu.MENU_STATE, {}, [menu.menu_reply(ctx, text)])
+    unknown = Reply(_("I do not know the command /{name}.", name=event.name[:32]))
+    return Step(ctx.state, ctx.draft, [unknown, *explain(ctx).replies])
+
+
+def in_progress(ctx: Context) -> Step:
+    """Remind a resident of the report they are writing."""
+    text = ctx.t.gettext("You have a report in progress. Continue below, or send /cancel to drop it.")
+    return Step(ctx.state, ctx.draft, [Reply(text), *prompt(ctx)])
+
+
+def prompt(ctx: Context) -> list[Reply]:
+    """Ask the question of the current step again."""
+    ask = PROMPTS.get(ctx.state)
+    return ask(ctx) if ask else [menu.menu_reply(ctx)]
+
+
+def explain(ctx: Context) -> Step:
+    """Say what the current step expects, and ask again."""
+    state = ctx.state if ctx.state in HINTS else menu.MENU_STATE
+    hint = ctx.t.gettext(HINTS[state])
+    return Step(state, ctx.draft, [Reply(hint), *prompt(ctx)])

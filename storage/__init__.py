@@ -1,0 +1,1 @@
+"""SQLite storage on aiosqlite: connection, migrations, one module per aggregate."""

@@ -1,0 +1,117 @@
+"""The outbox: every message to send, written with the change that caused it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.clock import iso
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One message waiting to be sent."""
+
+    id: int
+    channel: str
+    chat_id: str
+    user_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to enqueue."""
+
+    channel: str
+    chat_id: str
+    user_id: int | None
+    payload: dict[str, Any]
+
+
+async def enqueue(
+    conn: aiosqlite.Connection, messages: Iterable[NewMessage], now: datetime
+) -> None:
+    """Add messages to the outbox inside the caller's transaction."""
+    at = iso(now)
+    await conn.executemany(
+        "INSERT INTO outbox (channel, chat_id, user_id, payload, next_attempt_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (m.channel, m.chat_id, m.user_id, json.dumps(m.payload, ensure_ascii=False), at, at)
+            for m in messages
+        ],
+    )
+
+
+async def due(
+    conn: aiosqlite.Connection, channels: Sequence[str], now: datetime, limit: int
+) -> list[OutboxRow]:
+    """Return pending messages that are due, oldest first, for the channels this process serves."""
+    marks = ",".join("?" * len(channels))
+    async with conn.execute(
+        "SELECT id, channel, chat_id, user_id, payload, attempts FROM outbox"
+        f" WHERE status = 'pending' AND next_attempt_at <= ? AND channel IN ({marks})"  # noqa: S608 - only placeholders
+        " ORDER BY id LIMIT ?",
+        (iso(now), *channels, limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+
+async def next_due_at(conn: aiosqlite.Connection, channels: Sequence[str]) -> str | None:
+    """Return when the next pending message is due, or None when nothing is pending."""
+    marks = ",".join("?" * len(channels))
+    async with conn.execute(
+        f"SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel IN ({marks})",  # noqa: S608, E501 - only placeholders
+        tuple(channels),
+    ) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
+async def mark_sent(conn: aiosqlite.Connection, ids: Sequence[int], now: datetime) -> None:
+    """Mark messages as delivered."""
+    await conn.executemany(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+        [(iso(now), i) for i in ids],
+    )
+
+
+async def retry_later(
+    conn: aiosqlite.Connection, row_id: int, at: datetime, error: str, *, count: bool = True
+) -> None:
+    """Put a message back for a later attempt."""
+    await conn.execute(
+        "UPDATE outbox SET next_attempt_at = ?, error = ?, attempts = attempts + ? WHERE id = ?",
+        (iso(at), error, 1 if count else 0, row_id),
+    )
+
+
+async def give_up(conn: aiosqlite.Connection, row_ids: Sequence[int], status: str, error: str) -> None:
+    """Stop trying messages: ``unreachable`` (the user blocked the bot) or ``failed``."""
+    await conn.executemany(
+        "UPDATE outbox SET status = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
+        [(status, error, i) for i in row_ids],
+    )
+
+
+async def give_up_chat(conn: aiosqlite.Connection, channel: str, chat_id: str, status: str) -> None:
+    """Stop every pending message to a chat (the user blocked the bot)."""
+    await conn.execute(
+        "UPDATE outbox SET status = ?, error = ? WHERE status = 'pending' AND channel = ? AND chat_id = ?",
+        (status, status, channel, chat_id),
+    )
+
+
+async def pending_count(conn: aiosqlite.Connection) -> int:
+    """Count messages not yet sent."""
+    async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
