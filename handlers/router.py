@@ -72,7 +72,7 @@ async def _by_state(ctx: Context, event: Inbound) -> Step | None:
             return await report.decide_summary(ctx, event)
         case report.EDIT, ButtonChoice():
             return report.choose_edit(ctx, event)
-        case my_reports.MINE, ButtonChoice():
+        case (my_reports.MINE | menu.MENU_STATE), ButtonChoice() if event.data.startswith("rep:"):
             return await my_reports.show_report(ctx, event)
     return None
 

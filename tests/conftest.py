@@ -1,0 +1,149 @@
+"""Shared fixtures: a bot on a real SQLite file with fake ports, driven as a resident would."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.app import App, build_app
+from bot.settings import Settings
+from handlers.events import (
+    ButtonChoice,
+    Command,
+    Inbound,
+    Location,
+    Photo,
+    Reply,
+    Sender,
+    Text,
+)
+from handlers.municipality import Municipality, load_municipality
+from handlers.ports import Place
+from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
+
+ROOT = Path(__file__).resolve().parent.parent
+VLASOTINCE = ROOT / "config" / "vlasotince.toml"
+# Real places in Vlasotince, as the fake geocoder knows them.
+SCHOOL = Place(42.9660, 22.1290, "Основна школа „Синиша Јанић“, Власотинце")
+FAR_AWAY = Place(44.8125, 20.4612, "Трг републике, Београд")
+
+
+def jpeg(color: str = "red", size: tuple[int, int] = (64, 48)) -> bytes:
+    """Return a small JPEG."""
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="JPEG")
+    return out.getvalue()
+
+
+@dataclass
+class Press:
+    """A button press in a dialog table."""
+
+    data: str
+
+
+@dataclass
+class Pin:
+    """A shared location in a dialog table."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass
+class Picture:
+    """A photo in a dialog table."""
+
+    content: bytes | None
+    size: int = 0
+
+
+DialogInput = str | Press | Pin | Picture | Inbound
+
+
+class Bot:
+    """The whole bot with a collecting channel; ``say`` returns the replies to one input."""
+
+    def __init__(self, app: App, channel: CollectingChannel, clock: FakeClock) -> None:
+        self.app = app
+        self.channel = channel
+        self.clock = clock
+        self._updates = 0
+
+    def sender(self, user: str) -> Sender:
+        """The sender for a resident named ``user`` (their chat has the same id)."""
+        return Sender("test", user, user, user.title())
+
+    def event(self, user: str, item: DialogInput) -> Inbound:
+        """Turn a dialog-table input into an event."""
+        s = self.sender(user)
+        match item:
+            case str() if item.startswith("/"):
+                name, _, args = item[1:].partition(" ")
+                return Command(s, name, args)
+            case str():
+                return Text(s, item)
+            case Press():
+                return ButtonChoice(s, item.data)
+            case Pin():
+                return Location(s, item.latitude, item.longitude)
+            case Picture():
+                size = item.size or len(item.content or b"")
+                return Photo(s, f"file-{size}", item.content, size)
+        return item
+
+    async def say(self, user: str, item: DialogInput) -> list[Reply]:
+        """Send one input as ``user`` and return the replies it caused, delivered."""
+        before = len(self.channel.to(user))
+        await self.app.dispatcher.dispatch(self.event(user, item))
+        await self.app.sender.drain()
+        return self.channel.to(user)[before:]
+
+    async def play(self, user: str, dialog: list[tuple[DialogInput, list[str]]]) -> None:
+        """Play a dialog table: each input and the texts its replies must contain, in order."""
+        for step, (item, expected) in enumerate(dialog):
+            replies = await self.say(user, item)
+            # What a person sees: the texts and the labels of the buttons under them.
+            texts = [r.text + "".join(f"\n[{b.label}]" for row in r.buttons for b in row) for r in replies]
+            joined = "\n---\n".join(texts)
+            for want in expected:
+                assert want in joined, f"step {step} {item!r}: {want!r} not in {texts}"
+
+
+@pytest.fixture
+def municipality() -> Municipality:
+    """Vlasotince, the default municipality."""
+    return load_municipality(VLASOTINCE)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that stands still."""
+    return FakeClock()
+
+
+@pytest.fixture
+def geocoder() -> FakeGeocoder:
+    """A geocoder that knows a school in Vlasotince and a square in Belgrade."""
+    return FakeGeocoder({"Школа": SCHOOL, "skola": SCHOOL, "school": SCHOOL, "Belgrade": FAR_AWAY})
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with the data folder under the test's temporary folder."""
+    return Settings.from_env({"BOT_DATA_DIR": str(tmp_path / "data"), "BOT_CONFIG": str(VLASOTINCE)})
+
+
+@pytest.fixture
+async def bot(
+    settings: Settings, municipality: Municipality, clock: FakeClock, geocoder: FakeGeocoder
+) -> AsyncIterator[Bot]:
+    """The bot on a real SQLite file under ``tmp_path``."""
+    channel = CollectingChannel()
+    async with build_app(settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder) as app:
+        yield Bot(app, channel, clock)
