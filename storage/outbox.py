@@ -56,10 +56,14 @@ async def due(
     """Return pending messages that are due, oldest first, for the channels this process serves."""
     marks = ",".join("?" * len(channels))
     async with conn.execute(
-        "SELECT id, channel, chat_id, user_id, payload, attempts FROM outbox"
-        f" WHERE status = 'pending' AND next_attempt_at <= ? AND channel IN ({marks})"  # noqa: S608 - only placeholders
+        "SELECT id, channel, chat_id, user_id, payload, attempts FROM outbox AS o"
+        f" WHERE status = 'pending' AND next_attempt_at <= ? AND channel IN ({marks})"
+        # A chat's messages go out in order: none passes an earlier one that must wait.
+        " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.status = 'pending'"
+        " AND e.channel = o.channel AND e.chat_id = o.chat_id AND e.id < o.id"
+        " AND e.next_attempt_at > ?)"
         " ORDER BY id LIMIT ?",
-        (iso(now), *channels, limit),
+        (iso(now), *channels, iso(now), limit),
     ) as cur:
         rows = await cur.fetchall()
     return [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]

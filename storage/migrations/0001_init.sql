@@ -79,6 +79,7 @@ CREATE TABLE outbox (
     error            TEXT
 );
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at, id);
+CREATE INDEX outbox_by_chat ON outbox (channel, chat_id, status, id);
 
 -- Messenger update ids already handled, so a redelivered update is handled once.
 CREATE TABLE processed_updates (

@@ -1,0 +1,72 @@
+"""The outbox sender: retries, waits, blocked users, order per chat."""
+
+from __future__ import annotations
+
+from handlers.ports import PermanentError, RetryAfterError, TemporaryError, UnreachableError
+from storage import users
+from tests.conftest import Bot, Press
+
+
+async def pending(bot: Bot) -> list[tuple[int, str, int]]:
+    async with bot.app.db.conn.execute(
+        "SELECT id, status, attempts FROM outbox WHERE status != 'sent' ORDER BY id"
+    ) as cur:
+        return [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+
+
+async def test_retry_after_waits_then_delivers(bot: Bot) -> None:
+    bot.channel.failures = [RetryAfterError(7)]
+    assert await bot.say("ana", "/start") == []
+    assert (await pending(bot))[0][1] == "pending"
+    bot.clock.advance(seconds=6)
+    await bot.app.sender.drain()
+    assert bot.channel.to("ana") == []
+    bot.clock.advance(seconds=2)
+    await bot.app.sender.drain()
+    assert "Choose your language" in bot.channel.to("ana")[0].text
+    assert await pending(bot) == []
+
+
+async def test_network_errors_back_off_and_keep_the_order_of_a_chat(bot: Bot) -> None:
+    await bot.say("ana", "/start")
+    bot.channel.failures = [TemporaryError("connection reset")]
+    assert await bot.say("ana", Press("lang:en")) == []  # two replies wait behind the failed one
+    bot.clock.advance(seconds=3)
+    await bot.app.sender.drain()
+    texts = [r.text for r in bot.channel.to("ana")]
+    assert texts[1].startswith("Language set")
+    assert texts[2].startswith("Welcome")
+
+
+async def test_a_blocked_user_is_marked_unreachable_and_nothing_more_is_sent(bot: Bot) -> None:
+    await bot.say("ana", "/start")
+    bot.channel.failures = [UnreachableError()]
+    await bot.say("ana", Press("lang:en"))
+    conversation = await users.load_conversation(bot.app.db.conn, "test", "ana")
+    assert conversation is not None
+    assert conversation.user.unreachable
+    assert {status for _, status, _ in await pending(bot)} == {"unreachable"}
+    assert conversation.user.language == "en"  # the data stays
+    # Writing again means the user unblocked the bot: replies flow again.
+    replies = await bot.say("ana", "/help")
+    assert replies
+    conversation = await users.load_conversation(bot.app.db.conn, "test", "ana")
+    assert conversation is not None
+    assert not conversation.user.unreachable
+
+
+async def test_a_message_refused_for_good_does_not_block_the_next(bot: Bot) -> None:
+    await bot.say("ana", "/start")
+    bot.channel.failures = [PermanentError("message is too long")]
+    replies = await bot.say("ana", Press("lang:en"))
+    assert [r.text.split(":")[0] for r in replies] == ["Welcome to Moja opština, the bot of the municipality of Vlasotince."]
+    assert [s for _, s, _ in await pending(bot)] == ["failed"]
+
+
+async def test_temporary_failures_give_up_after_many_attempts(bot: Bot) -> None:
+    bot.channel.failures = [TemporaryError("down")] * 50
+    await bot.say("ana", "/start")
+    for _ in range(20):
+        bot.clock.advance(seconds=700)
+        await bot.app.sender.drain()
+    assert [(s, a) for _, s, a in await pending(bot)] == [("failed", 12)]

@@ -1,0 +1,118 @@
+"""Storage on a real SQLite file: migrations, pragmas, references, the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from storage import outbox, reports, users
+from storage.db import Database, _migrations
+from storage.outbox import NewMessage
+from storage.reports import NewReport
+
+NOW = datetime(2026, 5, 17, 9, 0, tzinfo=UTC)
+
+
+async def open_db(tmp_path: Path) -> Database:
+    return await Database.open(tmp_path / "bot.db")
+
+
+async def make_user(db: Database, name: str = "ana") -> users.User:
+    async with db.transaction() as conn:
+        return await users.create_user(
+            conn, channel="test", external_id=name, chat_id=name, first_name=name, role="resident", now=NOW
+        )
+
+
+def report_for(user_id: int) -> NewReport:
+    return NewReport(user_id, "garbage", "hygiene", "Full container", 42.96, 22.13, None, (), 48)
+
+
+async def test_migrations_are_applied_once_and_are_idempotent(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    latest = max(n for n, _ in _migrations())
+    assert await db.migrate() == latest
+    async with db.conn.execute("PRAGMA user_version") as cur:
+        assert (await cur.fetchone())[0] == latest  # type: ignore[index]
+    await db.close()
+    db = await open_db(tmp_path)  # opening again applies nothing new and keeps the data
+    assert await db.migrate() == latest
+    await db.close()
+
+
+async def test_pragmas_are_set(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    for pragma, expected in [("journal_mode", "wal"), ("foreign_keys", 1), ("busy_timeout", 5000)]:
+        async with db.conn.execute(f"PRAGMA {pragma}") as cur:
+            assert (await cur.fetchone())[0] == expected  # type: ignore[index]
+    await db.close()
+
+
+async def test_references_count_per_year_and_never_repeat(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    user = await make_user(db)
+
+    async def create(at: datetime) -> str:
+        async with db.transaction() as conn:
+            return await reports.create_report(conn, "VLA", report_for(user.id), at)
+
+    refs = await asyncio.gather(*(create(NOW) for _ in range(20)))
+    assert sorted(refs) == [f"VLA-2026-{i:05d}" for i in range(1, 21)]
+    assert await create(datetime(2027, 1, 1, tzinfo=UTC)) == "VLA-2027-00001"
+    await db.close()
+
+
+async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    user = await make_user(db)
+    try:
+        async with db.transaction() as conn:
+            await reports.create_report(conn, "VLA", report_for(user.id), NOW)
+            await outbox.enqueue(conn, [NewMessage("test", "ana", user.id, {"text": "hi"})], NOW)
+            raise RuntimeError("crash in the middle")
+    except RuntimeError:
+        pass
+    assert await reports.count_for_user(db.conn, user.id) == 0
+    assert await outbox.pending_count(db.conn) == 0
+    await db.close()
+
+
+async def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = await open_db(tmp_path)
+    try:
+        async with db.transaction() as conn:
+            await reports.create_report(conn, "VLA", report_for(999), NOW)
+    except sqlite3.IntegrityError:
+        pass
+    else:
+        raise AssertionError("a report of a user who does not exist was stored")
+    await db.close()
+
+
+async def test_conversation_state_survives_reopening(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    user = await make_user(db)
+    async with db.transaction() as conn:
+        await users.save_state(conn, user.id, "report:photos", {"description": "Лампа не ради"}, NOW)
+    await db.close()
+    db = await open_db(tmp_path)
+    conversation = await users.load_conversation(db.conn, "test", "ana")
+    assert conversation is not None
+    assert (conversation.state, conversation.draft) == ("report:photos", {"description": "Лампа не ради"})
+    await db.close()
+
+
+async def test_outbox_rows_come_due_in_order(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    user = await make_user(db)
+    async with db.transaction() as conn:
+        await outbox.enqueue(
+            conn, [NewMessage("test", "ana", user.id, {"text": str(i)}) for i in range(3)], NOW
+        )
+    due = await outbox.due(db.conn, ["test"], NOW, 10)
+    assert [r.payload["text"] for r in due] == ["0", "1", "2"]
+    assert await outbox.due(db.conn, ["viber"], NOW, 10) == []
+    await db.close()
