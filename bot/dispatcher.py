@@ -56,8 +56,9 @@ class Dispatcher:
                         return
                     ctx = await self._context(conversation, event)
                     ctx.lookup = lookup
+                    loaded = ctx.user
                     step = await router.handle(ctx, event)
-                    await self._save(ctx, step)
+                    await self._save(ctx, step, loaded)
             except Exception:
                 log.exception("handler failed on %s in state %r", type(event).__name__, state)
                 await self._apologise(conversation, event)
@@ -90,9 +91,14 @@ class Dispatcher:
             now=now,
         )
 
-    async def _save(self, ctx: Context, step: Step) -> None:
-        user = replace(ctx.user, language=step.language or ctx.user.language)
-        await users.save_user_and_state(self._db.conn, user, step.state, step.draft, ctx.now)
+    async def _save(self, ctx: Context, step: Step, loaded: User) -> None:
+        user = replace(loaded, language=step.language or loaded.language)
+        # Each statement is a hop to the database thread: write the user only when it changed.
+        if user.language != loaded.language:
+            await users.save_language(self._db.conn, user.id, user.language)
+        if user.unreachable:
+            await users.mark_reachable(self._db.conn, user.id)
+        await users.save_state(self._db.conn, user.id, step.state, step.draft, ctx.now)
         messages = [self._message(user, reply) for reply in step.replies]
         messages += [self._outgoing(o) for o in step.outgoing]
         await outbox.enqueue(self._db.conn, messages, ctx.now)

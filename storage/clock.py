@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 
 def iso(moment: datetime) -> str:
-    """Return ``moment`` as the UTC text the database stores."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    """Return ``moment`` as the UTC text the database stores (fixed width, so it sorts as text)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def parse(text: str) -> datetime:

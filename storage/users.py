@@ -95,15 +95,14 @@ async def create_user(
     return User(row[0], channel, external_id, chat_id, first_name, None, role, unreachable=False)
 
 
-async def save_user_and_state(
-    conn: aiosqlite.Connection, user: User, state: str, draft: dict[str, Any], now: datetime
-) -> None:
-    """Write the user's language, reachability and conversation state in one statement batch."""
-    await conn.execute(
-        "UPDATE users SET language = ?, unreachable = 0, first_name = ? WHERE id = ?",
-        (user.language, user.first_name, user.id),
-    )
-    await save_state(conn, user.id, state, draft, now)
+async def save_language(conn: aiosqlite.Connection, user_id: int, language: str | None) -> None:
+    """Store the user's language and script."""
+    await conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+
+
+async def mark_reachable(conn: aiosqlite.Connection, user_id: int) -> None:
+    """A user who writes again has unblocked the bot."""
+    await conn.execute("UPDATE users SET unreachable = 0 WHERE id = ?", (user_id,))
 
 
 async def save_state(

@@ -96,6 +96,16 @@ class Chat:
         for line in self.process.stdout:
             self.lines.put(line)
 
+    def close(self) -> int:
+        """Close stdin, wait for the process and close its pipes."""
+        assert self.process.stdin is not None
+        if not self.process.stdin.closed:
+            self.process.stdin.close()
+        code = self.process.wait(timeout=20)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        return code
+
     def send(self, line: str, expect: str, timeout: float = 20) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(line + "\n")
@@ -124,16 +134,14 @@ def test_after_a_sigkill_the_resident_continues_at_the_same_step(tmp_path: Path)
     first.send("The street light at the bus stop is dark", "Send up to 3 photos")
     first.send(f"/photo {photo}", "Photo 1 of 3 added.")
     first.process.send_signal(signal.SIGKILL)
-    first.process.wait(timeout=10)
+    assert first.close() == -signal.SIGKILL
 
     second = Chat(data)
     second.send("/start", "You have a report in progress")
     second.send("1", "Where is the problem?")  # Done: the photo added before the kill is kept
     second.send("/location 42.9650 22.1300", "Photos: 1")
     second.send("1", "VLA-2026-00001")
-    assert second.process.stdin is not None
-    second.process.stdin.close()
-    assert second.process.wait(timeout=20) == 0
+    assert second.close() == 0
     assert stored_reports(data) == [
         ("VLA-2026-00001", "street_lighting", "The street light at the bus stop is dark", 1)
     ]

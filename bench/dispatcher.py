@@ -1,0 +1,150 @@
+"""Benchmark: N simulated residents each complete a whole report through the dispatcher.
+
+Runs on a real SQLite file in a temporary folder; the outbox is delivered to a null channel by the
+real outbox sender, concurrently. Prints events/s, p50/p99 latency per event and peak RSS.
+
+    python bench/dispatcher.py                      # 1,000 residents
+    python bench/dispatcher.py --residents 10000
+    python bench/dispatcher.py --compare            # 1,000 then 10,000, each in a fresh process
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.app import build_app  # noqa: E402 - after the path is set for a plain script run
+from bot.settings import Settings  # noqa: E402
+from handlers.events import ButtonChoice, Command, Inbound, Location, Reply, Sender, Text  # noqa: E402
+from handlers.municipality import load_municipality  # noqa: E402
+from handlers.ports import Place  # noqa: E402
+
+
+class NullChannel:
+    """Accepts every message and drops it."""
+
+    name = "bench"
+
+    def __init__(self) -> None:
+        self.delivered = 0
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Drop a message."""
+        self.delivered += 1
+
+
+class NullGeocoder:
+    """Knows no address and answers at once."""
+
+    async def geocode(self, query: str) -> Place | None:
+        """Find nothing."""
+        return None
+
+    async def reverse(self, latitude: float, longitude: float) -> str | None:
+        """Name nothing."""
+        return None
+
+
+def report_events(n: int) -> list[Inbound]:
+    """The events of one resident's whole report, from /start to the confirmation."""
+    s = Sender("bench", f"r{n}", f"r{n}", "Resident")
+    return [
+        Command(s, "start", update_id=f"{n}-1"),
+        ButtonChoice(s, "lang:sr-Latn", update_id=f"{n}-2"),
+        ButtonChoice(s, "menu:report", update_id=f"{n}-3"),
+        ButtonChoice(s, "cat:street_lighting", update_id=f"{n}-4"),
+        Text(s, f"Ne radi ulična svetiljka kod broja {n}", update_id=f"{n}-5"),
+        ButtonChoice(s, "photos:skip", update_id=f"{n}-6"),
+        Location(s, 42.966 + (n % 100) / 10000, 22.129, update_id=f"{n}-7"),
+        ButtonChoice(s, "sum:confirm", update_id=f"{n}-8"),
+    ]
+
+
+async def run(residents: int, concurrency: int) -> dict[str, float]:
+    """Play every resident's report, ``concurrency`` residents at a time; return the figures."""
+    municipality = load_municipality(ROOT / "config" / "vlasotince.toml")
+    channel = NullChannel()
+    latencies: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env({"BOT_DATA_DIR": tmp})
+        async with build_app(settings, municipality, {"bench": channel}, geocoder=NullGeocoder()) as app:
+            sender = asyncio.create_task(app.sender.run())
+            queue: asyncio.Queue[int] = asyncio.Queue()
+            for n in range(residents):
+                queue.put_nowait(n)
+
+            async def resident_worker() -> None:
+                while not queue.empty():
+                    for event in report_events(queue.get_nowait()):
+                        start = time.perf_counter()
+                        await app.dispatcher.dispatch(event)
+                        latencies.append(time.perf_counter() - start)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(resident_worker() for _ in range(concurrency)))
+            elapsed = time.perf_counter() - started
+            await app.sender.drain()
+            sender.cancel()
+            async with app.db.conn.execute("SELECT COUNT(*) FROM reports") as cur:
+                row = await cur.fetchone()
+            stored = int(row[0]) if row else 0
+    assert stored == residents, f"{stored} reports stored of {residents}"
+    latencies.sort()
+    return {
+        "residents": residents,
+        "events": len(latencies),
+        "events_per_s": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "delivered": channel.delivered,
+    }
+
+
+def show(figures: dict[str, float]) -> None:
+    """Print one run's figures."""
+    print(
+        f"residents={figures['residents']:.0f} events={figures['events']:.0f}"
+        f" events/s={figures['events_per_s']:.0f} p50={figures['p50_ms']:.2f}ms"
+        f" p99={figures['p99_ms']:.2f}ms peak_rss={figures['peak_rss_mb']:.1f}MB"
+        f" replies_delivered={figures['delivered']:.0f}"
+    )
+
+
+def main() -> None:
+    """Run the benchmark from the command line."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--residents", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=10, help="residents writing at the same time")
+    parser.add_argument("--compare", action="store_true", help="1,000 then 10,000 residents")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    if not args.compare:
+        figures = asyncio.run(run(args.residents, args.concurrency))
+        print(json.dumps(figures)) if args.json else show(figures)
+        return
+    runs = []
+    for residents in (1000, 10000):
+        out = subprocess.run(
+            [sys.executable, __file__, "--residents", str(residents), "--concurrency", str(args.concurrency), "--json"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        runs.append(json.loads(out.stdout))
+        show(runs[-1])
+    growth = runs[1]["peak_rss_mb"] - runs[0]["peak_rss_mb"]
+    print(f"peak RSS from 1,000 to 10,000 residents: {growth:+.1f}MB")
+
+
+if __name__ == "__main__":
+    main()
