@@ -78,7 +78,9 @@ async def run(residents: int, concurrency: int) -> dict[str, float]:
     latencies: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env({"BOT_DATA_DIR": tmp})
-        async with build_app(settings, municipality, {"bench": channel}, geocoder=NullGeocoder()) as app:
+        async with build_app(
+            settings, municipality, {"bench": channel}, geocoder=NullGeocoder()
+        ) as app:
             sender = asyncio.create_task(app.sender.run())
             queue: asyncio.Queue[int] = asyncio.Queue()
             for n in range(residents):
@@ -124,9 +126,13 @@ def show(figures: dict[str, float]) -> None:
 
 def main() -> None:
     """Run the benchmark from the command line."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--residents", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=10, help="residents writing at the same time")
+    parser.add_argument(
+        "--concurrency", type=int, default=10, help="residents writing at the same time"
+    )
     parser.add_argument("--compare", action="store_true", help="1,000 then 10,000 residents")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
@@ -137,7 +143,8 @@ def main() -> None:
     runs = []
     for residents in (1000, 10000):
         out = subprocess.run(
-            [sys.executable, __file__, "--residents", str(residents), "--concurrency", str(args.concurrency), "--json"],
+            [sys.executable, __file__, "--json", "--residents", str(residents),
+             "--concurrency", str(args.concurrency)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         runs.append(json.loads(out.stdout))

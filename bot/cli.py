@@ -19,7 +19,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Read the command line."""
     parser = argparse.ArgumentParser(prog="moja-opstina", description="Moja opština chatbot")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="run the bot (the console channel when no messenger token is set)")
+    commands.add_parser(
+        "run", help="run the bot (the console channel when no messenger token is set)"
+    )
     chat_parser = commands.add_parser("chat", help="chat with the bot on the console")
     chat_parser.add_argument("--user", default="resident", help="the resident to act as")
     chat_parser.add_argument("--staff", action="store_true", help="act as the first admin")
@@ -33,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     settings = Settings.from_env()
     logging.basicConfig(
-        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         municipality = load_municipality(settings.config)
@@ -60,7 +64,9 @@ async def migrate(settings: Settings) -> int:
     return 0
 
 
-async def run_console(settings: Settings, municipality: Municipality, user: str, *, staff: bool) -> int:
+async def run_console(
+    settings: Settings, municipality: Municipality, user: str, *, staff: bool
+) -> int:
     """Chat on stdin and stdout until the end of input."""
     channel = ConsoleChannel(data_dir=settings.data_dir)
     if staff:

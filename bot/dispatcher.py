@@ -47,11 +47,13 @@ class Dispatcher:
         """Handle one event; a handler's crash is logged and answered with an apology."""
         sender = event.sender
         async with self._locks.hold((sender.channel, sender.user_id)):
-            conversation = await users.load_conversation(self._db.conn, sender.channel, sender.user_id)
+            conversation = await users.load_conversation(
+                self._db.conn, sender.channel, sender.user_id
+            )
             state = conversation.state if conversation else ""
             lookup = await router.look_up(self._deps, state, event)
             try:
-                async with self._db.transaction() as conn:
+                async with self._db.transaction():
                     if not await self._claim(event):
                         return
                     ctx = await self._context(conversation, event)
@@ -68,7 +70,9 @@ class Dispatcher:
         if event.update_id is None:
             return True
         now = self._deps.clock.now()
-        fresh = await updates.claim_update(self._db.conn, event.sender.channel, event.update_id, now)
+        fresh = await updates.claim_update(
+            self._db.conn, event.sender.channel, event.update_id, now
+        )
         if not fresh:
             log.info("duplicate update %s skipped", event.update_id)
         return fresh
@@ -121,7 +125,9 @@ class Dispatcher:
         try:
             async with self._db.transaction() as conn:
                 await self._claim(event)
-                message = NewMessage(s.channel, s.chat_id, user.id if user else None, reply_payload(Reply(text)))
+                message = NewMessage(
+                    s.channel, s.chat_id, user.id if user else None, reply_payload(Reply(text))
+                )
                 await outbox.enqueue(conn, [message], self._deps.clock.now())
         except Exception:
             log.exception("could not record the apology")

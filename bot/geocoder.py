@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +19,12 @@ from storage.geocache import CachedPlace
 
 log = logging.getLogger(__name__)
 KM_PER_DEGREE = 111.0
+
+
+def _place(cached: CachedPlace) -> Place | None:
+    if cached.latitude is None or cached.longitude is None or cached.address is None:
+        return None
+    return Place(cached.latitude, cached.longitude, cached.address)
 
 
 class NominatimGeocoder:
@@ -59,7 +64,7 @@ class NominatimGeocoder:
         key = "q:" + " ".join(query.lower().split())
         cached = await self._cached(key)
         if cached is not None:
-            return Place(cached.latitude, cached.longitude, cached.address) if cached.found else None  # type: ignore[arg-type]
+            return _place(cached)
         m = self._municipality
         found = await self._call(
             self._geocode,
@@ -90,14 +95,17 @@ class NominatimGeocoder:
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return await fn(*args, **kwargs)
-        except (GeopyError, OSError, asyncio.TimeoutError) as e:
+        except (TimeoutError, GeopyError, OSError) as e:
             log.warning("geocoder unavailable: %s", type(e).__name__)
             raise GeocoderUnavailableError from e
 
     def _viewbox(self) -> tuple[tuple[float, float], tuple[float, float]]:
         m = self._municipality
         d = m.radius_km / KM_PER_DEGREE
-        return ((m.center_lat - d, m.center_lon - d * 1.4), (m.center_lat + d, m.center_lon + d * 1.4))
+        return (
+            (m.center_lat - d, m.center_lon - d * 1.4),
+            (m.center_lat + d, m.center_lon + d * 1.4),
+        )
 
     async def _cached(self, key: str) -> CachedPlace | None:
         return await geocache.get(self._db.conn, key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Mapping
@@ -33,7 +34,9 @@ IDLE_WAIT_S = 30.0
 
 def reply_from_payload(payload: Mapping[str, Any]) -> Reply:
     """Rebuild the reply stored in an outbox row."""
-    rows = tuple(tuple(Button(label, data) for label, data in row) for row in payload.get("buttons", []))
+    rows = tuple(
+        tuple(Button(label, data) for label, data in row) for row in payload.get("buttons", [])
+    )
     return Reply(
         text=str(payload.get("text", "")),
         buttons=rows,
@@ -56,7 +59,9 @@ class _Outcome:
 class OutboxSender:
     """Sends due rows; woken at once by new replies, otherwise it sleeps until the next is due."""
 
-    def __init__(self, db: Database, channels: Mapping[str, Channel], clock: Clock, *, batch: int = 200) -> None:
+    def __init__(
+        self, db: Database, channels: Mapping[str, Channel], clock: Clock, *, batch: int = 200
+    ) -> None:
         self._db = db
         self._channels = dict(channels)
         self._clock = clock
@@ -85,10 +90,8 @@ class OutboxSender:
         if next_at is not None:
             wait = max(0.0, min(wait, (parse(next_at) - self._clock.now()).total_seconds()))
         if wait > 0:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
-            except TimeoutError:
-                pass
 
     async def drain(self) -> None:
         """Deliver until nothing is due now (a row waiting for a retry later stays)."""
@@ -105,7 +108,9 @@ class OutboxSender:
         for row in rows:
             by_chat.setdefault((row.channel, row.chat_id), []).append(row)
         outcome = _Outcome()
-        await asyncio.gather(*(self._send_chat(chat_rows, outcome) for chat_rows in by_chat.values()))
+        await asyncio.gather(
+            *(self._send_chat(chat_rows, outcome) for chat_rows in by_chat.values())
+        )
         async with self._db.transaction() as conn:
             await outbox.mark_sent(conn, outcome.sent, self._clock.now())
         return len(rows)
@@ -131,7 +136,9 @@ class OutboxSender:
                 continue
             outcome.sent.append(row.id)
 
-    async def _later(self, row: OutboxRow, seconds: float, error: str, *, count: bool = True) -> None:
+    async def _later(
+        self, row: OutboxRow, seconds: float, error: str, *, count: bool = True
+    ) -> None:
         if count and row.attempts + 1 >= MAX_ATTEMPTS:
             await self._give_up(row, "failed", error)
             return

@@ -17,7 +17,9 @@ def language_prompt(ctx: Context) -> list[Reply]:
     """Ask for a language in every language the municipality offers (the user has none yet)."""
     offered = ctx.municipality.languages
     question = "\n".join(
-        dict.fromkeys(translator(code).gettext("Choose your language and script:") for code in offered)
+        dict.fromkeys(
+            translator(code).gettext("Choose your language and script:") for code in offered
+        )
     )
     return [Reply(question, column([(LANGUAGES[code], f"lang:{code}") for code in offered]))]
 

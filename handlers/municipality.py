@@ -130,7 +130,9 @@ def _only_keys(table: dict[str, Any], where: str, allowed: set[str]) -> None:
 def _parse(data: dict[str, Any]) -> Municipality:
     _only_keys(data, "file", {"municipality", "area", "limits", "services", "categories", "staff"})
     m = _table(data, "municipality")
-    _only_keys(m, "[municipality]", {"code", "name_cyrl", "name_latn", "languages", "timezone", "website"})
+    _only_keys(
+        m, "[municipality]", {"code", "name_cyrl", "name_latn", "languages", "timezone", "website"}
+    )
     code = _field(m, "[municipality]", "code", str)
     if not re.fullmatch(r"[A-Z]{3}", code):
         raise _Invalid("[municipality]: 'code' must be three capital letters")
@@ -187,7 +189,9 @@ def _parse_services(items: list[dict[str, Any]]) -> dict[str, Service]:
     return services
 
 
-def _parse_categories(items: list[dict[str, Any]], services: dict[str, Service]) -> dict[str, Category]:
+def _parse_categories(
+    items: list[dict[str, Any]], services: dict[str, Service]
+) -> dict[str, Category]:
     categories: dict[str, Category] = {}
     for i, c in enumerate(items, 1):
         where = f"category #{i}"
@@ -205,7 +209,9 @@ def _parse_categories(items: list[dict[str, Any]], services: dict[str, Service])
     return categories
 
 
-def _parse_staff(items: list[dict[str, Any]], services: dict[str, Service]) -> tuple[StaffMember, ...]:
+def _parse_staff(
+    items: list[dict[str, Any]], services: dict[str, Service]
+) -> tuple[StaffMember, ...]:
     staff: list[StaffMember] = []
     for i, s in enumerate(items, 1):
         where = f"staff #{i}"
@@ -219,7 +225,13 @@ def _parse_staff(items: list[dict[str, Any]], services: dict[str, Service]) -> t
         if unknown or (role == "operator" and not member_services):
             raise _Invalid(f"{where}: an operator needs known services")
         staff.append(
-            StaffMember(messenger, str(_field(s, where, "user_id", (str, int))), _field(s, where, "name", str), role, member_services)
+            StaffMember(
+                messenger,
+                str(_field(s, where, "user_id", (str, int))),
+                _field(s, where, "name", str),
+                role,
+                member_services,
+            )
         )
     if not any(m.role == "admin" for m in staff):
         raise _Invalid("no admin in [[staff]]")

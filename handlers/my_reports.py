@@ -27,7 +27,10 @@ async def list_reports(ctx: Context) -> Step:
     if total > len(mine):
         header += " " + _("The newest {shown} are shown.", shown=len(mine))
     pairs = [
-        (f"{r.ref} · {category_name(ctx.t, r.category)} · {status_name(ctx.t, r.status)}", f"rep:{r.id}")
+        (
+            f"{r.ref} · {category_name(ctx.t, r.category)} · {status_name(ctx.t, r.status)}",
+            f"rep:{r.id}",
+        )
         for r in mine
     ]
     pairs.append((_("↩️ Main menu"), "menu:main"))
@@ -57,7 +60,10 @@ async def show_report(ctx: Context, event: ButtonChoice) -> Step | None:
         status=status_name(ctx.t, report.status),
         category=category_name(ctx.t, report.category),
         description=report.description,
-        location=location_text(ctx, {"address": report.address, "latitude": report.latitude, "longitude": report.longitude}),
+        location=location_text(
+            ctx,
+            {"address": report.address, "latitude": report.latitude, "longitude": report.longitude},
+        ),
         photos=len(report.photo_paths),
         history=history,
     )

@@ -65,7 +65,9 @@ def ask_photos(ctx: Context) -> list[Reply]:
         label, data = _("✅ Done"), "photos:done"
     else:
         label, data = _("⏭ Skip"), "photos:skip"
-    text = _("Send up to {max} photos of the problem, one by one, or skip this step.", max=MAX_PHOTOS)
+    text = _(
+        "Send up to {max} photos of the problem, one by one, or skip this step.", max=MAX_PHOTOS
+    )
     return [Reply(text, buttons([(label, data)]))]
 
 
@@ -103,7 +105,8 @@ def summary(ctx: Context) -> list[Reply]:
         location=location_text(ctx, d),
     )
     keys = buttons(
-        [(_("✅ Confirm"), "sum:confirm")], [(_("✏️ Edit"), "sum:edit"), (_("✖️ Cancel"), "sum:cancel")]
+        [(_("✅ Confirm"), "sum:confirm")],
+        [(_("✏️ Edit"), "sum:edit"), (_("✖️ Cancel"), "sum:cancel")],
     )
     return [Reply(text, keys, keyboard="remove")]
 
@@ -221,7 +224,9 @@ def share_location(ctx: Context, event: Location) -> Step:
 def check_location(ctx: Context, latitude: float, longitude: float) -> str | None:
     """Return why a point cannot be accepted, or None when it lies within the municipality."""
     _ = ctx.t.gettext
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or (latitude == 0 and longitude == 0):
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or (
+        latitude == 0 and longitude == 0
+    ):
         return _("That location is not valid. Please share the place of the problem again.")
     m = ctx.municipality
     km = geodesic((m.center_lat, m.center_lon), (latitude, longitude)).km
@@ -241,15 +246,40 @@ def type_address(ctx: Context, event: Text) -> Step:
     _ = ctx.t.gettext
     query = event.text.strip()
     if not 3 <= len(query) <= MAX_ADDRESS:
-        return Step(LOCATION, ctx.draft, [Reply(_("Please type the address as a street and number (3 to {max} characters).", max=MAX_ADDRESS))])
+        return Step(
+            LOCATION,
+            ctx.draft,
+            [
+                Reply(
+                    _(
+                        "Please type the address as a street and number (3 to {max} characters).",
+                        max=MAX_ADDRESS,
+                    )
+                )
+            ],
+        )
     outcome = ctx.lookup.outcome if ctx.lookup else "unavailable"
     if outcome == "unavailable":
         draft = {**ctx.draft, "address": query, "latitude": None, "longitude": None}
-        note = Reply(_("The map service is not available right now, so the address is kept as you wrote it."))
+        note = Reply(
+            _("The map service is not available right now, so the address is kept as you wrote it.")
+        )
         ctx.draft = draft
         return Step(SUMMARY, draft, [note, *summary(ctx)])
     if outcome == "not_found" or ctx.lookup is None:
-        return Step(LOCATION, ctx.draft, [Reply(_("I could not find that address. Please try again with the street and number, or share the location.")), *ask_location(ctx)])
+        return Step(
+            LOCATION,
+            ctx.draft,
+            [
+                Reply(
+                    _(
+                        "I could not find that address. Please try again with the street and"
+                        " number, or share the location."
+                    )
+                ),
+                *ask_location(ctx),
+            ],
+        )
     place = ctx.lookup.data
     refusal = check_location(ctx, place["latitude"], place["longitude"])
     if refusal:
@@ -267,7 +297,9 @@ def confirm_address(ctx: Context, event: ButtonChoice) -> Step | None:
     if event.data == "addr:no":
         ctx.draft = draft
         return Step(LOCATION, draft, ask_location(ctx))
-    draft.update(latitude=pending["latitude"], longitude=pending["longitude"], address=pending["address"])
+    draft.update(
+        latitude=pending["latitude"], longitude=pending["longitude"], address=pending["address"]
+    )
     return _back_to_summary(ctx, draft)
 
 
@@ -294,7 +326,9 @@ def new_report(ctx: Context) -> NewReport:
     """Turn the confirmed draft into a report to store."""
     d = ctx.draft
     service = ctx.municipality.service_for(d["category"])
-    photos = tuple(NewPhoto(p["path"], p["sha256"], p["channel"], p["file_id"]) for p in d.get("photos", []))
+    photos = tuple(
+        NewPhoto(p["path"], p["sha256"], p["channel"], p["file_id"]) for p in d.get("photos", [])
+    )
     return NewReport(
         user_id=ctx.user.id, category=d["category"], service=service.id,
         description=d["description"], latitude=d.get("latitude"), longitude=d.get("longitude"),
@@ -350,4 +384,7 @@ async def _geocode(deps: Deps, query: str) -> Lookup:
         return Lookup("unavailable")
     if place is None:
         return Lookup("not_found")
-    return Lookup("found", {"latitude": place.latitude, "longitude": place.longitude, "address": place.address})
+    return Lookup(
+        "found",
+        {"latitude": place.latitude, "longitude": place.longitude, "address": place.address},
+    )

@@ -23,7 +23,9 @@ HINTS = {
     my_reports.MINE: N_("Please choose a report to see its details, or go back to the menu."),
     report.CATEGORY: N_("Please choose the kind of problem with one of the buttons."),
     report.DESCRIPTION: N_("Please describe the problem in a text message."),
-    report.PHOTOS: N_("Please send a photo of the problem, or press the button to go on without one."),
+    report.PHOTOS: N_(
+        "Please send a photo of the problem, or press the button to go on without one."
+    ),
     report.LOCATION: N_("Please share the location, or type the address as text."),
     report.ADDRESS: N_("Please answer with the buttons, or type another address."),
     report.SUMMARY: N_("Please confirm, edit or cancel the report with the buttons."),
@@ -62,9 +64,9 @@ async def _by_state(ctx: Context, event: Inbound) -> Step | None:
             return report.add_photo(ctx, event)
         case report.PHOTOS, ButtonChoice():
             return report.finish_photos(ctx, event)
-        case (report.LOCATION | report.ADDRESS), Location():
+        case ((report.LOCATION | report.ADDRESS), Location()):
             return report.share_location(ctx, event)
-        case (report.LOCATION | report.ADDRESS), Text():
+        case ((report.LOCATION | report.ADDRESS), Text()):
             return report.type_address(ctx, event)
         case report.ADDRESS, ButtonChoice():
             return report.confirm_address(ctx, event)
@@ -72,7 +74,7 @@ async def _by_state(ctx: Context, event: Inbound) -> Step | None:
             return await report.decide_summary(ctx, event)
         case report.EDIT, ButtonChoice():
             return report.choose_edit(ctx, event)
-        case (my_reports.MINE | menu.MENU_STATE), ButtonChoice() if event.data.startswith("rep:"):
+        case ((my_reports.MINE | menu.MENU_STATE), ButtonChoice()) if event.data.startswith("rep:"):
             return await my_reports.show_report(ctx, event)
     return None
 
@@ -117,7 +119,9 @@ async def run_command(ctx: Context, event: Command) -> Step:
 
 def in_progress(ctx: Context) -> Step:
     """Remind a resident of the report they are writing."""
-    text = ctx.t.gettext("You have a report in progress. Continue below, or send /cancel to drop it.")
+    text = ctx.t.gettext(
+        "You have a report in progress. Continue below, or send /cancel to drop it."
+    )
     return Step(ctx.state, ctx.draft, [Reply(text), *prompt(ctx)])
 
 

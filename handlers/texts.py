@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers.i18n import Translator
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+def N_(message: str) -> str:
     """Mark a message for the catalogs without translating it here."""
     return message
 

@@ -31,9 +31,7 @@ async def get(conn: aiosqlite.Connection, query: str) -> CachedPlace | None:
     return CachedPlace(row[2] is not None, row[0], row[1], row[2])
 
 
-async def put(
-    conn: aiosqlite.Connection, query: str, place: CachedPlace, now: datetime
-) -> None:
+async def put(conn: aiosqlite.Connection, query: str, place: CachedPlace, now: datetime) -> None:
     """Cache an answer (a write of its own; the cache is not part of any conversation)."""
     await conn.execute(
         "INSERT INTO geocode_cache (query, latitude, longitude, address, at) VALUES (?, ?, ?, ?, ?)"

@@ -55,14 +55,18 @@ async def due(
 ) -> list[OutboxRow]:
     """Return pending messages that are due, oldest first, for the channels this process serves."""
     marks = ",".join("?" * len(channels))
-    async with conn.execute(
-        "SELECT id, channel, chat_id, user_id, payload, attempts FROM outbox AS o"
+    # Only placeholders are formatted in.
+    sql = (
+        "SELECT id, channel, chat_id, user_id, payload, attempts FROM outbox AS o"  # noqa: S608
         f" WHERE status = 'pending' AND next_attempt_at <= ? AND channel IN ({marks})"
         # A chat's messages go out in order: none passes an earlier one that must wait.
         " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.status = 'pending'"
         " AND e.channel = o.channel AND e.chat_id = o.chat_id AND e.id < o.id"
         " AND e.next_attempt_at > ?)"
-        " ORDER BY id LIMIT ?",
+        " ORDER BY id LIMIT ?"
+    )
+    async with conn.execute(
+        sql,
         (iso(now), *channels, iso(now), limit),
     ) as cur:
         rows = await cur.fetchall()
@@ -98,7 +102,9 @@ async def retry_later(
     )
 
 
-async def give_up(conn: aiosqlite.Connection, row_ids: Sequence[int], status: str, error: str) -> None:
+async def give_up(
+    conn: aiosqlite.Connection, row_ids: Sequence[int], status: str, error: str
+) -> None:
     """Stop trying messages: ``unreachable`` (the user blocked the bot) or ``failed``."""
     await conn.executemany(
         "UPDATE outbox SET status = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
@@ -109,7 +115,8 @@ async def give_up(conn: aiosqlite.Connection, row_ids: Sequence[int], status: st
 async def give_up_chat(conn: aiosqlite.Connection, channel: str, chat_id: str, status: str) -> None:
     """Stop every pending message to a chat (the user blocked the bot)."""
     await conn.execute(
-        "UPDATE outbox SET status = ?, error = ? WHERE status = 'pending' AND channel = ? AND chat_id = ?",
+        "UPDATE outbox SET status = ?, error = ?"
+        " WHERE status = 'pending' AND channel = ? AND chat_id = ?",
         (status, status, channel, chat_id),
     )
 

@@ -94,9 +94,20 @@ async def create_report(
         " FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM reports WHERE year = ?)"
         " RETURNING id, ref",
         (
-            code, year, year, report.user_id, report.category, report.service,
-            report.description, report.latitude, report.longitude, report.address,
-            iso(now), iso(now), iso(due), year,
+            code,
+            year,
+            year,
+            report.user_id,
+            report.category,
+            report.service,
+            report.description,
+            report.latitude,
+            report.longitude,
+            report.address,
+            iso(now),
+            iso(now),
+            iso(due),
+            year,
         ),
     ) as cur:
         row = await cur.fetchone()

@@ -109,7 +109,10 @@ class Bot:
         for step, (item, expected) in enumerate(dialog):
             replies = await self.say(user, item)
             # What a person sees: the texts and the labels of the buttons under them.
-            texts = [r.text + "".join(f"\n[{b.label}]" for row in r.buttons for b in row) for r in replies]
+            texts = [
+                r.text + "".join(f"\n[{b.label}]" for row in r.buttons for b in row)
+                for r in replies
+            ]
             joined = "\n---\n".join(texts)
             for want in expected:
                 assert want in joined, f"step {step} {item!r}: {want!r} not in {texts}"
@@ -136,7 +139,9 @@ def geocoder() -> FakeGeocoder:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings with the data folder under the test's temporary folder."""
-    return Settings.from_env({"BOT_DATA_DIR": str(tmp_path / "data"), "BOT_CONFIG": str(VLASOTINCE)})
+    return Settings.from_env(
+        {"BOT_DATA_DIR": str(tmp_path / "data"), "BOT_CONFIG": str(VLASOTINCE)}
+    )
 
 
 @pytest.fixture
@@ -145,5 +150,7 @@ async def bot(
 ) -> AsyncIterator[Bot]:
     """The bot on a real SQLite file under ``tmp_path``."""
     channel = CollectingChannel()
-    async with build_app(settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder) as app:
+    async with build_app(
+        settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
+    ) as app:
         yield Bot(app, channel, clock)

@@ -1,4 +1,4 @@
-"""The real ``moja-opstina chat`` as a subprocess: a whole report, and a SIGKILL in the middle of one."""
+"""The real ``moja-opstina chat`` in a subprocess: a whole report, and a SIGKILL in the middle."""
 
 from __future__ import annotations
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from storage import reports
-from tests.conftest import SCHOOL, Bot, Pin, Picture, Press, jpeg
+from tests.conftest import SCHOOL, Bot, DialogInput, Picture, Pin, Press, jpeg
 
 CENTRE = Pin(42.9665, 22.1285)
 
@@ -31,7 +32,10 @@ async def test_a_resident_reports_a_pothole_with_photos_and_a_location(bot: Bot,
             (Picture(jpeg("red")), ["Photo 1 of 3 added."]),
             (Picture(jpeg("blue")), ["Photo 2 of 3 added."]),
             (Press("photos:done"), ["Where is the problem?"]),
-            (CENTRE, ["Please check your report", "Road damage and potholes", "Photos: 2", "42.96650"]),
+            (
+                CENTRE,
+                ["Please check your report", "Road damage and potholes", "Photos: 2", "42.96650"],
+            ),
             (Press("sum:confirm"), ["VLA-2026-00001"]),
             (Press("menu:mine"), ["You have 1 report.", "VLA-2026-00001"]),
         ],
@@ -216,7 +220,15 @@ async def test_a_made_up_button_is_checked_like_text(bot: Bot) -> None:
 
 async def test_a_resident_cannot_see_another_residents_report(bot: Bot) -> None:
     await start_in_english(bot, "kim")
-    for item in [Press("menu:report"), Press("cat:other"), "Broken bench", Press("photos:skip"), CENTRE, Press("sum:confirm")]:
+    items: list[DialogInput] = [
+        Press("menu:report"),
+        Press("cat:other"),
+        "Broken bench",
+        Press("photos:skip"),
+        CENTRE,
+        Press("sum:confirm"),
+    ]
+    for item in items:
         await bot.say("kim", item)
     await start_in_english(bot, "lea")
     await bot.say("lea", Press("menu:mine"))
@@ -266,9 +278,10 @@ async def test_photos_are_stored_without_exif(bot: Bot, settings) -> None:  # ty
     image.save(raw, format="JPEG", exif=exif)
     assert b"PhoneMaker" in raw.getvalue()
     await start_in_english(bot, "pia")
-    for item in [Press("menu:report"), Press("cat:other"), "Broken bench", Picture(raw.getvalue())]:
+    items: list[DialogInput] = [Press("menu:report"), Press("cat:other"), "Broken bench"]
+    for item in [*items, Picture(raw.getvalue())]:
         await bot.say("pia", item)
-    photos = list(Path(settings.data_dir, "photos").rglob("*.jpg"))
+    photos = await asyncio.to_thread(lambda: list(Path(settings.data_dir, "photos").rglob("*.jpg")))
     assert len(photos) == 1
     stored = photos[0].read_bytes()
     assert b"PhoneMaker" not in stored

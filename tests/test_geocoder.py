@@ -31,7 +31,12 @@ async def geocoder(
 ) -> AsyncIterator[NominatimGeocoder]:
     db = await Database.open(tmp_path / "bot.db")
     real = NominatimGeocoder(
-        db, municipality, FakeClock(), url=nominatim.url, user_agent="moja-opstina-tests/1.0", timeout=2
+        db,
+        municipality,
+        FakeClock(),
+        url=nominatim.url,
+        user_agent="moja-opstina-tests/1.0",
+        timeout=2,
     )
     yield real
     await real.close()
@@ -52,7 +57,9 @@ async def test_an_address_is_found_and_then_served_from_the_cache(
     assert searches[0]["countrycodes"] == "rs"
 
 
-async def test_an_unknown_address_is_none_and_cached(geocoder: NominatimGeocoder, nominatim: FakeNominatim) -> None:
+async def test_an_unknown_address_is_none_and_cached(
+    geocoder: NominatimGeocoder, nominatim: FakeNominatim
+) -> None:
     assert await geocoder.geocode("Nowhere 1") is None
     assert await geocoder.geocode("Nowhere 1") is None
     assert len(nominatim.requests) == 1
@@ -72,7 +79,9 @@ async def test_a_server_error_means_unavailable_and_is_not_cached(
 
 async def test_a_closed_port_means_unavailable(tmp_path: Path, municipality: Municipality) -> None:
     db = await Database.open(tmp_path / "bot.db")
-    real = NominatimGeocoder(db, municipality, FakeClock(), url="http://127.0.0.1:9", user_agent="t/1", timeout=2)
+    real = NominatimGeocoder(
+        db, municipality, FakeClock(), url="http://127.0.0.1:9", user_agent="t/1", timeout=2
+    )
     with pytest.raises(GeocoderUnavailableError):
         await real.geocode("Nemanjina 12")
     await real.close()

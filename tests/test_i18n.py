@@ -48,14 +48,17 @@ def test_translations_keep_the_placeholders(language: str) -> None:
             continue
         ids = m.id if isinstance(m.id, tuple) else (m.id,)
         strings = m.string if isinstance(m.string, tuple) else (m.string,)
-        wanted = set(re.findall(r"\{\w+\}", " ".join(ids)))
+        wanted = set(re.findall(r"\{\w+\}", " ".join(str(i) for i in ids)))
         for s in strings:
-            assert set(re.findall(r"\{\w+\}", s)) <= wanted, (m.id, s)
+            assert set(re.findall(r"\{\w+\}", str(s))) <= wanted, (m.id, s)
 
 
 def test_serbian_has_three_plural_forms() -> None:
     t = Translator("sr-Cyrl")
-    forms = {n: t.ngettext("You have {n} report.", "You have {n} reports.", n) for n in (1, 2, 5, 11, 21, 22, 25)}
+    forms = {
+        n: t.ngettext("You have {n} report.", "You have {n} reports.", n)
+        for n in (1, 2, 5, 11, 21, 22, 25)
+    }
     assert "1 пријаву" in forms[1]
     assert "2 пријаве" in forms[2]
     assert "5 пријава" in forms[5]
@@ -63,7 +66,9 @@ def test_serbian_has_three_plural_forms() -> None:
     assert "21 пријаву" in forms[21]
     assert "22 пријаве" in forms[22]
     assert "25 пријава" in forms[25]
-    assert "2 prijave" in Translator("sr-Latn").ngettext("You have {n} report.", "You have {n} reports.", 2)
+    assert "2 prijave" in Translator("sr-Latn").ngettext(
+        "You have {n} report.", "You have {n} reports.", 2
+    )
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,9 @@ def test_each_file_is_valid_and_complete(path: Path) -> None:
         ("", "missing table [municipality]"),
     ],
 )
-def test_an_invalid_file_is_named_with_its_problem(tmp_path: Path, content: str, problem: str) -> None:
+def test_an_invalid_file_is_named_with_its_problem(
+    tmp_path: Path, content: str, problem: str
+) -> None:
     path = tmp_path / "broken.toml"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(MunicipalityFileError, match=re.escape(problem)) as info:
@@ -49,15 +51,27 @@ def test_an_invalid_file_is_named_with_its_problem(tmp_path: Path, content: str,
 def test_a_category_with_an_unknown_service_is_refused(tmp_path: Path) -> None:
     text = (ROOT / "config" / "lapovo.toml").read_text(encoding="utf-8")
     path = tmp_path / "lapovo.toml"
-    path.write_text(text.replace('id = "other"\nservice = "', 'id = "other"\nservice = "x'), encoding="utf-8")
+    path.write_text(
+        text.replace('id = "other"\nservice = "', 'id = "other"\nservice = "x'), encoding="utf-8"
+    )
     with pytest.raises(MunicipalityFileError, match="unknown service"):
         load_municipality(path)
 
 
 def test_the_bot_stops_with_one_clear_line_on_a_missing_file(tmp_path: Path) -> None:
-    env = {**os.environ, "BOT_CONFIG": str(tmp_path / "nowhere.toml"), "BOT_DATA_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "BOT_CONFIG": str(tmp_path / "nowhere.toml"),
+        "BOT_DATA_DIR": str(tmp_path),
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "chat"], env=env, input="", capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "bot", "chat"],
+        env=env,
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stderr.strip() == f"moja-opstina: {tmp_path / 'nowhere.toml'}: file not found"

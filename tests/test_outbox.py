@@ -59,7 +59,9 @@ async def test_a_message_refused_for_good_does_not_block_the_next(bot: Bot) -> N
     await bot.say("ana", "/start")
     bot.channel.failures = [PermanentError("message is too long")]
     replies = await bot.say("ana", Press("lang:en"))
-    assert [r.text.split(":")[0] for r in replies] == ["Welcome to Moja opština, the bot of the municipality of Vlasotince."]
+    assert [r.text.split(":")[0] for r in replies] == [
+        "Welcome to Moja opština, the bot of the municipality of Vlasotince."
+    ]
     assert [s for _, s, _ in await pending(bot)] == ["failed"]
 
 

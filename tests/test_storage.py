@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from storage import outbox, reports, users
 from storage.db import Database, _migrations
 from storage.outbox import NewMessage
@@ -21,7 +23,13 @@ async def open_db(tmp_path: Path) -> Database:
 async def make_user(db: Database, name: str = "ana") -> users.User:
     async with db.transaction() as conn:
         return await users.create_user(
-            conn, channel="test", external_id=name, chat_id=name, first_name=name, role="resident", now=NOW
+            conn,
+            channel="test",
+            external_id=name,
+            chat_id=name,
+            first_name=name,
+            role="resident",
+            now=NOW,
         )
 
 
@@ -66,13 +74,15 @@ async def test_references_count_per_year_and_never_repeat(tmp_path: Path) -> Non
 async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     db = await open_db(tmp_path)
     user = await make_user(db)
-    try:
+
+    async def write_then_crash() -> None:
         async with db.transaction() as conn:
             await reports.create_report(conn, "VLA", report_for(user.id), NOW)
             await outbox.enqueue(conn, [NewMessage("test", "ana", user.id, {"text": "hi"})], NOW)
             raise RuntimeError("crash in the middle")
-    except RuntimeError:
-        pass
+
+    with pytest.raises(RuntimeError, match="crash"):
+        await write_then_crash()
     assert await reports.count_for_user(db.conn, user.id) == 0
     assert await outbox.pending_count(db.conn) == 0
     await db.close()
@@ -82,13 +92,9 @@ async def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
     import sqlite3
 
     db = await open_db(tmp_path)
-    try:
+    with pytest.raises(sqlite3.IntegrityError):
         async with db.transaction() as conn:
             await reports.create_report(conn, "VLA", report_for(999), NOW)
-    except sqlite3.IntegrityError:
-        pass
-    else:
-        raise AssertionError("a report of a user who does not exist was stored")
     await db.close()
 
 
@@ -96,12 +102,17 @@ async def test_conversation_state_survives_reopening(tmp_path: Path) -> None:
     db = await open_db(tmp_path)
     user = await make_user(db)
     async with db.transaction() as conn:
-        await users.save_state(conn, user.id, "report:photos", {"description": "Лампа не ради"}, NOW)
+        await users.save_state(
+            conn, user.id, "report:photos", {"description": "Лампа не ради"}, NOW
+        )
     await db.close()
     db = await open_db(tmp_path)
     conversation = await users.load_conversation(db.conn, "test", "ana")
     assert conversation is not None
-    assert (conversation.state, conversation.draft) == ("report:photos", {"description": "Лампа не ради"})
+    assert (conversation.state, conversation.draft) == (
+        "report:photos",
+        {"description": "Лампа не ради"},
+    )
     await db.close()
 
 

@@ -9,7 +9,19 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from handlers.events import Button, ButtonChoice, Command, Contact, Inbound, Location, Photo, Reply, Sender, Text, Unsupported
+from handlers.events import (
+    Button,
+    ButtonChoice,
+    Command,
+    Contact,
+    Inbound,
+    Location,
+    Photo,
+    Reply,
+    Sender,
+    Text,
+    Unsupported,
+)
 from storage.photos import MAX_PHOTO_BYTES
 
 CHANNEL = "console"

@@ -10,7 +10,7 @@ from aiohttp import web
 
 @dataclass
 class FakeNominatim:
-    """Answers like Nominatim's JSON API; ``down`` makes it answer 503, like an overloaded server."""
+    """Answers like Nominatim's JSON API; ``down`` makes it answer 503 like an overloaded server."""
 
     places: dict[str, tuple[float, float, str]] = field(default_factory=dict)
     down: bool = False

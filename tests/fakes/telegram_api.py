@@ -1087,9 +1087,9 @@ class FakeTelegramApi:
         if self._runner is not None:
             raise RuntimeError("the fake Telegram API is already running")
         self._closing = False
-        runner = web.AppRunner(self.make_app(), access_log=None)
+        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, shutdown_timeout=1.0)
+        site = web.TCPSite(runner, self.host, self.port)
         await site.start()
         self._runner = runner
         self.port = int(runner.addresses[0][1])
