@@ -52,15 +52,18 @@ class Dispatcher:
             )
             state = conversation.state if conversation else ""
             lookup = await router.look_up(self._deps, state, event)
+
+            async def handle_event(conn: object) -> None:
+                if not await self._claim(event):
+                    return
+                ctx = await self._context(conversation, event)
+                ctx.lookup = lookup
+                loaded = ctx.user
+                step = await router.handle(ctx, event)
+                await self._save(ctx, step, loaded)
+
             try:
-                async with self._db.transaction():
-                    if not await self._claim(event):
-                        return
-                    ctx = await self._context(conversation, event)
-                    ctx.lookup = lookup
-                    loaded = ctx.user
-                    step = await router.handle(ctx, event)
-                    await self._save(ctx, step, loaded)
+                await self._db.in_batch(handle_event)
             except Exception:
                 log.exception("handler failed on %s in state %r", type(event).__name__, state)
                 await self._apologise(conversation, event)

@@ -67,6 +67,8 @@ class OutboxSender:
         self._clock = clock
         self._batch = batch
         self._wake = asyncio.Event()
+        # A row is marked sent after its batch: two passes at once would send it twice.
+        self._pass = asyncio.Lock()
 
     def wake(self) -> None:
         """Tell the sender there is something new to send."""
@@ -100,6 +102,10 @@ class OutboxSender:
 
     async def deliver_due(self) -> int:
         """Send one batch of due rows; return how many rows were handled."""
+        async with self._pass:
+            return await self._deliver_due()
+
+    async def _deliver_due(self) -> int:
         now = self._clock.now()
         rows = await outbox.due(self._db.conn, list(self._channels), now, self._batch)
         if not rows:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gettext
 import io
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -57,6 +57,12 @@ def _next_is_upper(text: str, i: int) -> bool:
     return i + 1 < len(text) and text[i + 1].isupper()
 
 
+@lru_cache(maxsize=2048)
+def _latin_template(text: str) -> str:
+    """Transliterate a catalog message once; the catalog is finite, user text never comes here."""
+    return to_latin(text)
+
+
 @cache
 def _catalog(language: str) -> gettext.NullTranslations:
     """Load one catalog; ``sr`` serves both Serbian scripts."""
@@ -80,7 +86,7 @@ class Translator:
         return _catalog(self.language.split("-")[0])
 
     def _script(self, text: str) -> str:
-        return to_latin(text) if self.language == "sr-Latn" else text
+        return _latin_template(text) if self.language == "sr-Latn" else text
 
     def gettext(self, message: str, /, **params: object) -> str:
         """Translate ``message`` and fill in ``params``, which are never transliterated."""

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from storage.sql import fetch_one
+
 BUSY_TIMEOUT_MS = 5000
+MAX_BATCH = 64
+T = TypeVar("T")
+_Work = tuple[Callable[[aiosqlite.Connection], Awaitable[Any]], "asyncio.Future[Any]"]
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -35,6 +41,8 @@ class Database:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
         self._write_lock = asyncio.Lock()
+        self._batch: list[_Work] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -52,8 +60,7 @@ class Database:
 
     async def migrate(self) -> int:
         """Apply the migrations newer than ``PRAGMA user_version``; return the version reached."""
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.conn, "PRAGMA user_version")
         version = int(row[0]) if row else 0
         for number, sql in _migrations():
             if number <= version:
@@ -84,6 +91,48 @@ class Database:
                 raise
             if self.conn.in_transaction:
                 await self.conn.commit()
+
+    async def in_batch(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run ``work`` in a write transaction shared with whatever other work is waiting.
+
+        Group commit: each statement is a hop to the database thread, and ``BEGIN``/``COMMIT``
+        are two more per transaction, so the works that queue up while one batch runs are
+        committed together. The result is returned only after the commit. If any work of a
+        batch fails, the batch is rolled back and its works are run again one transaction
+        each, so one failure never takes another's change with it.
+        """
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._batch.append((work, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches())
+        return cast(T, await future)
+
+    async def _write_batches(self) -> None:
+        while self._batch:
+            batch, self._batch = self._batch[:MAX_BATCH], self._batch[MAX_BATCH:]
+            results: list[Any] = []
+            try:
+                async with self.transaction() as conn:
+                    for work, _ in batch:
+                        results.append(await work(conn))
+            except Exception:
+                await self._one_by_one(batch)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    async def _one_by_one(self, batch: list[_Work]) -> None:
+        for work, future in batch:
+            try:
+                async with self.transaction() as conn:
+                    result = await work(conn)
+            except Exception as e:
+                if not future.done():
+                    future.set_exception(e)
+            else:
+                if not future.done():
+                    future.set_result(result)
 
     async def close(self) -> None:
         """Close the connection."""

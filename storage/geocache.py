@@ -8,6 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.clock import iso
+from storage.sql import fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +23,9 @@ class CachedPlace:
 
 async def get(conn: aiosqlite.Connection, query: str) -> CachedPlace | None:
     """Return the cached answer to a query, or None when it was never asked."""
-    async with conn.execute(
-        "SELECT latitude, longitude, address FROM geocode_cache WHERE query = ?", (query,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(
+        conn, "SELECT latitude, longitude, address FROM geocode_cache WHERE query = ?", (query,)
+    )
     if row is None:
         return None
     return CachedPlace(row[2] is not None, row[0], row[1], row[2])

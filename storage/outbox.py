@@ -11,6 +11,7 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import iso
+from storage.sql import fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,22 +66,19 @@ async def due(
         " AND e.next_attempt_at > ?)"
         " ORDER BY id LIMIT ?"
     )
-    async with conn.execute(
-        sql,
-        (iso(now), *channels, iso(now), limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    rows = await fetch_all(conn, sql, (iso(now), *channels, iso(now), limit))
     return [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
 
 async def next_due_at(conn: aiosqlite.Connection, channels: Sequence[str]) -> str | None:
     """Return when the next pending message is due, or None when nothing is pending."""
     marks = ",".join("?" * len(channels))
-    async with conn.execute(
-        f"SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel IN ({marks})",  # noqa: S608, E501 - only placeholders
-        tuple(channels),
-    ) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(
+        conn,
+        "SELECT MIN(next_attempt_at) FROM outbox"  # noqa: S608 - only placeholders
+        f" WHERE status = 'pending' AND channel IN ({marks})",
+        channels,
+    )
     return str(row[0]) if row and row[0] else None
 
 
@@ -123,6 +121,5 @@ async def give_up_chat(conn: aiosqlite.Connection, channel: str, chat_id: str, s
 
 async def pending_count(conn: aiosqlite.Connection) -> int:
     """Count messages not yet sent."""
-    async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
     return int(row[0]) if row else 0

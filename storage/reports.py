@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from storage.clock import iso, parse
+from storage.sql import fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +88,8 @@ async def create_report(
     """
     year = now.year
     due = now + timedelta(hours=report.sla_hours)
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO reports (ref, year, seq, user_id, category, service, description, latitude,"
         " longitude, address, status, created_at, updated_at, sla_due_at)"
         " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?"
@@ -109,8 +111,7 @@ async def create_report(
             iso(due),
             year,
         ),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     assert row is not None  # noqa: S101 - RETURNING always yields the new row
     report_id, ref = int(row[0]), str(row[1])
     if report.photos:
@@ -134,44 +135,42 @@ async def list_for_user(
     conn: aiosqlite.Connection, user_id: int, limit: int = 10
 ) -> list[ReportSummary]:
     """Return a user's reports, newest first."""
-    async with conn.execute(
+    rows = await fetch_all(
+        conn,
         "SELECT id, ref, category, status, created_at FROM reports WHERE user_id = ?"
         " ORDER BY id DESC LIMIT ?",
         (user_id, limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [ReportSummary(r[0], r[1], r[2], r[3], parse(r[4])) for r in rows]
 
 
 async def count_for_user(conn: aiosqlite.Connection, user_id: int) -> int:
     """Count a user's reports."""
-    async with conn.execute("SELECT COUNT(*) FROM reports WHERE user_id = ?", (user_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT COUNT(*) FROM reports WHERE user_id = ?", (user_id,))
     return int(row[0]) if row else 0
 
 
 async def get_report(conn: aiosqlite.Connection, report_id: int) -> Report | None:
     """Load one report with its photos and history."""
-    async with conn.execute(
+    r = await fetch_one(
+        conn,
         "SELECT id, ref, user_id, category, service, description, latitude, longitude, address,"
         " status, created_at, sla_due_at FROM reports WHERE id = ?",
         (report_id,),
-    ) as cur:
-        r = await cur.fetchone()
+    )
     if r is None:
         return None
-    async with conn.execute(
-        "SELECT path FROM report_photos WHERE report_id = ? ORDER BY position", (report_id,)
-    ) as cur:
-        photos = tuple(row[0] for row in await cur.fetchall())
-    async with conn.execute(
+    photo_rows = await fetch_all(
+        conn, "SELECT path FROM report_photos WHERE report_id = ? ORDER BY position", (report_id,)
+    )
+    event_rows = await fetch_all(
+        conn,
         "SELECT at, kind, old_status, new_status, text FROM report_events WHERE report_id = ?"
         " ORDER BY id",
         (report_id,),
-    ) as cur:
-        events = tuple(
-            ReportEvent(parse(e[0]), e[1], e[2], e[3], e[4]) for e in await cur.fetchall()
-        )
+    )
+    photos = tuple(row[0] for row in photo_rows)
+    events = tuple(ReportEvent(parse(e[0]), e[1], e[2], e[3], e[4]) for e in event_rows)
     return Report(
         id=r[0], ref=r[1], user_id=r[2], category=r[3], service=r[4], description=r[5],
         latitude=r[6], longitude=r[7], address=r[8], status=r[9], created_at=parse(r[10]),
@@ -186,8 +185,9 @@ async def record_start(conn: aiosqlite.Connection, user_id: int, now: datetime) 
 
 async def starts_since(conn: aiosqlite.Connection, user_id: int, since: datetime) -> int:
     """Count the reports a user started since a moment."""
-    async with conn.execute(
-        "SELECT COUNT(*) FROM report_starts WHERE user_id = ? AND at > ?", (user_id, iso(since))
-    ) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(
+        conn,
+        "SELECT COUNT(*) FROM report_starts WHERE user_id = ? AND at > ?",
+        (user_id, iso(since)),
+    )
     return int(row[0]) if row else 0

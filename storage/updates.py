@@ -7,15 +7,17 @@ from datetime import datetime
 import aiosqlite
 
 from storage.clock import iso
+from storage.sql import fetch_one
 
 
 async def claim_update(
     conn: aiosqlite.Connection, channel: str, update_id: str, now: datetime
 ) -> bool:
     """Record an update id inside the caller's transaction; False if it was handled before."""
-    async with conn.execute(
+    inserted = await fetch_one(
+        conn,
         "INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
+        " ON CONFLICT DO NOTHING RETURNING 1",
         (channel, update_id, iso(now)),
-    ) as cur:
-        return cur.rowcount == 1
+    )
+    return inserted is not None

@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import iso
+from storage.sql import fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +61,15 @@ async def load_conversation(
     conn: aiosqlite.Connection, channel: str, external_id: str
 ) -> Conversation | None:
     """Load a user and their conversation in one query, or None for someone new."""
-    async with conn.execute(
-        _SELECT + " WHERE u.channel = ? AND u.external_id = ?", (channel, external_id)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(
+        conn, _SELECT + " WHERE u.channel = ? AND u.external_id = ?", (channel, external_id)
+    )
     return _conversation(row) if row else None
 
 
 async def load_conversation_by_id(conn: aiosqlite.Connection, user_id: int) -> Conversation | None:
     """Load a user and their conversation by the user's id."""
-    async with conn.execute(_SELECT + " WHERE u.id = ?", (user_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, _SELECT + " WHERE u.id = ?", (user_id,))
     return _conversation(row) if row else None
 
 
@@ -85,12 +84,12 @@ async def create_user(
     now: datetime,
 ) -> User:
     """Create a user (inside the caller's transaction)."""
-    async with conn.execute(
+    row = await fetch_one(
+        conn,
         "INSERT INTO users (channel, external_id, chat_id, first_name, role, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (channel, external_id, chat_id, first_name, role, iso(now)),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     assert row is not None  # noqa: S101 - RETURNING always yields the new row
     return User(row[0], channel, external_id, chat_id, first_name, None, role, unreachable=False)
 

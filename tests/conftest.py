@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,9 @@ from handlers.events import (
 from handlers.municipality import Municipality, load_municipality
 from handlers.ports import Place
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
+
+# python-telegram-bot 22 warns about the type of retry_after unless told to use timedelta already.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ROOT = Path(__file__).resolve().parent.parent
 VLASOTINCE = ROOT / "config" / "vlasotince.toml"

@@ -17,7 +17,9 @@ import telegram
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaDocument,
     InputMediaPhoto,
+    InputMediaVideo,
     KeyboardButton,
     ReplyKeyboardMarkup,
     Update,
@@ -104,7 +106,7 @@ async def test_reply_keyboard_is_accepted_but_not_kept_on_the_message(
 
 
 async def test_unknown_parameter_is_refused(fake: FakeTelegramApi, bot: telegram.Bot) -> None:
-    with pytest.raises(BadRequest, match="(?i)unknown parameter 'colour'"):
+    with pytest.raises(BadRequest, match=r"(?i)unknown parameter 'colour'"):
         await bot.send_message(USER, "x", api_kwargs={"colour": "red"})
     assert fake.calls_of("sendMessage")[0].status == 400
     assert fake.sent_messages(USER) == []
@@ -146,7 +148,7 @@ async def test_missing_and_mistyped_parameters_are_refused(fake: FakeTelegramApi
 
 async def test_text_over_4096_characters_is_refused(bot: telegram.Bot) -> None:
     await bot.send_message(USER, "ш" * 4096)
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(USER, "ш" * 4097)
     # The limit is on the text after entities parsing.
     await bot.send_message(USER, "<b>" + "a" * 4096 + "</b>", parse_mode="HTML")
@@ -155,7 +157,7 @@ async def test_text_over_4096_characters_is_refused(bot: telegram.Bot) -> None:
 async def test_caption_over_1024_characters_is_refused(
     fake: FakeTelegramApi, bot: telegram.Bot
 ) -> None:
-    with pytest.raises(BadRequest, match="(?i)message caption is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
         await bot.send_photo(USER, b"\xff\xd8 photo", caption="x" * 1025)
 
 
@@ -163,7 +165,7 @@ async def test_callback_data_over_64_bytes_is_refused(bot: telegram.Bot) -> None
     ok = InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="č" * 32)]])
     await bot.send_message(USER, "x", reply_markup=ok)
     too_long = InlineKeyboardMarkup([[InlineKeyboardButton("no", callback_data="č" * 33)]])
-    with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(USER, "x", reply_markup=too_long)
 
 
@@ -173,14 +175,14 @@ async def test_html_is_parsed_into_entities(fake: FakeTelegramApi, bot: telegram
     )
     assert message.text == "Prijava #12 <primljena>"
     assert [(e.type, e.offset, e.length) for e in message.entities] == [("bold", 0, 7)]
-    with pytest.raises(BadRequest, match="(?i)can't parse entities: Unsupported start tag"):
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities: Unsupported start tag"):
         await bot.send_message(USER, "a < b, <opis>", parse_mode="HTML")
 
 
 async def test_markdown_v2_reserved_characters_must_be_escaped(bot: telegram.Bot) -> None:
     message = await bot.send_message(USER, r"*Hvala\.* Broj prijave\: 12", parse_mode="MarkdownV2")
     assert message.text == "Hvala. Broj prijave: 12"
-    with pytest.raises(BadRequest, match="(?i)Character '.' is reserved"):
+    with pytest.raises(BadRequest, match=r"(?i)Character '.' is reserved"):
         await bot.send_message(USER, "Hvala.", parse_mode="MarkdownV2")
 
 
@@ -214,7 +216,7 @@ async def test_403_surfaces_as_forbidden(fake: FakeTelegramApi, bot: telegram.Bo
     fake.fail_next("sendMessage", 403, count=2, chat_id=USER)
     await bot.send_message(USER + 1, "another chat is fine")
     for _ in range(2):
-        with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
+        with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
             await bot.send_message(USER, "x")
     await bot.send_message(USER, "x")
 
@@ -233,7 +235,7 @@ async def test_blocking_update_makes_later_sends_forbidden(
 
 async def test_500_surfaces_as_network_error(fake: FakeTelegramApi, bot: telegram.Bot) -> None:
     fake.fail_next("sendMessage", 500)
-    with pytest.raises(telegram.error.NetworkError, match="(?i)Internal Server Error"):
+    with pytest.raises(telegram.error.NetworkError, match=r"(?i)Internal Server Error"):
         await bot.send_message(USER, "x")
 
 
@@ -300,7 +302,7 @@ async def test_get_file_downloads_the_registered_bytes(
     tg_file = await bot.get_file(file_id)
     assert tg_file.file_size == len(content)
     assert bytes(await tg_file.download_as_bytearray()) == content
-    with pytest.raises(BadRequest, match="(?i)invalid file_id"):
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
         await bot.get_file("nope")
 
 
@@ -330,10 +332,10 @@ async def test_send_photo_by_upload_and_by_file_id(
 
     again = await bot.send_photo(USER + 1, sent.photo[-1].file_id)
     assert [p.file_id for p in again.photo] == [p.file_id for p in sent.photo]
-    with pytest.raises(BadRequest, match="(?i)wrong file identifier"):
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_photo(USER, "not-a-file-id")
     document = fake.add_file(b"%PDF", kind="document")
-    with pytest.raises(BadRequest, match="(?i)can't use file of type Document as Photo"):
+    with pytest.raises(BadRequest, match=r"(?i)can't use file of type Document as Photo"):
         await bot.send_photo(USER, document)
 
 
@@ -347,8 +349,26 @@ async def test_send_media_group(fake: FakeTelegramApi, bot: telegram.Bot) -> Non
     assert messages[0].media_group_id == messages[1].media_group_id is not None
     assert messages[0].caption == "Prva"
     assert messages[1].message_id == messages[0].message_id + 1
-    with pytest.raises(BadRequest, match="(?i)2-10 items"):
+    with pytest.raises(BadRequest, match=r"(?i)2-10 items"):
         await bot.send_media_group(USER, [InputMediaPhoto(known)])
+    mixed = await bot.send_media_group(USER, [InputMediaPhoto(known), InputMediaVideo(b"mp4")])
+    assert mixed[1].video is not None
+    with pytest.raises(BadRequest, match=r"(?i)document can't be mixed"):
+        await bot.send_media_group(USER, [InputMediaPhoto(known), InputMediaDocument(b"%PDF")])
+
+
+async def test_forward_and_copy_to_a_staff_group(fake: FakeTelegramApi, bot: telegram.Bot) -> None:
+    staff = -1009876543210
+    update_id = fake.push_photo(USER, b"\xff\xd8 pothole", caption="Rupa")
+    photo_message_id = fake.update(update_id)["message"]["message_id"]
+    forwarded = await bot.forward_message(staff, USER, photo_message_id)
+    assert forwarded.forward_origin is not None
+    assert forwarded.caption == "Rupa"
+    copied = await bot.copy_message(staff, USER, photo_message_id, caption="Prijava #7")
+    assert fake.last_sent(staff)["message_id"] == copied.message_id
+    assert fake.last_sent(staff)["caption"] == "Prijava #7"
+    with pytest.raises(BadRequest, match=r"(?i)message to copy not found"):
+        await bot.copy_message(staff, USER, 999)
 
 
 async def test_edit_with_the_same_content_is_not_modified(
@@ -357,7 +377,7 @@ async def test_edit_with_the_same_content_is_not_modified(
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Prihvati", callback_data="ack:1")]])
     sent = await bot.send_message(USER, "Prijava #1", reply_markup=keyboard)
 
-    with pytest.raises(BadRequest, match="(?i)message is not modified") as caught:
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified") as caught:
         await bot.edit_message_text("Prijava #1", USER, sent.message_id, reply_markup=keyboard)
     assert caught.value.message.startswith("Message is not modified")
     assert fake.calls_of("editMessageText")[0].response["description"] == NOT_MODIFIED
@@ -369,10 +389,10 @@ async def test_edit_with_the_same_content_is_not_modified(
     assert fake.last_sent(USER)["text"] == "Prijava #1"
     assert "reply_markup" not in fake.last_sent(USER)
 
-    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_reply_markup(USER, sent.message_id)
     await bot.edit_message_reply_markup(USER, sent.message_id, reply_markup=keyboard)
-    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("x", USER, 999)
 
 
@@ -381,10 +401,10 @@ async def test_edit_caption(fake: FakeTelegramApi, bot: telegram.Bot) -> None:
     edited = await bot.edit_message_caption(USER, sent.message_id, caption="Nova")
     assert isinstance(edited, telegram.Message)
     assert edited.caption == "Nova"
-    with pytest.raises(BadRequest, match="(?i)not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
         await bot.edit_message_caption(USER, sent.message_id, caption="Nova")
     text = await bot.send_message(USER, "tekst")
-    with pytest.raises(BadRequest, match="(?i)no caption"):
+    with pytest.raises(BadRequest, match=r"(?i)no caption"):
         await bot.edit_message_caption(USER, text.message_id, caption="x")
 
 
@@ -402,31 +422,32 @@ async def test_callback_query_can_be_answered_once(
     assert query.message.message_id == sent.message_id
     assert await bot.answer_callback_query(query.id, text="Hvala")
     assert fake.callback_answers[query.id]["text"] == "Hvala"
-    with pytest.raises(BadRequest, match="(?i)query is too old"):
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
         await bot.answer_callback_query(query.id)
 
 
 async def test_chat_action(bot: telegram.Bot) -> None:
     assert await bot.send_chat_action(USER, "typing")
-    with pytest.raises(BadRequest, match="(?i)wrong parameter action"):
+    with pytest.raises(BadRequest, match=r"(?i)wrong parameter action"):
         await bot.send_chat_action(USER, "dancing")
 
 
 async def test_commands_and_webhook(fake: FakeTelegramApi, bot: telegram.Bot) -> None:
     assert await bot.set_my_commands([("start", "Počni"), ("prijava", "Nova prijava")])
     assert [c.command for c in await bot.get_my_commands()] == ["start", "prijava"]
-    with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([("Start", "x")])
     assert await bot.delete_my_commands()
     assert await bot.get_my_commands() == ()
 
-    assert await bot.set_webhook("https://bot.example.org/tg", secret_token="s3cr3t")
-    assert fake.webhook["secret_token"] == "s3cr3t"
+    secret = "webhook-secret_1"  # noqa: S105 - made up for the fake
+    assert await bot.set_webhook("https://bot.example.org/tg", secret_token=secret)
+    assert fake.webhook["secret_token"] == secret
     info = await bot.get_webhook_info()
     assert info.url == "https://bot.example.org/tg"
     with pytest.raises(telegram.error.Conflict):
         await bot.get_updates()
-    with pytest.raises(BadRequest, match="(?i)HTTPS URL"):
+    with pytest.raises(BadRequest, match=r"(?i)HTTPS URL"):
         await bot.set_webhook("http://bot.example.org/tg")
     assert await bot.delete_webhook()
     assert (await bot.get_webhook_info()).url == ""
@@ -462,12 +483,16 @@ async def test_pushed_updates_follow_the_spec(fake: FakeTelegramApi, bot: telegr
     assert command.text == "/start ref42"
     assert command.entities[0].type == "bot_command"
     location = updates[3].message
-    assert location is not None and location.location is not None
+    assert location is not None
+    assert location.location is not None
     assert location.location.latitude == pytest.approx(45.7733)
     venue = updates[4].message
-    assert venue is not None and venue.venue is not None and venue.location is not None
+    assert venue is not None
+    assert venue.venue is not None
+    assert venue.location is not None
     contact = updates[9].message
-    assert contact is not None and contact.contact is not None
+    assert contact is not None
+    assert contact.contact is not None
     assert contact.contact.user_id == USER
     group = updates[10].message
     assert group is not None
@@ -490,7 +515,7 @@ async def test_answers_follow_the_spec(fake: FakeTelegramApi, bot: telegram.Bot)
         if call.method in returns:
             fake.spec.check(call.result, returns[call.method])
     fake.spec.check(fake.calls_of("sendDocument")[0].result, "Message")
-    with pytest.raises(BadRequest, match="(?i)message to be replied not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
         await bot.send_message(USER, "c", reply_to_message_id=999)
 
 

@@ -275,6 +275,11 @@ class BotApiSpec:
         form fields do: they are converted by the expected type, and JSON
         objects and arrays are parsed. Nested values must have the JSON type.
         """
+        if len(types) > 1 and all(t.startswith(_ARRAY_OF) for t in types):
+            # The spec writes "Array of A, B" (sendMediaGroup) as one array
+            # type per item type, but the items may be mixed.
+            items = "|".join(t.removeprefix(_ARRAY_OF) for t in types)
+            types = (_ARRAY_OF + items,)
         errors: list[SpecMismatchError] = []
         for type_name in types:
             try:
@@ -346,11 +351,11 @@ class BotApiSpec:
             except ValueError:
                 raise SpecMismatchError(path, "can't parse JSON") from None
         if type_name.startswith(_ARRAY_OF):
-            item_type = type_name.removeprefix(_ARRAY_OF)
+            item_types = tuple(type_name.removeprefix(_ARRAY_OF).split("|"))
             if not isinstance(value, list):
-                raise SpecMismatchError(path, f"must be an {type_name}")
+                raise SpecMismatchError(path, f"must be an {type_name.replace('|', ' or ')}")
             return [
-                self.decode(item, (item_type,), path=f"{path}[{i}]", uploads=uploads)
+                self.decode(item, item_types, path=f"{path}[{i}]", uploads=uploads)
                 for i, item in enumerate(value)
             ]
         spec = self.types.get(type_name)
@@ -980,6 +985,7 @@ class FakeTelegramApi:
         spec: BotApiSpec | None = None,
         latency: float = 0.0,
         strict_chats: bool = False,
+        check_answers: bool = True,
         bot_first_name: str = "Moja opština (test)",
         bot_username: str = "moja_opstina_test_bot",
     ) -> None:
@@ -993,6 +999,8 @@ class FakeTelegramApi:
             latency: seconds to wait before answering each Bot API request.
             strict_chats: refuse sending to a private chat that no update has
                 come from ("Bad Request: chat not found"), as Telegram does.
+            check_answers: check the fake's own answers and pushed updates
+                against the spec too (an answer that does not fit is a 500).
             bot_first_name: the bot's name in getMe.
             bot_username: the bot's username in getMe.
         """
@@ -1002,6 +1010,7 @@ class FakeTelegramApi:
         self.spec = spec or _default_spec()
         self.latency = latency
         self.strict_chats = strict_chats
+        self.check_answers = check_answers
         self.bot_id = int(token.split(":", 1)[0]) if ":" in token else 1
         self.bot_user: JSONDict = {
             "id": self.bot_id,
@@ -1043,8 +1052,15 @@ class FakeTelegramApi:
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
             "sendMessage": self._send_message,
-            "sendPhoto": self._send_photo,
-            "sendDocument": self._send_document,
+            **{
+                f"send{kind.capitalize()}": self._file_sender(kind)
+                for kind in ("photo", "document", "voice", "audio", "video", "animation", "sticker")
+            },
+            "sendVenue": self._send_venue,
+            "sendContact": self._send_contact,
+            "forwardMessage": self._forward_message,
+            "copyMessage": self._copy_message,
+            "deleteMessages": self._delete_messages,
             "sendLocation": self._send_location,
             "sendMediaGroup": self._send_media_group,
             "editMessageText": self._edit_message_text,
@@ -1391,7 +1407,7 @@ class FakeTelegramApi:
             "chat_instance": str(abs(hash((self.bot_id, chat)))),
             "data": data,
         }
-        return self.push_update({"callback_query": query})
+        return self._push_checked({"callback_query": query})
 
     def push_location(
         self,
@@ -1568,7 +1584,7 @@ class FakeTelegramApi:
         stored.message["text"] = text
         stored.message.pop("entities", None)
         stored.message["edit_date"] = _now()
-        return self.push_update({"edited_message": copy.deepcopy(stored.message)})
+        return self._push_checked({"edited_message": copy.deepcopy(stored.message)})
 
     def push_my_chat_member(
         self, user_id: int, new_status: str = "kicked", *, old_status: str = "member"
@@ -1591,7 +1607,12 @@ class FakeTelegramApi:
             "old_chat_member": _member(self.bot_user, old_status),
             "new_chat_member": _member(self.bot_user, new_status),
         }
-        return self.push_update({"my_chat_member": change})
+        return self._push_checked({"my_chat_member": change})
+
+    def _push_checked(self, update: JSONDict) -> int:
+        if self.check_answers:
+            self.spec.check({"update_id": self._next_update_id, **update}, "Update")
+        return self.push_update(update)
 
     def _push_message(
         self, user_id: int, chat_id: int | None, first_name: str | None, content: JSONDict
@@ -1609,7 +1630,7 @@ class FakeTelegramApi:
         self._messages.setdefault(chat, {})[message["message_id"]] = _Stored(
             copy.deepcopy(message), outgoing=False
         )
-        return self.push_update({"message": message})
+        return self._push_checked({"message": message})
 
     def _user(self, user_id: int, first_name: str | None) -> JSONDict:
         if user_id not in self._users:
@@ -1650,6 +1671,8 @@ class FakeTelegramApi:
         self._calls.append(call)
         try:
             result = await self._serve(spec, request, call)
+            if spec is not None:
+                self._check_answer(spec, result)
         except TelegramApiError as exc:
             call.status, call.response = exc.status, exc.to_json()
         else:
@@ -1671,6 +1694,18 @@ class FakeTelegramApi:
         call.params = params
         self._check_failures(spec.name, params)
         return await self._dispatch(spec, params, uploads)
+
+    def _check_answer(self, spec: MethodSpec, result: Any) -> None:
+        # Updates may be malformed on purpose (push_update); the rest is ours.
+        if not self.check_answers or spec.name == "getUpdates":
+            return
+        value = result.result if isinstance(result, _Described) else result
+        try:
+            self.spec.decode(value, spec.returns, path="result")
+        except SpecMismatchError as exc:
+            raise TelegramApiError(
+                500, f"Internal Server Error: the fake's answer does not fit the spec: {exc}"
+            ) from None
 
     def _check_failures(self, method: str, params: JSONDict) -> None:
         chat_id = params.get("chat_id")
@@ -1982,20 +2017,19 @@ class FakeTelegramApi:
             content["link_preview_options"] = params["link_preview_options"]
         return self._outgoing(self._target_chat(params), params, content)
 
-    async def _send_photo(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
-        chat = self._target_chat(params)
-        caption = self._caption(params)
-        sizes = self._media(params["photo"], uploads, "photo")
-        content: JSONDict = {"photo": [s.photo_size() for s in sizes], **caption}
-        if params.get("has_spoiler"):
-            content["has_media_spoiler"] = True
-        return self._outgoing(chat, params, content)
+    def _file_sender(self, kind: str) -> Handler:
+        """A handler for sendPhoto, sendDocument, sendVoice and the like."""
 
-    async def _send_document(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
-        chat = self._target_chat(params)
-        caption = self._caption(params)
-        (doc,) = self._media(params["document"], uploads, "document")
-        return self._outgoing(chat, params, {"document": _document(doc), **caption})
+        async def send(params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
+            chat = self._target_chat(params)
+            content = self._caption(params)
+            files = self._media(params[kind], uploads, kind)
+            content[kind] = _media_object(kind, files, params)
+            if params.get("has_spoiler"):
+                content["has_media_spoiler"] = True
+            return self._outgoing(chat, params, content)
+
+        return send
 
     async def _send_location(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
         chat = self._target_chat(params)
@@ -2003,7 +2037,67 @@ class FakeTelegramApi:
         if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
             raise bad_request("wrong latitude or longitude")  # Telegram: LOCATION_INVALID
         location = {"latitude": latitude, "longitude": longitude}
+        for key in ("horizontal_accuracy", "live_period", "heading", "proximity_alert_radius"):
+            if key in params:
+                location[key] = params[key]
         return self._outgoing(chat, params, {"location": location})
+
+    async def _send_venue(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
+        chat = self._target_chat(params)
+        location = {"latitude": params["latitude"], "longitude": params["longitude"]}
+        venue = {"location": location, "title": params["title"], "address": params["address"]}
+        return self._outgoing(chat, params, {"venue": venue, "location": location})
+
+    async def _send_contact(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
+        chat = self._target_chat(params)
+        contact = {
+            key: params[key]
+            for key in ("phone_number", "first_name", "last_name", "vcard")
+            if key in params
+        }
+        return self._outgoing(chat, params, {"contact": contact})
+
+    def _source_message(self, params: JSONDict, verb: str) -> JSONDict:
+        chat = self._chat_key(params["from_chat_id"])
+        stored = self._messages.get(chat, {}).get(params["message_id"])
+        if stored is None or stored.deleted:
+            raise bad_request(f"message to {verb} not found")
+        return copy.deepcopy(stored.message)
+
+    async def _forward_message(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
+        chat = self._target_chat(params)
+        source = self._source_message(params, "forward")
+        content = {k: v for k, v in source.items() if k in _CONTENT_FIELDS}
+        if "sender_chat" in source:
+            origin: JSONDict = {
+                "type": "channel",
+                "date": source["date"],
+                "chat": source["sender_chat"],
+                "message_id": source["message_id"],
+            }
+        else:
+            origin = {"type": "user", "date": source["date"], "sender_user": source["from"]}
+        return self._outgoing(chat, params, {"forward_origin": origin, **content})
+
+    async def _copy_message(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
+        chat = self._target_chat(params)
+        source = self._source_message(params, "copy")
+        content = {k: v for k, v in source.items() if k in _CONTENT_FIELDS}
+        if "caption" in params:
+            content.pop("caption", None)
+            content.pop("caption_entities", None)
+            content.update(self._caption(params))
+        return {"message_id": self._outgoing(chat, params, content)["message_id"]}
+
+    async def _delete_messages(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
+        chat = self._chat_key(params["chat_id"])
+        if not 1 <= len(params["message_ids"]) <= 100:
+            raise bad_request("message_ids must contain 1-100 identifiers")
+        for message_id in params["message_ids"]:
+            stored = self._messages.get(chat, {}).get(message_id)
+            if stored is not None:
+                stored.deleted = True
+        return True
 
     async def _send_media_group(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
         chat = self._target_chat(params)
@@ -2021,18 +2115,7 @@ class FakeTelegramApi:
             kind = item["type"]
             content = self._caption(item)
             files = self._media(item["media"], uploads, kind)
-            if kind == "photo":
-                content["photo"] = [s.photo_size() for s in files]
-            elif kind == "document":
-                content["document"] = _document(files[0])
-            else:
-                content[kind] = {
-                    "file_id": files[0].file_id,
-                    "file_unique_id": files[0].file_unique_id,
-                    "file_size": len(files[0].content),
-                    "duration": 1,
-                    **({"width": 640, "height": 480} if kind in ("video", "animation") else {}),
-                }
+            content[kind] = _media_object(kind, files, item)
             content["media_group_id"] = group_id
             one = {k: v for k, v in params.items() if k != "reply_markup"}
             messages.append(self._outgoing(chat, one, content))
@@ -2372,6 +2455,51 @@ def _inline(markup: JSONDict | None) -> JSONDict | None:
     return None
 
 
+_CONTENT_FIELDS = frozenset(
+    {
+        "text",
+        "entities",
+        "link_preview_options",
+        "caption",
+        "caption_entities",
+        "show_caption_above_media",
+        "has_media_spoiler",
+        "photo",
+        "document",
+        "voice",
+        "audio",
+        "video",
+        "animation",
+        "sticker",
+        "location",
+        "venue",
+        "contact",
+    }
+)
+
+
+def _media_object(kind: str, files: list[FakeFile], params: Mapping[str, Any]) -> Any:
+    """The Telegram object of sent media: PhotoSize array, Document, Voice, ..."""
+    if kind == "photo":
+        return [f.photo_size() for f in files]
+    if kind == "document":
+        return _document(files[0])
+    body: JSONDict = {
+        "file_id": files[0].file_id,
+        "file_unique_id": files[0].file_unique_id,
+        "file_size": len(files[0].content),
+    }
+    if kind == "sticker":
+        body.update(type="regular", width=512, height=512, is_animated=False, is_video=False)
+        if "emoji" in params:
+            body["emoji"] = params["emoji"]
+        return body
+    body["duration"] = params.get("duration", 1)
+    if kind in ("video", "animation"):
+        body.update(width=params.get("width", 640), height=params.get("height", 480))
+    return body
+
+
 def _document(doc: FakeFile) -> JSONDict:
     body: JSONDict = {
         "file_id": doc.file_id,
@@ -2473,10 +2601,16 @@ async def serve(
     token: str,
     latency: float = 0.0,
     strict_chats: bool = False,
+    check_answers: bool = True,
 ) -> None:
     """Run the fake until SIGINT or SIGTERM; print its URLs as one JSON line."""
     fake = FakeTelegramApi(
-        token=token, host=host, port=port, latency=latency, strict_chats=strict_chats
+        token=token,
+        host=host,
+        port=port,
+        latency=latency,
+        strict_chats=strict_chats,
+        check_answers=check_answers,
     )
     await fake.start()
     stop = asyncio.Event()
@@ -2513,6 +2647,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
     parser.add_argument("--strict-chats", action="store_true")
+    parser.add_argument(
+        "--no-check-answers",
+        action="store_true",
+        help="do not check the fake's own answers against the spec (faster)",
+    )
     args = parser.parse_args(argv)
     asyncio.run(
         serve(
@@ -2521,6 +2660,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             token=args.token,
             latency=args.latency,
             strict_chats=args.strict_chats,
+            check_answers=not args.no_check_answers,
         )
     )
 
