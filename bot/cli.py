@@ -9,6 +9,7 @@ import sys
 
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel, chat
+from bot.runtime import run_messengers
 from bot.settings import Settings
 from handlers.events import Sender
 from handlers.municipality import Municipality, MunicipalityFileError, load_municipality
@@ -44,11 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     except MunicipalityFileError as e:
         print(f"moja-opstina: {e}", file=sys.stderr)
         return 2
+    for problem in settings.problems():
+        print(f"moja-opstina: {problem}", file=sys.stderr)
+        return 2
     match args.command:
         case "db":
             return asyncio.run(migrate(settings))
         case "chat":
             return asyncio.run(run_console(settings, municipality, args.user, staff=args.staff))
+        case _ if settings.telegram_token:
+            return asyncio.run(run_messengers(settings, municipality))
         case _:
             return asyncio.run(run_console(settings, municipality, "resident", staff=False))
 

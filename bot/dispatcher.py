@@ -27,6 +27,7 @@ def reply_payload(reply: Reply) -> dict[str, object]:
         "text": reply.text,
         "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
         "keyboard": reply.keyboard,
+        "keyboard_label": reply.keyboard_label,
         "photo": reply.photo,
     }
 

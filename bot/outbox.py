@@ -41,6 +41,7 @@ def reply_from_payload(payload: Mapping[str, Any]) -> Reply:
         text=str(payload.get("text", "")),
         buttons=rows,
         keyboard=payload.get("keyboard", "none"),
+        keyboard_label=str(payload.get("keyboard_label", "")),
         photo=payload.get("photo"),
     )
 

@@ -21,6 +21,14 @@ class Settings:
     geocoder_user_agent: str
     geocoder_timeout: float
     log_level: str
+    telegram_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_rate: float = 25.0
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
 
     @property
     def database(self) -> Path:
@@ -38,4 +46,30 @@ class Settings:
             geocoder_user_agent=env.get("GEOCODER_USER_AGENT", DEFAULT_USER_AGENT),
             geocoder_timeout=float(env.get("GEOCODER_TIMEOUT", "5")),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            telegram_token=env.get("TELEGRAM_TOKEN") or None,
+            telegram_api_url=env.get("TELEGRAM_API_URL", "https://api.telegram.org/bot"),
+            telegram_file_url=env.get("TELEGRAM_FILE_URL", "https://api.telegram.org/file/bot"),
+            telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
+            telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            telegram_rate=float(env.get("TELEGRAM_RATE", "25")),
+            http_host=env.get("HTTP_HOST", "127.0.0.1"),
+            http_port=int(env.get("HTTP_PORT", "8080")),
         )
+
+    def problems(self) -> list[str]:
+        """Settings that cannot work together, each as one line."""
+        found = []
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            found.append("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_WEBHOOK_SECRET is not")
+        if self.telegram_webhook_secret and not _valid_secret(self.telegram_webhook_secret):
+            found.append(
+                "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        return found
+
+
+def _valid_secret(secret: str) -> bool:
+    """Telegram's rule for a webhook secret token."""
+    return 0 < len(secret) <= 256 and all(
+        c.isascii() and (c.isalnum() or c in "_-") for c in secret
+    )

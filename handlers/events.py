@@ -85,6 +85,14 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class Blocked:
+    """The user blocked the bot or unsubscribed: stop sending, keep the data."""
+
+    sender: Sender
+    update_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Unsupported:
     """Anything else: a sticker, a voice message, a poll..."""
 
@@ -93,7 +101,7 @@ class Unsupported:
     update_id: str | None = None
 
 
-Inbound = Text | Command | ButtonChoice | Location | Photo | File | Contact | Unsupported
+Inbound = Text | Command | ButtonChoice | Location | Photo | File | Contact | Blocked | Unsupported
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +120,14 @@ class Reply:
     """One rendered message to one chat.
 
     ``buttons`` are rows of choices; ``keyboard`` asks the channel for a location-request
-    keyboard or to remove it; ``photo`` is a stored photo path to send with ``text`` as caption.
+    keyboard (its button labelled ``keyboard_label``) or to remove it; a message cannot carry
+    both choices and a keyboard change. ``photo`` is a stored photo path to send with ``text``.
     """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     keyboard: Keyboard = "none"
+    keyboard_label: str = ""
     photo: str | None = None
 
 

@@ -73,11 +73,17 @@ def ask_photos(ctx: Context) -> list[Reply]:
 
 def ask_location(ctx: Context) -> list[Reply]:
     """Ask for the location: a shared pin or a typed address."""
-    text = ctx.t.gettext(
+    _ = ctx.t.gettext
+    text = _(
         "Where is the problem? Share the location with the button below, or type the address"
         " (street and number)."
     )
-    return [Reply(text, keyboard="location")]
+    return [Reply(text, keyboard="location", keyboard_label=_("📍 Send my location"))]
+
+
+def location_received(ctx: Context) -> Reply:
+    """Acknowledge the location and take the location keyboard away."""
+    return Reply(ctx.t.gettext("📍 Location received."), keyboard="remove")
 
 
 def ask_address_confirmation(ctx: Context) -> list[Reply]:
@@ -108,7 +114,7 @@ def summary(ctx: Context) -> list[Reply]:
         [(_("✅ Confirm"), "sum:confirm")],
         [(_("✏️ Edit"), "sum:edit"), (_("✖️ Cancel"), "sum:cancel")],
     )
-    return [Reply(text, keys, keyboard="remove")]
+    return [Reply(text, keys)]
 
 
 def location_text(ctx: Context, d: dict[str, Any]) -> str:
@@ -218,7 +224,8 @@ def share_location(ctx: Context, event: Location) -> Step:
     draft = {**ctx.draft, "latitude": event.latitude, "longitude": event.longitude}
     draft["address"] = address or event.title or None
     draft.pop("pending", None)
-    return _back_to_summary(ctx, draft)
+    ctx.draft = draft
+    return Step(SUMMARY, draft, [location_received(ctx), *summary(ctx)])
 
 
 def check_location(ctx: Context, latitude: float, longitude: float) -> str | None:
@@ -262,7 +269,10 @@ def type_address(ctx: Context, event: Text) -> Step:
     if outcome == "unavailable":
         draft = {**ctx.draft, "address": query, "latitude": None, "longitude": None}
         note = Reply(
-            _("The map service is not available right now, so the address is kept as you wrote it.")
+            _(
+                "The map service is not available right now, so the address is kept as you wrote it."
+            ),
+            keyboard="remove",
         )
         ctx.draft = draft
         return Step(SUMMARY, draft, [note, *summary(ctx)])
@@ -300,7 +310,8 @@ def confirm_address(ctx: Context, event: ButtonChoice) -> Step | None:
     draft.update(
         latitude=pending["latitude"], longitude=pending["longitude"], address=pending["address"]
     )
-    return _back_to_summary(ctx, draft)
+    ctx.draft = draft
+    return Step(SUMMARY, draft, [location_received(ctx), *summary(ctx)])
 
 
 async def decide_summary(ctx: Context, event: ButtonChoice) -> Step | None:

@@ -6,8 +6,18 @@ from collections.abc import Callable
 
 from handlers import menu, my_reports, report
 from handlers.context import Context, Deps, Lookup, Step
-from handlers.events import ButtonChoice, Command, Inbound, Location, Photo, Reply, Text
+from handlers.events import (
+    Blocked,
+    ButtonChoice,
+    Command,
+    Inbound,
+    Location,
+    Photo,
+    Reply,
+    Text,
+)
 from handlers.texts import N_
+from storage import users
 
 Prompt = Callable[[Context], list[Reply]]
 PROMPTS: dict[str, Prompt] = {
@@ -40,6 +50,9 @@ async def look_up(deps: Deps, state: str, event: Inbound) -> Lookup | None:
 
 async def handle(ctx: Context, event: Inbound) -> Step:
     """Answer one event."""
+    if isinstance(event, Blocked):
+        await users.mark_unreachable(ctx.conn, ctx.user.channel, ctx.user.chat_id)
+        return Step(ctx.state, ctx.draft, [])
     if isinstance(event, Command):
         return await run_command(ctx, event)
     if ctx.user.language is None or not ctx.state:
@@ -111,8 +124,9 @@ async def run_command(ctx: Context, event: Command) -> Step:
         case "language":
             return menu.ask_language(ctx)
         case "cancel":
+            # The location keyboard may be showing; the menu's choices cannot take it away.
             text = _("The report was cancelled.") if in_report else _("There is nothing to cancel.")
-            return Step(menu.MENU_STATE, {}, [menu.menu_reply(ctx, text)])
+            return Step(menu.MENU_STATE, {}, [Reply(text, keyboard="remove"), menu.menu_reply(ctx)])
     unknown = Reply(_("I do not know the command /{name}.", name=event.name[:32]))
     return Step(ctx.state, ctx.draft, [unknown, *explain(ctx).replies])
 

@@ -47,7 +47,7 @@ class ConsoleChannel:
             self._buttons[chat_id] = choices
             lines += [f"  {i}. {b.label}" for i, b in enumerate(choices, 1)]
         if reply.keyboard == "location":
-            lines.append("  [📍 /location LAT LON]")
+            lines.append(f"  [{reply.keyboard_label}: /location LAT LON]")
         print("\n".join(lines), end="\n\n", file=self._out, flush=True)
 
     def parse(self, sender: Sender, line: str) -> Inbound | None:

@@ -1,0 +1,380 @@
+"""The Telegram channel on python-telegram-bot: updates become events, replies become calls.
+
+This module is the only one that imports ``telegram``. It uses PTB's ``Bot`` for every call and
+``Update.de_json`` for parsing, and polls with its own loop rather than PTB's ``Updater``: an
+update's offset is confirmed to Telegram only after the update's effects are committed, so a
+crash never loses one (a redelivered update is dropped by the dispatcher's update-id check).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiolimiter import AsyncLimiter
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBUserWarning
+
+from handlers.events import (
+    Blocked,
+    ButtonChoice,
+    Command,
+    Contact,
+    File,
+    Inbound,
+    Location,
+    Photo,
+    Reply,
+    Sender,
+    Text,
+    Unsupported,
+)
+from handlers.i18n import translator
+from handlers.ports import PermanentError, RetryAfterError, TemporaryError, UnreachableError
+from storage.photos import MAX_PHOTO_BYTES
+
+log = logging.getLogger(__name__)
+# getUpdates is fetched as raw JSON on purpose (see _get_updates); PTB would rather we did not.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.getUpdates'", category=PTBUserWarning)
+
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
+POLL_TIMEOUT_S = 30
+UNSUPPORTED_KINDS = (
+    "sticker", "voice", "video", "video_note", "audio", "animation", "poll", "dice", "game",
+    "story", "invoice", "paid_media",
+)  # fmt: skip
+
+Dispatch = Callable[[Inbound], Awaitable[None]]
+
+
+def make_bot(token: str, api_url: str, file_url: str) -> Bot:
+    """A PTB ``Bot`` for the given Bot API server (Telegram's own or a self-hosted one)."""
+    return Bot(
+        token,
+        base_url=api_url,
+        base_file_url=file_url,
+        request=HTTPXRequest(connection_pool_size=64, read_timeout=10),
+    )
+
+
+def utf16_len(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units (an emoji counts as two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Split a text into parts Telegram accepts, at a line break or space where there is one."""
+    parts: list[str] = []
+    while utf16_len(text) > limit:
+        cut = _fit(text, limit)
+        boundary = max(text.rfind("\n", 0, cut), text.rfind(" ", 0, cut))
+        if boundary > cut // 2:
+            cut = boundary
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    parts.append(text)
+    return parts
+
+
+def _fit(text: str, limit: int) -> int:
+    """The number of characters of ``text`` that fit in ``limit`` UTF-16 units."""
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
+
+
+def reply_markup(reply: Reply) -> Any:
+    """The keyboard of a reply: inline choices, a location request, or none."""
+    if reply.buttons:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                for row in reply.buttons
+            ]
+        )
+    if reply.keyboard == "location":
+        button = KeyboardButton(reply.keyboard_label or "📍", request_location=True)
+        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    if reply.keyboard == "remove":
+        return ReplyKeyboardRemove()
+    return None
+
+
+class TelegramChannel:
+    """Sends replies with the Bot API, within a global rate, mapping errors for the outbox."""
+
+    name = CHANNEL
+
+    def __init__(self, bot: Bot, data_dir: Path, *, rate_per_s: float = 25.0) -> None:
+        self.bot = bot
+        self._data_dir = data_dir
+        self._limiter = AsyncLimiter(rate_per_s, 1)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Deliver one reply; raises the outbox's delivery errors."""
+        try:
+            await self._send(int(chat_id), reply)
+        except RetryAfter as e:
+            raise RetryAfterError(_seconds(e.retry_after)) from e
+        except Forbidden as e:
+            raise UnreachableError(e.message) from e
+        except BadRequest as e:
+            text = e.message.lower()
+            if "not modified" in text:
+                return
+            if "chat not found" in text or "user is deactivated" in text:
+                raise UnreachableError(e.message) from e
+            raise PermanentError(e.message) from e
+        except (NetworkError, OSError) as e:
+            # PTB raises NetworkError for timeouts, broken connections and 5xx answers.
+            raise TemporaryError(type(e).__name__) from e
+
+    async def _send(self, chat_id: int, reply: Reply) -> None:
+        markup = reply_markup(reply)
+        text = reply.text
+        if reply.photo:
+            caption = text if utf16_len(text) <= CAPTION_LIMIT else None
+            content = await asyncio.to_thread((self._data_dir / reply.photo).read_bytes)
+            async with self._limiter:
+                await self.bot.send_photo(
+                    chat_id, content, caption=caption,
+                    reply_markup=markup if caption is not None else None,
+                )  # fmt: skip
+            if caption is not None:
+                return
+        parts = split_text(text)
+        for i, part in enumerate(parts):
+            async with self._limiter:
+                await self.bot.send_message(
+                    chat_id, part, reply_markup=markup if i == len(parts) - 1 else None
+                )
+
+    async def register_commands(self, languages: Sequence[str]) -> None:
+        """Register the commands (/start, /help, /language, /cancel) in each offered language."""
+        # Telegram knows one "sr"; the Cyrillic source serves it, as the default does.
+        for language, code in [
+            (languages[0], None),
+            *((lang, lang.split("-")[0]) for lang in languages),
+        ]:
+            if code == "sr" and language != "sr-Cyrl":
+                continue
+            _ = translator(language).gettext
+            commands = [
+                BotCommand("start", _("Main menu")),
+                BotCommand("help", _("Help")),
+                BotCommand("language", _("Change the language")),
+                BotCommand("cancel", _("Drop the report you are writing")),
+            ]
+            await self.bot.set_my_commands(commands, language_code=code)
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramUpdates:
+    """Turns updates into events and hands them to the dispatcher, by polling or by webhook."""
+
+    def __init__(self, bot: Bot, dispatch: Dispatch) -> None:
+        self.bot = bot
+        self._dispatch = dispatch
+
+    async def handle(self, data: dict[str, Any]) -> None:
+        """Handle one raw update; a malformed or unknown one is logged and skipped."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception:
+            log.warning("malformed update %s skipped", data.get("update_id"))
+            return
+        if update.callback_query is not None:
+            await self._answer_callback(update.callback_query.id)
+        event = await self.to_event(update)
+        if event is not None:
+            await self._dispatch(event)
+
+    async def _answer_callback(self, query_id: str) -> None:
+        # Always answered, even for a stale button, or the client shows a spinner.
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as e:
+            log.info("answerCallbackQuery failed: %s", e.message)
+
+    async def to_event(self, update: Update) -> Inbound | None:
+        """The event of an update, or None for one that is skipped on purpose."""
+        uid = str(update.update_id)
+        if update.callback_query is not None:
+            query = update.callback_query
+            message = query.message
+            if message is None or message.chat.type != "private" or not query.data:
+                return None
+            sender = Sender(
+                CHANNEL, str(query.from_user.id), str(message.chat.id), query.from_user.first_name
+            )
+            return ButtonChoice(sender, query.data, update_id=uid)
+        if update.my_chat_member is not None:
+            member = update.my_chat_member
+            if member.chat.type == "private" and member.new_chat_member.status == "kicked":
+                user = member.from_user
+                return Blocked(
+                    Sender(CHANNEL, str(user.id), str(member.chat.id), user.first_name), uid
+                )
+            return None
+        if update.message is not None:
+            return await self._message_event(update.message, uid)
+        # Edited messages, channel posts, business messages...: skipped on purpose.
+        log.debug("update %s of another kind skipped", uid)
+        return None
+
+    async def _message_event(self, message: Message, uid: str) -> Inbound | None:
+        user = message.from_user
+        if user is None or message.chat.type != "private":
+            return None  # residents' messages in groups are not for the bot
+        sender = Sender(CHANNEL, str(user.id), str(message.chat.id), user.first_name)
+        if message.text is not None:
+            return _text_event(sender, message, uid)
+        if message.location is not None:
+            title = message.venue.title if message.venue else ""
+            return Location(
+                sender, message.location.latitude, message.location.longitude, title, uid
+            )
+        if message.photo:
+            largest = max(message.photo, key=lambda p: p.width * p.height)
+            return await self._photo(sender, largest.file_id, largest.file_size or 0, uid)
+        if message.document is not None:
+            doc = message.document
+            if (doc.mime_type or "").startswith("image/"):
+                return await self._photo(sender, doc.file_id, doc.file_size or 0, uid)
+            return File(sender, "document", uid)
+        if message.contact is not None:
+            return Contact(sender, message.contact.phone_number, uid)
+        kind = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), "other")
+        return Unsupported(sender, kind, uid)
+
+    async def _photo(self, sender: Sender, file_id: str, size: int, uid: str) -> Photo:
+        if size > MAX_PHOTO_BYTES:
+            return Photo(sender, file_id, None, size, uid)
+        try:
+            telegram_file = await self.bot.get_file(file_id)
+            content = bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as e:
+            log.warning("photo download failed: %s", type(e).__name__)
+            return Photo(sender, file_id, None, size, uid)
+        return Photo(sender, file_id, content, len(content), uid)
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long-poll until ``stop`` is set, confirming an offset only after its batch is handled."""
+        await self.bot.delete_webhook()
+        offset = 0
+        failures = 0
+        while not stop.is_set():
+            try:
+                updates = await self._get_updates(offset)
+                failures = 0
+            except Conflict:
+                log.warning("another process polls this bot or a webhook is set; retrying")
+                await _sleep_or_stop(stop, 5)
+                continue
+            except (NetworkError, OSError) as e:
+                failures += 1
+                log.warning("getUpdates failed (%s); retrying", type(e).__name__)
+                await _sleep_or_stop(stop, min(60, 2**failures))
+                continue
+            if not updates:
+                continue
+            # Different residents' updates run together; one resident's run in order.
+            await asyncio.gather(*(self._handle_in_order(group) for group in by_user(updates)))
+            ids = [u["update_id"] for u in updates if isinstance(u.get("update_id"), int)]
+            offset = max(ids, default=offset - 1) + 1
+
+    async def _handle_in_order(self, updates: list[dict[str, Any]]) -> None:
+        for update in updates:
+            await self.handle(update)
+
+    async def _get_updates(self, offset: int) -> list[dict[str, Any]]:
+        """Fetch updates as raw JSON, so that one malformed update cannot stop the others."""
+        result = await self.bot.do_api_request(
+            "getUpdates",
+            api_kwargs={
+                "offset": offset,
+                "timeout": POLL_TIMEOUT_S,
+                "allowed_updates": list(ALLOWED_UPDATES),
+            },
+            read_timeout=POLL_TIMEOUT_S + 10,
+        )
+        return [u for u in result if isinstance(u, dict)] if isinstance(result, list) else []
+
+    def webhook_route(self, secret: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """The aiohttp handler of the webhook: checks the secret, answers after the commit."""
+
+        async def receive(request: web.Request) -> web.StreamResponse:
+            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+            if not hmac.compare_digest(given.encode(), secret.encode()):
+                log.warning("webhook call with a wrong secret refused")
+                return web.Response(status=403, text="forbidden")
+            try:
+                data = await request.json()
+            except ValueError:
+                return web.Response(status=400, text="bad request")
+            if not isinstance(data, dict):
+                return web.Response(status=400, text="bad request")
+            await self.handle(data)
+            return web.Response(text="ok")
+
+        return receive
+
+
+def by_user(updates: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Group raw updates by the user who sent them, keeping their order."""
+    groups: dict[object, list[dict[str, Any]]] = {}
+    for i, update in enumerate(updates):
+        groups.setdefault(_user_key(update) or ("update", i), []).append(update)
+    return list(groups.values())
+
+
+def _user_key(update: dict[str, Any]) -> object:
+    for kind in ALLOWED_UPDATES:
+        body = update.get(kind)
+        if isinstance(body, dict) and isinstance(body.get("from"), dict):
+            return body["from"].get("id")
+    return None
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+def _text_event(sender: Sender, message: Message, uid: str) -> Inbound:
+    text = message.text or ""
+    entity = message.entities[0] if message.entities else None
+    if entity is not None and entity.type == "bot_command" and entity.offset == 0:
+        name = text[1 : entity.length].split("@")[0].lower()
+        return Command(sender, name, text[entity.length :].strip(), uid)
+    return Text(sender, text, uid)

@@ -1,0 +1,243 @@
+"""The Telegram channel against the spec-checked fake Bot API: polling, webhook, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import App, build_app
+from bot.channels.telegram import TelegramChannel, TelegramUpdates, make_bot, split_text, utf16_len
+from bot.runtime import serve, web_app
+from bot.settings import Settings
+from handlers.municipality import Municipality
+from storage import reports, users
+from tests.conftest import jpeg
+from tests.fakes.ports import FakeGeocoder
+from tests.fakes.telegram_api import Call, FakeTelegramApi
+
+ANA = 5001
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Running:
+    fake: FakeTelegramApi
+    app: App
+    updates: TelegramUpdates
+    stop: asyncio.Event
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [
+            str(m.get("text") or m.get("caption") or "") for m in self.fake.sent_messages(chat_id)
+        ]
+
+    async def wait_text(self, chat_id: int, needle: str, timeout: float = 5) -> None:
+        def found(_: list[Call]) -> bool:
+            return any(needle in t for t in self.texts(chat_id))
+
+        found.__qualname__ = f"a message to {chat_id} containing {needle!r}"
+        await self.fake.wait_for(found, timeout)
+
+    def buttons(self, chat_id: int) -> list[str]:
+        markup: dict[str, Any] = self.fake.sent_messages(chat_id)[-1].get("reply_markup") or {}
+        return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+@pytest.fixture
+async def running(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> AsyncIterator[Running]:
+    async with FakeTelegramApi() as fake:
+        bot = make_bot(fake.token, fake.base_url, fake.base_file_url)
+        await bot.initialize()
+        channel = TelegramChannel(bot, settings.data_dir, rate_per_s=1000)
+        async with build_app(
+            settings, municipality, {"telegram": channel}, geocoder=geocoder
+        ) as app:
+            updates = TelegramUpdates(bot, app.dispatcher.dispatch)
+            stop = asyncio.Event()
+            tasks = [asyncio.create_task(app.sender.run()), asyncio.create_task(updates.poll(stop))]
+            yield Running(fake, app, updates, stop)
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await bot.shutdown()
+
+
+async def test_a_resident_reports_through_telegram(running: Running, settings: Settings) -> None:
+    fake = running.fake
+    fake.push_command(ANA, "start")
+    await running.wait_text(ANA, "Изаберите")
+    fake.push_callback(ANA, "lang:en")
+    await running.wait_text(ANA, "Welcome")
+    fake.push_callback(ANA, "menu:report")
+    await running.wait_text(ANA, "What kind of problem")
+    fake.push_callback(ANA, "cat:road_damage")
+    await running.wait_text(ANA, "Describe the problem")
+    fake.push_text(ANA, "Deep pothole <b>in</b> Nemanjina & Karađorđeva")
+    await running.wait_text(ANA, "Send up to 3 photos")
+    fake.push_photo(ANA, jpeg("red"))
+    await running.wait_text(ANA, "Photo 1 of 3")
+    fake.push_document(ANA, jpeg("blue"), file_name="pothole.jpg", mime_type="image/jpeg")
+    await running.wait_text(ANA, "Photo 2 of 3")
+    fake.push_callback(ANA, "photos:done")
+    await running.wait_text(ANA, "Where is the problem?")
+    keyboard = fake.calls_of("sendMessage")[-1].params["reply_markup"]["keyboard"]
+    assert keyboard[0][0] == {"text": "📍 Send my location", "request_location": True}
+    fake.push_location(ANA, 42.9661, 22.1290)
+    await running.wait_text(ANA, "Please check your report")
+    removal = [c for c in fake.calls_of("sendMessage") if "Location received" in c.params["text"]]
+    assert removal[0].params["reply_markup"] == {"remove_keyboard": True}
+    fake.push_callback(ANA, "sum:confirm")
+    await running.wait_text(ANA, "VLA-2026-00001")
+    stored = await reports.get_report(running.app.db.conn, 1)
+    assert stored is not None
+    assert stored.description == "Deep pothole <b>in</b> Nemanjina & Karađorđeva"
+    assert len(stored.photo_paths) == 2
+    assert all((settings.data_dir / p).is_file() for p in stored.photo_paths)
+    # Every button press was answered, so no client is left with a spinner.
+    assert len(fake.calls_of("answerCallbackQuery")) == 5
+
+
+async def test_429_waits_retry_after_then_delivers(running: Running) -> None:
+    running.fake.fail_next("sendMessage", 429, retry_after=1)
+    running.fake.push_command(ANA, "start")
+    await running.wait_text(ANA, "Изаберите", timeout=6)
+    failed, delivered = running.fake.calls_of("sendMessage")[:2]
+    assert (failed.status, delivered.status) == (429, 200)
+    assert delivered.time - failed.time >= 0.9
+
+
+async def test_server_errors_are_retried(running: Running) -> None:
+    running.fake.fail_next("sendMessage", 500)
+    running.fake.push_command(ANA, "start")
+    await running.wait_text(ANA, "Изаберите", timeout=6)
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_unreachable(running: Running) -> None:
+    running.fake.block(ANA)
+    running.fake.push_command(ANA, "start")
+    await running.fake.wait_for_calls("sendMessage")
+    await asyncio.sleep(0.2)
+    conversation = await users.load_conversation(running.app.db.conn, "telegram", str(ANA))
+    assert conversation is not None
+    assert conversation.user.unreachable
+    assert len(running.fake.calls_of("sendMessage")) == 1  # no retries to a blocked chat
+
+
+async def test_blocking_the_bot_is_recorded_from_the_membership_update(running: Running) -> None:
+    running.fake.push_command(ANA, "start")
+    await running.wait_text(ANA, "Изаберите")
+    running.fake.push_my_chat_member(ANA, "kicked")
+    for _ in range(100):
+        conversation = await users.load_conversation(running.app.db.conn, "telegram", str(ANA))
+        if conversation and conversation.user.unreachable:
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the user was not marked unreachable")
+
+
+async def test_a_malformed_update_is_skipped_and_the_next_is_handled(running: Running) -> None:
+    running.fake.push_update({"message": {"text": "no chat, no date, no id"}})
+    running.fake.push_command(ANA, "start")
+    await running.wait_text(ANA, "Изаберите")
+
+
+async def test_the_same_update_twice_in_a_batch_is_handled_once(running: Running) -> None:
+    update_id = running.fake.push_command(ANA, "start")
+    duplicate = running.fake.update(update_id)
+    running.fake.push_update(duplicate)
+    await running.wait_text(ANA, "Изаберите")
+    await asyncio.sleep(0.3)
+    assert len(running.fake.sent_messages(ANA)) == 1
+
+
+async def test_stickers_voice_and_groups(running: Running) -> None:
+    fake = running.fake
+    fake.push_command(ANA, "start")
+    fake.push_callback(ANA, "lang:en")
+    await running.wait_text(ANA, "Welcome")
+    fake.push_sticker(ANA)
+    await running.wait_text(ANA, "Please choose one of the options below.")
+    count = len(fake.sent_messages(ANA))
+    fake.push_voice(ANA)
+    await fake.wait_for(lambda _: len(fake.sent_messages(ANA)) > count)
+    fake.add_chat(-100777, "Residents of Vlasotince", "supergroup")
+    fake.push_text(ANA, "hello group", chat_id=-100777)
+    fake.push_callback(ANA, "sum:confirm")  # a stale button: answered and explained
+    await fake.wait_for_calls("answerCallbackQuery", 2)
+    await asyncio.sleep(0.3)
+    assert fake.sent_messages(-100777) == []
+
+
+async def test_a_long_summary_is_split_under_the_limit(running: Running) -> None:
+    fake = running.fake
+    for step in ("lang:en", "menu:report", "cat:other"):
+        fake.push_callback(ANA, step)
+    await running.wait_text(ANA, "Describe the problem")
+    fake.push_text(ANA, "Ж" * 3990 + " 😀😀😀")
+    fake.push_callback(ANA, "photos:skip")
+    fake.push_location(ANA, 42.9661, 22.1290)
+    await running.wait_text(ANA, "Location: ")
+    assert all(c.ok for c in fake.calls_of("sendMessage"))
+    assert "sum:confirm" in running.buttons(ANA)
+
+
+def test_split_text_counts_utf16_and_cuts_at_spaces() -> None:
+    text = ("word " * 1000) + "😀" * 2100
+    parts = split_text(text)
+    assert all(utf16_len(p) <= 4096 for p in parts)
+    assert "".join(parts).replace(" ", "") == text.replace(" ", "")
+    assert split_text("short") == ["short"]
+
+
+async def test_webhook_checks_the_secret_and_answers_after_the_commit(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> None:
+    async with FakeTelegramApi() as fake:
+        bot = make_bot(fake.token, fake.base_url, fake.base_file_url)
+        await bot.initialize()
+        channel = TelegramChannel(bot, settings.data_dir)
+        async with build_app(
+            settings, municipality, {"telegram": channel}, geocoder=geocoder
+        ) as app:
+            updates = TelegramUpdates(bot, app.dispatcher.dispatch)
+            routes = web_app()
+            routes.router.add_post("/telegram", updates.webhook_route("s3cret-token"))
+            port = free_port()
+            runner = await serve(routes, Settings.from_env({"HTTP_PORT": str(port)}))
+            update_id = fake.push_command(ANA, "start")
+            body = fake.update(update_id)
+            url = f"http://127.0.0.1:{port}/telegram"
+            async with aiohttp.ClientSession() as http:
+                async with http.post(
+                    url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+                ) as r:
+                    assert r.status == 403
+                async with http.post(url, json=body) as r:
+                    assert r.status == 403
+                assert await users.load_conversation(app.db.conn, "telegram", str(ANA)) is None
+                for _ in range(2):  # Telegram redelivers when it got no answer: handled once
+                    async with http.post(
+                        url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                    ) as r:
+                        assert r.status == 200
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                    assert (await r.json()) == {"status": "ok"}
+            await app.sender.drain()
+            assert len(fake.sent_messages(ANA)) == 1
+            await runner.cleanup()
+        await bot.shutdown()
