@@ -270,7 +270,8 @@ def type_address(ctx: Context, event: Text) -> Step:
         draft = {**ctx.draft, "address": query, "latitude": None, "longitude": None}
         note = Reply(
             _(
-                "The map service is not available right now, so the address is kept as you wrote it."
+                "The map service is not available right now, so the address is kept as you"
+                " wrote it."
             ),
             keyboard="remove",
         )

@@ -42,12 +42,12 @@ class Running:
             str(m.get("text") or m.get("caption") or "") for m in self.fake.sent_messages(chat_id)
         ]
 
-    async def wait_text(self, chat_id: int, needle: str, timeout: float = 5) -> None:
+    async def wait_text(self, chat_id: int, needle: str, seconds: float = 5) -> None:
         def found(_: list[Call]) -> bool:
             return any(needle in t for t in self.texts(chat_id))
 
         found.__qualname__ = f"a message to {chat_id} containing {needle!r}"
-        await self.fake.wait_for(found, timeout)
+        await self.fake.wait_for(found, seconds)
 
     def buttons(self, chat_id: int) -> list[str]:
         markup: dict[str, Any] = self.fake.sent_messages(chat_id)[-1].get("reply_markup") or {}
@@ -114,7 +114,7 @@ async def test_a_resident_reports_through_telegram(running: Running, settings: S
 async def test_429_waits_retry_after_then_delivers(running: Running) -> None:
     running.fake.fail_next("sendMessage", 429, retry_after=1)
     running.fake.push_command(ANA, "start")
-    await running.wait_text(ANA, "Изаберите", timeout=6)
+    await running.wait_text(ANA, "Изаберите", seconds=6)
     failed, delivered = running.fake.calls_of("sendMessage")[:2]
     assert (failed.status, delivered.status) == (429, 200)
     assert delivered.time - failed.time >= 0.9
@@ -123,7 +123,7 @@ async def test_429_waits_retry_after_then_delivers(running: Running) -> None:
 async def test_server_errors_are_retried(running: Running) -> None:
     running.fake.fail_next("sendMessage", 500)
     running.fake.push_command(ANA, "start")
-    await running.wait_text(ANA, "Изаберите", timeout=6)
+    await running.wait_text(ANA, "Изаберите", seconds=6)
 
 
 async def test_a_user_who_blocked_the_bot_is_marked_unreachable(running: Running) -> None:
