@@ -1,0 +1,78 @@
+"""The real bot process (``python -m bot run``) against the fake Bot API, as a resident uses it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, jpeg
+from tests.fakes.telegram_api import Call, FakeTelegramApi
+from tests.test_telegram import free_port
+
+MILA = 7001
+
+
+def texts(fake: FakeTelegramApi) -> list[str]:
+    return [str(m.get("text") or "") for m in fake.sent_messages(MILA)]
+
+
+async def wait_text(fake: FakeTelegramApi, needle: str) -> None:
+    def found(_: list[Call]) -> bool:
+        return any(needle in t for t in texts(fake))
+
+    found.__qualname__ = f"a message containing {needle!r}"
+    await fake.wait_for(found, 15)
+
+
+async def test_the_bot_process_takes_a_whole_report_from_telegram(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    async with FakeTelegramApi() as fake:
+        env = {
+            **os.environ,
+            "TELEGRAM_TOKEN": fake.token,
+            "TELEGRAM_API_URL": fake.base_url,
+            "TELEGRAM_FILE_URL": fake.base_file_url,
+            "BOT_DATA_DIR": str(data),
+            "BOT_CONFIG": str(ROOT / "config" / "vlasotince.toml"),
+            "GEOCODER_URL": "http://127.0.0.1:9",
+            "HTTP_PORT": str(free_port()),
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE
+        )
+        try:
+            await fake.wait_for_calls("getUpdates", timeout=20)
+            commands = fake.calls_of("setMyCommands")
+            assert {c.params.get("language_code") for c in commands} == {None, "sr", "en"}
+            fake.push_command(MILA, "start", first_name="Мила")
+            await wait_text(fake, "Изаберите језик")
+            fake.push_callback(MILA, "lang:sr-Latn")
+            await wait_text(fake, "Dobro došli")
+            fake.push_callback(MILA, "menu:report")
+            fake.push_callback(MILA, "cat:garbage")
+            fake.push_text(MILA, "Kontejner u Nemanjinoj ulici nije odnet dve nedelje")
+            fake.push_photo(MILA, jpeg("green"))
+            fake.push_photo(MILA, jpeg("gray"))
+            await wait_text(fake, "2 od 3")
+            fake.push_callback(MILA, "photos:done")
+            fake.push_location(MILA, 42.9655, 22.1302)
+            await wait_text(fake, "Proverite")
+            fake.push_callback(MILA, "sum:confirm")
+            await wait_text(fake, "VLA-2026-00001")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 20)
+        assert process.returncode == 0, stderr.decode()
+        assert "Kontejner" not in stderr.decode()  # nothing a resident wrote reaches the logs
+    with sqlite3.connect(data / "bot.db") as db:
+        report = db.execute("SELECT ref, category, description, latitude FROM reports").fetchall()
+        photos = [row[0] for row in db.execute("SELECT path FROM report_photos ORDER BY position")]
+    assert report == [
+        ("VLA-2026-00001", "garbage", "Kontejner u Nemanjinoj ulici nije odnet dve nedelje", 42.9655)
+    ]
+    assert len(photos) == 2
+    assert all((data / p).is_file() for p in photos)
