@@ -58,8 +58,10 @@ keyboard uses ``location-picker``/``share-phone`` (API level 3) without
 ``min_api_version`` >= 3; 13 ``apiVersionNotSupported`` when ``min_api_version`` is
 above the known user's ``api_version``; 12 ``tooManyRequests`` after two
 ``get_user_details`` for one user (Viber allows two per user per 12 hours). Anything
-else comes from ``fail_next``. Limits that Viber does not state clearly are left
-unchecked.
+else comes from ``fail_next``. For 1, 3 and 4 the ``status_message`` has a detail
+after the name (``badData: text is longer than 7000 characters (7001)``), as Viber's
+own texts for these vary: map errors on the number. The keyboard limit of 24
+buttons is a conservative one; limits Viber does not state clearly are not checked.
 
 In a test (same event loop)::
 
@@ -73,6 +75,7 @@ In a test (same event loop)::
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import hashlib
 import hmac
@@ -81,7 +84,7 @@ import itertools
 import json
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -175,7 +178,7 @@ class ViberStatus(enum.IntEnum):
         return first + "".join(word.capitalize() for word in rest)
 
 
-def status_message(status: int) -> str:
+def status_name(status: int) -> str:
     """Return Viber's ``status_message`` for a code (``generalError`` for unknown ones)."""
     try:
         return ViberStatus(status).message
@@ -188,8 +191,8 @@ class ViberError(Exception):
 
     def __init__(self, status: int, detail: str | None = None) -> None:
         """Make an error; ``detail`` is appended to the status message for the test's reader."""
-        message = status_message(status)
-        super().__init__(f"{message}: {detail}" if detail else message)
+        name = status_name(status)
+        super().__init__(f"{name}: {detail}" if detail else name)
         self.status = status
         self.status_message = str(self)
 
@@ -210,7 +213,7 @@ def _bad(path: str, problem: str) -> ViberError:
 
 
 def sign(body: bytes, token: str) -> str:
-    """Return the ``X-Viber-Content-Signature`` of ``body``: hex HMAC-SHA256 keyed with ``token``."""
+    """Return the ``X-Viber-Content-Signature`` of ``body``: hex HMAC-SHA256 keyed by ``token``."""
     return hmac.new(token.encode("ascii"), body, hashlib.sha256).hexdigest()
 
 
@@ -254,7 +257,7 @@ class ViberUser:
 
 def _user(user: str | ViberUser, name: str | None = None) -> ViberUser:
     found = user if isinstance(user, ViberUser) else ViberUser(user)
-    return found if name is None else ViberUser(**{**found.__dict__, "name": name})
+    return found if name is None else dataclasses.replace(found, name=name)
 
 
 def _event(kind: str, **fields: Any) -> JSONDict:
@@ -474,7 +477,7 @@ class _Media:
 
 # -------------------------------------------------------------------------------- fake
 
-Handler = Callable[[JSONDict], Any]
+Handler = Callable[[JSONDict], Awaitable[JSONDict]]
 
 
 class FakeViberApi:
@@ -634,9 +637,10 @@ class FakeViberApi:
         return [m["text"] for m in self.sent_to(user_id) if m.get("type") == "text"]
 
     def keyboard_of(self, user_id: str) -> JSONDict | None:
-        """The keyboard the user sees: Viber shows the last one sent with any message."""
-        keyboards = [m["keyboard"] for m in self.sent_to(user_id) if "keyboard" in m]
-        return keyboards[-1] if keyboards else None
+        """The keyboard the user sees: the last message's (one without a keyboard hides it)."""
+        sent = self.sent_to(user_id)
+        keyboard: JSONDict | None = sent[-1].get("keyboard") if sent else None
+        return keyboard
 
     def fail_next(
         self,
@@ -656,8 +660,8 @@ class FakeViberApi:
             count: how many calls fail.
             user_id: fail only calls for this receiver (or user ``id``).
         """
-        message = status_message if status_message is not None else status_message_for(status)
-        self._failures.append(Failure(endpoint, status, message, count, user_id))
+        text = status_message if status_message is not None else status_name(status)
+        self._failures.append(Failure(endpoint, status, text, count, user_id))
 
     def http_error_next(
         self, endpoint: str, http_status: int = 500, count: int = 1, *, body: str = ""
@@ -814,31 +818,42 @@ class FakeViberApi:
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         endpoint = request.match_info["endpoint"]
-        raw = await request.read()
         call = Call(len(self._calls) + 1, endpoint, {}, time.time())
         self._calls.append(call)
+        params: JSONDict | ViberError
+        try:
+            params = _parse(await request.read())
+        except ViberError as error:
+            params = error
+        body_token = None
+        if isinstance(params, dict):
+            call.params = {k: v for k, v in params.items() if k != "auth_token"}
+            body_token = _str_or_none(params.get("auth_token"))
+        call.token = request.headers.get(AUTH_HEADER) or body_token
         if self.latency:
             await asyncio.sleep(self.latency)
-        handler = self._handlers.get(endpoint)
         http_failure = self._take_http_failure(endpoint)
-        if handler is None or http_failure is not None:
+        if endpoint not in self._handlers or http_failure is not None:
             call.http_status = http_failure.http_status if http_failure else 404
             text = http_failure.body if http_failure else f"no such endpoint: {endpoint}"
             return web.Response(status=call.http_status, text=text)
         try:
-            params = _parse(raw)
-            call.params = {k: v for k, v in params.items() if k != "auth_token"}
-            call.token = request.headers.get(AUTH_HEADER) or _str_or_none(params.get("auth_token"))
-            if call.token is None or not hmac.compare_digest(call.token, self.token):
-                raise ViberError(ViberStatus.INVALID_AUTH_TOKEN)
-            failure = self._take_failure(endpoint, params)
-            if failure is not None:
-                call.response = {"status": failure.status, "status_message": failure.status_message}
-            else:
-                call.response = await handler(params)
+            call.response = await self._answer(endpoint, params, call.token)
         except ViberError as error:
             call.response = error.to_json()
         return web.json_response(call.response)
+
+    async def _answer(
+        self, endpoint: str, params: JSONDict | ViberError, token: str | None
+    ) -> JSONDict:
+        if token is None or not hmac.compare_digest(token.encode(), self.token.encode()):
+            raise ViberError(ViberStatus.INVALID_AUTH_TOKEN)
+        if isinstance(params, ViberError):
+            raise params
+        failure = self._take_failure(endpoint, params)
+        if failure is not None:
+            return {"status": failure.status, "status_message": failure.status_message}
+        return await self._handlers[endpoint](params)
 
     async def _handle_media(self, request: web.Request) -> web.Response:
         media = self._media.get(request.match_info["key"])
@@ -935,7 +950,8 @@ class FakeViberApi:
         try:
             delivery = await self._post_signed(url, event)
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise ViberError(ViberStatus.INVALID_URL, f"failed to connect to {url}: {error!r}")
+            detail = f"failed to connect to {url}: {error!r}"
+            raise ViberError(ViberStatus.INVALID_URL, detail) from error
         if delivery.status != 200:
             raise ViberError(ViberStatus.INVALID_URL, f"{url} answered HTTP {delivery.status}")
         chosen = list(dict.fromkeys(event_types))
@@ -1102,11 +1118,6 @@ class FakeViberApi:
                     ViberStatus.INCOMPATIBLE_WITH_VERSION,
                     f"the keyboard needs min_api_version >= {level}",
                 )
-
-
-def status_message_for(status: int) -> str:
-    """Return Viber's ``status_message`` for ``status`` (an alias of ``status_message``)."""
-    return status_message(status)
 
 
 def point_viberbot_at(api: Any, base_url: str) -> None:
