@@ -72,7 +72,7 @@ def start_fake() -> tuple[subprocess.Popen[str], dict[str, Any]]:
 
 def updates(residents: int, messages: int, first_id: int) -> list[dict[str, Any]]:
     """The messages, as raw updates: resident by resident, interleaved as they would arrive."""
-    out = []
+    out: list[dict[str, Any]] = []
     for m in range(messages):
         for r in range(residents):
             user = {"id": 900000 + r, "is_bot": False, "first_name": f"Resident{r}"}
@@ -95,7 +95,7 @@ def updates(residents: int, messages: int, first_id: int) -> list[dict[str, Any]
     return out
 
 
-async def measure(control: str, batch: list[dict[str, Any]], timeout: float) -> list[float]:
+async def measure(control: str, batch: list[dict[str, Any]], seconds: float) -> list[float]:
     """Offer the updates and return, per update, the seconds until its reply arrived."""
     async with aiohttp.ClientSession() as http:
         async with http.delete(f"{control}/calls"):
@@ -103,7 +103,7 @@ async def measure(control: str, batch: list[dict[str, Any]], timeout: float) -> 
         offered = time.time()
         async with http.post(f"{control}/updates", json=batch) as r:
             assert r.status == 200, await r.text()
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + seconds
         calls: list[dict[str, Any]] = []
         since = 0
         while time.monotonic() < deadline:

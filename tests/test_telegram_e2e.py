@@ -71,8 +71,7 @@ async def test_the_bot_process_takes_a_whole_report_from_telegram(tmp_path: Path
     with sqlite3.connect(data / "bot.db") as db:
         report = db.execute("SELECT ref, category, description, latitude FROM reports").fetchall()
         photos = [row[0] for row in db.execute("SELECT path FROM report_photos ORDER BY position")]
-    assert report == [
-        ("VLA-2026-00001", "garbage", "Kontejner u Nemanjinoj ulici nije odnet dve nedelje", 42.9655)
-    ]
+    description = "Kontejner u Nemanjinoj ulici nije odnet dve nedelje"
+    assert report == [("VLA-2026-00001", "garbage", description, 42.9655)]
     assert len(photos) == 2
     assert all((data / p).is_file() for p in photos)
