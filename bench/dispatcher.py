@@ -39,9 +39,10 @@ class NullChannel:
     def __init__(self) -> None:
         self.delivered = 0
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
         """Drop a message."""
         self.delivered += 1
+        return None
 
 
 class NullGeocoder:

@@ -28,7 +28,10 @@ def reply_payload(reply: Reply) -> dict[str, object]:
         "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
         "keyboard": reply.keyboard,
         "keyboard_label": reply.keyboard_label,
-        "photo": reply.photo,
+        "photos": list(reply.photos),
+        "subject": reply.subject,
+        "key": reply.key,
+        "edit": reply.edit,
     }
 
 

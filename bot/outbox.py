@@ -20,7 +20,7 @@ from handlers.ports import (
     TemporaryError,
     UnreachableError,
 )
-from storage import outbox, users
+from storage import message_refs, outbox, users
 from storage.clock import parse
 from storage.db import Database
 from storage.outbox import OutboxRow
@@ -42,7 +42,10 @@ def reply_from_payload(payload: Mapping[str, Any]) -> Reply:
         buttons=rows,
         keyboard=payload.get("keyboard", "none"),
         keyboard_label=str(payload.get("keyboard_label", "")),
-        photo=payload.get("photo"),
+        photos=tuple(payload.get("photos", ())),
+        subject=str(payload.get("subject", "")),
+        key=str(payload.get("key", "")),
+        edit=bool(payload.get("edit", False)),
     )
 
 
@@ -54,6 +57,7 @@ def backoff(attempts: int) -> float:
 @dataclass(slots=True)
 class _Outcome:
     sent: list[int] = field(default_factory=list)
+    refs: list[tuple[str, str, str, str]] = field(default_factory=list)
     unreachable: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -120,14 +124,18 @@ class OutboxSender:
         )
         async with self._db.transaction() as conn:
             await outbox.mark_sent(conn, outcome.sent, self._clock.now())
+            if outcome.refs:
+                await message_refs.remember(conn, outcome.refs)
         return len(rows)
 
     async def _send_chat(self, rows: list[OutboxRow], outcome: _Outcome) -> None:
         """Send one chat's rows in order; stop at the first that must wait."""
         for row in rows:
             channel = self._channels[row.channel]
+            reply = reply_from_payload(row.payload)
             try:
-                await channel.send(row.chat_id, reply_from_payload(row.payload))
+                edit = await self._message_to_edit(row, reply)
+                message_id = await channel.send(row.chat_id, reply, edit=edit)
             except RetryAfterError as e:
                 await self._later(row, e.seconds, f"retry_after {e.seconds}", count=False)
                 return
@@ -142,6 +150,13 @@ class OutboxSender:
                 await self._give_up(row, "failed", str(e)[:200])
                 continue
             outcome.sent.append(row.id)
+            if reply.key and message_id:
+                outcome.refs.append((row.channel, row.chat_id, reply.key, message_id))
+
+    async def _message_to_edit(self, row: OutboxRow, reply: Reply) -> str | None:
+        if not (reply.key and reply.edit):
+            return None
+        return await message_refs.find(self._db.conn, row.channel, row.chat_id, reply.key)
 
     async def _later(
         self, row: OutboxRow, seconds: float, error: str, *, count: bool = True

@@ -121,14 +121,20 @@ class Reply:
 
     ``buttons`` are rows of choices; ``keyboard`` asks the channel for a location-request
     keyboard (its button labelled ``keyboard_label``) or to remove it; a message cannot carry
-    both choices and a keyboard change. ``photo`` is a stored photo path to send with ``text``.
+    both choices and a keyboard change. ``photos`` are stored photo paths sent before the text
+    (attachments in an e-mail, whose ``subject`` is used). A message with a ``key`` is
+    remembered once sent; with ``edit`` it replaces the message sent under the same key in the
+    same chat (a report's card), or is sent anew when there is none.
     """
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     keyboard: Keyboard = "none"
     keyboard_label: str = ""
-    photo: str | None = None
+    photos: tuple[str, ...] = ()
+    subject: str = ""
+    key: str = ""
+    edit: bool = False
 
 
 @dataclass(frozen=True, slots=True)

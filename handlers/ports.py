@@ -73,8 +73,10 @@ class Channel(Protocol):
 
     name: str
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        """Deliver one rendered message.
+    async def send(self, chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
+        """Deliver one rendered message; return the messenger's id of it, when it has one.
+
+        ``edit`` is the id of an earlier message of the bot in that chat to replace.
 
         Raises:
             RetryAfterError: the messenger asks to wait.

@@ -36,12 +36,14 @@ class ConsoleChannel:
         self._out = out or sys.stdout
         self._data_dir = data_dir
         self._buttons: dict[str, list[Button]] = {}
+        self._printed = 0
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        """Print one reply."""
-        lines = [reply.text]
-        if reply.photo:
-            lines.append(f"[📷 {reply.photo}]")
+    async def send(self, chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
+        """Print one reply (an edit is printed again, marked as such)."""
+        self._printed += 1
+        lines = ["(✎)"] if edit else []
+        lines += [f"[📷 {path}]" for path in reply.photos]
+        lines.append(reply.text)
         choices = [b for row in reply.buttons for b in row]
         if choices:
             self._buttons[chat_id] = choices
@@ -49,6 +51,7 @@ class ConsoleChannel:
         if reply.keyboard == "location":
             lines.append(f"  [{reply.keyboard_label}: /location LAT LON]")
         print("\n".join(lines), end="\n\n", file=self._out, flush=True)
+        return str(self._printed)
 
     def parse(self, sender: Sender, line: str) -> Inbound | None:
         """Turn a typed line into an event; None for an empty line."""

@@ -25,6 +25,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -137,10 +138,12 @@ class TelegramChannel:
         self._data_dir = data_dir
         self._limiter = AsyncLimiter(rate_per_s, 1)
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        """Deliver one reply; raises the outbox's delivery errors."""
+    async def send(self, chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
+        """Deliver one reply (or edit an earlier one); raises the outbox's delivery errors."""
         try:
-            await self._send(int(chat_id), reply)
+            if edit is not None and await self._edit(int(chat_id), int(edit), reply):
+                return edit
+            return await self._send(int(chat_id), reply)
         except RetryAfter as e:
             raise RetryAfterError(_seconds(e.retry_after)) from e
         except Forbidden as e:
@@ -148,7 +151,7 @@ class TelegramChannel:
         except BadRequest as e:
             text = e.message.lower()
             if "not modified" in text:
-                return
+                return edit
             if "chat not found" in text or "user is deactivated" in text:
                 raise UnreachableError(e.message) from e
             raise PermanentError(e.message) from e
@@ -156,25 +159,43 @@ class TelegramChannel:
             # PTB raises NetworkError for timeouts, broken connections and 5xx answers.
             raise TemporaryError(type(e).__name__) from e
 
-    async def _send(self, chat_id: int, reply: Reply) -> None:
-        markup = reply_markup(reply)
-        text = reply.text
-        if reply.photo:
-            caption = text if utf16_len(text) <= CAPTION_LIMIT else None
-            content = await asyncio.to_thread((self._data_dir / reply.photo).read_bytes)
+    async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> bool:
+        """Edit a message in place; False when it is gone (deleted), so a new one is sent."""
+        markup = reply_markup(reply) if reply.buttons else None
+        try:
             async with self._limiter:
-                await self.bot.send_photo(
-                    chat_id, content, caption=caption,
-                    reply_markup=markup if caption is not None else None,
-                )  # fmt: skip
-            if caption is not None:
-                return
-        parts = split_text(text)
+                await self.bot.edit_message_text(
+                    split_text(reply.text)[0], chat_id, message_id, reply_markup=markup
+                )
+        except BadRequest as e:
+            if "not modified" in e.message.lower():
+                return True
+            if "not found" in e.message.lower():
+                return False
+            raise
+        return True
+
+    async def _send(self, chat_id: int, reply: Reply) -> str:
+        await self._send_photos(chat_id, reply.photos)
+        markup = reply_markup(reply)
+        parts = split_text(reply.text)
+        message_id = ""
         for i, part in enumerate(parts):
             async with self._limiter:
-                await self.bot.send_message(
+                sent = await self.bot.send_message(
                     chat_id, part, reply_markup=markup if i == len(parts) - 1 else None
                 )
+            message_id = str(sent.message_id)
+        return message_id
+
+    async def _send_photos(self, chat_id: int, paths: Sequence[str]) -> None:
+        contents = [await asyncio.to_thread((self._data_dir / p).read_bytes) for p in paths]
+        async with self._limiter:
+            if len(contents) == 1:
+                await self.bot.send_photo(chat_id, contents[0])
+            elif contents:
+                media = [InputMediaPhoto(c) for c in contents[:10]]
+                await self.bot.send_media_group(chat_id, media)
 
     async def register_commands(self, languages: Sequence[str]) -> None:
         """Register the commands (/start, /help, /language, /cancel) in each offered language."""

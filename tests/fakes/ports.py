@@ -53,13 +53,19 @@ class CollectingChannel:
 
     name: str = "test"
     sent: list[tuple[str, Reply]] = field(default_factory=list)
+    edits: list[tuple[str, int, Reply]] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
 
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        """Keep a reply, or raise the next queued failure."""
+    async def send(self, chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
+        """Keep a reply (an edit replaces the one it edits), or raise the next queued failure."""
         if self.failures:
             raise self.failures.pop(0)
+        if edit is not None:
+            self.edits.append((chat_id, int(edit), reply))
+            self.sent[int(edit)] = (chat_id, reply)
+            return edit
         self.sent.append((chat_id, reply))
+        return str(len(self.sent) - 1)
 
     def to(self, chat_id: str) -> list[Reply]:
         """Every reply sent to one chat."""
