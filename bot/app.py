@@ -15,6 +15,7 @@ from handlers.context import Deps
 from handlers.events import Sender
 from handlers.municipality import Municipality
 from handlers.ports import Channel, Clock, Geocoder
+from storage import users
 from storage.db import Database
 from storage.photos import PhotoStore
 
@@ -29,15 +30,22 @@ class App:
     sender: OutboxSender
 
 
-def staff_role(municipality: Municipality, sender: Sender) -> str:
-    """Return the role the municipality file gives this user, or ``resident``."""
+def staff_role(municipality: Municipality, sender: Sender) -> tuple[str, tuple[str, ...]]:
+    """The role and services the municipality file gives this user, or ``resident``."""
     for member in municipality.staff:
         if member.messenger == sender.channel and member.user_id == sender.user_id:
-            return member.role
+            return member.role, member.services
         # The console's --staff acts as a staff member of the file under a prefixed id.
         if sender.channel == "console" and sender.user_id == f"staff:{member.user_id}":
-            return member.role
-    return "resident"
+            return member.role, member.services
+    return "resident", ()
+
+
+async def sync_staff(db: Database, municipality: Municipality) -> None:
+    """Give the file's staff who have written before the roles the file gives them now."""
+    async with db.transaction() as conn:
+        for m in municipality.staff:
+            await users.set_role(conn, m.messenger, m.user_id, m.role, m.services)
 
 
 @asynccontextmanager
@@ -52,6 +60,7 @@ async def build_app(
     """Open the database and wire the parts; close everything on the way out."""
     clock = clock or SystemClock()
     db = await Database.open(settings.database)
+    await sync_staff(db, municipality)
     nominatim = None
     if geocoder is None:
         nominatim = NominatimGeocoder(

@@ -9,16 +9,16 @@ from dataclasses import replace
 from bot.locks import KeyedLocks
 from handlers import router
 from handlers.context import Context, Deps, Step
-from handlers.events import Inbound, Outgoing, Reply, Sender
+from handlers.events import Blocked, Inbound, Outgoing, Reply, Sender
 from handlers.i18n import translator
-from storage import outbox, updates, users
+from storage import outbox, staff, updates, users
 from storage.db import Database
 from storage.outbox import NewMessage
 from storage.users import Conversation, User
 
 log = logging.getLogger(__name__)
 
-RoleOf = Callable[[Sender], str]
+RoleOf = Callable[[Sender], tuple[str, tuple[str, ...]]]
 
 
 def reply_payload(reply: Reply) -> dict[str, object]:
@@ -60,11 +60,14 @@ class Dispatcher:
             async def handle_event(conn: object) -> None:
                 if not await self._claim(event):
                     return
-                ctx = await self._context(conversation, event)
+                # Read again inside the transaction: a staff member's /ask may have changed the
+                # resident's conversation since the read above.
+                current = await users.load_conversation(conn, sender.channel, sender.user_id)  # type: ignore[arg-type]
+                ctx = await self._context(current, event)
                 ctx.lookup = lookup
                 loaded = ctx.user
                 step = await router.handle(ctx, event)
-                await self._save(ctx, step, loaded)
+                await self._save(ctx, step, loaded, event)
 
             try:
                 await self._db.in_batch(handle_event)
@@ -88,9 +91,15 @@ class Dispatcher:
         now = self._deps.clock.now()
         if conversation is None:
             s = event.sender
+            role, services = self._role_of(s)
+            if role == "resident":
+                added = await staff.find(self._db.conn, s.channel, s.user_id)
+                role, services = (added.role, added.services) if added else (role, services)
+            # In a group the chat is the group's; the user's own chat is their private one.
+            own_chat = s.user_id if s.group else s.chat_id
             user = await users.create_user(
-                self._db.conn, channel=s.channel, external_id=s.user_id, chat_id=s.chat_id,
-                first_name=s.first_name[:64], role=self._role_of(s), now=now,
+                self._db.conn, channel=s.channel, external_id=s.user_id, chat_id=own_chat,
+                first_name=s.first_name[:64], role=role, services=services, now=now,
             )  # fmt: skip
             conversation = Conversation(user, "", {})
         return Context(
@@ -102,21 +111,19 @@ class Dispatcher:
             now=now,
         )
 
-    async def _save(self, ctx: Context, step: Step, loaded: User) -> None:
+    async def _save(self, ctx: Context, step: Step, loaded: User, event: Inbound) -> None:
         user = replace(loaded, language=step.language or loaded.language)
         # Each statement is a hop to the database thread: write the user only when it changed.
         if user.language != loaded.language:
             await users.save_language(self._db.conn, user.id, user.language)
-        if user.unreachable:
+        if user.unreachable and not isinstance(event, Blocked):
             await users.mark_reachable(self._db.conn, user.id)
         await users.save_state(self._db.conn, user.id, step.state, step.draft, ctx.now)
-        messages = [self._message(user, reply) for reply in step.replies]
+        # Replies go to the chat the event came from (a staff group, or the private chat).
+        chat = event.sender.chat_id
+        messages = [NewMessage(user.channel, chat, user.id, reply_payload(r)) for r in step.replies]
         messages += [self._outgoing(o) for o in step.outgoing]
         await outbox.enqueue(self._db.conn, messages, ctx.now)
-
-    @staticmethod
-    def _message(user: User, reply: Reply) -> NewMessage:
-        return NewMessage(user.channel, user.chat_id, user.id, reply_payload(reply))
 
     @staticmethod
     def _outgoing(o: Outgoing) -> NewMessage:

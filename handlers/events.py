@@ -14,6 +14,7 @@ class Sender:
     user_id: str
     chat_id: str
     first_name: str = ""
+    group: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ class Button:
     data: str
 
 
-Keyboard = Literal["none", "location", "remove"]
+Keyboard = Literal["none", "location", "remove", "force_reply"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,9 +74,16 @@ class Municipality:
     center_lon: float
     radius_km: float
     reports_per_hour: int
+    fix_confirmation_days: int
     services: dict[str, Service]
     categories: dict[str, Category]
     staff: tuple[StaffMember, ...]
+    templates: dict[str, str]
+
+    @property
+    def staff_language(self) -> str:
+        """The language of the staff chats: the municipality's first."""
+        return self.languages[0]
 
     def service_for(self, category_id: str) -> Service:
         """Return the service responsible for a category."""
@@ -128,7 +135,11 @@ def _only_keys(table: dict[str, Any], where: str, allowed: set[str]) -> None:
 
 
 def _parse(data: dict[str, Any]) -> Municipality:
-    _only_keys(data, "file", {"municipality", "area", "limits", "services", "categories", "staff"})
+    _only_keys(
+        data,
+        "file",
+        {"municipality", "area", "limits", "services", "categories", "staff", "templates"},
+    )
     m = _table(data, "municipality")
     _only_keys(
         m, "[municipality]", {"code", "name_cyrl", "name_latn", "languages", "timezone", "website"}
@@ -148,8 +159,9 @@ def _parse(data: dict[str, Any]) -> Municipality:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or radius <= 0:
         raise _Invalid("[area]: centre or radius out of range")
     limits = data.get("limits", {})
-    _only_keys(limits, "[limits]", {"reports_per_hour"})
+    _only_keys(limits, "[limits]", {"reports_per_hour", "fix_confirmation_days"})
     per_hour = int(limits.get("reports_per_hour", 5))
+    fix_days = int(limits.get("fix_confirmation_days", 7))
     services = _parse_services(data.get("services", []))
     return Municipality(
         code=code,
@@ -162,10 +174,25 @@ def _parse(data: dict[str, Any]) -> Municipality:
         center_lon=lon,
         radius_km=radius,
         reports_per_hour=per_hour,
+        fix_confirmation_days=fix_days,
         services=services,
         categories=_parse_categories(data.get("categories", []), services),
         staff=_parse_staff(data.get("staff", []), services),
+        templates=_parse_templates(data.get("templates", [])),
     )
+
+
+def _parse_templates(items: list[dict[str, Any]]) -> dict[str, str]:
+    """Canned answers staff can use in /reply and /reject as #id."""
+    templates: dict[str, str] = {}
+    for i, t in enumerate(items, 1):
+        where = f"template #{i}"
+        _only_keys(t, where, {"id", "text"})
+        tid = _field(t, where, "id", str)
+        if not re.fullmatch(r"[a-z0-9_]+", tid) or tid in templates:
+            raise _Invalid(f"{where}: id must be unique lowercase letters, digits or _")
+        templates[tid] = _field(t, where, "text", str)
+    return templates
 
 
 def _parse_services(items: list[dict[str, Any]]) -> dict[str, Service]:

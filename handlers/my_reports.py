@@ -10,6 +10,7 @@ from handlers.menu import MENU_STATE, menu_reply
 from handlers.report import location_text
 from handlers.texts import category_name, event_name, status_name
 from storage import reports
+from storage.reports import ReportEvent
 
 MINE = "mine"
 LIST_LIMIT = 10
@@ -47,12 +48,7 @@ async def show_report(ctx: Context, event: ButtonChoice) -> Step | None:
     if report is None or report.user_id != ctx.user.id:
         return Step(MINE, {}, [Reply(_("That report was not found among yours."))])
     zone = ZoneInfo(ctx.municipality.timezone)
-    history = "\n".join(
-        f"{e.at.astimezone(zone).strftime('%d.%m.%Y %H:%M')} - {event_name(ctx.t, e.kind)}"
-        + (f": {status_name(ctx.t, e.new_status)}" if e.kind == "status" and e.new_status else "")
-        + (f"\n  {e.text}" if e.text else "")
-        for e in report.events
-    )
+    history = "\n".join(history_line(ctx, e, zone) for e in report.events if e.public)
     text = _(
         "Report {ref}\nStatus: {status}\nCategory: {category}\nDescription: {description}\n"
         "Location: {location}\nPhotos: {photos}\n\nHistory:\n{history}",
@@ -67,5 +63,23 @@ async def show_report(ctx: Context, event: ButtonChoice) -> Step | None:
         photos=len(report.photo_paths),
         history=history,
     )
-    back = column([(_("📋 My reports"), "menu:mine"), (_("↩️ Main menu"), "menu:main")])
+    pairs = [(_("📋 My reports"), "menu:mine"), (_("↩️ Main menu"), "menu:main")]
+    if report.is_open:
+        pairs.insert(0, (_("💬 Add a comment or a photo"), f"cm:{report.id}"))
+    back = column(pairs)
     return Step(MINE, {}, [Reply(text, back)])
+
+
+def history_line(ctx: Context, e: ReportEvent, zone: ZoneInfo) -> str:
+    """One public entry of a report's history as the resident sees it."""
+    line = f"{e.at.astimezone(zone).strftime('%d.%m.%Y %H:%M')} - {event_name(ctx.t, e.kind)}"
+    if e.kind == "status" and e.new_status:
+        line += f": {status_name(ctx.t, e.new_status)}"
+    text = e.text
+    if e.kind == "rerouted" and text in ctx.municipality.services:
+        text = ctx.t.name(ctx.municipality.services[text].name)
+    if text:
+        line += f"\n  {text}"
+    if e.photo:
+        line += "\n  📷"
+    return line

@@ -12,6 +12,7 @@ from handlers.context import Context, Deps, Lookup, Step, buttons, column
 from handlers.events import ButtonChoice, Inbound, Location, Photo, Reply, Text
 from handlers.menu import MENU_STATE, menu_reply
 from handlers.municipality import CATEGORY_IDS
+from handlers.notices import new_report_notices
 from handlers.ports import GeocoderUnavailableError
 from handlers.texts import category_name
 from storage import reports
@@ -110,9 +111,15 @@ def summary(ctx: Context) -> list[Reply]:
         photos=len(d.get("photos", [])),
         location=location_text(ctx, d),
     )
+    if d.get("anonymous"):
+        text += "\n" + _("Your name is not shown to the municipal staff.")
+        privacy = (_("👤 Show my first name"), "sum:named")
+    else:
+        privacy = (_("🙈 Send without my name"), "sum:anon")
     keys = buttons(
         [(_("✅ Confirm"), "sum:confirm")],
         [(_("✏️ Edit"), "sum:edit"), (_("✖️ Cancel"), "sum:cancel")],
+        [privacy],
     )
     return [Reply(text, keys)]
 
@@ -323,6 +330,9 @@ async def decide_summary(ctx: Context, event: ButtonChoice) -> Step | None:
     if event.data == "sum:edit":
         ctx.draft = {**ctx.draft, "editing": True}
         return Step(EDIT, ctx.draft, ask_edit(ctx))
+    if event.data in ("sum:anon", "sum:named"):
+        ctx.draft = {**ctx.draft, "anonymous": event.data == "sum:anon"}
+        return Step(SUMMARY, ctx.draft, summary(ctx))
     if event.data != "sum:confirm":
         return None
     ref = await reports.create_report(ctx.conn, ctx.municipality.code, new_report(ctx), ctx.now)
@@ -331,7 +341,10 @@ async def decide_summary(ctx: Context, event: ButtonChoice) -> Step | None:
         " here whenever its status changes; you can also find it under My reports.",
         ref=ref,
     )
-    return Step(MENU_STATE, {}, [menu_reply(ctx, text)])
+    stored = await reports.find_by_ref(ctx.conn, ref)
+    assert stored is not None  # noqa: S101 - it was just stored
+    notices = new_report_notices(ctx.municipality, stored, ctx.user.first_name)
+    return Step(MENU_STATE, {}, [menu_reply(ctx, text)], notices)
 
 
 def new_report(ctx: Context) -> NewReport:
@@ -345,6 +358,7 @@ def new_report(ctx: Context) -> NewReport:
         user_id=ctx.user.id, category=d["category"], service=service.id,
         description=d["description"], latitude=d.get("latitude"), longitude=d.get("longitude"),
         address=d.get("address"), photos=photos, sla_hours=service.sla_hours,
+        anonymous=bool(d.get("anonymous")),
     )  # fmt: skip
 
 
@@ -367,7 +381,7 @@ def choose_edit(ctx: Context, event: ButtonChoice) -> Step | None:
 async def look_up(deps: Deps, state: str, event: Inbound) -> Lookup | None:
     """Do the slow work an event needs before the transaction: save a photo, geocode an address."""
     match event:
-        case Photo() if state == PHOTOS:
+        case Photo() if state == PHOTOS or state.startswith("comment:"):
             return await _save_photo(deps, event)
         case Text() if state in (LOCATION, ADDRESS) and 3 <= len(event.text.strip()) <= MAX_ADDRESS:
             return await _geocode(deps, event.text.strip())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import menu, my_reports, report
+from handlers import followup, menu, my_reports, report, staff
 from handlers.context import Context, Deps, Lookup, Step
 from handlers.events import (
     Blocked,
@@ -40,7 +40,17 @@ HINTS = {
     report.ADDRESS: N_("Please answer with the buttons, or type another address."),
     report.SUMMARY: N_("Please confirm, edit or cancel the report with the buttons."),
     report.EDIT: N_("Please choose what you want to change with the buttons."),
+    followup.ANSWER_STATE: N_("Please write your answer as a text message, or /cancel."),
+    followup.COMMENT_STATE: N_("Please write your comment or send a photo, or /cancel."),
+    staff.REPLY_STATE: N_("Please write the answer as a text message, or /cancel."),
 }
+# States that carry a report id after their prefix.
+PREFIXED = (followup.ANSWER_STATE, followup.COMMENT_STATE, staff.REPLY_STATE)
+
+
+def state_kind(state: str) -> str:
+    """The state without the report id of a prefixed state."""
+    return next((p for p in PREFIXED if state.startswith(p)), state)
 
 
 async def look_up(deps: Deps, state: str, event: Inbound) -> Lookup | None:
@@ -53,8 +63,12 @@ async def handle(ctx: Context, event: Inbound) -> Step:
     if isinstance(event, Blocked):
         await users.mark_unreachable(ctx.conn, ctx.user.channel, ctx.user.chat_id)
         return Step(ctx.state, ctx.draft, [])
+    if event.sender.group:
+        return await in_group(ctx, event)
     if isinstance(event, Command):
         return await run_command(ctx, event)
+    if isinstance(event, ButtonChoice) and event.data.startswith(("st:", "rj:")):
+        return await staff.press(ctx, event) or explain(ctx)
     if ctx.user.language is None or not ctx.state:
         if isinstance(event, ButtonChoice) and event.data.startswith("lang:"):
             return menu.set_language(ctx, event, prompt)
@@ -63,7 +77,35 @@ async def handle(ctx: Context, event: Inbound) -> Step:
     return step if step is not None else explain(ctx)
 
 
+async def in_group(ctx: Context, event: Inbound) -> Step:
+    """In a staff chat only staff commands, card buttons and requested replies count."""
+    nothing = Step(ctx.state, ctx.draft, [])
+    match event:
+        case Command() if event.name in staff.COMMANDS:
+            return await staff.run(ctx, event)
+        case ButtonChoice() if event.data.startswith(("st:", "rj:")):
+            return await staff.press(ctx, event) or nothing
+        case Text() if ctx.state.startswith(staff.REPLY_STATE):
+            return await staff.reply_from_state(ctx, event)
+    return nothing
+
+
+async def _by_prefixed_state(ctx: Context, event: Inbound) -> Step | None:
+    match state_kind(ctx.state), event:
+        case staff.REPLY_STATE, Text():
+            return await staff.reply_from_state(ctx, event)
+        case followup.ANSWER_STATE, Text():
+            return await followup.answer_question(ctx, event, prompt)
+        case followup.COMMENT_STATE, (Text() | Photo()):
+            return await followup.add_comment(ctx, event)
+    return None
+
+
 async def _by_state(ctx: Context, event: Inbound) -> Step | None:
+    if isinstance(event, ButtonChoice) and event.data.startswith("fix:"):
+        return await followup.answer_fix(ctx, event, prompt)
+    if state_kind(ctx.state) != ctx.state:
+        return await _by_prefixed_state(ctx, event)
     match ctx.state, event:
         case menu.LANGUAGE_STATE, ButtonChoice():
             return menu.set_language(ctx, event, prompt)
@@ -87,6 +129,8 @@ async def _by_state(ctx: Context, event: Inbound) -> Step | None:
             return await report.decide_summary(ctx, event)
         case report.EDIT, ButtonChoice():
             return report.choose_edit(ctx, event)
+        case my_reports.MINE, ButtonChoice() if event.data.startswith("cm:"):
+            return await followup.start_comment(ctx, event)
         case ((my_reports.MINE | menu.MENU_STATE), ButtonChoice()) if event.data.startswith("rep:"):
             return await my_reports.show_report(ctx, event)
     return None
@@ -96,6 +140,8 @@ async def choose_from_menu(ctx: Context, event: ButtonChoice) -> Step | None:
     """Act on a main-menu button; in the middle of a report it only reminds where the user is."""
     if ctx.state.startswith("report:"):
         return in_progress(ctx)
+    if state_kind(ctx.state) != ctx.state:
+        return explain(ctx)
     match event.data:
         case "menu:report":
             return await report.start_report(ctx)
@@ -114,8 +160,12 @@ async def run_command(ctx: Context, event: Command) -> Step:
     """Run a command that works from anywhere."""
     _ = ctx.t.gettext
     in_report = ctx.state.startswith("report:")
+    if event.name in staff.COMMANDS:
+        return await staff.run(ctx, event)
     if ctx.user.language is None:
         return Step(menu.LANGUAGE_STATE, {}, menu.language_prompt(ctx))
+    if event.name == "cancel" and state_kind(ctx.state) != ctx.state:
+        return followup.resume(ctx, [Reply(_("Cancelled."))], prompt)
     match event.name:
         case "start" | "menu":
             return in_progress(ctx) if in_report else menu.welcome(ctx)
@@ -141,12 +191,16 @@ def in_progress(ctx: Context) -> Step:
 
 def prompt(ctx: Context) -> list[Reply]:
     """Ask the question of the current step again."""
+    if state_kind(ctx.state) != ctx.state:
+        return []  # the hint of an answer, comment or reply says all there is to say
     ask = PROMPTS.get(ctx.state)
     return ask(ctx) if ask else [menu.menu_reply(ctx)]
 
 
 def explain(ctx: Context) -> Step:
     """Say what the current step expects, and ask again."""
-    state = ctx.state if ctx.state in HINTS else menu.MENU_STATE
-    hint = ctx.t.gettext(HINTS[state])
-    return Step(state, ctx.draft, [Reply(hint), *prompt(ctx)])
+    kind = state_kind(ctx.state)
+    if kind not in HINTS:
+        ctx.state, kind = menu.MENU_STATE, menu.MENU_STATE
+    hint = ctx.t.gettext(HINTS[kind])
+    return Step(ctx.state, ctx.draft, [Reply(hint), *prompt(ctx)])

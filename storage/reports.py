@@ -10,6 +10,8 @@ import aiosqlite
 from storage.clock import iso, parse
 from storage.sql import fetch_all, fetch_one
 
+OPEN_STATUSES = ("new", "acknowledged", "in_progress", "reopened")
+
 
 @dataclass(frozen=True, slots=True)
 class NewPhoto:
@@ -34,6 +36,7 @@ class NewReport:
     address: str | None
     photos: tuple[NewPhoto, ...]
     sla_hours: int
+    anonymous: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class ReportSummary:
     category: str
     status: str
     created_at: datetime
+    sla_due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,8 @@ class ReportEvent:
     old_status: str | None
     new_status: str | None
     text: str | None
+    public: bool = True
+    photo: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +82,13 @@ class Report:
     sla_due_at: datetime
     photo_paths: tuple[str, ...]
     events: tuple[ReportEvent, ...]
+    anonymous: bool = False
+    resolved_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the municipality still has to act on the report."""
+        return self.status in OPEN_STATUSES
 
 
 async def create_report(
@@ -91,8 +104,8 @@ async def create_report(
     row = await fetch_one(
         conn,
         "INSERT INTO reports (ref, year, seq, user_id, category, service, description, latitude,"
-        " longitude, address, status, created_at, updated_at, sla_due_at)"
-        " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?"
+        " longitude, address, status, created_at, updated_at, sla_due_at, anonymous)"
+        " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?"
         " FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM reports WHERE year = ?)"
         " RETURNING id, ref",
         (
@@ -109,6 +122,7 @@ async def create_report(
             iso(now),
             iso(now),
             iso(due),
+            int(report.anonymous),
             year,
         ),
     )
@@ -150,14 +164,21 @@ async def count_for_user(conn: aiosqlite.Connection, user_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+_REPORT = (
+    "SELECT id, ref, user_id, category, service, description, latitude, longitude, address,"
+    " status, created_at, sla_due_at, anonymous, resolved_at FROM reports"
+)
+
+
+async def find_by_ref(conn: aiosqlite.Connection, ref: str) -> Report | None:
+    """Load a report by its public reference (any case)."""
+    row = await fetch_one(conn, "SELECT id FROM reports WHERE ref = ?", (ref.strip().upper(),))
+    return await get_report(conn, int(row[0])) if row else None
+
+
 async def get_report(conn: aiosqlite.Connection, report_id: int) -> Report | None:
     """Load one report with its photos and history."""
-    r = await fetch_one(
-        conn,
-        "SELECT id, ref, user_id, category, service, description, latitude, longitude, address,"
-        " status, created_at, sla_due_at FROM reports WHERE id = ?",
-        (report_id,),
-    )
+    r = await fetch_one(conn, _REPORT + " WHERE id = ?", (report_id,))
     if r is None:
         return None
     photo_rows = await fetch_all(
@@ -165,16 +186,19 @@ async def get_report(conn: aiosqlite.Connection, report_id: int) -> Report | Non
     )
     event_rows = await fetch_all(
         conn,
-        "SELECT at, kind, old_status, new_status, text FROM report_events WHERE report_id = ?"
-        " ORDER BY id",
+        "SELECT at, kind, old_status, new_status, text, public, photo FROM report_events"
+        " WHERE report_id = ? ORDER BY id",
         (report_id,),
     )
     photos = tuple(row[0] for row in photo_rows)
-    events = tuple(ReportEvent(parse(e[0]), e[1], e[2], e[3], e[4]) for e in event_rows)
+    events = tuple(
+        ReportEvent(parse(e[0]), e[1], e[2], e[3], e[4], bool(e[5]), e[6]) for e in event_rows
+    )
     return Report(
         id=r[0], ref=r[1], user_id=r[2], category=r[3], service=r[4], description=r[5],
         latitude=r[6], longitude=r[7], address=r[8], status=r[9], created_at=parse(r[10]),
-        sla_due_at=parse(r[11]), photo_paths=photos, events=events,
+        sla_due_at=parse(r[11]), photo_paths=photos, events=events, anonymous=bool(r[12]),
+        resolved_at=parse(r[13]) if r[13] else None,
     )  # fmt: skip
 
 
@@ -191,3 +215,135 @@ async def starts_since(conn: aiosqlite.Connection, user_id: int, since: datetime
         (user_id, iso(since)),
     )
     return int(row[0]) if row else 0
+
+
+async def transition(
+    conn: aiosqlite.Connection,
+    report_id: int,
+    old: str,
+    new: str,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    text: str | None = None,
+) -> bool:
+    """Change a report's status if it is still ``old``, with its history event.
+
+    Returns False when the status changed in the meantime (another operator was faster), and
+    then nothing is written.
+    """
+    changed = await fetch_one(
+        conn,
+        "UPDATE reports SET status = ?, updated_at = ?,"
+        " acknowledged_at = CASE WHEN ? = 'acknowledged' THEN ? ELSE acknowledged_at END,"
+        " resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE resolved_at END"
+        " WHERE id = ? AND status = ? RETURNING 1",
+        (new, iso(now), new, iso(now), new, iso(now), report_id, old),
+    )
+    if changed is None:
+        return False
+    await add_event(
+        conn, report_id, "status", actor_id=actor_id, now=now, text=text, old=old, new=new
+    )
+    return True
+
+
+async def add_event(
+    conn: aiosqlite.Connection,
+    report_id: int,
+    kind: str,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    text: str | None = None,
+    old: str | None = None,
+    new: str | None = None,
+    public: bool = True,
+    photo: str | None = None,
+) -> None:
+    """Add an entry to a report's history."""
+    await conn.execute(
+        "INSERT INTO report_events (report_id, at, actor_id, kind, old_status, new_status, text,"
+        " public, photo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (report_id, iso(now), actor_id, kind, old, new, text, int(public), photo),
+    )
+
+
+async def reassign(
+    conn: aiosqlite.Connection, report_id: int, service: str, *, actor_id: int, now: datetime
+) -> None:
+    """Give a report to another service."""
+    await conn.execute(
+        "UPDATE reports SET service = ?, updated_at = ? WHERE id = ?",
+        (service, iso(now), report_id),
+    )
+    await add_event(conn, report_id, "rerouted", actor_id=actor_id, now=now, text=service)
+
+
+async def open_reports(
+    conn: aiosqlite.Connection, services: tuple[str, ...] | None, limit: int = 30
+) -> list[ReportSummary]:
+    """Open reports of some services (all when None), oldest first."""
+    marks = ",".join("?" * len(services or ()))
+    where = f" AND service IN ({marks})" if services is not None else ""
+    rows = await fetch_all(
+        conn,
+        "SELECT id, ref, category, status, created_at, sla_due_at FROM reports"  # noqa: S608
+        f" WHERE status IN ('new', 'acknowledged', 'in_progress', 'reopened'){where}"
+        " ORDER BY id LIMIT ?",
+        (*(services or ()), limit),
+    )
+    return [ReportSummary(r[0], r[1], r[2], r[3], parse(r[4]), parse(r[5])) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStats:
+    """Figures of one service over a period."""
+
+    service: str
+    by_status: dict[str, int]
+    median_ack_hours: float | None
+    median_resolve_hours: float | None
+    overdue: int
+
+
+async def stats(conn: aiosqlite.Connection, since: datetime, now: datetime) -> list[ServiceStats]:
+    """Per service: reports since a moment by status, median hours to act, open past the SLA."""
+    rows = await fetch_all(
+        conn,
+        "SELECT service, status, created_at, acknowledged_at, resolved_at, sla_due_at"
+        " FROM reports WHERE created_at >= ?",
+        (iso(since),),
+    )
+    grouped: dict[str, list[aiosqlite.Row]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(row)
+    return [_service_stats(service, items, now) for service, items in sorted(grouped.items())]
+
+
+def _service_stats(service: str, rows: list[aiosqlite.Row], now: datetime) -> ServiceStats:
+    by_status: dict[str, int] = {}
+    for row in rows:
+        by_status[row[1]] = by_status.get(row[1], 0) + 1
+    overdue = sum(1 for r in rows if r[1] in OPEN_STATUSES and parse(r[5]) < now)
+    return ServiceStats(service, by_status, _median_hours(rows, 3), _median_hours(rows, 4), overdue)
+
+
+def _median_hours(rows: list[aiosqlite.Row], column: int) -> float | None:
+    hours = sorted(
+        (parse(r[column]) - parse(r[2])).total_seconds() / 3600 for r in rows if r[column]
+    )
+    if not hours:
+        return None
+    middle = len(hours) // 2
+    return hours[middle] if len(hours) % 2 else (hours[middle - 1] + hours[middle]) / 2
+
+
+async def resolved_before(conn: aiosqlite.Connection, moment: datetime) -> list[int]:
+    """Ids of reports resolved before a moment whose resident never confirmed the fix."""
+    rows = await fetch_all(
+        conn,
+        "SELECT id FROM reports WHERE status = 'resolved' AND resolved_at < ? ORDER BY id",
+        (iso(moment),),
+    )
+    return [int(r[0]) for r in rows]

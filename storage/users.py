@@ -25,6 +25,16 @@ class User:
     language: str | None
     role: str
     unreachable: bool
+    services: tuple[str, ...] = ()
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the user is an admin or an operator."""
+        return self.role in ("admin", "operator")
+
+    def may_act_for(self, service: str) -> bool:
+        """Whether the user may act on a report of ``service``."""
+        return self.role == "admin" or (self.role == "operator" and service in self.services)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +48,7 @@ class Conversation:
 
 _SELECT = """
 SELECT u.id, u.channel, u.external_id, u.chat_id, u.first_name, u.language, u.role,
-       u.unreachable, c.state, c.draft
+       u.unreachable, c.state, c.draft, u.services
 FROM users u LEFT JOIN conversations c ON c.user_id = u.id
 """
 
@@ -53,6 +63,7 @@ def _conversation(row: aiosqlite.Row) -> Conversation:
         language=row[5],
         role=row[6],
         unreachable=bool(row[7]),
+        services=tuple(json.loads(row[10] or "[]")),
     )
     return Conversation(user, row[8] or "", json.loads(row[9]) if row[9] else {})
 
@@ -82,16 +93,20 @@ async def create_user(
     first_name: str,
     role: str,
     now: datetime,
+    services: tuple[str, ...] = (),
 ) -> User:
     """Create a user (inside the caller's transaction)."""
     row = await fetch_one(
         conn,
-        "INSERT INTO users (channel, external_id, chat_id, first_name, role, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        (channel, external_id, chat_id, first_name, role, iso(now)),
+        "INSERT INTO users (channel, external_id, chat_id, first_name, role, services, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (channel, external_id, chat_id, first_name, role, json.dumps(list(services)), iso(now)),
     )
     assert row is not None  # noqa: S101 - RETURNING always yields the new row
-    return User(row[0], channel, external_id, chat_id, first_name, None, role, unreachable=False)
+    return User(
+        row[0], channel, external_id, chat_id, first_name, None, role, unreachable=False,
+        services=services,
+    )  # fmt: skip
 
 
 async def save_language(conn: aiosqlite.Connection, user_id: int, language: str | None) -> None:
@@ -120,4 +135,20 @@ async def mark_unreachable(conn: aiosqlite.Connection, channel: str, chat_id: st
     """Stop sending to a user who blocked the bot; their data stays."""
     await conn.execute(
         "UPDATE users SET unreachable = 1 WHERE channel = ? AND chat_id = ?", (channel, chat_id)
+    )
+
+
+async def find_user(conn: aiosqlite.Connection, channel: str, external_id: str) -> User | None:
+    """A user by messenger and id."""
+    conversation = await load_conversation(conn, channel, external_id)
+    return conversation.user if conversation else None
+
+
+async def set_role(
+    conn: aiosqlite.Connection, channel: str, external_id: str, role: str, services: tuple[str, ...]
+) -> None:
+    """Give a known user a role (``resident`` takes the staff role away)."""
+    await conn.execute(
+        "UPDATE users SET role = ?, services = ? WHERE channel = ? AND external_id = ?",
+        (role, json.dumps(list(services)), channel, external_id),
     )

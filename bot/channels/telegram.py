@@ -23,6 +23,7 @@ from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     BotCommand,
+    ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
@@ -125,6 +126,9 @@ def reply_markup(reply: Reply) -> Any:
         return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
     if reply.keyboard == "remove":
         return ReplyKeyboardRemove()
+    if reply.keyboard == "force_reply":
+        # In a group with privacy mode the bot sees only commands and answers to its messages.
+        return ForceReply(selective=True)
     return None
 
 
@@ -253,11 +257,12 @@ class TelegramUpdates:
         if update.callback_query is not None:
             query = update.callback_query
             message = query.message
-            if message is None or message.chat.type != "private" or not query.data:
+            if message is None or not query.data:
                 return None
             sender = Sender(
-                CHANNEL, str(query.from_user.id), str(message.chat.id), query.from_user.first_name
-            )
+                CHANNEL, str(query.from_user.id), str(message.chat.id), query.from_user.first_name,
+                group=message.chat.type != "private",
+            )  # fmt: skip
             return ButtonChoice(sender, query.data, update_id=uid)
         if update.my_chat_member is not None:
             member = update.my_chat_member
@@ -275,8 +280,10 @@ class TelegramUpdates:
 
     async def _message_event(self, message: Message, uid: str) -> Inbound | None:
         user = message.from_user
-        if user is None or message.chat.type != "private":
-            return None  # residents' messages in groups are not for the bot
+        if user is None:
+            return None
+        if message.chat.type != "private":
+            return self._group_event(message, uid)
         sender = Sender(CHANNEL, str(user.id), str(message.chat.id), user.first_name)
         if message.text is not None:
             return _text_event(sender, message, uid)
@@ -297,6 +304,20 @@ class TelegramUpdates:
             return Contact(sender, message.contact.phone_number, uid)
         kind = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), "other")
         return Unsupported(sender, kind, uid)
+
+    def _group_event(self, message: Message, uid: str) -> Inbound | None:
+        """In a staff group: commands, and texts that answer the bot; residents' talk is skipped."""
+        user = message.from_user
+        answers_bot = (
+            message.reply_to_message is not None
+            and message.reply_to_message.from_user is not None
+            and message.reply_to_message.from_user.id == self.bot.id
+        )
+        if user is None or message.text is None:
+            return None
+        sender = Sender(CHANNEL, str(user.id), str(message.chat.id), user.first_name, group=True)
+        event = _text_event(sender, message, uid)
+        return event if isinstance(event, Command) or answers_bot else None
 
     async def _photo(self, sender: Sender, file_id: str, size: int, uid: str) -> Photo:
         if size > MAX_PHOTO_BYTES:

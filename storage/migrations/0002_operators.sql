@@ -30,3 +30,6 @@ CREATE INDEX reports_by_status ON reports (status, resolved_at);
 
 ALTER TABLE report_events ADD COLUMN public INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE report_events ADD COLUMN photo TEXT;
+
+-- A resident may ask for their name not to be shown to the staff.
+ALTER TABLE reports ADD COLUMN anonymous INTEGER NOT NULL DEFAULT 0;

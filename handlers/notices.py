@@ -1,0 +1,121 @@
+"""What reports look like to staff (the card, e-mail) and what residents are told of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from handlers.context import Context, buttons
+from handlers.events import Outgoing, Reply
+from handlers.i18n import Translator, translator
+from handlers.municipality import Municipality
+from handlers.texts import category_name, status_name
+from storage import users
+from storage.reports import Report
+
+ResidentMessage = Callable[[Translator], list[Reply]]
+STAFF_CHANNEL = "telegram"  # staff chats are Telegram groups
+EMAIL_CHANNEL = "email"
+
+
+def map_link(latitude: float, longitude: float) -> str:
+    """An OpenStreetMap link to a point."""
+    return (
+        f"https://www.openstreetmap.org/?mlat={latitude:.6f}&mlon={longitude:.6f}"
+        f"#map=18/{latitude:.6f}/{longitude:.6f}"
+    )
+
+
+def report_details(t: Translator, m: Municipality, report: Report, reporter: str) -> str:
+    """The facts of a report for the staff, in one text."""
+    _ = t.gettext
+    zone = ZoneInfo(m.timezone)
+    lines = [
+        f"{report.ref} · {status_name(t, report.status).upper()}",
+        _("Category: {category}", category=category_name(t, report.category)),
+        _("Service: {service}", service=t.name(m.services[report.service].name)),
+        _("Description: {description}", description=report.description),
+    ]
+    if report.address:
+        lines.append(_("Address: {address}", address=report.address))
+    if report.latitude is not None and report.longitude is not None:
+        lines.append(_("Map: {link}", link=map_link(report.latitude, report.longitude)))
+    lines += [
+        _("Reported by: {name}", name=reporter),
+        _("Received: {at}", at=report.created_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")),
+        _("Deadline (SLA): {at}", at=report.sla_due_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")),
+    ]
+    return "\n".join(lines)
+
+
+def reporter_name(t: Translator, report: Report, first_name: str) -> str:
+    """The resident's first name, or "anonymous" when they asked for it."""
+    return t.gettext("anonymous") if report.anonymous or not first_name else first_name
+
+
+def card_buttons(t: Translator, report: Report) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """The actions the status allows, as (label, data)."""
+    _ = t.gettext
+    rid = report.id
+    actions = {
+        "ack": (_("👀 Acknowledge"), f"st:ack:{rid}"),
+        "progress": (_("🛠 In progress"), f"st:progress:{rid}"),
+        "resolve": (_("✅ Resolved"), f"st:resolve:{rid}"),
+        "reject": (_("⛔ Reject"), f"st:reject:{rid}"),
+        "reply": (_("💬 Reply"), f"st:reply:{rid}"),
+    }
+    shown = {
+        "new": ("ack", "progress", "resolve", "reject"),
+        "reopened": ("ack", "progress", "resolve", "reject"),
+        "acknowledged": ("progress", "resolve", "reject"),
+        "in_progress": ("resolve", "reject"),
+    }.get(report.status, ())
+    first = tuple(actions[a] for a in shown[:2])
+    second = tuple(actions[a] for a in shown[2:])
+    return tuple(row for row in (first, second, (actions["reply"],)) if row)
+
+
+def card(m: Municipality, report: Report, first_name: str, *, edit: bool) -> Reply:
+    """The report's card for its service's staff chat, edited in place as the status changes."""
+    t = translator(m.staff_language)
+    text = report_details(t, m, report, reporter_name(t, report, first_name))
+    rows = [list(row) for row in card_buttons(t, report)]
+    return Reply(
+        text,
+        buttons(*rows),
+        photos=() if edit else report.photo_paths,
+        key=f"card:{report.id}",
+        edit=edit,
+    )
+
+
+def to_service(m: Municipality, service_id: str, reply: Reply) -> list[Outgoing]:
+    """A message to a service's staff chat (when it has one)."""
+    chat = m.services[service_id].staff_chat_id
+    return [Outgoing(STAFF_CHANNEL, str(chat), reply)] if chat is not None else []
+
+
+def new_report_notices(m: Municipality, report: Report, first_name: str) -> list[Outgoing]:
+    """The card to the service's staff chat and the e-mail to its address."""
+    service = m.services[report.service]
+    out = to_service(m, service.id, card(m, report, first_name, edit=False))
+    if service.email:
+        t = translator(m.staff_language)
+        subject = t.gettext(
+            "New report {ref}: {category}",
+            ref=report.ref,
+            category=category_name(t, report.category),
+        )
+        body = report_details(t, m, report, reporter_name(t, report, first_name))
+        mail = Reply(body, subject=subject, photos=report.photo_paths)
+        out.append(Outgoing(EMAIL_CHANNEL, service.email, mail))
+    return out
+
+
+async def to_resident(ctx: Context, report: Report, build: ResidentMessage) -> list[Outgoing]:
+    """A message to the report's resident, rendered in their language."""
+    resident = await users.load_conversation_by_id(ctx.conn, report.user_id)
+    if resident is None:
+        return []
+    user = resident.user
+    return [Outgoing(user.channel, user.chat_id, r) for r in build(translator(user.language))]

@@ -1,0 +1,67 @@
+"""Staff added by admins (the municipality file's staff are known from the file)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage import users
+from storage.clock import iso
+from storage.sql import fetch_all, fetch_one
+
+
+@dataclass(frozen=True, slots=True)
+class StaffEntry:
+    """A staff member added with /staff add."""
+
+    channel: str
+    external_id: str
+    role: str
+    services: tuple[str, ...]
+
+
+async def add(conn: aiosqlite.Connection, entry: StaffEntry, added_by: int, now: datetime) -> None:
+    """Add or change a staff member, and their user if they have written to the bot already."""
+    await conn.execute(
+        "INSERT INTO staff_members (channel, external_id, role, services, added_by, at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO UPDATE SET"
+        " role = excluded.role, services = excluded.services, added_by = excluded.added_by,"
+        " at = excluded.at",
+        (entry.channel, entry.external_id, entry.role, json.dumps(list(entry.services)),
+         added_by, iso(now)),
+    )  # fmt: skip
+    await users.set_role(conn, entry.channel, entry.external_id, entry.role, entry.services)
+
+
+async def remove(conn: aiosqlite.Connection, channel: str, external_id: str) -> bool:
+    """Take the staff role away; False when there was no such staff member."""
+    row = await fetch_one(
+        conn,
+        "DELETE FROM staff_members WHERE channel = ? AND external_id = ? RETURNING 1",
+        (channel, external_id),
+    )
+    await users.set_role(conn, channel, external_id, "resident", ())
+    return row is not None
+
+
+async def find(conn: aiosqlite.Connection, channel: str, external_id: str) -> StaffEntry | None:
+    """A staff member added by an admin, or None."""
+    row = await fetch_one(
+        conn,
+        "SELECT role, services FROM staff_members WHERE channel = ? AND external_id = ?",
+        (channel, external_id),
+    )
+    if row is None:
+        return None
+    return StaffEntry(channel, external_id, row[0], tuple(json.loads(row[1])))
+
+
+async def list_all(conn: aiosqlite.Connection) -> list[StaffEntry]:
+    """Every staff member added by an admin."""
+    rows = await fetch_all(
+        conn, "SELECT channel, external_id, role, services FROM staff_members ORDER BY at"
+    )
+    return [StaffEntry(r[0], r[1], r[2], tuple(json.loads(r[3]))) for r in rows]

@@ -1,0 +1,246 @@
+"""Operators work on reports: cards in staff chats, the staff commands, the resident's side."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+
+import pytest
+
+from bot.app import build_app
+from bot.settings import Settings
+from handlers.events import Reply
+from handlers.municipality import Municipality, StaffMember
+from storage import reports
+from tests.conftest import Bot, Pin, Picture, Press, jpeg
+from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
+
+WATER_CHAT = "-1001000000102"
+HYGIENE_CHAT = "-1001000000105"
+REF = "VLA-2026-00001"
+
+
+@dataclass
+class Office:
+    """The bot with a resident channel, the staff chats (Telegram) and e-mail."""
+
+    bot: Bot
+    staff_chats: CollectingChannel
+    mail: CollectingChannel
+
+    async def staff(self, user: str, command: str) -> list[str]:
+        return [r.text for r in await self.bot.say(user, command)]
+
+    def chat(self, chat_id: str) -> list[Reply]:
+        return self.staff_chats.to(chat_id)
+
+    def card_data(self, chat_id: str = WATER_CHAT) -> list[str]:
+        card = next(r for r in reversed(self.chat(chat_id)) if r.key.startswith("card:"))
+        return [b.data for row in card.buttons for b in row]
+
+    async def report_leak(self, user: str = "ana") -> None:
+        for item in [
+            "/start", Press("lang:en"), Press("menu:report"), Press("cat:water_sewage"),
+            "Water is gushing from a pipe on the corner", Picture(jpeg("blue")),
+            Press("photos:done"), Pin(42.9661, 22.1290), Press("sum:confirm"),
+        ]:  # fmt: skip
+            await self.bot.say(user, item)
+
+
+@pytest.fixture
+async def office(
+    settings: Settings, municipality: Municipality, clock: FakeClock, geocoder: FakeGeocoder
+) -> AsyncIterator[Office]:
+    staff = (
+        StaffMember("test", "boss", "Шеф", "admin", ()),
+        StaffMember("test", "vesna", "Весна", "operator", ("water",)),
+        StaffMember("test", "petar", "Петар", "operator", ("hygiene",)),
+    )
+    m = replace(municipality, staff=staff)
+    residents, staff_chats, mail = CollectingChannel("test"), CollectingChannel("telegram"), CollectingChannel("email")
+    channels = {"test": residents, "telegram": staff_chats, "email": mail}
+    async with build_app(settings, m, channels, clock=clock, geocoder=geocoder) as app:
+        office = Office(Bot(app, residents, clock), staff_chats, mail)
+        for user in ("boss", "vesna", "petar", "mila"):
+            await office.bot.say(user, "/start")
+            await office.bot.say(user, Press("lang:en"))
+        yield office
+
+
+async def test_a_new_report_reaches_its_service_as_a_card_and_an_email(office: Office) -> None:
+    await office.report_leak()
+    card = office.chat(WATER_CHAT)[-1]
+    assert card.key == "card:1"
+    assert REF in card.text
+    assert "Water is gushing" in card.text
+    assert "openstreetmap.org/?mlat=42.966100&mlon=22.129000" in card.text
+    assert "Ana" in card.text
+    assert len(card.photos) == 1
+    assert office.card_data() == ["st:ack:1", "st:progress:1", "st:resolve:1", "st:reject:1", "st:reply:1"]
+    mail = office.mail.to("vodovod@vlasotince.example.org")[0]
+    assert REF in mail.subject
+    assert mail.photos == card.photos
+
+
+async def test_acknowledge_from_the_card_edits_it_and_tells_the_resident(office: Office) -> None:
+    await office.report_leak()
+    replies = await office.staff("vesna", Press("st:ack:1"))  # type: ignore[arg-type]
+    assert any(f"{REF} is now acknowledged" in r for r in replies), replies
+    edited = office.chat(WATER_CHAT)[-1]
+    assert edited.edit
+    assert "ПРИМЉЕНА" in edited.text  # staff chats read the municipality's first language
+    assert office.card_data() == ["st:progress:1", "st:resolve:1", "st:reject:1", "st:reply:1"]
+    told = office.bot.channel.to("ana")[-1].text
+    assert f"Your report {REF}" in told
+    assert "acknowledged" in told
+    again = await office.staff("vesna", Press("st:ack:1"))  # type: ignore[arg-type]
+    assert f"{REF} is acknowledged; it cannot become acknowledged" in again[0]
+    stored = await reports.get_report(office.bot.app.db.conn, 1)
+    assert stored is not None
+    assert [(e.kind, e.old_status, e.new_status) for e in stored.events] == [
+        ("created", None, "new"),
+        ("status", "new", "acknowledged"),
+    ]
+
+
+async def test_residents_and_other_services_are_refused(office: Office) -> None:
+    await office.report_leak()
+    assert "for municipal staff only" in (await office.staff("ana", f"/ack {REF}"))[0]
+    assert "for municipal staff only" in (await office.staff("ana", Press("st:resolve:1")))[0]  # type: ignore[arg-type]
+    refused = await office.staff("petar", f"/ack {REF}")
+    assert "it is not yours" in refused[0]
+    assert "for municipal staff only" in (await office.staff("vesna", "/staff list"))[0]
+    stored = await reports.get_report(office.bot.app.db.conn, 1)
+    assert stored is not None
+    assert stored.status == "new"
+
+
+async def test_reply_and_ask_round_trips(office: Office) -> None:
+    await office.report_leak()
+    await office.staff("vesna", f"/reply {REF} A crew is on its way.")
+    assert "A crew is on its way." in office.bot.channel.to("ana")[-1].text
+    await office.staff("vesna", f"/ask {REF} Is the water brown or clear?")
+    assert "Is the water brown or clear?" in office.bot.channel.to("ana")[-1].text
+    answered = await office.bot.say("ana", "Brown, and it smells.")
+    assert "your answer was added" in answered[0].text
+    staff_sees = office.chat(WATER_CHAT)[-1].text
+    assert REF in staff_sees
+    assert "Brown, and it smells." in staff_sees
+    await office.staff("vesna", f"/note {REF} Call the lab.")
+    stored = await reports.get_report(office.bot.app.db.conn, 1)
+    assert stored is not None
+    assert [e.kind for e in stored.events] == ["created", "reply", "question", "answer", "note"]
+    details = await office.bot.say("ana", Press("rep:1"))
+    assert "Brown, and it smells." in details[0].text
+    assert "Call the lab." not in details[0].text  # internal notes stay internal
+
+
+async def test_a_question_keeps_the_report_the_resident_is_writing(office: Office) -> None:
+    await office.report_leak()
+    for item in [Press("menu:report"), Press("cat:garbage")]:
+        await office.bot.say("ana", item)
+    await office.staff("vesna", f"/ask {REF} Since when?")
+    back = await office.bot.say("ana", "Since Monday")
+    assert "Describe the problem" in back[-1].text
+    again = await office.bot.say("ana", "Bins are overflowing")
+    assert "Send up to 3 photos" in again[-1].text
+
+
+async def test_reply_button_asks_for_the_text_in_the_group(office: Office) -> None:
+    await office.report_leak()
+    asked = await office.bot.say("vesna", Press("st:reply:1"))
+    assert asked[0].keyboard == "force_reply"
+    await office.bot.say("vesna", "We will fix it tomorrow.")
+    assert "We will fix it tomorrow." in office.bot.channel.to("ana")[-1].text
+
+
+async def test_rerouting_sends_the_card_to_the_new_service(office: Office) -> None:
+    await office.report_leak()
+    moved = await office.staff("boss", f"/assign {REF} hygiene")
+    assert "was passed to" in moved[0]
+    assert office.chat(HYGIENE_CHAT)[-1].key == "card:1"
+    assert "Your report" in office.bot.channel.to("ana")[-1].text
+    assert "it is not yours" in (await office.staff("vesna", f"/ack {REF}"))[0]
+    assert "is now acknowledged" in (await office.staff("petar", f"/ack {REF}"))[0]
+
+
+async def test_the_fix_question_both_ways(office: Office) -> None:
+    await office.report_leak()
+    await office.staff("vesna", f"/resolve {REF} Pipe replaced.")
+    question = office.bot.channel.to("ana")[-1]
+    assert [b.data for row in question.buttons for b in row] == ["fix:no:1", "fix:yes:1"] or [
+        b.data for row in question.buttons for b in row
+    ] == ["fix:yes:1", "fix:no:1"]
+    said_no = await office.bot.say("ana", Press("fix:no:1"))
+    assert "reopened" in said_no[0].text
+    assert "not fixed" in office.chat(WATER_CHAT)[-1].text
+    await office.staff("vesna", f"/resolve {REF}")
+    said_yes = await office.bot.say("ana", Press("fix:yes:1"))
+    assert "is closed" in said_yes[0].text
+    stale = await office.bot.say("ana", Press("fix:no:1"))
+    assert "already closed" in stale[0].text
+    stored = await reports.get_report(office.bot.app.db.conn, 1)
+    assert stored is not None
+    assert stored.status == "closed"
+
+
+async def test_reject_with_a_reason_button_and_duplicates(office: Office) -> None:
+    await office.report_leak("ana")
+    await office.report_leak("bob")
+    reasons = await office.bot.say("vesna", Press("st:reject:1"))
+    assert [b.data for row in reasons[0].buttons for b in row] == ["rj:1:not_ours", "rj:1:duplicate", "rj:1:info"]
+    await office.bot.say("vesna", Press("rj:1:info"))
+    assert "rejected: not enough information" in office.bot.channel.to("ana")[-1].text
+    await office.staff("vesna", "/dup VLA-2026-00002 VLA-2026-00001")
+    assert "a duplicate of VLA-2026-00001" in office.bot.channel.to("bob")[-1].text
+    assert "cannot become" in (await office.staff("vesna", f"/progress {REF}"))[0]
+    assert "is now reopened" in (await office.staff("vesna", f"/reopen {REF}"))[0]
+
+
+async def test_inbox_stats_templates_and_staff(office: Office) -> None:
+    await office.report_leak()
+    inbox = await office.staff("vesna", "/inbox")
+    assert REF in inbox[0]
+    assert "1 open report" in inbox[0]
+    office.bot.clock.advance(hours=30)  # past the water service's 24-hour SLA
+    assert "⚠️" in (await office.staff("vesna", "/inbox"))[0]
+    await office.staff("vesna", f"/ack {REF}")
+    stats = await office.staff("boss", "/stats 7")
+    assert "acknowledged 1" in stats[0]
+    assert "30.0" in stats[0]
+    assert "#hvala" in (await office.staff("vesna", "/templates"))[0]
+    await office.staff("vesna", f"/reply {REF} #hvala")
+    assert "Хвала на пријави" in office.bot.channel.to("ana")[-1].text or "Hvala" in office.bot.channel.to("ana")[-1].text
+    assert "Added operator" in (await office.staff("boss", "/staff add test mila operator water"))[0]
+    assert "is now in progress" in (await office.staff("mila", f"/progress {REF}"))[0]
+    assert "test:mila" in (await office.staff("boss", "/staff list"))[0]
+    await office.staff("boss", "/staff remove test mila")
+    assert "for municipal staff only" in (await office.staff("mila", f"/resolve {REF}"))[0]
+
+
+async def test_a_resident_adds_a_comment_and_a_photo(office: Office) -> None:
+    await office.report_leak()
+    await office.bot.say("ana", Press("rep:1"))
+    asked = await office.bot.say("ana", Press("cm:1"))
+    assert "Write your comment" in asked[0].text
+    await office.bot.say("ana", "It got worse overnight.")
+    assert "It got worse overnight." in office.chat(WATER_CHAT)[-1].text
+    await office.bot.say("ana", Press("rep:1"))
+    await office.bot.say("ana", Press("cm:1"))
+    await office.bot.say("ana", Picture(jpeg("navy")))
+    assert len(office.chat(WATER_CHAT)[-1].photos) == 1
+
+
+async def test_two_operators_pressing_at_once_make_one_transition(office: Office) -> None:
+    import asyncio
+
+    await office.report_leak()
+    await office.staff("boss", "/staff add test mila operator water")
+    dispatch = office.bot.app.dispatcher.dispatch
+    await asyncio.gather(
+        dispatch(office.bot.event("vesna", Press("st:ack:1"))),
+        dispatch(office.bot.event("mila", Press("st:ack:1"))),
+    )
+    stored = await reports.get_report(office.bot.app.db.conn, 1)
+    assert stored is not None
+    assert [e.new_status for e in stored.events if e.kind == "status"] == ["acknowledged"]
