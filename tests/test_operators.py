@@ -57,7 +57,11 @@ async def office(
         StaffMember("test", "petar", "Петар", "operator", ("hygiene",)),
     )
     m = replace(municipality, staff=staff)
-    residents, staff_chats, mail = CollectingChannel("test"), CollectingChannel("telegram"), CollectingChannel("email")
+    residents, staff_chats, mail = (
+        CollectingChannel("test"),
+        CollectingChannel("telegram"),
+        CollectingChannel("email"),
+    )
     channels = {"test": residents, "telegram": staff_chats, "email": mail}
     async with build_app(settings, m, channels, clock=clock, geocoder=geocoder) as app:
         office = Office(Bot(app, residents, clock), staff_chats, mail)
@@ -76,7 +80,13 @@ async def test_a_new_report_reaches_its_service_as_a_card_and_an_email(office: O
     assert "openstreetmap.org/?mlat=42.966100&mlon=22.129000" in card.text
     assert "Ana" in card.text
     assert len(card.photos) == 1
-    assert office.card_data() == ["st:ack:1", "st:progress:1", "st:resolve:1", "st:reject:1", "st:reply:1"]
+    assert office.card_data() == [
+        "st:ack:1",
+        "st:progress:1",
+        "st:resolve:1",
+        "st:reject:1",
+        "st:reply:1",
+    ]
     mail = office.mail.to("vodovod@vlasotince.example.org")[0]
     assert REF in mail.subject
     assert mail.photos == card.photos
@@ -188,7 +198,11 @@ async def test_reject_with_a_reason_button_and_duplicates(office: Office) -> Non
     await office.report_leak("ana")
     await office.report_leak("bob")
     reasons = await office.bot.say("vesna", Press("st:reject:1"))
-    assert [b.data for row in reasons[0].buttons for b in row] == ["rj:1:not_ours", "rj:1:duplicate", "rj:1:info"]
+    assert [b.data for row in reasons[0].buttons for b in row] == [
+        "rj:1:not_ours",
+        "rj:1:duplicate",
+        "rj:1:info",
+    ]
     await office.bot.say("vesna", Press("rj:1:info"))
     assert "rejected: not enough information" in office.bot.channel.to("ana")[-1].text
     await office.staff("vesna", "/dup VLA-2026-00002 VLA-2026-00001")
@@ -210,8 +224,13 @@ async def test_inbox_stats_templates_and_staff(office: Office) -> None:
     assert "30.0" in stats[0]
     assert "#hvala" in (await office.staff("vesna", "/templates"))[0]
     await office.staff("vesna", f"/reply {REF} #hvala")
-    assert "Хвала на пријави" in office.bot.channel.to("ana")[-1].text or "Hvala" in office.bot.channel.to("ana")[-1].text
-    assert "Added operator" in (await office.staff("boss", "/staff add test mila operator water"))[0]
+    assert (
+        "Хвала на пријави" in office.bot.channel.to("ana")[-1].text
+        or "Hvala" in office.bot.channel.to("ana")[-1].text
+    )
+    assert (
+        "Added operator" in (await office.staff("boss", "/staff add test mila operator water"))[0]
+    )
     assert "is now in progress" in (await office.staff("mila", f"/progress {REF}"))[0]
     assert "test:mila" in (await office.staff("boss", "/staff list"))[0]
     await office.staff("boss", "/staff remove test mila")
@@ -244,3 +263,23 @@ async def test_two_operators_pressing_at_once_make_one_transition(office: Office
     stored = await reports.get_report(office.bot.app.db.conn, 1)
     assert stored is not None
     assert [e.new_status for e in stored.events if e.kind == "status"] == ["acknowledged"]
+
+
+async def test_an_unanswered_fix_question_closes_the_report_after_seven_days(
+    office: Office,
+) -> None:
+    from bot.jobs import run_due_jobs
+
+    app = office.bot.app
+    await office.report_leak()
+    await office.staff("vesna", f"/resolve {REF}")
+    office.bot.clock.advance(days=6, hours=23)
+    assert await run_due_jobs(app.db, app.deps, app.sender) == 0
+    office.bot.clock.advance(hours=2)
+    assert await run_due_jobs(app.db, app.deps, app.sender) == 2
+    assert await run_due_jobs(app.db, app.deps, app.sender) == 0  # nothing twice
+    await app.sender.drain()
+    assert "is closed" in office.bot.channel.to("ana")[-1].text
+    stored = await reports.get_report(app.db.conn, 1)
+    assert stored is not None
+    assert stored.status == "closed"

@@ -68,5 +68,7 @@ class EmailChannel:
         message.set_content(reply.text)
         for i, path in enumerate(reply.photos, 1):
             content = (self._data_dir / path).read_bytes()
-            message.add_attachment(content, maintype="image", subtype="jpeg", filename=f"photo-{i}.jpg")
+            message.add_attachment(
+                content, maintype="image", subtype="jpeg", filename=f"photo-{i}.jpg"
+            )
         return message

@@ -1,0 +1,68 @@
+"""Operators on Telegram, through the fake Bot API: the card in the staff group and its buttons."""
+
+from __future__ import annotations
+
+from tests.conftest import jpeg
+from tests.fakes.telegram_api import Call
+from tests.test_telegram import Running, running  # noqa: F401 - the fixture
+
+RESIDENT = 5001
+OPERATOR = 100000104  # hygiene, animals, lighting in config/vlasotince.toml
+OTHER_OPERATOR = 100000102  # communal, roads
+GROUP = -1001000000105  # the hygiene service's staff chat
+REF = "VLA-2026-00001"
+
+
+def group_texts(running: Running) -> list[str]:
+    return [str(m.get("text") or "") for m in running.fake.sent_messages(GROUP)]
+
+
+async def report_garbage(running: Running) -> None:
+    fake = running.fake
+    for data in ("lang:en", "menu:report", "cat:garbage"):
+        fake.push_callback(RESIDENT, data)
+    await running.wait_text(RESIDENT, "Describe the problem")
+    fake.push_text(RESIDENT, "The bins behind the school were not emptied for a week")
+    fake.push_photo(RESIDENT, jpeg("gray"))
+    await running.wait_text(RESIDENT, "Photo 1 of 3")
+    fake.push_callback(RESIDENT, "photos:done")
+    fake.push_location(RESIDENT, 42.9661, 22.1290)
+    await running.wait_text(RESIDENT, "Please check your report")
+    fake.push_callback(RESIDENT, "sum:confirm")
+    await running.wait_text(RESIDENT, REF)
+
+
+async def test_the_card_reaches_the_group_and_its_buttons_work(running: Running) -> None:
+    fake = running.fake
+    fake.add_chat(GROUP, "Чистоћа — пријаве", "supergroup")
+    await report_garbage(running)
+
+    def card_sent(_: list[Call]) -> bool:
+        return any(REF in t for t in group_texts(running))
+
+    await fake.wait_for(card_sent)
+    assert [c.params["chat_id"] for c in fake.calls_of("sendPhoto")] == [GROUP]
+    card = fake.sent_messages(GROUP)[-1]
+    buttons = [b["callback_data"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["st:ack:1", "st:progress:1", "st:resolve:1", "st:reject:1", "st:reply:1"]
+
+    fake.push_callback(OTHER_OPERATOR, "st:ack:1", chat_id=GROUP, message_id=card["message_id"])
+
+    def refused(_: list[Call]) -> bool:  # one line naming the report and its service, in Serbian
+        return any(REF in t and "\n" not in t and "ЈКП" in t for t in group_texts(running))
+
+    await fake.wait_for(refused)
+
+    fake.push_callback(OPERATOR, "st:ack:1", chat_id=GROUP, message_id=card["message_id"])
+    await running.wait_text(RESIDENT, "acknowledged")
+    edits = [c for c in fake.calls_of("editMessageText") if c.ok]
+    assert edits[0].params["message_id"] == card["message_id"]
+    assert "ПРИМЉЕНА" in next(
+        m["text"] for m in fake.sent_messages(GROUP) if m["message_id"] == card["message_id"]
+    )
+
+    fake.push_command(OPERATOR, "reply", f"{REF} The truck comes tomorrow morning.", chat_id=GROUP)
+    await running.wait_text(RESIDENT, "The truck comes tomorrow morning.")
+
+    fake.push_command(RESIDENT, "ack", REF)
+    await running.wait_text(RESIDENT, "for municipal staff only")
