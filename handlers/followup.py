@@ -37,7 +37,7 @@ def resume(ctx: Context, before: list[Reply], prompt: Any) -> Step:
 async def answer_fix(ctx: Context, event: ButtonChoice, prompt: Any) -> Step:
     """Yes closes the report; No reopens it and alerts the service."""
     _ = ctx.t.gettext
-    _kind, answer, raw_id = (event.data.split(":") + ["", ""])[:3]
+    _kind, answer, raw_id = [*event.data.split(":"), "", ""][:3]
     report = await own_report(ctx, raw_id)
     if report is None or answer not in ("yes", "no"):
         return Step(

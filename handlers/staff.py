@@ -403,7 +403,8 @@ async def staff_command(ctx: Context, args: str) -> Step:
     action, _sep, rest = args.partition(" ")
     parts = rest.split()
     usage = _(
-        "Usage: /staff add telegram|viber USER_ID admin|operator [SERVICES], /staff remove telegram|viber USER_ID, /staff list"
+        "Usage: /staff add telegram|viber USER_ID admin|operator [SERVICES],"
+        " /staff remove telegram|viber USER_ID, /staff list"
     )
     if action == "list":
         return await list_staff(ctx)

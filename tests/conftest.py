@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
 from bot.app import App, build_app
+from bot.channels.telegram import TelegramChannel, TelegramUpdates, make_bot
 from bot.settings import Settings
 from handlers.events import (
     ButtonChoice,
@@ -26,6 +30,7 @@ from handlers.events import (
 from handlers.municipality import Municipality, load_municipality
 from handlers.ports import Place
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
+from tests.fakes.telegram_api import Call, FakeTelegramApi
 
 # python-telegram-bot 22 warns about the type of retry_after unless told to use timedelta already.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -122,6 +127,15 @@ class Bot:
                 assert want in joined, f"step {step} {item!r}: {want!r} not in {texts}"
 
 
+def leak_report() -> list[DialogInput]:
+    """A resident's whole report of a water leak (service "water" in Vlasotince)."""
+    return [
+        "/start", Press("lang:en"), Press("menu:report"), Press("cat:water_sewage"),
+        "Water is gushing from a pipe on the corner", Picture(jpeg("blue")),
+        Press("photos:done"), Pin(42.9661, 22.1290), Press("sum:confirm"),
+    ]  # fmt: skip
+
+
 @pytest.fixture
 def municipality() -> Municipality:
     """Vlasotince, the default municipality."""
@@ -158,3 +172,58 @@ async def bot(
         settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
     ) as app:
         yield Bot(app, channel, clock)
+
+
+# The Telegram channel against the fake Bot API, polling in the test's own event loop.
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Running:
+    fake: FakeTelegramApi
+    app: App
+    updates: TelegramUpdates
+    stop: asyncio.Event
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [
+            str(m.get("text") or m.get("caption") or "") for m in self.fake.sent_messages(chat_id)
+        ]
+
+    async def wait_text(self, chat_id: int, needle: str, seconds: float = 5) -> None:
+        def found(_: list[Call]) -> bool:
+            return any(needle in t for t in self.texts(chat_id))
+
+        found.__qualname__ = f"a message to {chat_id} containing {needle!r}"
+        await self.fake.wait_for(found, seconds)
+
+    def buttons(self, chat_id: int) -> list[str]:
+        markup: dict[str, Any] = self.fake.sent_messages(chat_id)[-1].get("reply_markup") or {}
+        return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+@pytest.fixture
+async def running(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> AsyncIterator[Running]:
+    async with FakeTelegramApi() as fake:
+        bot = make_bot(fake.token, fake.base_url, fake.base_file_url)
+        await bot.initialize()
+        channel = TelegramChannel(bot, settings.data_dir, rate_per_s=1000)
+        async with build_app(
+            settings, municipality, {"telegram": channel}, geocoder=geocoder
+        ) as app:
+            updates = TelegramUpdates(bot, app.dispatcher.dispatch)
+            stop = asyncio.Event()
+            tasks = [asyncio.create_task(app.sender.run()), asyncio.create_task(updates.poll(stop))]
+            yield Running(fake, app, updates, stop)
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await bot.shutdown()

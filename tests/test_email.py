@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import email
-from email import policy
 import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
+from email import policy
 from email.message import EmailMessage
 from typing import Any
 
@@ -17,7 +16,8 @@ from bot.app import build_app
 from bot.channels.email import EmailChannel, SmtpSettings
 from bot.settings import Settings
 from handlers.municipality import Municipality
-from tests.conftest import Bot, Pin, Picture, Press, jpeg
+from handlers.ports import Channel
+from tests.conftest import Bot, leak_report
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 WATER_MAIL = "vodovod@vlasotince.example.org"
@@ -29,7 +29,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(
             envelope.content, _class=EmailMessage, policy=policy.default
         )
@@ -74,23 +74,18 @@ async def bot_with_mail(
         SmtpSettings("127.0.0.1", port, "moja-opstina@vlasotince.example.org", timeout=3),
         settings.data_dir,
     )
-    channels = {
-        "test": CollectingChannel("test"),
+    residents = CollectingChannel("test")
+    channels: dict[str, Channel] = {
+        "test": residents,
         "telegram": CollectingChannel("telegram"),
         "email": mail,
     }
-    async with build_app(
-        settings, replace(municipality), channels, clock=clock, geocoder=geocoder
-    ) as app:
-        yield Bot(app, channels["test"], clock)  # type: ignore[arg-type]
+    async with build_app(settings, municipality, channels, clock=clock, geocoder=geocoder) as app:
+        yield Bot(app, residents, clock)
 
 
 async def report_leak(bot: Bot) -> None:
-    for item in [
-        "/start", Press("lang:en"), Press("menu:report"), Press("cat:water_sewage"),
-        "Water is gushing from a pipe on the corner", Picture(jpeg("blue")),
-        Press("photos:done"), Pin(42.9661, 22.1290), Press("sum:confirm"),
-    ]:  # fmt: skip
+    for item in leak_report():
         await bot.say("ana", item)
 
 

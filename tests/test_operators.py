@@ -12,7 +12,7 @@ from bot.settings import Settings
 from handlers.events import Reply
 from handlers.municipality import Municipality, StaffMember
 from storage import reports
-from tests.conftest import Bot, Pin, Picture, Press, jpeg
+from tests.conftest import Bot, Picture, Press, jpeg, leak_report
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 WATER_CHAT = "-1001000000102"
@@ -39,11 +39,7 @@ class Office:
         return [b.data for row in card.buttons for b in row]
 
     async def report_leak(self, user: str = "ana") -> None:
-        for item in [
-            "/start", Press("lang:en"), Press("menu:report"), Press("cat:water_sewage"),
-            "Water is gushing from a pipe on the corner", Picture(jpeg("blue")),
-            Press("photos:done"), Pin(42.9661, 22.1290), Press("sum:confirm"),
-        ]:  # fmt: skip
+        for item in leak_report():
             await self.bot.say(user, item)
 
 

@@ -3,77 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
-import pytest
 
-from bot.app import App, build_app
+from bot.app import build_app
 from bot.channels.telegram import TelegramChannel, TelegramUpdates, make_bot, split_text, utf16_len
 from bot.runtime import serve, web_app
 from bot.settings import Settings
 from handlers.municipality import Municipality
 from storage import reports, users
-from tests.conftest import jpeg
+from tests.conftest import Running, free_port, jpeg
 from tests.fakes.ports import FakeGeocoder
-from tests.fakes.telegram_api import Call, FakeTelegramApi
+from tests.fakes.telegram_api import FakeTelegramApi
 
 ANA = 5001
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Running:
-    fake: FakeTelegramApi
-    app: App
-    updates: TelegramUpdates
-    stop: asyncio.Event
-
-    def texts(self, chat_id: int) -> list[str]:
-        return [
-            str(m.get("text") or m.get("caption") or "") for m in self.fake.sent_messages(chat_id)
-        ]
-
-    async def wait_text(self, chat_id: int, needle: str, seconds: float = 5) -> None:
-        def found(_: list[Call]) -> bool:
-            return any(needle in t for t in self.texts(chat_id))
-
-        found.__qualname__ = f"a message to {chat_id} containing {needle!r}"
-        await self.fake.wait_for(found, seconds)
-
-    def buttons(self, chat_id: int) -> list[str]:
-        markup: dict[str, Any] = self.fake.sent_messages(chat_id)[-1].get("reply_markup") or {}
-        return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
-
-
-@pytest.fixture
-async def running(
-    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
-) -> AsyncIterator[Running]:
-    async with FakeTelegramApi() as fake:
-        bot = make_bot(fake.token, fake.base_url, fake.base_file_url)
-        await bot.initialize()
-        channel = TelegramChannel(bot, settings.data_dir, rate_per_s=1000)
-        async with build_app(
-            settings, municipality, {"telegram": channel}, geocoder=geocoder
-        ) as app:
-            updates = TelegramUpdates(bot, app.dispatcher.dispatch)
-            stop = asyncio.Event()
-            tasks = [asyncio.create_task(app.sender.run()), asyncio.create_task(updates.poll(stop))]
-            yield Running(fake, app, updates, stop)
-            stop.set()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await bot.shutdown()
 
 
 async def test_a_resident_reports_through_telegram(running: Running, settings: Settings) -> None:

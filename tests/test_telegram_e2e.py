@@ -9,9 +9,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, jpeg
+from tests.conftest import ROOT, free_port, jpeg
 from tests.fakes.telegram_api import Call, FakeTelegramApi
-from tests.test_telegram import free_port
 
 MILA = 7001
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.conftest import jpeg
+from tests.conftest import Running, jpeg
 from tests.fakes.telegram_api import Call
-from tests.test_telegram import Running, running  # noqa: F401 - the fixture
 
 RESIDENT = 5001
 OPERATOR = 100000104  # hygiene, animals, lighting in config/vlasotince.toml
