@@ -246,12 +246,13 @@ def check_location(ctx: Context, latitude: float, longitude: float) -> str | Non
     km = geodesic((m.center_lat, m.center_lon), (latitude, longitude)).km
     if km <= m.radius_km:
         return None
+    distance, radius = f"{km:.1f}", f"{m.radius_km:g}"
     return _(
         "That place is {distance} km from {name}, outside the municipality (we accept places"
         " within {radius} km). Please share the location of the problem.",
-        distance=f"{km:.1f}",
+        distance=distance,
         name=ctx.t.name(m.name_cyrl),
-        radius=f"{m.radius_km:g}",
+        radius=radius,
     )
 
 
