@@ -54,6 +54,7 @@ async def test_the_card_reaches_the_group_and_its_buttons_work(running: Running)
 
     fake.push_callback(OPERATOR, "st:ack:1", chat_id=GROUP, message_id=card["message_id"])
     await running.wait_text(RESIDENT, "acknowledged")
+    await fake.wait_for_calls("editMessageText")
     edits = [c for c in fake.calls_of("editMessageText") if c.ok]
     assert edits[0].params["message_id"] == card["message_id"]
     assert "ПРИМЉЕНА" in next(
