@@ -15,7 +15,8 @@ from handlers.context import Deps
 from handlers.events import Sender
 from handlers.municipality import Municipality
 from handlers.ports import Channel, Clock, Geocoder
-from storage import users
+from storage import consultations, users
+from storage.consultations import NewConsultation
 from storage.db import Database
 from storage.photos import PhotoStore
 
@@ -48,6 +49,16 @@ async def sync_staff(db: Database, municipality: Municipality) -> None:
             await users.set_role(conn, m.messenger, m.user_id, m.role, m.services)
 
 
+async def sync_consultations(db: Database, municipality: Municipality, clock: Clock) -> None:
+    """Store the consultations of the municipality file (once each, by key)."""
+    async with db.transaction() as conn:
+        for c in municipality.consultations:
+            entry = NewConsultation(
+                c.title, c.description, c.starts_at, c.ends_at, c.place, c.link, key=c.key
+            )
+            await consultations.create(conn, entry, None, clock.now())
+
+
 @asynccontextmanager
 async def build_app(
     settings: Settings,
@@ -61,6 +72,7 @@ async def build_app(
     clock = clock or SystemClock()
     db = await Database.open(settings.database)
     await sync_staff(db, municipality)
+    await sync_consultations(db, municipality, clock)
     nominatim = None
     if geocoder is None:
         nominatim = NominatimGeocoder(

@@ -20,7 +20,7 @@ from handlers.ports import (
     TemporaryError,
     UnreachableError,
 )
-from storage import message_refs, outbox, users
+from storage import message_refs, outbox, subscriptions, users
 from storage.clock import parse
 from storage.db import Database
 from storage.outbox import OutboxRow
@@ -172,6 +172,7 @@ class OutboxSender:
         log.info("chat of user %s is unreachable; sending stops", row.user_id)
         async with self._db.transaction() as conn:
             await users.mark_unreachable(conn, row.channel, row.chat_id)
+            await subscriptions.unsubscribe_chat(conn, row.channel, row.chat_id)
             await outbox.give_up_chat(conn, row.channel, row.chat_id, "unreachable")
 
     async def _give_up(self, row: OutboxRow, status: str, error: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -10,7 +11,7 @@ from handlers.events import Outgoing, Reply
 from handlers.i18n import translator
 from handlers.municipality import Municipality
 from handlers.notices import card, to_service
-from storage import reports, users
+from storage import consultations, reports, users
 
 
 async def close_unconfirmed(
@@ -45,3 +46,85 @@ async def closed_notices(
     )
     out = [Outgoing(user.channel, user.chat_id, Reply(text))]
     return out + to_service(m, report.service, card(m, report, user.first_name, edit=True))
+
+
+async def send_reminders(
+    conn: aiosqlite.Connection, m: Municipality, now: datetime
+) -> list[Outgoing]:
+    """Reminders due before consultations (once each; none after the meeting has started)."""
+    zone = ZoneInfo(m.timezone)
+    out: list[Outgoing] = []
+    for minutes in m.reminder_minutes:
+        due = await consultations.due_reminders(conn, now, minutes)
+        for consultation_id, _user, channel, chat, language in due:
+            c = await consultations.get(conn, consultation_id)
+            if c is None:
+                continue
+            t = translator(language)
+            text = t.gettext(
+                "⏰ Reminder: {title} starts at {time}, {place}.",
+                title=c.title, time=c.starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M"),
+                place=c.place,
+            )  # fmt: skip
+            out.append(Outgoing(channel, chat, Reply(text)))
+        await consultations.mark_reminded(
+            conn, [(c_id, u_id) for c_id, u_id, *_ in due], minutes, now
+        )
+    return out
+
+
+async def check_sla(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> list[Outgoing]:
+    """Flag reports past their SLA to their service; past twice the SLA, to the admins."""
+    t = translator(m.staff_language)
+    out: list[Outgoing] = []
+    for late in await reports.late_to_flag(conn, now):
+        hours = round((late.sla_due_at - late.created_at).total_seconds() / 3600)
+        text = t.gettext(
+            "⏰ {ref} was not acknowledged within {hours} h (SLA).", ref=late.ref, hours=hours
+        )
+        out += to_service(m, late.service, Reply(text))
+    escalated = await reports.late_to_escalate(conn, now)
+    if escalated:
+        admins = await users.admins(conn)
+        for late in escalated:
+            for admin in admins:
+                ta = translator(admin.language)
+                service = (
+                    ta.name(m.services[late.service].name)
+                    if late.service in m.services
+                    else late.service
+                )
+                text = ta.gettext(
+                    "⚠️ {ref} ({service}) is still not acknowledged, twice past its SLA.",
+                    ref=late.ref, service=service,
+                )  # fmt: skip
+                out.append(Outgoing(admin.channel, admin.chat_id, Reply(text)))
+    return out
+
+
+DIGEST_HOUR = 8
+
+
+async def daily_digest(
+    conn: aiosqlite.Connection, m: Municipality, now: datetime
+) -> list[Outgoing]:
+    """Each service's morning figures, once a day from 08:00 (later if the bot was down)."""
+    local = now.astimezone(ZoneInfo(m.timezone))
+    if local.hour < DIGEST_HOUR:
+        return []
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    t = translator(m.staff_language)
+    out: list[Outgoing] = []
+    for service in m.services.values():
+        if service.staff_chat_id is None or not await reports.claim_digest(
+            conn, service.id, local.date().isoformat()
+        ):
+            continue
+        d = await reports.digest(conn, service.id, now, day_start)
+        text = t.gettext(
+            "☀️ Good morning, {service}. New: {new}, overdue: {overdue}, resolved yesterday:"
+            " {resolved}.", service=t.name(service.name), new=d.new, overdue=d.overdue,
+            resolved=d.resolved_yesterday,
+        )  # fmt: skip
+        out += to_service(m, service.id, Reply(text))
+    return out

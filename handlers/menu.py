@@ -33,6 +33,8 @@ def menu_reply(ctx: Context, text: str | None = None) -> Reply:
             [
                 (_("📝 Report a problem"), "menu:report"),
                 (_("📋 My reports"), "menu:mine"),
+                (_("🗣 Public consultations"), "menu:consult"),
+                (_("🔔 Notifications"), "menu:notify"),
                 (_("❓ Help"), "menu:help"),
                 (_("🌐 Language"), "menu:language"),
             ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,19 @@ class StaffMember:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsultationEntry:
+    """A public consultation announced in the municipality file (stored once, by its key)."""
+
+    key: str
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Municipality:
     """Everything the bot knows about the municipality it serves."""
 
@@ -75,10 +89,12 @@ class Municipality:
     radius_km: float
     reports_per_hour: int
     fix_confirmation_days: int
+    reminder_minutes: tuple[int, ...]
     services: dict[str, Service]
     categories: dict[str, Category]
     staff: tuple[StaffMember, ...]
     templates: dict[str, str]
+    consultations: tuple[ConsultationEntry, ...] = ()
 
     @property
     def staff_language(self) -> str:
@@ -138,7 +154,16 @@ def _parse(data: dict[str, Any]) -> Municipality:
     _only_keys(
         data,
         "file",
-        {"municipality", "area", "limits", "services", "categories", "staff", "templates"},
+        {
+            "municipality",
+            "area",
+            "limits",
+            "services",
+            "categories",
+            "staff",
+            "templates",
+            "consultations",
+        },
     )
     m = _table(data, "municipality")
     _only_keys(
@@ -159,7 +184,10 @@ def _parse(data: dict[str, Any]) -> Municipality:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or radius <= 0:
         raise _Invalid("[area]: centre or radius out of range")
     limits = data.get("limits", {})
-    _only_keys(limits, "[limits]", {"reports_per_hour", "fix_confirmation_days"})
+    _only_keys(
+        limits, "[limits]", {"reports_per_hour", "fix_confirmation_days", "reminder_minutes"}
+    )
+    reminders = tuple(int(x) for x in limits.get("reminder_minutes", [24 * 60, 60]))
     per_hour = int(limits.get("reports_per_hour", 5))
     fix_days = int(limits.get("fix_confirmation_days", 7))
     services = _parse_services(data.get("services", []))
@@ -175,11 +203,38 @@ def _parse(data: dict[str, Any]) -> Municipality:
         radius_km=radius,
         reports_per_hour=per_hour,
         fix_confirmation_days=fix_days,
+        reminder_minutes=reminders,
         services=services,
         categories=_parse_categories(data.get("categories", []), services),
         staff=_parse_staff(data.get("staff", []), services),
         templates=_parse_templates(data.get("templates", [])),
+        consultations=_parse_consultations(data.get("consultations", [])),
     )
+
+
+def _parse_consultations(items: list[dict[str, Any]]) -> tuple[ConsultationEntry, ...]:
+    """Consultations with their times as TOML date-times with an offset."""
+    found = []
+    for i, c in enumerate(items, 1):
+        where = f"consultation #{i}"
+        allowed = {"key", "title", "description", "starts_at", "ends_at", "place", "link"}
+        _only_keys(c, where, allowed)
+        starts = _field(c, where, "starts_at", datetime)
+        ends = _field(c, where, "ends_at", datetime)
+        if starts.tzinfo is None or ends.tzinfo is None or ends <= starts:
+            raise _Invalid(f"{where}: times need an offset (+01:00) and must end after they start")
+        found.append(
+            ConsultationEntry(
+                key=_field(c, where, "key", str),
+                title=_field(c, where, "title", str),
+                description=_field(c, where, "description", str),
+                starts_at=starts,
+                ends_at=ends,
+                place=_field(c, where, "place", str),
+                link=c.get("link"),
+            )
+        )
+    return tuple(found)
 
 
 def _parse_templates(items: list[dict[str, Any]]) -> dict[str, str]:

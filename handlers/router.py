@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from handlers import followup, menu, my_reports, report, staff
+from handlers import (
+    announce,
+    consultations,
+    followup,
+    menu,
+    my_reports,
+    notifications,
+    report,
+    staff,
+)
 from handlers.context import Context, Deps, Lookup, Step
 from handlers.events import (
     Blocked,
@@ -17,7 +26,7 @@ from handlers.events import (
     Text,
 )
 from handlers.texts import N_
-from storage import users
+from storage import subscriptions, users
 
 Prompt = Callable[[Context], list[Reply]]
 PROMPTS: dict[str, Prompt] = {
@@ -43,9 +52,27 @@ HINTS = {
     followup.ANSWER_STATE: N_("Please write your answer as a text message, or /cancel."),
     followup.COMMENT_STATE: N_("Please write your comment or send a photo, or /cancel."),
     staff.REPLY_STATE: N_("Please write the answer as a text message, or /cancel."),
+    notifications.NOTIFY_STATE: N_("Please press a topic to turn it on or off."),
+    consultations.LIST_STATE: N_("Please choose a consultation, or go back to the menu."),
+    consultations.COMMENT_STATE: N_("Please write your comment as a text message, or /cancel."),
+    announce.WRITE_STATE: N_("Please write the announcement as a text message, or /cancel."),
+    announce.CONFIRM_STATE: N_("Please send or cancel the announcement with the buttons."),
+    consultations.CONFIRM_STATE: N_("Please announce or cancel with the buttons."),
+    **{
+        state: N_("Please answer the question as a text message, or /cancel.")
+        for state in consultations.WIZARD
+    },
 }
-# States that carry a report id after their prefix.
-PREFIXED = (followup.ANSWER_STATE, followup.COMMENT_STATE, staff.REPLY_STATE)
+# States that carry an id after their prefix.
+PREFIXED = (
+    followup.ANSWER_STATE,
+    followup.COMMENT_STATE,
+    staff.REPLY_STATE,
+    consultations.COMMENT_STATE,
+    announce.WRITE_STATE,
+)
+# Buttons that work from every state outside a report being written.
+GLOBAL_BUTTONS = ("sub:", "cons:", "cr:", "ca:", "cc:", "mycom", "fix:")
 
 
 def state_kind(state: str) -> str:
@@ -62,6 +89,7 @@ async def handle(ctx: Context, event: Inbound) -> Step:
     """Answer one event."""
     if isinstance(event, Blocked):
         await users.mark_unreachable(ctx.conn, ctx.user.channel, ctx.user.chat_id)
+        await subscriptions.unsubscribe_all(ctx.conn, ctx.user.id)
         return Step(ctx.state, ctx.draft, [])
     if event.sender.group:
         return await in_group(ctx, event)
@@ -90,8 +118,29 @@ async def in_group(ctx: Context, event: Inbound) -> Step:
     return nothing
 
 
+async def _global_button(ctx: Context, event: ButtonChoice) -> Step | None:
+    data = event.data
+    if data.startswith("fix:"):
+        return await followup.answer_fix(ctx, event, prompt)
+    if ctx.state.startswith("report:"):
+        return in_progress(ctx)
+    if data.startswith("sub:"):
+        return await notifications.toggle_topic(ctx, event)
+    if data.startswith("cons:"):
+        return await consultations.show(ctx, event)
+    if data.startswith(("cr:", "ca:")):
+        return await consultations.take_part(ctx, event)
+    if data.startswith("cc:"):
+        return await consultations.start_comment(ctx, event)
+    return await consultations.my_comments(ctx)
+
+
 async def _by_prefixed_state(ctx: Context, event: Inbound) -> Step | None:
     match state_kind(ctx.state), event:
+        case consultations.COMMENT_STATE, (Text() | Photo()):
+            return await consultations.add_comment(ctx, event)
+        case announce.WRITE_STATE, Text():
+            return await announce.take_text(ctx, event)
         case staff.REPLY_STATE, Text():
             return await staff.reply_from_state(ctx, event)
         case followup.ANSWER_STATE, Text():
@@ -102,8 +151,8 @@ async def _by_prefixed_state(ctx: Context, event: Inbound) -> Step | None:
 
 
 async def _by_state(ctx: Context, event: Inbound) -> Step | None:
-    if isinstance(event, ButtonChoice) and event.data.startswith("fix:"):
-        return await followup.answer_fix(ctx, event, prompt)
+    if isinstance(event, ButtonChoice) and event.data.startswith(GLOBAL_BUTTONS):
+        return await _global_button(ctx, event)
     if state_kind(ctx.state) != ctx.state:
         return await _by_prefixed_state(ctx, event)
     match ctx.state, event:
@@ -129,6 +178,12 @@ async def _by_state(ctx: Context, event: Inbound) -> Step | None:
             return await report.decide_summary(ctx, event)
         case report.EDIT, ButtonChoice():
             return report.choose_edit(ctx, event)
+        case state, Text() if state in consultations.WIZARD:
+            return await consultations.wizard_step(ctx, event)
+        case consultations.CONFIRM_STATE, ButtonChoice():
+            return await consultations.confirm(ctx, event)
+        case announce.CONFIRM_STATE, ButtonChoice():
+            return await announce.confirm(ctx, event)
         case my_reports.MINE, ButtonChoice() if event.data.startswith("cm:"):
             return await followup.start_comment(ctx, event)
         case ((my_reports.MINE | menu.MENU_STATE), ButtonChoice()) if event.data.startswith("rep:"):
@@ -151,6 +206,10 @@ async def choose_from_menu(ctx: Context, event: ButtonChoice) -> Step | None:
             return Step(menu.MENU_STATE, {}, [menu.show_help(ctx), menu.menu_reply(ctx)])
         case "menu:language":
             return menu.ask_language(ctx)
+        case "menu:notify":
+            return await notifications.show_topics(ctx)
+        case "menu:consult":
+            return await consultations.list_current(ctx)
         case "menu:main":
             return Step(menu.MENU_STATE, {}, [menu.menu_reply(ctx)])
     return None
@@ -173,6 +232,12 @@ async def run_command(ctx: Context, event: Command) -> Step:
             return Step(ctx.state, ctx.draft, [menu.show_help(ctx), *prompt(ctx)])
         case "language":
             return menu.ask_language(ctx)
+        case "subscribe" | "notifications":
+            return await notifications.show_topics(ctx)
+        case "unsubscribe":
+            return await notifications.unsubscribe(ctx)
+        case "consultations":
+            return await consultations.list_current(ctx)
         case "cancel":
             # The location keyboard may be showing; the menu's choices cannot take it away.
             text = _("The report was cancelled.") if in_report else _("There is nothing to cancel.")

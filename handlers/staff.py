@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from handlers import lifecycle
+from handlers import announce, consultations, lifecycle
 from handlers.context import Context, Step, buttons, column
 from handlers.events import ButtonChoice, Command, Outgoing, Reply, Text
 from handlers.i18n import Translator
@@ -456,11 +456,27 @@ async def list_staff(ctx: Context) -> Step:
     return keep(ctx, [Reply("\n".join(lines))])
 
 
-COMMANDS: dict[str, Callable[[Context, str], Awaitable[Step]]] = {
+StaffCommand = Callable[[Context, str], Awaitable[Step]]
+
+
+def admin_only(command: StaffCommand) -> StaffCommand:
+    """A command for admins; an operator is refused like a resident."""
+
+    async def guarded(ctx: Context, args: str) -> Step:
+        if ctx.user.role != "admin":
+            return refuse(ctx, command.__name__)
+        return await command(ctx, args)
+
+    return guarded
+
+
+COMMANDS: dict[str, StaffCommand] = {
     "inbox": inbox, "show": show, "ack": ack, "progress": progress, "resolve": resolve,
     "reject": reject, "dup": duplicate, "reply": reply, "note": note, "ask": ask,
     "assign": assign, "reopen": reopen, "stats": stats, "templates": templates,
-    "staff": staff_command,
+    "staff": staff_command, "consult": admin_only(consultations.consult_command),
+    "announce": admin_only(announce.command), "answer": consultations.answer,
+    "minutes": admin_only(consultations.minutes),
 }  # fmt: skip
 
 

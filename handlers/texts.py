@@ -56,3 +56,16 @@ def status_name(t: Translator, status: str) -> str:
 def event_name(t: Translator, kind: str) -> str:
     """Return the name of a history entry in the user's language."""
     return t.gettext(EVENT_NAMES.get(kind, EVENT_NAMES["status"]))
+
+
+TOPIC_NAMES = {
+    "consultations": N_("Public consultations"),
+    "budget": N_("Budget"),
+    "library": N_("Library news"),
+    "communal": N_("Communal announcements (water or power cuts, works)"),
+}
+
+
+def topic_name(t: Translator, topic: str) -> str:
+    """Return a subscription topic's name in the user's language."""
+    return t.gettext(TOPIC_NAMES.get(topic, topic))

@@ -34,6 +34,7 @@ class NewMessage:
     chat_id: str
     user_id: int | None
     payload: dict[str, Any]
+    broadcast_id: int | None = None
 
 
 async def enqueue(
@@ -42,10 +43,18 @@ async def enqueue(
     """Add messages to the outbox inside the caller's transaction."""
     at = iso(now)
     await conn.executemany(
-        "INSERT INTO outbox (channel, chat_id, user_id, payload, next_attempt_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (channel, chat_id, user_id, payload, next_attempt_at, created_at,"
+        " broadcast_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
-            (m.channel, m.chat_id, m.user_id, json.dumps(m.payload, ensure_ascii=False), at, at)
+            (
+                m.channel,
+                m.chat_id,
+                m.user_id,
+                json.dumps(m.payload, ensure_ascii=False),
+                at,
+                at,
+                m.broadcast_id,
+            )
             for m in messages
         ],
     )
@@ -64,7 +73,8 @@ async def due(
         " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.status = 'pending'"
         " AND e.channel = o.channel AND e.chat_id = o.chat_id AND e.id < o.id"
         " AND e.next_attempt_at > ?)"
-        " ORDER BY id LIMIT ?"
+        # Replies and notices before broadcasts: nobody waits behind ten thousand announcements.
+        " ORDER BY broadcast_id IS NOT NULL, id LIMIT ?"
     )
     rows = await fetch_all(conn, sql, (iso(now), *channels, iso(now), limit))
     return [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]

@@ -347,3 +347,75 @@ async def resolved_before(conn: aiosqlite.Connection, moment: datetime) -> list[
         (iso(moment),),
     )
     return [int(r[0]) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Late:
+    """A report past its SLA that was not acknowledged."""
+
+    id: int
+    ref: str
+    service: str
+    created_at: datetime
+    sla_due_at: datetime
+
+
+async def late_to_flag(conn: aiosqlite.Connection, now: datetime) -> list[Late]:
+    """Reports not acknowledged within their SLA and not flagged yet; marks them flagged."""
+    rows = await fetch_all(
+        conn,
+        "UPDATE reports SET sla_flagged_at = ? WHERE status IN ('new', 'reopened')"
+        " AND sla_due_at < ? AND sla_flagged_at IS NULL"
+        " RETURNING id, ref, service, created_at, sla_due_at",
+        (iso(now), iso(now)),
+    )
+    return [Late(r[0], r[1], r[2], parse(r[3]), parse(r[4])) for r in rows]
+
+
+async def late_to_escalate(conn: aiosqlite.Connection, now: datetime) -> list[Late]:
+    """Reports not acknowledged within twice their SLA and not escalated yet; marks them."""
+    rows = await fetch_all(
+        conn,
+        "UPDATE reports SET sla_escalated_at = ? WHERE status IN ('new', 'reopened')"
+        " AND sla_escalated_at IS NULL"
+        " AND 2 * julianday(sla_due_at) - julianday(created_at) < julianday(?)"
+        " RETURNING id, ref, service, created_at, sla_due_at",
+        (iso(now), iso(now)),
+    )
+    return [Late(r[0], r[1], r[2], parse(r[3]), parse(r[4])) for r in rows]
+
+
+async def claim_digest(conn: aiosqlite.Connection, service: str, day: str) -> bool:
+    """Record that a service's digest of ``day`` is sent; False if it was already."""
+    row = await fetch_one(
+        conn,
+        "INSERT INTO digests_sent (service, day) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING 1",
+        (service, day),
+    )
+    return row is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """A service's morning figures."""
+
+    new: int
+    overdue: int
+    resolved_yesterday: int
+
+
+async def digest(
+    conn: aiosqlite.Connection, service: str, now: datetime, day_start: datetime
+) -> Digest:
+    """New (open, not acknowledged), overdue, and resolved since the start of yesterday."""
+    row = await fetch_one(
+        conn,
+        "SELECT"
+        " SUM(status IN ('new', 'reopened')),"
+        " SUM(status IN ('new', 'acknowledged', 'in_progress', 'reopened') AND sla_due_at < ?),"
+        " SUM(resolved_at >= ? AND resolved_at < ?)"
+        " FROM reports WHERE service = ?",
+        (iso(now), iso(day_start - timedelta(days=1)), iso(day_start), service),
+    )
+    values = [int(v or 0) for v in row] if row else [0, 0, 0]
+    return Digest(*values)

@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import iso
-from storage.sql import fetch_one
+from storage.sql import fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,3 +152,9 @@ async def set_role(
         "UPDATE users SET role = ?, services = ? WHERE channel = ? AND external_id = ?",
         (role, json.dumps(list(services)), channel, external_id),
     )
+
+
+async def admins(conn: aiosqlite.Connection) -> list[User]:
+    """Every admin who has written to the bot (only they can be written to)."""
+    rows = await fetch_all(conn, _SELECT + " WHERE u.role = 'admin' AND u.unreachable = 0")
+    return [_conversation(r).user for r in rows]

@@ -264,16 +264,18 @@ async def test_two_operators_pressing_at_once_make_one_transition(office: Office
 async def test_an_unanswered_fix_question_closes_the_report_after_seven_days(
     office: Office,
 ) -> None:
-    from bot.jobs import run_due_jobs
+    from bot.scheduler import run_job
+    from handlers.jobs import close_unconfirmed
 
     app = office.bot.app
+
     await office.report_leak()
     await office.staff("vesna", f"/resolve {REF}")
     office.bot.clock.advance(days=6, hours=23)
-    assert await run_due_jobs(app.db, app.deps, app.sender) == 0
+    assert await run_job(app.db, app.deps, app.sender, close_unconfirmed) == 0
     office.bot.clock.advance(hours=2)
-    assert await run_due_jobs(app.db, app.deps, app.sender) == 2
-    assert await run_due_jobs(app.db, app.deps, app.sender) == 0  # nothing twice
+    assert await run_job(app.db, app.deps, app.sender, close_unconfirmed) == 2
+    assert await run_job(app.db, app.deps, app.sender, close_unconfirmed) == 0  # nothing twice
     await app.sender.drain()
     assert "is closed" in office.bot.channel.to("ana")[-1].text
     stored = await reports.get_report(app.db.conn, 1)

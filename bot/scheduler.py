@@ -1,0 +1,80 @@
+"""The periodic jobs on APScheduler 3 (AsyncIOScheduler, Europe/Belgrade).
+
+Every job reads what is due from the database and writes its messages to the outbox in the same
+transaction as the marks that say it was done, so a job that runs twice sends nothing twice and
+a job missed while the bot was down does its work at the first run after the start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.dispatcher import reply_payload
+from bot.outbox import OutboxSender
+from handlers import broadcast, jobs
+from handlers.context import Deps
+from handlers.events import Outgoing
+from handlers.municipality import Municipality
+from storage import outbox
+from storage.db import Database
+from storage.outbox import NewMessage
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[aiosqlite.Connection, Municipality, datetime], Awaitable[list[Outgoing]]]
+
+
+async def _progress(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> list[Outgoing]:
+    return await broadcast.progress_updates(conn, now)
+
+
+# name: (job, seconds between runs)
+JOBS: dict[str, tuple[Job, float]] = {
+    "broadcast-progress": (_progress, 3),
+    "consultation-reminders": (jobs.send_reminders, 60),
+    "sla": (jobs.check_sla, 300),
+    "daily-digest": (jobs.daily_digest, 300),
+    "close-unconfirmed": (jobs.close_unconfirmed, 3600),
+}
+
+
+async def run_job(db: Database, deps: Deps, sender: OutboxSender, job: Job) -> int:
+    """Run one job in one transaction with its messages; return how many messages it wrote."""
+    async with db.transaction() as conn:
+        now = deps.clock.now()
+        outgoing = await job(conn, deps.municipality, now)
+        messages = [
+            NewMessage(o.channel, o.chat_id, None, reply_payload(o.reply)) for o in outgoing
+        ]
+        await outbox.enqueue(conn, messages, now)
+    if messages:
+        sender.wake()
+    return len(messages)
+
+
+def make_scheduler(db: Database, deps: Deps, sender: OutboxSender) -> AsyncIOScheduler:
+    """A scheduler with every job, each first run at once (catching up what was missed)."""
+    zone = ZoneInfo(deps.municipality.timezone)
+    scheduler = AsyncIOScheduler(timezone=zone)
+    now = datetime.now(zone)
+    for name, (job, seconds) in JOBS.items():
+        scheduler.add_job(
+            _guarded, "interval", seconds=seconds, args=(db, deps, sender, name, job), id=name,
+            next_run_time=now, coalesce=True, max_instances=1, misfire_grace_time=None,
+        )  # fmt: skip
+    # The outbox sweep: rows whose retry time has come are picked up even if nothing wakes it.
+    scheduler.add_job(sender.wake, "interval", seconds=30, id="outbox-sweep", next_run_time=now)
+    return scheduler
+
+
+async def _guarded(db: Database, deps: Deps, sender: OutboxSender, name: str, job: Job) -> None:
+    try:
+        await run_job(db, deps, sender, job)
+    except Exception:
+        log.exception("job %s failed; it runs again at its next time", name)

@@ -1,0 +1,89 @@
+"""Sending one message to every subscriber of a topic, with progress shown to the admin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import aiosqlite
+
+from handlers.context import Context
+from handlers.events import Outgoing, Reply
+from handlers.i18n import Translator, translator
+from storage import broadcasts, outbox, subscriptions
+from storage.broadcasts import Broadcast, Progress
+from storage.outbox import NewMessage
+
+Render = Callable[[Translator], Reply]
+Recipient = tuple[int, str, str, str | None]
+
+
+async def start(
+    ctx: Context, topic: str, text: str, recipients: list[Recipient], render: Render
+) -> Reply:
+    """Queue a message to every recipient in their language; return the admin's progress line."""
+    broadcast_id = await broadcasts.create(
+        ctx.conn,
+        topic,
+        text,
+        ctx.user.id,
+        ctx.user.channel,
+        ctx.user.chat_id,
+        len(recipients),
+        ctx.now,
+    )
+    rendered: dict[str | None, dict[str, object]] = {}
+    messages = []
+    for user_id, channel, chat, language in recipients:
+        if language not in rendered:
+            rendered[language] = payload(render(translator(language)))
+        messages.append(NewMessage(channel, chat, user_id, rendered[language], broadcast_id))
+    await outbox.enqueue(ctx.conn, messages, ctx.now)
+    return progress_reply(ctx.t, broadcast_id, Progress(0, len(recipients), 0, 0), edit=False)
+
+
+def payload(reply: Reply) -> dict[str, object]:
+    """The outbox payload of a reply (as the dispatcher writes it)."""
+    return {
+        "text": reply.text,
+        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
+        "keyboard": reply.keyboard,
+        "photos": list(reply.photos),
+    }
+
+
+def progress_reply(t: Translator, broadcast_id: int, p: Progress, *, edit: bool) -> Reply:
+    """The admin's progress line, edited in place while the broadcast goes out."""
+    total = p.sent + p.pending + p.unreachable + p.failed
+    if p.done:
+        text = t.gettext(
+            "Sent. Delivered: {sent}, unreachable: {unreachable}, failed: {failed} (of {total}).",
+            sent=p.sent, unreachable=p.unreachable, failed=p.failed, total=total,
+        )  # fmt: skip
+    else:
+        done = p.sent + p.unreachable + p.failed
+        text = t.gettext("Sending: {done} / {total}", done=done, total=total)
+    return Reply(text, key=f"bc:{broadcast_id}", edit=edit)
+
+
+async def progress_updates(conn: aiosqlite.Connection, now: datetime) -> list[Outgoing]:
+    """Edit each running broadcast's progress line; finish those with nothing left to send."""
+    out: list[Outgoing] = []
+    for b in await broadcasts.running(conn):
+        p = await broadcasts.progress(conn, b.id)
+        out += _progress_message(b, p)
+        if p.done:
+            await broadcasts.finish(conn, b.id, now)
+    return out
+
+
+def _progress_message(b: Broadcast, p: Progress) -> list[Outgoing]:
+    if b.admin_channel is None or b.admin_chat is None:
+        return []
+    reply = progress_reply(translator(b.admin_language), b.id, p, edit=True)
+    return [Outgoing(b.admin_channel, b.admin_chat, reply)]
+
+
+async def count(ctx: Context, topic: str) -> int:
+    """How many would receive a broadcast to a topic."""
+    return await subscriptions.count_reachable(ctx.conn, topic)
