@@ -2,69 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
-
-import pytest
-
-from bot.app import build_app
-from bot.settings import Settings
-from handlers.events import Reply
-from handlers.municipality import Municipality, StaffMember
 from storage import reports
-from tests.conftest import Bot, Picture, Press, jpeg, leak_report
-from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
-
-WATER_CHAT = "-1001000000102"
-HYGIENE_CHAT = "-1001000000105"
-REF = "VLA-2026-00001"
-
-
-@dataclass
-class Office:
-    """The bot with a resident channel, the staff chats (Telegram) and e-mail."""
-
-    bot: Bot
-    staff_chats: CollectingChannel
-    mail: CollectingChannel
-
-    async def staff(self, user: str, command: str) -> list[str]:
-        return [r.text for r in await self.bot.say(user, command)]
-
-    def chat(self, chat_id: str) -> list[Reply]:
-        return self.staff_chats.to(chat_id)
-
-    def card_data(self, chat_id: str = WATER_CHAT) -> list[str]:
-        card = next(r for r in reversed(self.chat(chat_id)) if r.key.startswith("card:"))
-        return [b.data for row in card.buttons for b in row]
-
-    async def report_leak(self, user: str = "ana") -> None:
-        for item in leak_report():
-            await self.bot.say(user, item)
-
-
-@pytest.fixture
-async def office(
-    settings: Settings, municipality: Municipality, clock: FakeClock, geocoder: FakeGeocoder
-) -> AsyncIterator[Office]:
-    staff = (
-        StaffMember("test", "boss", "Шеф", "admin", ()),
-        StaffMember("test", "vesna", "Весна", "operator", ("water",)),
-        StaffMember("test", "petar", "Петар", "operator", ("hygiene",)),
-    )
-    m = replace(municipality, staff=staff)
-    residents, staff_chats, mail = (
-        CollectingChannel("test"),
-        CollectingChannel("telegram"),
-        CollectingChannel("email"),
-    )
-    channels = {"test": residents, "telegram": staff_chats, "email": mail}
-    async with build_app(settings, m, channels, clock=clock, geocoder=geocoder) as app:
-        office = Office(Bot(app, residents, clock), staff_chats, mail)
-        for user in ("boss", "vesna", "petar", "mila"):
-            await office.bot.say(user, "/start")
-            await office.bot.say(user, Press("lang:en"))
-        yield office
+from tests.conftest import HYGIENE_CHAT, REF, WATER_CHAT, Office, Picture, Press, jpeg
 
 
 async def test_a_new_report_reaches_its_service_as_a_card_and_an_email(office: Office) -> None:

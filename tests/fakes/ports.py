@@ -54,12 +54,15 @@ class CollectingChannel:
     name: str = "test"
     sent: list[tuple[str, Reply]] = field(default_factory=list)
     edits: list[tuple[str, int, Reply]] = field(default_factory=list)
+    failures_for: dict[str, list[Exception]] = field(default_factory=dict)
     failures: list[Exception] = field(default_factory=list)
 
     async def send(self, chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
         """Keep a reply (an edit replaces the one it edits), or raise the next queued failure."""
         if self.failures:
             raise self.failures.pop(0)
+        if self.failures_for.get(chat_id):
+            raise self.failures_for[chat_id].pop(0)
         if edit is not None:
             self.edits.append((chat_id, int(edit), reply))
             self.sent[int(edit)] = (chat_id, reply)

@@ -1,0 +1,207 @@
+"""Consultations, subscriptions, reminders, announcements and SLA escalation, on a fake clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.app import build_app
+from bot.scheduler import JOBS, run_job
+from bot.settings import Settings
+from handlers.municipality import Municipality
+from tests.conftest import REF, WATER_CHAT, Bot, Office, Press
+from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
+
+
+async def run(office: Office, name: str) -> int:
+    app = office.bot.app
+    return await run_job(app.db, app.deps, app.sender, JOBS[name][0])
+
+
+async def resident(office: Office, user: str, *topics: str) -> None:
+    await office.bot.say(user, "/start")
+    await office.bot.say(user, Press("lang:en"))
+    for topic in topics:
+        await office.bot.say(user, Press(f"sub:{topic}"))
+
+
+async def new_consultation(office: Office, starts: str = "17.06.2026 18:00") -> list[str]:
+    """The admin's wizard, up to the preview; returns the preview's texts."""
+    for answer in [
+        "/consult new", "Action plan for open government", "Your ideas for the new plan.",
+        starts, starts.replace("18:00", "20:00"), "Town hall, great hall", "https://vlasotince.rs",
+    ]:  # fmt: skip
+        replies = await office.bot.say("boss", answer)
+    return [r.text for r in replies]
+
+
+async def test_subscriptions_are_switched_with_buttons(office: Office) -> None:
+    await resident(office, "ana")
+    shown = await office.bot.say("ana", Press("menu:notify"))
+    assert next(b.label for row in shown[0].buttons for b in row).startswith("⬜")
+    on = await office.bot.say("ana", Press("sub:budget"))
+    assert "You will be told about: Budget." in on[0].text
+    assert any(b.label == "✅ Budget" for row in on[0].buttons for b in row)
+    off = await office.bot.say("ana", "/unsubscribe")
+    assert "All notifications are off" in off[0].text
+    assert "⬜ Budget" in [
+        b.label for row in (await office.bot.say("ana", "/subscribe"))[0].buttons for b in row
+    ]
+
+
+async def test_a_consultation_round_trip(office: Office) -> None:
+    await resident(office, "ana", "consultations")
+    await resident(office, "bob", "consultations")
+    await resident(office, "cim", "budget")
+    preview = await new_consultation(office)
+    assert "Announce this to 2 subscribers?" in preview[0]
+    sent = await office.bot.say("boss", Press("cwiz:ok"))
+    assert "Sending: 0 / 2" in sent[0].text
+    announced = office.bot.channel.to("ana")[-1]
+    assert "Action plan for open government" in announced.text
+    assert "17.06.2026 18:00" in announced.text
+    assert office.bot.channel.to("cim")[-1].text != announced.text
+    await run(office, "broadcast-progress")
+    await office.bot.app.sender.drain()
+    assert "Delivered: 2" in office.bot.channel.to("boss")[-1].text
+    assert office.bot.channel.edits  # the progress line was edited in place
+
+    consultation = announced.buttons[0][0].data
+    details = await office.bot.say("ana", Press(consultation))
+    actions = [b.data for row in details[0].buttons for b in row]
+    assert "We will remind you" in (await office.bot.say("ana", Press(actions[0])))[0].text
+    assert "you will attend" in (await office.bot.say("bob", Press(actions[1])))[0].text
+    await office.bot.say("ana", Press(actions[2]))
+    await office.bot.say("ana", "Please add more benches in the park.")
+    to_admin = office.bot.channel.to("boss")[-1].text
+    assert "Please add more benches" in to_admin
+    comment_id = to_admin.split("#")[1].split(" ")[0]
+    assert (
+        "The answer was sent."
+        in (await office.bot.say("boss", f"/answer {comment_id} We will."))[0].text
+    )
+    assert "We will." in office.bot.channel.to("ana")[-1].text
+    mine = await office.bot.say("ana", Press("mycom"))
+    assert "Please add more benches" in mine[0].text
+    assert "We will." in mine[0].text
+
+    # Reminders: 24 hours and 1 hour before, once each, only to those who asked.
+    office.bot.clock.moment = datetime(2026, 6, 16, 16, 30, tzinfo=UTC)  # 18:30 in Belgrade
+    assert await run(office, "consultation-reminders") == 1
+    assert await run(office, "consultation-reminders") == 0
+    await office.bot.app.sender.drain()
+    assert "Reminder: Action plan" in office.bot.channel.to("ana")[-1].text
+    office.bot.clock.moment = datetime(2026, 6, 17, 15, 10, tzinfo=UTC)  # 17:10
+    assert await run(office, "consultation-reminders") == 1
+    office.bot.clock.moment = datetime(2026, 6, 17, 19, 0, tzinfo=UTC)  # after it ended
+    minutes = await office.bot.say(
+        "boss", f"/minutes {consultation.split(':')[1]} 40 people came; 12 proposals."
+    )
+    assert "Sending" in minutes[0].text
+    for user in ("ana", "bob"):
+        assert "40 people came" in office.bot.channel.to(user)[-1].text
+    assert "40 people came" not in office.bot.channel.to("cim")[-1].text
+
+
+async def test_residents_and_operators_cannot_announce(office: Office) -> None:
+    await resident(office, "ana")
+    assert "for municipal staff only" in (await office.bot.say("ana", "/announce communal"))[0].text
+    assert "for municipal staff only" in (await office.bot.say("vesna", "/consult new"))[0].text
+
+
+async def test_an_announcement_with_preview_progress_and_outcome(office: Office) -> None:
+    for user in ("ana", "bob", "cim"):
+        await resident(office, user, "communal")
+    asked = await office.bot.say("boss", "/announce communal")
+    assert "Write the announcement" in asked[0].text
+    preview = await office.bot.say("boss", "No water on Monday from 8 to 14 in the centre.")
+    assert "Send this to 3 subscribers?" in preview[0].text
+    await office.bot.say("boss", Press("an:ok"))
+    for user in ("ana", "bob", "cim"):
+        assert "No water on Monday" in office.bot.channel.to(user)[-1].text
+    assert await run(office, "broadcast-progress") == 1
+    await office.bot.app.sender.drain()
+    assert (
+        "Delivered: 3, unreachable: 0, failed: 0 (of 3)" in office.bot.channel.to("boss")[-1].text
+    )
+    assert await run(office, "broadcast-progress") == 0  # finished: no more edits
+
+
+async def test_a_blocked_resident_is_unsubscribed(office: Office) -> None:
+    from handlers.ports import UnreachableError
+
+    await resident(office, "ana", "communal")
+    await office.bot.say("boss", "/announce communal")
+    await office.bot.say("boss", "Works on Njegoševa street")
+    office.bot.channel.failures_for["ana"] = [UnreachableError()]
+    await office.bot.say("boss", Press("an:ok"))
+    await run(office, "broadcast-progress")
+    await office.bot.app.sender.drain()
+    assert "unreachable: 1" in office.bot.channel.to("boss")[-1].text
+    await office.bot.say("boss", "/announce communal")
+    again = await office.bot.say("boss", "Works are over")
+    assert "Send this to 0 subscribers?" in again[0].text
+
+
+async def test_sla_is_flagged_to_the_service_then_escalated_to_the_admins(office: Office) -> None:
+    await office.report_leak()  # water: 24-hour SLA
+    office.bot.clock.advance(hours=23)
+    assert await run(office, "sla") == 0
+    office.bot.clock.advance(hours=2)
+    assert await run(office, "sla") == 1
+    assert await run(office, "sla") == 0
+    await office.bot.app.sender.drain()
+    assert f"{REF}" in office.chat(WATER_CHAT)[-1].text
+    office.bot.clock.advance(hours=24)
+    assert await run(office, "sla") == 1  # the admin who has written to the bot
+    await office.bot.app.sender.drain()
+    assert "twice past its SLA" in office.bot.channel.to("boss")[-1].text
+    await office.staff("vesna", f"/ack {REF}")
+    office.bot.clock.advance(days=3)
+    assert await run(office, "sla") == 0
+
+
+async def test_the_daily_digest_goes_once_a_day_from_eight(office: Office) -> None:
+    await office.report_leak()
+    office.bot.clock.moment = datetime(2026, 5, 18, 5, 0, tzinfo=UTC)  # 07:00 in Belgrade
+    assert await run(office, "daily-digest") == 0
+    office.bot.clock.moment = datetime(
+        2026, 5, 18, 9, 30, tzinfo=UTC
+    )  # 11:30: the bot was down at 8
+    sent = await run(office, "daily-digest")
+    assert sent == sum(
+        1 for s in office.bot.app.deps.municipality.services.values() if s.staff_chat_id
+    )
+    assert await run(office, "daily-digest") == 0
+    await office.bot.app.sender.drain()
+    assert "New: 1, overdue: 1" in office.chat(WATER_CHAT)[-1].text
+
+
+async def test_a_reminder_due_while_the_bot_was_stopped_is_sent_once_after_it_starts(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> None:
+    clock = FakeClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    channel = CollectingChannel("test")
+    async with build_app(
+        settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
+    ) as app:
+        bot = Bot(app, channel, clock)
+        await bot.say("ana", "/start")
+        await bot.say("ana", Press("lang:en"))
+        listing = await bot.say("ana", "/consultations")
+        budget = listing[0].buttons[0][0].data  # the budget hearing of the municipality file
+        await bot.say("ana", Press(budget))
+        await bot.say("ana", Press(budget.replace("cons:", "cr:")))
+    # Stopped. The hearing is on 17 December at 18:00; its 24-hour reminder was due the day before.
+    clock.moment = datetime(2026, 12, 17, 8, 0, tzinfo=UTC)
+    async with build_app(
+        settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
+    ) as app:
+        assert await run_job(app.db, app.deps, app.sender, JOBS["consultation-reminders"][0]) == 1
+        assert await run_job(app.db, app.deps, app.sender, JOBS["consultation-reminders"][0]) == 0
+        await app.sender.drain()
+    assert "Reminder" in channel.to("ana")[-1].text
+    clock.moment = datetime(2026, 12, 17, 17, 30, tzinfo=UTC)  # after the start: no 1-hour reminder
+    async with build_app(
+        settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
+    ) as app:
+        assert await run_job(app.db, app.deps, app.sender, JOBS["consultation-reminders"][0]) == 0
