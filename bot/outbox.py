@@ -7,9 +7,11 @@ import contextlib
 import logging
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+import aiosqlite
+from aiolimiter import AsyncLimiter
 
 from handlers.events import Button, Reply
 from handlers.ports import (
@@ -54,23 +56,68 @@ def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF_S, 2.0 ** min(attempts, 10)) * random.uniform(0.75, 1.25)  # noqa: S311 - jitter, not crypto
 
 
-@dataclass(slots=True)
-class _Outcome:
-    sent: list[int] = field(default_factory=list)
-    refs: list[tuple[str, str, str, str]] = field(default_factory=list)
-    unreachable: list[tuple[str, str]] = field(default_factory=list)
+class SendLimits:
+    """The messengers' limits: a global rate per channel, and a rate per chat.
+
+    A private chat may get a short burst (3) and then 1 message/s; a group 20 messages/min
+    (Telegram's numbers). Limiters of idle chats are dropped, so memory stays flat.
+    """
+
+    MAX_CHATS = 20_000
+
+    def __init__(self, rates: Mapping[str, float], *, per_chat: bool = True) -> None:
+        self._global = {name: AsyncLimiter(rate, 1) for name, rate in rates.items()}
+        self._per_chat = per_chat
+        self._chats: dict[tuple[str, str], AsyncLimiter] = {}
+
+    async def wait(self, channel: str, chat_id: str) -> None:
+        """Wait until one more message may go to this chat of this channel."""
+        if channel not in self._global:
+            return
+        if self._per_chat:
+            await self._chat_limiter(channel, chat_id).acquire()
+        await self._global[channel].acquire()
+
+    def _chat_limiter(self, channel: str, chat_id: str) -> AsyncLimiter:
+        key = (channel, chat_id)
+        limiter = self._chats.get(key)
+        if limiter is None:
+            if len(self._chats) >= self.MAX_CHATS:
+                self._chats = {
+                    k: v for k, v in self._chats.items() if not v.has_capacity(v.max_rate)
+                }
+            group = chat_id.startswith("-")
+            limiter = AsyncLimiter(20, 60) if group else AsyncLimiter(3, 3)
+            self._chats[key] = limiter
+        return limiter
 
 
 class OutboxSender:
-    """Sends due rows; woken at once by new replies, otherwise it sleeps until the next is due."""
+    """Sends due rows; woken at once by new replies, otherwise it sleeps until the next is due.
+
+    A row is marked ``sending`` (committed) just before its request and ``sent`` just after.
+    After a crash a row left ``sending`` is taken as delivered: its request had been handed to
+    the messenger, which cannot be asked whether it arrived, and a duplicate announcement is
+    worse than the small chance of a lost one (see ``recover``).
+    """
 
     def __init__(
-        self, db: Database, channels: Mapping[str, Channel], clock: Clock, *, batch: int = 200
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        clock: Clock,
+        *,
+        batch: int = 200,
+        limits: SendLimits | None = None,
     ) -> None:
         self._db = db
         self._channels = dict(channels)
         self._clock = clock
         self._batch = batch
+        self._limits = limits or SendLimits({})
+        self._marks: list[
+            tuple[int, str, tuple[str, str, str, str] | None, asyncio.Future[None]]
+        ] = []
         self._wake = asyncio.Event()
         # A row is marked sent after its batch: two passes at once would send it twice.
         self._pass = asyncio.Lock()
@@ -79,8 +126,19 @@ class OutboxSender:
         """Tell the sender there is something new to send."""
         self._wake.set()
 
+    async def recover(self) -> int:
+        """Settle the rows a crash left ``sending``; return how many there were."""
+        async with self._db.transaction() as conn:
+            settled = await outbox.settle_interrupted(conn, list(self._channels), self._clock.now())
+        if settled:
+            log.warning(
+                "%d messages were being sent when the bot stopped; taken as delivered", settled
+            )
+        return settled
+
     async def run(self) -> None:
-        """Deliver for ever (until cancelled)."""
+        """Deliver for ever (until cancelled), after settling what a crash interrupted."""
+        await self.recover()
         while True:
             self._wake.clear()
             try:
@@ -118,23 +176,18 @@ class OutboxSender:
         by_chat: dict[tuple[str, str], list[OutboxRow]] = {}
         for row in rows:
             by_chat.setdefault((row.channel, row.chat_id), []).append(row)
-        outcome = _Outcome()
-        await asyncio.gather(
-            *(self._send_chat(chat_rows, outcome) for chat_rows in by_chat.values())
-        )
-        async with self._db.transaction() as conn:
-            await outbox.mark_sent(conn, outcome.sent, self._clock.now())
-            if outcome.refs:
-                await message_refs.remember(conn, outcome.refs)
+        await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
         return len(rows)
 
-    async def _send_chat(self, rows: list[OutboxRow], outcome: _Outcome) -> None:
+    async def _send_chat(self, rows: list[OutboxRow]) -> None:
         """Send one chat's rows in order; stop at the first that must wait."""
         for row in rows:
             channel = self._channels[row.channel]
             reply = reply_from_payload(row.payload)
+            await self._limits.wait(row.channel, row.chat_id)
+            edit = await self._message_to_edit(row, reply)
+            await self._mark(row.id, "sending")
             try:
-                edit = await self._message_to_edit(row, reply)
                 message_id = await channel.send(row.chat_id, reply, edit=edit)
             except RetryAfterError as e:
                 await self._later(row, e.seconds, f"retry_after {e.seconds}", count=False)
@@ -149,9 +202,47 @@ class OutboxSender:
                 log.warning("outbox row %s refused for good: %s", row.id, e)
                 await self._give_up(row, "failed", str(e)[:200])
                 continue
-            outcome.sent.append(row.id)
-            if reply.key and message_id:
-                outcome.refs.append((row.channel, row.chat_id, reply.key, message_id))
+            ref = (
+                (row.channel, row.chat_id, reply.key, message_id)
+                if reply.key and message_id
+                else None
+            )
+            await self._mark(row.id, "sent", ref)
+
+    async def _mark(
+        self, row_id: int, status: str, ref: tuple[str, str, str, str] | None = None
+    ) -> None:
+        """Record a row's progress; returns once it is committed.
+
+        The marks of the sends going on together are written as one statement: two writes per
+        message would otherwise cost two hops to the database thread each.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._marks.append((row_id, status, ref, done))
+        if len(self._marks) == 1:
+            asyncio.get_running_loop().create_task(self._flush_marks())
+        await done
+
+    async def _flush_marks(self) -> None:
+        marks, self._marks = self._marks, []
+        now = self._clock.now()
+
+        async def write(conn: aiosqlite.Connection) -> None:
+            await outbox.set_statuses(
+                conn, [(row_id, status) for row_id, status, _, _ in marks], now
+            )
+            refs = [ref for _, _, ref, _ in marks if ref is not None]
+            if refs:
+                await message_refs.remember(conn, refs)
+
+        try:
+            await self._db.in_batch(write)
+        except Exception as e:
+            for *_, done in marks:
+                done.set_exception(e)
+            return
+        for *_, done in marks:
+            done.set_result(None)
 
     async def _message_to_edit(self, row: OutboxRow, reply: Reply) -> str | None:
         if not (reply.key and reply.edit):

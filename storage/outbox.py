@@ -92,6 +92,32 @@ async def next_due_at(conn: aiosqlite.Connection, channels: Sequence[str]) -> st
     return str(row[0]) if row and row[0] else None
 
 
+async def set_statuses(
+    conn: aiosqlite.Connection, marks: Sequence[tuple[int, str]], now: datetime
+) -> None:
+    """Mark messages ``sending`` (their request is going out) or ``sent``."""
+    await conn.executemany(
+        "UPDATE outbox SET status = ?, sent_at = ?,"
+        " attempts = attempts + (CASE WHEN ? = 'sending' THEN 1 ELSE 0 END) WHERE id = ?",
+        [(status, iso(now), status, row_id) for row_id, status in marks],
+    )
+
+
+async def settle_interrupted(
+    conn: aiosqlite.Connection, channels: Sequence[str], now: datetime
+) -> int:
+    """Take messages left ``sending`` by a crash as sent; return how many."""
+    marks = ",".join("?" * len(channels))
+    rows = await fetch_all(
+        conn,
+        "UPDATE outbox SET status = 'sent', sent_at = ?,"  # noqa: S608 - only placeholders
+        " error = 'interrupted; taken as delivered'"
+        f" WHERE status = 'sending' AND channel IN ({marks}) RETURNING id",
+        (iso(now), *channels),
+    )
+    return len(rows)
+
+
 async def mark_sent(conn: aiosqlite.Connection, ids: Sequence[int], now: datetime) -> None:
     """Mark messages as delivered."""
     await conn.executemany(
@@ -105,8 +131,9 @@ async def retry_later(
 ) -> None:
     """Put a message back for a later attempt."""
     await conn.execute(
-        "UPDATE outbox SET next_attempt_at = ?, error = ?, attempts = attempts + ? WHERE id = ?",
-        (iso(at), error, 1 if count else 0, row_id),
+        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, error = ?,"
+        " attempts = attempts + ? WHERE id = ?",
+        (iso(at), error, 0 if count else -1, row_id),
     )
 
 
@@ -115,7 +142,7 @@ async def give_up(
 ) -> None:
     """Stop trying messages: ``unreachable`` (the user blocked the bot) or ``failed``."""
     await conn.executemany(
-        "UPDATE outbox SET status = ?, error = ?, attempts = attempts + 1 WHERE id = ?",
+        "UPDATE outbox SET status = ?, error = ? WHERE id = ?",
         [(status, error, i) for i in row_ids],
     )
 
@@ -124,7 +151,7 @@ async def give_up_chat(conn: aiosqlite.Connection, channel: str, chat_id: str, s
     """Stop every pending message to a chat (the user blocked the bot)."""
     await conn.execute(
         "UPDATE outbox SET status = ?, error = ?"
-        " WHERE status = 'pending' AND channel = ? AND chat_id = ?",
+        " WHERE status IN ('pending', 'sending') AND channel = ? AND chat_id = ?",
         (status, status, channel, chat_id),
     )
 

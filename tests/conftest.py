@@ -214,7 +214,7 @@ async def running(
     async with FakeTelegramApi() as fake:
         bot = make_bot(fake.token, fake.base_url, fake.base_file_url)
         await bot.initialize()
-        channel = TelegramChannel(bot, settings.data_dir, rate_per_s=1000)
+        channel = TelegramChannel(bot, settings.data_dir)
         async with build_app(
             settings, municipality, {"telegram": channel}, geocoder=geocoder
         ) as app:

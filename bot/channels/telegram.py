@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from aiolimiter import AsyncLimiter
 from telegram import (
     Bot,
     BotCommand,
@@ -136,14 +135,13 @@ def reply_markup(reply: Reply) -> Any:
 
 
 class TelegramChannel:
-    """Sends replies with the Bot API, within a global rate, mapping errors for the outbox."""
+    """Sends replies with the Bot API, mapping its errors for the outbox (which keeps the rates)."""
 
     name = CHANNEL
 
-    def __init__(self, bot: Bot, data_dir: Path, *, rate_per_s: float = 25.0) -> None:
+    def __init__(self, bot: Bot, data_dir: Path) -> None:
         self.bot = bot
         self._data_dir = data_dir
-        self._limiter = AsyncLimiter(rate_per_s, 1)
 
     async def send(self, chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
         """Deliver one reply (or edit an earlier one); raises the outbox's delivery errors."""
@@ -170,10 +168,9 @@ class TelegramChannel:
         """Edit a message in place; False when it is gone (deleted), so a new one is sent."""
         markup = reply_markup(reply) if reply.buttons else None
         try:
-            async with self._limiter:
-                await self.bot.edit_message_text(
-                    split_text(reply.text)[0], chat_id, message_id, reply_markup=markup
-                )
+            await self.bot.edit_message_text(
+                split_text(reply.text)[0], chat_id, message_id, reply_markup=markup
+            )
         except BadRequest as e:
             if "not modified" in e.message.lower():
                 return True
@@ -188,21 +185,18 @@ class TelegramChannel:
         parts = split_text(reply.text)
         message_id = ""
         for i, part in enumerate(parts):
-            async with self._limiter:
-                sent = await self.bot.send_message(
-                    chat_id, part, reply_markup=markup if i == len(parts) - 1 else None
-                )
+            sent = await self.bot.send_message(
+                chat_id, part, reply_markup=markup if i == len(parts) - 1 else None
+            )
             message_id = str(sent.message_id)
         return message_id
 
     async def _send_photos(self, chat_id: int, paths: Sequence[str]) -> None:
         contents = [await asyncio.to_thread((self._data_dir / p).read_bytes) for p in paths]
-        async with self._limiter:
-            if len(contents) == 1:
-                await self.bot.send_photo(chat_id, contents[0])
-            elif contents:
-                media = [InputMediaPhoto(c) for c in contents[:10]]
-                await self.bot.send_media_group(chat_id, media)
+        if len(contents) == 1:
+            await self.bot.send_photo(chat_id, contents[0])
+        elif contents:
+            await self.bot.send_media_group(chat_id, [InputMediaPhoto(c) for c in contents[:10]])
 
     async def register_commands(self, languages: Sequence[str]) -> None:
         """Register the commands (/start, /help, /language, /cancel) in each offered language."""
