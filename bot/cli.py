@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(migrate(settings))
         case "chat":
             return asyncio.run(run_console(settings, municipality, args.user, staff=args.staff))
-        case _ if settings.telegram_token:
+        case _ if settings.has_messenger:
             return asyncio.run(run_messengers(settings, municipality))
         case _:
             return asyncio.run(run_console(settings, municipality, "resident", staff=False))

@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from urllib.parse import urlsplit
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from bot.app import App, build_app
-from bot.channels.telegram import TelegramChannel, TelegramUpdates, make_bot
-from bot.settings import Settings
+from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramUpdates, make_bot
+from bot.channels.viber import ViberAccount, ViberChannel, ViberSetupError, ViberUpdates
+from bot.settings import Settings, webhook_path
 from handlers.municipality import Municipality
 from handlers.ports import Channel
 
@@ -30,52 +31,133 @@ def web_app() -> web.Application:
     return app
 
 
-async def run_messengers(settings: Settings, municipality: Municipality) -> int:
-    """Run the messenger channels until SIGTERM or SIGINT."""
-    if not settings.telegram_token:
+@dataclass(slots=True)
+class Messengers:
+    """The channels this process runs (one or both) and what receives their updates."""
+
+    telegram: TelegramChannel | None = None
+    viber: ViberChannel | None = None
+    telegram_updates: TelegramUpdates | None = None
+    viber_updates: ViberUpdates | None = None
+
+    @property
+    def channels(self) -> dict[str, Channel]:
+        """The channels by name, for the outbox sender."""
+        found: list[Channel] = [c for c in (self.telegram, self.viber) if c is not None]
+        return {c.name: c for c in found}
+
+
+async def run_messengers(
+    settings: Settings, municipality: Municipality, *, stop: asyncio.Event | None = None
+) -> int:
+    """Run Telegram, Viber or both until SIGTERM or SIGINT (or until ``stop`` is set)."""
+    if not settings.has_messenger:
         raise ValueError("no messenger token is set")
-    bot = make_bot(settings.telegram_token, settings.telegram_api_url, settings.telegram_file_url)
-    await bot.initialize()
-    telegram = TelegramChannel(bot, settings.data_dir, rate_per_s=settings.telegram_rate)
-    channels: dict[str, Channel] = {"telegram": telegram}
+    if stop is None:
+        stop = _stop_on_signals()
+    messengers = await open_messengers(settings)
+    try:
+        async with build_app(settings, municipality, messengers.channels) as app:
+            return await _run(settings, municipality, app, messengers, stop)
+    except ViberSetupError as e:
+        log.error("%s", e)  # noqa: TRY400 - the message says it all; no traceback
+        return 1
+    finally:
+        if messengers.telegram is not None:
+            await messengers.telegram.bot.shutdown()
+
+
+def _stop_on_signals() -> asyncio.Event:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with build_app(settings, municipality, channels) as app:
-        updates = TelegramUpdates(bot, app.dispatcher.dispatch)
-        routes = web_app()
-        if settings.telegram_webhook_url:
-            secret = settings.telegram_webhook_secret or ""
-            path = urlsplit(settings.telegram_webhook_url).path or "/"
-            routes.router.add_post(path, updates.webhook_route(secret))
-        runner = await serve(routes, settings)
-        tasks = [asyncio.create_task(app.sender.run(), name="outbox")]
-        try:
-            await telegram.register_commands(municipality.languages)
-            if settings.telegram_webhook_url:
-                await bot.set_webhook(
-                    settings.telegram_webhook_url,
-                    secret_token=settings.telegram_webhook_secret,
-                    allowed_updates=[
-                        "message",
-                        "edited_message",
-                        "callback_query",
-                        "my_chat_member",
-                    ],
-                )
-            else:
-                tasks.append(asyncio.create_task(updates.poll(stop), name="telegram-poll"))
-            log.info("bot running (%s)", "webhook" if settings.telegram_webhook_url else "polling")
-            await stop.wait()
-        finally:
-            await shutdown(app, tasks, runner)
-            await bot.shutdown()
+    return stop
+
+
+async def open_messengers(settings: Settings) -> Messengers:
+    """Build the channels whose tokens are set."""
+    messengers = Messengers()
+    if settings.telegram_token:
+        bot = make_bot(
+            settings.telegram_token, settings.telegram_api_url, settings.telegram_file_url
+        )
+        await bot.initialize()
+        messengers.telegram = TelegramChannel(bot, settings.data_dir)
+    if settings.viber_token and settings.viber_webhook_url:
+        account = ViberAccount(
+            token=settings.viber_token,
+            webhook_url=settings.viber_webhook_url,
+            name=settings.viber_bot_name,
+            avatar=settings.viber_avatar_url,
+            api_url=settings.viber_api_url,
+        )
+        messengers.viber = ViberChannel(account, settings.data_dir)
+    return messengers
+
+
+async def _run(
+    settings: Settings,
+    municipality: Municipality,
+    app: App,
+    messengers: Messengers,
+    stop: asyncio.Event,
+) -> int:
+    """Serve the webhooks, start the channels, and wait for ``stop``."""
+    routes = add_routes(web_app(), settings, app, messengers)
+    runner = await serve(routes, settings)
+    tasks = [asyncio.create_task(app.sender.run(), name="outbox")]
+    try:
+        if messengers.telegram is not None and messengers.telegram_updates is not None:
+            await _start_telegram(settings, municipality, messengers.telegram)
+            if not settings.telegram_webhook_url:
+                poll = messengers.telegram_updates.poll(stop)
+                tasks.append(asyncio.create_task(poll, name="telegram-poll"))
+        if messengers.viber is not None:
+            # Only now: Viber calls the webhook back while set_webhook is in flight.
+            await messengers.viber.check_account()
+            await messengers.viber.set_webhook()
+        log.info("bot running: %s", ", ".join(messengers.channels))
+        await stop.wait()
+    finally:
+        await shutdown(app, tasks, runner)
+        if messengers.viber_updates is not None:
+            await messengers.viber_updates.close()
     return 0
 
 
+def add_routes(
+    routes: web.Application, settings: Settings, app: App, messengers: Messengers
+) -> web.Application:
+    """Add each channel's webhook to the one web server."""
+    dispatch = app.dispatcher.dispatch
+    if messengers.telegram is not None:
+        messengers.telegram_updates = TelegramUpdates(messengers.telegram.bot, dispatch)
+        if settings.telegram_webhook_url:
+            secret = settings.telegram_webhook_secret or ""
+            route = messengers.telegram_updates.webhook_route(secret)
+            routes.router.add_post(webhook_path(settings.telegram_webhook_url), route)
+    if messengers.viber is not None:
+        messengers.viber_updates = ViberUpdates(messengers.viber, dispatch)
+        messengers.viber_updates.add_routes(routes.router)
+    return routes
+
+
+async def _start_telegram(
+    settings: Settings, municipality: Municipality, telegram: TelegramChannel
+) -> None:
+    """Register the commands, and the webhook when there is one."""
+    await telegram.register_commands(municipality.languages)
+    if settings.telegram_webhook_url:
+        await telegram.bot.set_webhook(
+            settings.telegram_webhook_url,
+            secret_token=settings.telegram_webhook_secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
+
+
 async def serve(routes: web.Application, settings: Settings) -> web.AppRunner:
-    """Start the web server (the webhook and /healthz)."""
+    """Start the web server (the webhooks and /healthz)."""
     runner = web.AppRunner(routes, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)

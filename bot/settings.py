@@ -6,9 +6,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_GEOCODER_URL = "https://nominatim.openstreetmap.org"
 DEFAULT_USER_AGENT = "moja-opstina/0.1 (+https://github.com/moja-opstina)"
+DEFAULT_VIBER_API_URL = "https://chatapi.viber.com/pa"
+DEFAULT_VIBER_BOT_NAME = "Moja opština"
+# Viber refuses every message whose sender name is longer than this.
+VIBER_BOT_NAME_LIMIT = 28
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +32,11 @@ class Settings:
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
     telegram_rate: float = 25.0
+    viber_token: str | None = None
+    viber_webhook_url: str | None = None
+    viber_bot_name: str = DEFAULT_VIBER_BOT_NAME
+    viber_avatar_url: str | None = None
+    viber_api_url: str = DEFAULT_VIBER_API_URL
     http_host: str = "127.0.0.1"
     http_port: int = 8080
 
@@ -34,6 +44,11 @@ class Settings:
     def database(self) -> Path:
         """The SQLite file under the data folder."""
         return self.data_dir / "bot.db"
+
+    @property
+    def has_messenger(self) -> bool:
+        """Whether a messenger token is set (otherwise the console channel runs)."""
+        return bool(self.telegram_token or self.viber_token)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +67,11 @@ class Settings:
             telegram_webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
             telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
             telegram_rate=float(env.get("TELEGRAM_RATE", "25")),
+            viber_token=env.get("VIBER_TOKEN") or None,
+            viber_webhook_url=env.get("VIBER_WEBHOOK_URL") or None,
+            viber_bot_name=env.get("VIBER_BOT_NAME") or DEFAULT_VIBER_BOT_NAME,
+            viber_avatar_url=env.get("VIBER_AVATAR_URL") or None,
+            viber_api_url=(env.get("VIBER_API_URL") or DEFAULT_VIBER_API_URL).rstrip("/"),
             http_host=env.get("HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("HTTP_PORT", "8080")),
         )
@@ -65,7 +85,27 @@ class Settings:
             found.append(
                 "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
             )
+        found += self._viber_problems()
         return found
+
+    def _viber_problems(self) -> list[str]:
+        found = []
+        if self.viber_token and not self.viber_webhook_url:
+            found.append("VIBER_TOKEN is set but VIBER_WEBHOOK_URL is not (Viber calls a webhook)")
+        if len(self.viber_bot_name) > VIBER_BOT_NAME_LIMIT:
+            found.append(f"VIBER_BOT_NAME must be at most {VIBER_BOT_NAME_LIMIT} characters")
+        if (
+            self.viber_webhook_url
+            and self.telegram_webhook_url
+            and webhook_path(self.viber_webhook_url) == webhook_path(self.telegram_webhook_url)
+        ):
+            found.append("TELEGRAM_WEBHOOK_URL and VIBER_WEBHOOK_URL need different paths")
+        return found
+
+
+def webhook_path(url: str) -> str:
+    """The path a webhook URL is served at on our web server."""
+    return urlsplit(url).path or "/"
 
 
 def _valid_secret(secret: str) -> bool:
