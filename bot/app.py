@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.clock import SystemClock
 from bot.dispatcher import Dispatcher
 from bot.geocoder import NominatimGeocoder
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, SendLimits
 from bot.settings import Settings
 from handlers.context import Deps
 from handlers.events import Sender
@@ -67,6 +67,7 @@ async def build_app(
     *,
     clock: Clock | None = None,
     geocoder: Geocoder | None = None,
+    limits: SendLimits | None = None,
 ) -> AsyncIterator[App]:
     """Open the database and wire the parts; close everything on the way out."""
     clock = clock or SystemClock()
@@ -82,7 +83,7 @@ async def build_app(
         )  # fmt: skip
         geocoder = nominatim
     deps = Deps(municipality, clock, geocoder, PhotoStore(settings.data_dir))
-    sender = OutboxSender(db, channels, clock)
+    sender = OutboxSender(db, channels, clock, limits=limits)
     dispatcher = Dispatcher(
         db, deps, role_of=lambda s: staff_role(municipality, s), on_outbox=sender.wake
     )

@@ -11,13 +11,17 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.app import App, build_app
+from bot.channels.email import EmailChannel, SmtpSettings
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramUpdates, make_bot
 from bot.channels.viber import ViberAccount, ViberChannel, ViberSetupError, ViberUpdates
+from bot.outbox import SendLimits
+from bot.scheduler import make_scheduler
 from bot.settings import Settings, webhook_path
 from handlers.municipality import Municipality
 from handlers.ports import Channel
 
 log = logging.getLogger(__name__)
+EMAIL_RATE = 5.0  # messages/s; a municipal mail server need not be hurried
 
 
 def web_app() -> web.Application:
@@ -37,13 +41,14 @@ class Messengers:
 
     telegram: TelegramChannel | None = None
     viber: ViberChannel | None = None
+    email: EmailChannel | None = None
     telegram_updates: TelegramUpdates | None = None
     viber_updates: ViberUpdates | None = None
 
     @property
     def channels(self) -> dict[str, Channel]:
         """The channels by name, for the outbox sender."""
-        found: list[Channel] = [c for c in (self.telegram, self.viber) if c is not None]
+        found: list[Channel] = [c for c in (self.telegram, self.viber, self.email) if c is not None]
         return {c.name: c for c in found}
 
 
@@ -56,8 +61,11 @@ async def run_messengers(
     if stop is None:
         stop = _stop_on_signals()
     messengers = await open_messengers(settings)
+    limits = SendLimits(
+        {"telegram": settings.telegram_rate, "viber": settings.viber_rate, "email": EMAIL_RATE}
+    )
     try:
-        async with build_app(settings, municipality, messengers.channels) as app:
+        async with build_app(settings, municipality, messengers.channels, limits=limits) as app:
             return await _run(settings, municipality, app, messengers, stop)
     except ViberSetupError as e:
         log.error("%s", e)  # noqa: TRY400 - the message says it all; no traceback
@@ -93,6 +101,12 @@ async def open_messengers(settings: Settings) -> Messengers:
             api_url=settings.viber_api_url,
         )
         messengers.viber = ViberChannel(account, settings.data_dir)
+    if settings.smtp_host:
+        smtp = SmtpSettings(
+            settings.smtp_host, settings.smtp_port, settings.smtp_from, settings.smtp_user,
+            settings.smtp_password, settings.smtp_starttls,
+        )  # fmt: skip
+        messengers.email = EmailChannel(smtp, settings.data_dir)
     return messengers
 
 
@@ -107,7 +121,9 @@ async def _run(
     routes = add_routes(web_app(), settings, app, messengers)
     runner = await serve(routes, settings)
     tasks = [asyncio.create_task(app.sender.run(), name="outbox")]
+    scheduler = make_scheduler(app.db, app.deps, app.sender)
     try:
+        scheduler.start()
         if messengers.telegram is not None and messengers.telegram_updates is not None:
             await _start_telegram(settings, municipality, messengers.telegram)
             if not settings.telegram_webhook_url:
@@ -120,6 +136,7 @@ async def _run(
         log.info("bot running: %s", ", ".join(messengers.channels))
         await stop.wait()
     finally:
+        scheduler.shutdown(wait=False)
         await shutdown(app, tasks, runner)
         if messengers.viber_updates is not None:
             await messengers.viber_updates.close()

@@ -37,8 +37,15 @@ class Settings:
     viber_bot_name: str = DEFAULT_VIBER_BOT_NAME
     viber_avatar_url: str | None = None
     viber_api_url: str = DEFAULT_VIBER_API_URL
+    viber_rate: float = 20.0
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "moja-opstina@localhost"
+    smtp_starttls: bool = True
 
     @property
     def database(self) -> Path:
@@ -72,8 +79,15 @@ class Settings:
             viber_bot_name=env.get("VIBER_BOT_NAME") or DEFAULT_VIBER_BOT_NAME,
             viber_avatar_url=env.get("VIBER_AVATAR_URL") or None,
             viber_api_url=(env.get("VIBER_API_URL") or DEFAULT_VIBER_API_URL).rstrip("/"),
+            viber_rate=float(env.get("VIBER_RATE", "20")),
             http_host=env.get("HTTP_HOST", "127.0.0.1"),
             http_port=int(env.get("HTTP_PORT", "8080")),
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=int(env.get("SMTP_PORT", "587")),
+            smtp_user=env.get("SMTP_USER") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            smtp_from=env.get("SMTP_FROM", "moja-opstina@localhost"),
+            smtp_starttls=env.get("SMTP_STARTTLS", "true").lower() in ("1", "true", "yes"),
         )
 
     def problems(self) -> list[str]:

@@ -7,7 +7,8 @@ import asyncio
 import aiohttp
 
 from bot.app import build_app
-from bot.channels.telegram import TelegramChannel, TelegramUpdates, make_bot, split_text, utf16_len
+from bot.channels.telegram import TelegramChannel, TelegramUpdates, make_bot, split_text
+from bot.channels.text import utf16_len
 from bot.runtime import serve, web_app
 from bot.settings import Settings
 from handlers.municipality import Municipality

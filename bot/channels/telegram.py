@@ -36,6 +36,7 @@ from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryA
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
+from bot.channels.text import split_text as text_parts
 from handlers.events import (
     Blocked,
     ButtonChoice,
@@ -82,36 +83,9 @@ def make_bot(token: str, api_url: str, file_url: str) -> Bot:
     )
 
 
-def utf16_len(text: str) -> int:
-    """Telegram counts message length in UTF-16 code units (an emoji counts as two)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split a text into parts Telegram accepts, at a line break or space where there is one."""
-    parts: list[str] = []
-    while utf16_len(text) > limit:
-        cut = _fit(text, limit)
-        # A line break reads best, a space next; a hard cut only in a very long word.
-        for separator in ("\n", " "):
-            boundary = text.rfind(separator, 0, cut)
-            if boundary > cut // 2:
-                cut = boundary
-                break
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    parts.append(text)
-    return parts
-
-
-def _fit(text: str, limit: int) -> int:
-    """The number of characters of ``text`` that fit in ``limit`` UTF-16 units."""
-    units = 0
-    for i, ch in enumerate(text):
-        units += 2 if ord(ch) > 0xFFFF else 1
-        if units > limit:
-            return i
-    return len(text)
+    """Split a text into parts Telegram accepts (4,096 UTF-16 units each)."""
+    return text_parts(text, limit)
 
 
 def reply_markup(reply: Reply) -> Any:

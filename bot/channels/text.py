@@ -13,9 +13,12 @@ def split_text(text: str, limit: int) -> list[str]:
     parts: list[str] = []
     while utf16_len(text) > limit:
         cut = _fit(text, limit)
-        boundary = max(text.rfind("\n", 0, cut), text.rfind(" ", 0, cut))
-        if boundary > cut // 2:
-            cut = boundary
+        # A line break reads best, a space next; a hard cut only in a very long word.
+        for separator in ("\n", " "):
+            boundary = text.rfind(separator, 0, cut)
+            if boundary > cut // 2:
+                cut = boundary
+                break
         parts.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     parts.append(text)
