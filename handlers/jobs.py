@@ -51,15 +51,21 @@ async def closed_notices(
 async def send_reminders(
     conn: aiosqlite.Connection, m: Municipality, now: datetime
 ) -> list[Outgoing]:
-    """Reminders due before consultations (once each; none after the meeting has started)."""
+    """Reminders due before consultations (once each; none after the meeting has started).
+
+    When several are due at once (the bot was down, or someone asked late), only the nearest
+    is sent: a "tomorrow" reminder half an hour before the meeting would mislead.
+    """
     zone = ZoneInfo(m.timezone)
     out: list[Outgoing] = []
-    for minutes in m.reminder_minutes:
+    reminded: set[tuple[int, int]] = set()
+    for minutes in sorted(m.reminder_minutes):
         due = await consultations.due_reminders(conn, now, minutes)
-        for consultation_id, _user, channel, chat, language in due:
+        for consultation_id, user_id, channel, chat, language in due:
             c = await consultations.get(conn, consultation_id)
-            if c is None:
+            if c is None or (consultation_id, user_id) in reminded:
                 continue
+            reminded.add((consultation_id, user_id))
             t = translator(language)
             text = t.gettext(
                 "⏰ Reminder: {title} starts at {time}, {place}.",

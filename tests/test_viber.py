@@ -44,6 +44,7 @@ from handlers.events import (
     Location,
     Photo,
     Reply,
+    Sender,
     Text,
 )
 from handlers.municipality import Municipality, load_municipality
@@ -223,6 +224,23 @@ async def test_a_resident_reports_through_viber(
     # (aiosqlite's own DEBUG lines show SQL parameters).
     assert fake.token not in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.INFO and "Nemanjina" in r.message]
+
+
+async def test_an_operators_status_change_reaches_the_viber_resident(running: Running) -> None:
+    await start_in_english(running)
+    await running.say(running.press("menu:report"), "What kind of problem")
+    await running.say(running.press("cat:road_damage"), "Describe the problem")
+    await running.say(message_text(ANA, "A sign is knocked down"), "Send up to 3 photos")
+    await running.say(running.press("photos:skip"), "Where is the problem?")
+    await running.say(message_location(ANA, 42.9661, 22.1290), "Please check your report")
+    ref = f"VLA-{datetime.now(UTC).year}-00001"
+    await running.say(running.press("sum:confirm"), ref)
+    # The roads operator of the municipality file acts from Telegram.
+    operator = Sender("telegram", "100000102", "100000102", "Оператер")
+    await running.app.dispatcher.dispatch(Command(operator, "progress", f"{ref} Crew sent"))
+    await running.app.sender.drain()
+    await running.wait_text("is now: in progress")
+    await running.wait_text("Crew sent")
 
 
 # ------------------------------------------------------------------------ webhook
