@@ -49,8 +49,9 @@ async def prepare(data: Path, subscribers: int) -> None:
     async with db.transaction() as conn:
         payload = reply_payload(Reply("📢 Communal announcements\n\nNo water on Monday 8-14."))
         messages = []
-        broadcast_id = await broadcasts.create(conn, "communal", "No water", 0, "", "", subscribers, now)
-        await conn.execute("UPDATE broadcasts SET admin_id = NULL, admin_channel = NULL, admin_chat = NULL")
+        broadcast_id = await broadcasts.create(
+            conn, "communal", "No water", None, None, None, subscribers, now
+        )
         for i in range(subscribers):
             chat = str(FIRST_CHAT + i)
             user = await users.create_user(

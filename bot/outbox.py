@@ -66,7 +66,10 @@ class SendLimits:
     MAX_CHATS = 20_000
 
     def __init__(self, rates: Mapping[str, float], *, per_chat: bool = True) -> None:
-        self._global = {name: AsyncLimiter(rate, 1) for name, rate in rates.items()}
+        # A tenth of a second's worth at most in a burst, so the rate holds over any second.
+        self._global = {
+            name: AsyncLimiter(max(1.0, rate / 10), 0.1) for name, rate in rates.items()
+        }
         self._per_chat = per_chat
         self._chats: dict[tuple[str, str], AsyncLimiter] = {}
 

@@ -38,8 +38,8 @@ class Progress:
 
 
 async def create(
-    conn: aiosqlite.Connection, topic: str, text: str, admin_id: int, admin_channel: str,
-    admin_chat: str, total: int, now: datetime,
+    conn: aiosqlite.Connection, topic: str, text: str, admin_id: int | None,
+    admin_channel: str | None, admin_chat: str | None, total: int, now: datetime,
 ) -> int:  # fmt: skip
     """Store a broadcast; return its id."""
     row = await fetch_one(
