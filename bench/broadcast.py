@@ -183,7 +183,8 @@ def report(
     )
     print(f"after the restart: {len(second)} sent at {rate(second):.0f}/s")
     print(
-        f"exactly once: {sum(1 for n in counts.values() if n == 1)}, duplicates: {duplicates}, lost: {lost}"
+        f"exactly once: {sum(1 for n in counts.values() if n == 1)},"
+        f" duplicates: {duplicates}, lost: {lost}"
     )
 
 

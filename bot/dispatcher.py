@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
+
+import aiosqlite
 
 from bot.locks import KeyedLocks
 from handlers import router
@@ -17,6 +20,7 @@ from storage.outbox import NewMessage
 from storage.users import Conversation, User
 
 log = logging.getLogger(__name__)
+REMEMBERED_STATES = 10_000  # users whose state is kept in memory; older ones are read again
 
 RoleOf = Callable[[Sender], tuple[str, tuple[str, ...]]]
 
@@ -46,35 +50,56 @@ class Dispatcher:
         self._role_of = role_of
         self._on_outbox = on_outbox
         self._locks = KeyedLocks()
+        self._states: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     async def dispatch(self, event: Inbound) -> None:
         """Handle one event; a handler's crash is logged and answered with an apology."""
         sender = event.sender
-        async with self._locks.hold((sender.channel, sender.user_id)):
-            conversation = await users.load_conversation(
-                self._db.conn, sender.channel, sender.user_id
-            )
-            state = conversation.state if conversation else ""
+        key = (sender.channel, sender.user_id)
+        async with self._locks.hold(key):
+            state = await self._last_state(key)
             lookup = await router.look_up(self._deps, state, event)
+            seen: list[Conversation | None] = [None]
 
-            async def handle_event(conn: object) -> None:
+            async def handle_event(conn: aiosqlite.Connection) -> None:
                 if not await self._claim(event):
                     return
-                # Read again inside the transaction: a staff member's /ask may have changed the
-                # resident's conversation since the read above.
-                current = await users.load_conversation(conn, sender.channel, sender.user_id)  # type: ignore[arg-type]
+                # The conversation is read inside the transaction, as it is now: a staff
+                # member's /ask may have changed it since the state above was remembered.
+                seen[0] = current = await users.load_conversation(conn, *key)
                 ctx = await self._context(current, event)
                 ctx.lookup = lookup
                 loaded = ctx.user
                 step = await router.handle(ctx, event)
                 await self._save(ctx, step, loaded, event)
+                self._remember(key, step.state)
 
             try:
                 await self._db.in_batch(handle_event)
             except Exception:
                 log.exception("handler failed on %s in state %r", type(event).__name__, state)
-                await self._apologise(conversation, event)
+                self._states.pop(key, None)
+                await self._apologise(seen[0], event)
         self._on_outbox()
+
+    async def _last_state(self, key: tuple[str, str]) -> str:
+        """The user's state, to choose the slow work before the transaction.
+
+        Remembered from the user's last event (a read less per event); read when not known. A
+        state changed by someone else (/ask) only makes the choice of slow work stale, which
+        the handler that gets the event tolerates.
+        """
+        state = self._states.get(key)
+        if state is None:
+            conversation = await users.load_conversation(self._db.conn, *key)
+            state = conversation.state if conversation else ""
+        return state
+
+    def _remember(self, key: tuple[str, str], state: str) -> None:
+        self._states[key] = state
+        self._states.move_to_end(key)
+        if len(self._states) > REMEMBERED_STATES:
+            self._states.popitem(last=False)
 
     async def _claim(self, event: Inbound) -> bool:
         if event.update_id is None:

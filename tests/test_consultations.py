@@ -173,7 +173,8 @@ async def test_the_daily_digest_goes_once_a_day_from_eight(office: Office) -> No
     )
     assert await run(office, "daily-digest") == 0
     await office.bot.app.sender.drain()
-    assert "Нове пријаве: 1, прекорачен рок: 1" in office.chat(WATER_CHAT)[-1].text  # staff read Serbian
+    # Staff chats read the municipality's first language, Serbian.
+    assert "Нове пријаве: 1, прекорачен рок: 1" in office.chat(WATER_CHAT)[-1].text
 
 
 async def test_a_reminder_due_while_the_bot_was_stopped_is_sent_once_after_it_starts(
