@@ -81,5 +81,6 @@ async def run_console(
     else:
         sender = Sender("console", user, user, user)
     async with build_app(settings, municipality, {"console": channel}) as app:
+        await app.sender.recover()
         await chat(channel, sender, app.dispatcher.dispatch, app.sender.drain, sys.stdin)
     return 0

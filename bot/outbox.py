@@ -29,7 +29,6 @@ from storage.outbox import OutboxRow
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12
 MAX_BACKOFF_S = 600.0
 IDLE_WAIT_S = 30.0
 
@@ -255,9 +254,8 @@ class OutboxSender:
     async def _later(
         self, row: OutboxRow, seconds: float, error: str, *, count: bool = True
     ) -> None:
-        if count and row.attempts + 1 >= MAX_ATTEMPTS:
-            await self._give_up(row, "failed", error)
-            return
+        # A failure that may pass is retried for as long as it takes, at most every
+        # MAX_BACKOFF_S: a report's e-mail or a resident's answer is never dropped for it.
         at: datetime = self._clock.now() + timedelta(seconds=seconds)
         async with self._db.transaction() as conn:
             await outbox.retry_later(conn, row.id, at, error, count=count)

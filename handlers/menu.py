@@ -45,7 +45,7 @@ def menu_reply(ctx: Context, text: str | None = None) -> Reply:
 def welcome(ctx: Context) -> Step:
     """Greet the user and show the menu."""
     _ = ctx.t.gettext
-    name = ctx.t.name(ctx.municipality.name_cyrl)
+    name = ctx.municipality.name_in(ctx.t.language)
     text = _("Welcome to Moja opština, the bot of the municipality of {name}.", name=name)
     return Step(MENU_STATE, {}, [menu_reply(ctx, text)])
 
@@ -84,6 +84,6 @@ def show_help(ctx: Context) -> Reply:
             " location, and you get a reference number. You will be told about every change.\n\n"
             "/start - main menu\n/help - this help\n/language - change the language\n"
             "/cancel - drop the report you are writing",
-            name=ctx.t.name(ctx.municipality.name_cyrl),
+            name=ctx.municipality.name_in(ctx.t.language),
         )
     )

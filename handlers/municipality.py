@@ -95,6 +95,13 @@ class Municipality:
     staff: tuple[StaffMember, ...]
     templates: dict[str, str]
     consultations: tuple[ConsultationEntry, ...] = ()
+    name_hu: str | None = None
+
+    def name_in(self, language: str) -> str:
+        """The municipality's name as a reader of ``language`` knows it (Sombor is Zombor)."""
+        if language == "hu" and self.name_hu:
+            return self.name_hu
+        return self.name_cyrl if language == "sr-Cyrl" else self.name_latn
 
     @property
     def staff_language(self) -> str:
@@ -167,7 +174,9 @@ def _parse(data: dict[str, Any]) -> Municipality:
     )
     m = _table(data, "municipality")
     _only_keys(
-        m, "[municipality]", {"code", "name_cyrl", "name_latn", "languages", "timezone", "website"}
+        m,
+        "[municipality]",
+        {"code", "name_cyrl", "name_latn", "name_hu", "languages", "timezone", "website"},
     )
     code = _field(m, "[municipality]", "code", str)
     if not re.fullmatch(r"[A-Z]{3}", code):
@@ -194,6 +203,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
     return Municipality(
         code=code,
         name_cyrl=_field(m, "[municipality]", "name_cyrl", str),
+        name_hu=m.get("name_hu"),
         name_latn=_field(m, "[municipality]", "name_latn", str),
         languages=languages,
         timezone=str(m.get("timezone", "Europe/Belgrade")),

@@ -251,7 +251,7 @@ def check_location(ctx: Context, latitude: float, longitude: float) -> str | Non
         "That place is {distance} km from {name}, outside the municipality (we accept places"
         " within {radius} km). Please share the location of the problem.",
         distance=distance,
-        name=ctx.t.name(m.name_cyrl),
+        name=ctx.municipality.name_in(ctx.t.language),
         radius=radius,
     )
 

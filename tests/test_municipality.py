@@ -76,3 +76,13 @@ def test_the_bot_stops_with_one_clear_line_on_a_missing_file(tmp_path: Path) -> 
     assert done.returncode == 2
     assert done.stderr.strip() == f"moja-opstina: {tmp_path / 'nowhere.toml'}: file not found"
     assert "Traceback" not in done.stderr
+
+
+def test_the_name_follows_the_readers_language() -> None:
+    sombor = load_municipality(ROOT / "config" / "sombor.toml")
+    assert [sombor.name_in(lang) for lang in ("sr-Cyrl", "sr-Latn", "en", "hu")] == [
+        "Сомбор",
+        "Sombor",
+        "Sombor",
+        "Zombor",
+    ]

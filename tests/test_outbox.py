@@ -65,10 +65,13 @@ async def test_a_message_refused_for_good_does_not_block_the_next(bot: Bot) -> N
     assert [s for _, s, _ in await pending(bot)] == ["failed"]
 
 
-async def test_temporary_failures_give_up_after_many_attempts(bot: Bot) -> None:
-    bot.channel.failures = [TemporaryError("down")] * 50
+async def test_temporary_failures_are_retried_until_they_pass(bot: Bot) -> None:
+    bot.channel.failures = [TemporaryError("down")] * 30
     await bot.say("ana", "/start")
-    for _ in range(20):
-        bot.clock.advance(seconds=700)
+    for _ in range(29):
+        bot.clock.advance(seconds=751)  # the back-off is capped at 600 s, jitter included 750
         await bot.app.sender.drain()
-    assert [(s, a) for _, s, a in await pending(bot)] == [("failed", 12)]
+    assert [(s, a) for _, s, a in await pending(bot)] == [("pending", 30)]
+    bot.clock.advance(seconds=751)
+    await bot.app.sender.drain()
+    assert "Choose your language" in bot.channel.to("ana")[0].text
