@@ -37,11 +37,14 @@ class ConsoleChannel:
         self._data_dir = data_dir
         self._buttons: dict[str, list[Button]] = {}
         self._printed = 0
+        # Every console chat prints here; messages to someone else's chat are marked as such.
+        self.own_chat = ""
 
     async def send(self, chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
         """Print one reply (an edit is printed again, marked as such)."""
         self._printed += 1
-        lines = ["(✎)"] if edit else []
+        lines = [f"[→ {chat_id}]"] if self.own_chat and chat_id != self.own_chat else []
+        lines += ["(✎)"] if edit else []
         lines += [f"[📷 {path}]" for path in reply.photos]
         lines.append(reply.text)
         choices = [b for row in reply.buttons for b in row]
@@ -127,6 +130,7 @@ async def chat(
     stream: TextIO,
 ) -> None:
     """Run one console conversation until the end of input, each line answered before the next."""
+    channel.own_chat = sender.chat_id
     if stream.isatty():
         await dispatch(Command(sender, "start"))
         await drain()
