@@ -33,8 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
-from bot.dispatcher import reply_payload  # noqa: E402 - after the path is set
-from handlers.events import Reply  # noqa: E402
+from handlers.events import Reply  # noqa: E402 - after the path is set
 from storage import broadcasts, outbox, users  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.outbox import NewMessage  # noqa: E402
@@ -47,7 +46,7 @@ async def prepare(data: Path, subscribers: int) -> None:
     db = await Database.open(data / "bot.db")
     now = datetime.now(UTC)
     async with db.transaction() as conn:
-        payload = reply_payload(Reply("📢 Communal announcements\n\nNo water on Monday 8-14."))
+        payload = Reply("📢 Communal announcements\n\nNo water on Monday 8-14.").to_payload()
         messages = []
         broadcast_id = await broadcasts.create(
             conn, "communal", "No water", None, None, None, subscribers, now

@@ -25,20 +25,6 @@ REMEMBERED_STATES = 10_000  # users whose state is kept in memory; older ones ar
 RoleOf = Callable[[Sender], tuple[str, tuple[str, ...]]]
 
 
-def reply_payload(reply: Reply) -> dict[str, object]:
-    """Turn a reply into the JSON stored in the outbox."""
-    return {
-        "text": reply.text,
-        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
-        "keyboard": reply.keyboard,
-        "keyboard_label": reply.keyboard_label,
-        "photos": list(reply.photos),
-        "subject": reply.subject,
-        "key": reply.key,
-        "edit": reply.edit,
-    }
-
-
 class Dispatcher:
     """Runs handlers: one event at a time per user, state and replies committed together."""
 
@@ -146,13 +132,13 @@ class Dispatcher:
         await users.save_state(self._db.conn, user.id, step.state, step.draft, ctx.now)
         # Replies go to the chat the event came from (a staff group, or the private chat).
         chat = event.sender.chat_id
-        messages = [NewMessage(user.channel, chat, user.id, reply_payload(r)) for r in step.replies]
+        messages = [NewMessage(user.channel, chat, user.id, r.to_payload()) for r in step.replies]
         messages += [self._outgoing(o) for o in step.outgoing]
         await outbox.enqueue(self._db.conn, messages, ctx.now)
 
     @staticmethod
     def _outgoing(o: Outgoing) -> NewMessage:
-        return NewMessage(o.channel, o.chat_id, None, reply_payload(o.reply))
+        return NewMessage(o.channel, o.chat_id, None, o.reply.to_payload())
 
     async def _apologise(self, conversation: Conversation | None, event: Inbound) -> None:
         """Answer a failed event so the user is not left waiting; their state is unchanged."""
@@ -165,7 +151,7 @@ class Dispatcher:
             async with self._db.transaction() as conn:
                 await self._claim(event)
                 message = NewMessage(
-                    s.channel, s.chat_id, user.id if user else None, reply_payload(Reply(text))
+                    s.channel, s.chat_id, user.id if user else None, Reply(text).to_payload()
                 )
                 await outbox.enqueue(conn, [message], self._deps.clock.now())
         except Exception:

@@ -8,12 +8,11 @@ import logging
 import random
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiosqlite
 from aiolimiter import AsyncLimiter
 
-from handlers.events import Button, Reply
+from handlers.events import Reply
 from handlers.ports import (
     Channel,
     Clock,
@@ -31,23 +30,6 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 600.0
 IDLE_WAIT_S = 30.0
-
-
-def reply_from_payload(payload: Mapping[str, Any]) -> Reply:
-    """Rebuild the reply stored in an outbox row."""
-    rows = tuple(
-        tuple(Button(label, data) for label, data in row) for row in payload.get("buttons", [])
-    )
-    return Reply(
-        text=str(payload.get("text", "")),
-        buttons=rows,
-        keyboard=payload.get("keyboard", "none"),
-        keyboard_label=str(payload.get("keyboard_label", "")),
-        photos=tuple(payload.get("photos", ())),
-        subject=str(payload.get("subject", "")),
-        key=str(payload.get("key", "")),
-        edit=bool(payload.get("edit", False)),
-    )
 
 
 def backoff(attempts: int) -> float:
@@ -185,7 +167,7 @@ class OutboxSender:
         """Send one chat's rows in order; stop at the first that must wait."""
         for row in rows:
             channel = self._channels[row.channel]
-            reply = reply_from_payload(row.payload)
+            reply = Reply.from_payload(row.payload)
             await self._limits.wait(row.channel, row.chat_id)
             edit = await self._message_to_edit(row, reply)
             await self._mark(row.id, "sending")

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.dispatcher import reply_payload
 from bot.outbox import OutboxSender
 from handlers import broadcast, jobs
 from handlers.context import Deps
@@ -49,9 +48,7 @@ async def run_job(db: Database, deps: Deps, sender: OutboxSender, job: Job) -> i
     async with db.transaction() as conn:
         now = deps.clock.now()
         outgoing = await job(conn, deps.municipality, now)
-        messages = [
-            NewMessage(o.channel, o.chat_id, None, reply_payload(o.reply)) for o in outgoing
-        ]
+        messages = [NewMessage(o.channel, o.chat_id, None, o.reply.to_payload()) for o in outgoing]
         await outbox.enqueue(conn, messages, now)
     if messages:
         sender.wake()

@@ -36,20 +36,10 @@ async def start(
     messages = []
     for user_id, channel, chat, language in recipients:
         if language not in rendered:
-            rendered[language] = payload(render(translator(language)))
+            rendered[language] = render(translator(language)).to_payload()
         messages.append(NewMessage(channel, chat, user_id, rendered[language], broadcast_id))
     await outbox.enqueue(ctx.conn, messages, ctx.now)
     return progress_reply(ctx.t, broadcast_id, Progress(0, len(recipients), 0, 0), edit=False)
-
-
-def payload(reply: Reply) -> dict[str, object]:
-    """The outbox payload of a reply (as the dispatcher writes it)."""
-    return {
-        "text": reply.text,
-        "buttons": [[[b.label, b.data] for b in row] for row in reply.buttons],
-        "keyboard": reply.keyboard,
-        "photos": list(reply.photos),
-    }
 
 
 def progress_reply(t: Translator, broadcast_id: int, p: Progress, *, edit: bool) -> Reply:

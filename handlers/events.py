@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,34 @@ class Reply:
     subject: str = ""
     key: str = ""
     edit: bool = False
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON an outbox row keeps of this reply."""
+        return {
+            "text": self.text,
+            "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
+            "keyboard": self.keyboard,
+            "keyboard_label": self.keyboard_label,
+            "photos": list(self.photos),
+            "subject": self.subject,
+            "key": self.key,
+            "edit": self.edit,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Reply:
+        """The reply an outbox row keeps."""
+        rows = payload.get("buttons", [])
+        return cls(
+            text=str(payload.get("text", "")),
+            buttons=tuple(tuple(Button(label, data) for label, data in row) for row in rows),
+            keyboard=payload.get("keyboard", "none"),
+            keyboard_label=str(payload.get("keyboard_label", "")),
+            photos=tuple(payload.get("photos", ())),
+            subject=str(payload.get("subject", "")),
+            key=str(payload.get("key", "")),
+            edit=bool(payload.get("edit", False)),
+        )
 
 
 @dataclass(frozen=True, slots=True)
