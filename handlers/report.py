@@ -382,7 +382,9 @@ def choose_edit(ctx: Context, event: ButtonChoice) -> Step | None:
 async def look_up(deps: Deps, state: str, event: Inbound) -> Lookup | None:
     """Do the slow work an event needs before the transaction: save a photo, geocode an address."""
     match event:
-        case Photo() if state == PHOTOS or state.startswith(("comment:", "ccomment:")):
+        case Photo() if state == PHOTOS or state.startswith(
+            ("comment:", "ccomment:", "staff:fixphoto:")
+        ):
             return await _save_photo(deps, event)
         case Text() if state in (LOCATION, ADDRESS) and 3 <= len(event.text.strip()) <= MAX_ADDRESS:
             return await _geocode(deps, event.text.strip())

@@ -52,6 +52,7 @@ HINTS = {
     followup.ANSWER_STATE: N_("Please write your answer as a text message, or /cancel."),
     followup.COMMENT_STATE: N_("Please write your comment or send a photo, or /cancel."),
     staff.REPLY_STATE: N_("Please write the answer as a text message, or /cancel."),
+    staff.FIX_PHOTO_STATE: N_("Please send the photo of the fix, or /cancel."),
     notifications.NOTIFY_STATE: N_("Please press a topic to turn it on or off."),
     consultations.LIST_STATE: N_("Please choose a consultation, or go back to the menu."),
     consultations.COMMENT_STATE: N_("Please write your comment as a text message, or /cancel."),
@@ -68,6 +69,7 @@ PREFIXED = (
     followup.ANSWER_STATE,
     followup.COMMENT_STATE,
     staff.REPLY_STATE,
+    staff.FIX_PHOTO_STATE,
     consultations.COMMENT_STATE,
     announce.WRITE_STATE,
 )
@@ -115,6 +117,8 @@ async def in_group(ctx: Context, event: Inbound) -> Step:
             return await staff.press(ctx, event) or nothing
         case Text() if ctx.state.startswith(staff.REPLY_STATE):
             return await staff.reply_from_state(ctx, event)
+        case Photo() if ctx.state.startswith(staff.FIX_PHOTO_STATE):
+            return await staff.fix_photo(ctx, event)
     return nothing
 
 
@@ -135,8 +139,19 @@ async def _global_button(ctx: Context, event: ButtonChoice) -> Step | None:
     return await consultations.my_comments(ctx)
 
 
+async def _resumed(ctx: Context, event: Inbound) -> Step | None:
+    saved = ctx.draft.get("_resume") or {"state": menu.MENU_STATE, "draft": {}}
+    ctx.state, ctx.draft = saved["state"] or menu.MENU_STATE, saved["draft"]
+    return await _by_state(ctx, event)
+
+
 async def _by_prefixed_state(ctx: Context, event: Inbound) -> Step | None:
     match state_kind(ctx.state), event:
+        case staff.FIX_PHOTO_STATE, Photo():
+            return await staff.fix_photo(ctx, event)
+        case staff.FIX_PHOTO_STATE, _:
+            # Not a photo: the staff member has moved on; so does the conversation.
+            return await _resumed(ctx, event)
         case consultations.COMMENT_STATE, (Text() | Photo()):
             return await consultations.add_comment(ctx, event)
         case announce.WRITE_STATE, Text():

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from handlers import announce, consultations, lifecycle
 from handlers.context import Context, Step, buttons, column
-from handlers.events import ButtonChoice, Command, Outgoing, Reply, Text
+from handlers.events import ButtonChoice, Command, Outgoing, Photo, Reply, Text
 from handlers.i18n import Translator
 from handlers.notices import card, new_report_notices, to_resident, to_service
 from handlers.texts import N_, category_name, status_name
@@ -19,6 +19,7 @@ from storage.staff import StaffEntry
 log = logging.getLogger(__name__)
 
 REPLY_STATE = "staff:reply:"
+FIX_PHOTO_STATE = "staff:fixphoto:"
 REJECT_REASONS = {
     "not_ours": N_("not the responsibility of the municipality"),
     "duplicate": N_("a duplicate of another report"),
@@ -179,7 +180,50 @@ async def progress(ctx: Context, args: str) -> Step:
 async def resolve(ctx: Context, args: str) -> Step:
     """/resolve REF [note]: the problem is fixed; the resident is asked whether it is."""
     ref, note = split_ref(args)
-    return await change_status(ctx, await in_scope(ctx, ref), "resolved", note or None)
+    report = await in_scope(ctx, ref)
+    return offer_fix_photo(ctx, report, await change_status(ctx, report, "resolved", note or None))
+
+
+def offer_fix_photo(ctx: Context, report: Report, resolved: Step) -> Step:
+    """After a report is resolved, a photo of the fix may follow (in a group, as an answer)."""
+    text = ctx.t.gettext(
+        "You may send a photo of the fix now; the resident will get it. (/cancel to skip)"
+    )
+    resolved.replies.append(Reply(text, keyboard="force_reply"))
+    resolved.state = f"{FIX_PHOTO_STATE}{report.id}"
+    resolved.draft = {"_resume": _resume_point(ctx)}
+    return resolved
+
+
+def _resume_point(ctx: Context) -> dict[str, object]:
+    """Where to come back to after a one-off question (kept from an earlier one, if any)."""
+    if ctx.state.startswith((REPLY_STATE, FIX_PHOTO_STATE)):
+        return dict(ctx.draft.get("_resume") or {"state": "", "draft": {}})
+    return {"state": ctx.state, "draft": ctx.draft}
+
+
+async def fix_photo(ctx: Context, event: Photo) -> Step:
+    """The photo of the fix: into the report's history and to the resident."""
+    _ = ctx.t.gettext
+    resume = ctx.draft.get("_resume") or {"state": "", "draft": {}}
+    raw_id = ctx.state.removeprefix(FIX_PHOTO_STATE)
+    report = await reports.get_report(ctx.conn, int(raw_id)) if raw_id.isdigit() else None
+    saved = ctx.lookup is not None and ctx.lookup.outcome == "saved"
+    if report is None or not saved or ctx.lookup is None:
+        text = _("That file is not a picture I can read. Please send a photo (JPEG or PNG).")
+        return Step(ctx.state, ctx.draft, [Reply(text)])
+    path = str(ctx.lookup.data["path"])
+    await reports.add_event(
+        ctx.conn, report.id, "fix_photo", actor_id=ctx.user.id, now=ctx.now, photo=path
+    )
+
+    def notice(t: Translator) -> list[Reply]:
+        text = t.gettext("A photo of the fix of your report {ref}:", ref=report.ref)
+        return [Reply(text, photos=(path,))]
+
+    outgoing = await to_resident(ctx, report, notice)
+    done = Reply(_("The photo was sent to the resident of {ref}.", ref=report.ref))
+    return Step(resume["state"], resume["draft"], [done], outgoing)
 
 
 async def reject(ctx: Context, args: str) -> Step:
@@ -503,6 +547,8 @@ async def act(ctx: Context, report: Report, action: str, reason: str) -> Step | 
     """Do what a card button says; a stale button gets the current status and changes nothing."""
     _ = ctx.t.gettext
     targets = {"ack": "acknowledged", "progress": "in_progress", "resolve": "resolved"}
+    if action == "resolve":
+        return offer_fix_photo(ctx, report, await change_status(ctx, report, "resolved"))
     if action in targets:
         return await change_status(ctx, report, targets[action])
     if action == "reject":
@@ -525,11 +571,7 @@ async def act(ctx: Context, report: Report, action: str, reason: str) -> Step | 
 
 def ask_for_reply(ctx: Context, report: Report) -> Step:
     """Ask the staff member for the reply text (in a group, as an answer to this message)."""
-    draft = (
-        {"_resume": {"state": ctx.state, "draft": ctx.draft}}
-        if not ctx.state.startswith(REPLY_STATE)
-        else ctx.draft
-    )
+    draft = {"_resume": _resume_point(ctx)}
     text = ctx.t.gettext(
         "Write the answer to {ref}; the resident will get it. (/cancel to stop)", ref=report.ref
     )

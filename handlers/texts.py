@@ -40,6 +40,7 @@ EVENT_NAMES = {
     "answer": N_("Your answer"),
     "comment": N_("Your comment"),
     "rerouted": N_("Passed to another service"),
+    "fix_photo": N_("Photo of the fix"),
 }
 
 

@@ -220,3 +220,25 @@ async def test_an_unanswered_fix_question_closes_the_report_after_seven_days(
     stored = await reports.get_report(app.db.conn, 1)
     assert stored is not None
     assert stored.status == "closed"
+
+
+async def test_a_photo_of_the_fix_may_follow_resolve(office: Office) -> None:
+    await office.report_leak()
+    resolved = await office.bot.say("vesna", f"/resolve {REF} Pipe replaced")
+    assert resolved[-1].keyboard == "force_reply"
+    assert "photo of the fix" in resolved[-1].text
+    sent = await office.bot.say("vesna", Picture(jpeg("green")))
+    assert "The photo was sent to the resident" in sent[0].text
+    fix = office.bot.channel.to("ana")[-1]
+    assert "A photo of the fix" in fix.text
+    assert len(fix.photos) == 1
+    stored = await reports.get_report(office.bot.app.db.conn, 1)
+    assert stored is not None
+    assert [e.kind for e in stored.events][-1] == "fix_photo"
+
+
+async def test_after_resolve_the_operator_can_simply_go_on(office: Office) -> None:
+    await office.report_leak()
+    await office.bot.say("vesna", f"/resolve {REF}")
+    menu = await office.bot.say("vesna", Press("menu:mine"))
+    assert "You have not reported anything yet." in menu[0].text

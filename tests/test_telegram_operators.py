@@ -66,3 +66,28 @@ async def test_the_card_reaches_the_group_and_its_buttons_work(running: Running)
 
     fake.push_command(RESIDENT, "ack", REF)
     await running.wait_text(RESIDENT, "for municipal staff only")
+
+
+async def test_the_photo_of_the_fix_answers_the_bot_in_the_group(running: Running) -> None:
+    fake = running.fake
+    fake.add_chat(GROUP, "Чистоћа — пријаве", "supergroup")
+    await report_garbage(running)
+    await fake.wait_for(lambda _: any(REF in t for t in group_texts(running)))
+    card = fake.sent_messages(GROUP)[-1]
+    fake.push_callback(OPERATOR, "st:resolve:1", chat_id=GROUP, message_id=card["message_id"])
+    await running.wait_text(RESIDENT, "Is the problem fixed?")
+
+    def asked(_: list[Call]) -> bool:
+        return any(
+            c.params.get("reply_markup", {}).get("force_reply")
+            for c in fake.calls_of("sendMessage")
+        )
+
+    await fake.wait_for(asked)
+    question = fake.sent_messages(GROUP)[-1]
+    fake.push_photo(
+        OPERATOR, jpeg("green"), chat_id=GROUP, reply_to_message_id=question["message_id"]
+    )
+    await fake.wait_for(
+        lambda _: any(c.params["chat_id"] == RESIDENT for c in fake.calls_of("sendPhoto"))
+    )

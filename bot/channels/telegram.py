@@ -335,7 +335,7 @@ class TelegramUpdates:
         if user is None:
             return None
         if message.chat.type != "private":
-            return self._group_event(message, uid)
+            return await self._group_event(message, uid)
         sender = Sender(CHANNEL, str(user.id), str(message.chat.id), user.first_name)
         if message.text is not None:
             return _text_event(sender, message, uid)
@@ -357,7 +357,7 @@ class TelegramUpdates:
         kind = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), "other")
         return Unsupported(sender, kind, uid)
 
-    def _group_event(self, message: Message, uid: str) -> Inbound | None:
+    async def _group_event(self, message: Message, uid: str) -> Inbound | None:
         """In a staff group: commands, and texts that answer the bot; residents' talk is skipped."""
         user = message.from_user
         answers_bot = (
@@ -365,9 +365,14 @@ class TelegramUpdates:
             and message.reply_to_message.from_user is not None
             and message.reply_to_message.from_user.id == self.bot.id
         )
-        if user is None or message.text is None:
+        if user is None:
             return None
         sender = Sender(CHANNEL, str(user.id), str(message.chat.id), user.first_name, group=True)
+        if message.photo and answers_bot:  # the photo of a fix, asked for after /resolve
+            largest = max(message.photo, key=lambda p: p.width * p.height)
+            return await self._photo(sender, largest.file_id, largest.file_size or 0, uid)
+        if message.text is None:
+            return None
         event = _text_event(sender, message, uid)
         return event if isinstance(event, Command) or answers_bot else None
 

@@ -1456,8 +1456,9 @@ class FakeTelegramApi:
         media_group_id: str | None = None,
         chat_id: int | None = None,
         first_name: str | None = None,
+        reply_to_message_id: int | None = None,
     ) -> int:
-        """Queue a photo; return the update_id.
+        """Queue a photo (answering the message ``reply_to_message_id``); return the update_id.
 
         With ``content``, the photo comes in four sizes, smallest first; only
         the largest (the last) downloads as ``content``. With ``file_ids`` (of
@@ -1483,6 +1484,11 @@ class FakeTelegramApi:
             message["caption"] = caption
         if media_group_id is not None:
             message["media_group_id"] = media_group_id
+        if reply_to_message_id is not None:
+            chat = chat_id if chat_id is not None else user_id
+            stored = self._messages.get(chat, {}).get(reply_to_message_id)
+            if stored is not None:
+                message["reply_to_message"] = copy.deepcopy(stored.message)
         return self._push_message(user_id, chat_id, first_name, message)
 
     def push_document(
