@@ -40,6 +40,7 @@ JOBS: dict[str, tuple[Job, float]] = {
     "sla": (jobs.check_sla, 300),
     "daily-digest": (jobs.daily_digest, 300),
     "close-unconfirmed": (jobs.close_unconfirmed, 3600),
+    "purge-old": (jobs.purge_old, 6 * 3600),
 }
 
 

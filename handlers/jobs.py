@@ -11,7 +11,7 @@ from handlers.events import Outgoing, Reply
 from handlers.i18n import translator
 from handlers.municipality import Municipality
 from handlers.notices import card, to_service
-from storage import consultations, reports, users
+from storage import consultations, outbox, reports, updates, users
 
 
 async def close_unconfirmed(
@@ -134,3 +134,14 @@ async def daily_digest(
         )  # fmt: skip
         out += to_service(m, service.id, Reply(text))
     return out
+
+
+KEEP_UPDATES = timedelta(days=7)
+KEEP_SENT = timedelta(days=90)
+
+
+async def purge_old(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> list[Outgoing]:
+    """Keep the database from growing for ever: old update ids and old delivered messages."""
+    await updates.purge(conn, now - KEEP_UPDATES)
+    await outbox.purge(conn, now - KEEP_SENT)
+    return []

@@ -160,3 +160,11 @@ async def pending_count(conn: aiosqlite.Connection) -> int:
     """Count messages not yet sent."""
     row = await fetch_one(conn, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
     return int(row[0]) if row else 0
+
+
+async def purge(conn: aiosqlite.Connection, before: datetime) -> None:
+    """Forget messages delivered or given up before a moment (pending ones always stay)."""
+    await conn.execute(
+        "DELETE FROM outbox WHERE status IN ('sent', 'failed', 'unreachable') AND created_at < ?",
+        (iso(before),),
+    )

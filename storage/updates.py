@@ -21,3 +21,9 @@ async def claim_update(
         (channel, update_id, iso(now)),
     )
     return inserted is not None
+
+
+async def purge(conn: aiosqlite.Connection, before: datetime) -> None:
+    """Forget update ids handled before a moment (messengers redeliver within hours)."""
+    await conn.execute("DELETE FROM processed_updates WHERE at < ?", (iso(before),))
+    await conn.execute("DELETE FROM report_starts WHERE at < ?", (iso(before),))

@@ -127,3 +127,25 @@ async def test_outbox_rows_come_due_in_order(tmp_path: Path) -> None:
     assert [r.payload["text"] for r in due] == ["0", "1", "2"]
     assert await outbox.due(db.conn, ["viber"], NOW, 10) == []
     await db.close()
+
+
+async def test_old_delivered_messages_and_update_ids_are_purged(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from handlers.jobs import purge_old
+    from storage import updates
+
+    db = await open_db(tmp_path)
+    user = await make_user(db)
+    async with db.transaction() as conn:
+        await outbox.enqueue(conn, [NewMessage("test", "ana", user.id, {"text": "old"})] * 2, NOW)
+        await outbox.set_statuses(conn, [(1, "sent")], NOW)
+        await updates.claim_update(conn, "test", "1", NOW)
+    async with db.transaction() as conn:
+        await purge_old(conn, None, NOW + timedelta(days=91))  # type: ignore[arg-type]
+    assert await outbox.pending_count(db.conn) == 1  # the pending one stays
+    async with db.conn.execute("SELECT COUNT(*) FROM outbox") as cur:
+        assert (await cur.fetchone())[0] == 1  # type: ignore[index]
+    async with db.transaction() as conn:
+        assert await updates.claim_update(conn, "test", "1", NOW)  # forgotten: claimable again
+    await db.close()
