@@ -43,10 +43,19 @@ def staff_role(municipality: Municipality, sender: Sender) -> tuple[str, tuple[s
 
 
 async def sync_staff(db: Database, municipality: Municipality) -> None:
-    """Give the file's staff who have written before the roles the file gives them now."""
+    """Give users the roles the file gives them now; staff taken out of it become residents.
+
+    Staff added with /staff add keep their role (they are in ``staff_members``).
+    """
+    # The console's --staff acts as a staff member of the file under a prefixed id.
+    identities = [
+        (ident, m) for m in municipality.staff
+        for ident in ((m.messenger, m.user_id), ("console", f"staff:{m.user_id}"))
+    ]  # fmt: skip
     async with db.transaction() as conn:
-        for m in municipality.staff:
-            await users.set_role(conn, m.messenger, m.user_id, m.role, m.services)
+        await users.demote_staff_except(conn, {ident for ident, _ in identities})
+        for (channel, external_id), m in identities:
+            await users.set_role(conn, channel, external_id, m.role, m.services)
 
 
 async def sync_consultations(db: Database, municipality: Municipality, clock: Clock) -> None:

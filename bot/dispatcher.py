@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -43,8 +44,7 @@ class Dispatcher:
         sender = event.sender
         key = (sender.channel, sender.user_id)
         async with self._locks.hold(key):
-            state = await self._last_state(key)
-            lookup = await router.look_up(self._deps, state, event)
+            state = ""
             seen: list[Conversation | None] = [None]
 
             async def handle_event(conn: aiosqlite.Connection) -> None:
@@ -61,6 +61,9 @@ class Dispatcher:
                 self._remember(key, step.state)
 
             try:
+                state = await self._last_state(key)
+                # The slow work (network, disk) can fail too: the user still gets an answer.
+                lookup = await router.look_up(self._deps, state, event)
                 await self._db.in_batch(handle_event)
             except Exception:
                 log.exception("handler failed on %s in state %r", type(event).__name__, state)
@@ -142,6 +145,10 @@ class Dispatcher:
 
     async def _apologise(self, conversation: Conversation | None, event: Inbound) -> None:
         """Answer a failed event so the user is not left waiting; their state is unchanged."""
+        if conversation is None:
+            with contextlib.suppress(Exception):  # read only for the user's language
+                s = event.sender
+                conversation = await users.load_conversation(self._db.conn, s.channel, s.user_id)
         user = conversation.user if conversation else None
         text = translator(user.language if user else None).gettext(
             "Sorry, something went wrong on our side. Please try again."

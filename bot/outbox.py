@@ -186,6 +186,11 @@ class OutboxSender:
                 log.warning("outbox row %s refused for good: %s", row.id, e)
                 await self._give_up(row, "failed", str(e)[:200])
                 continue
+            except Exception as e:
+                # A channel's bug must not leave the row "sending" (taken as sent on restart).
+                log.exception("outbox row %s: unexpected error; retried later", row.id)
+                await self._later(row, backoff(row.attempts), type(e).__name__)
+                return
             ref = (
                 (row.channel, row.chat_id, reply.key, message_id)
                 if reply.key and message_id

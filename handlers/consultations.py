@@ -7,7 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from handlers import broadcast
-from handlers.context import Context, Step, buttons, column
+from handlers.context import Context, Step, buttons, column, parse_id
 from handlers.events import ButtonChoice, Inbound, Outgoing, Photo, Reply, Text
 from handlers.i18n import Translator, translator
 from handlers.menu import MENU_STATE, menu_reply
@@ -78,7 +78,8 @@ async def show(ctx: Context, event: ButtonChoice) -> Step | None:
 
 
 async def _consultation(ctx: Context, raw_id: str) -> Consultation | None:
-    return await consultations.get(ctx.conn, int(raw_id)) if raw_id.isdigit() else None
+    found = parse_id(raw_id)
+    return await consultations.get(ctx.conn, found) if found is not None else None
 
 
 async def take_part(ctx: Context, event: ButtonChoice) -> Step | None:
@@ -162,7 +163,10 @@ async def answer(ctx: Context, args: str) -> Step:
     """/answer ID TEXT: the municipality's answer to a comment (staff)."""
     _ = ctx.t.gettext
     raw_id, _sep, text = args.partition(" ")
-    comment = await consultations.get_comment(ctx.conn, int(raw_id)) if raw_id.isdigit() else None
+    comment_id = parse_id(raw_id)
+    comment = (
+        await consultations.get_comment(ctx.conn, comment_id) if comment_id is not None else None
+    )
     if comment is None or not text.strip():
         return Step(
             ctx.state, ctx.draft, [Reply(_("Usage: /answer ID TEXT (the number of a comment)"))]
@@ -186,7 +190,7 @@ async def minutes(ctx: Context, args: str) -> Step:
     """/minutes ID TEXT: the summary after the meeting, to all who asked for reminders or attend."""
     _ = ctx.t.gettext
     raw_id, _sep, text = args.partition(" ")
-    c = await consultations.get(ctx.conn, int(raw_id)) if raw_id.isdigit() else None
+    c = await _consultation(ctx, raw_id)
     if c is None or not text.strip():
         return Step(
             ctx.state,

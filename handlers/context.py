@@ -71,6 +71,17 @@ class Step:
     language: str | None = None
 
 
+MAX_ID_DIGITS = 18  # SQLite's integers end at 19 digits
+
+
+def parse_id(raw: str) -> int | None:
+    """A database id from untrusted text (button data, a command argument), or None."""
+    raw = raw.strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS:
+        return int(raw)
+    return None
+
+
 def buttons(*rows: list[tuple[str, str]]) -> tuple[tuple[Button, ...], ...]:
     """Build button rows from (label, data) pairs."""
     return tuple(tuple(Button(label, data) for label, data in row) for row in rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.context import Context, Step
+from handlers.context import Context, Step, parse_id
 from handlers.events import ButtonChoice, Inbound, Photo, Reply, Text
 from handlers.i18n import translator
 from handlers.menu import MENU_STATE, menu_reply
@@ -21,9 +21,10 @@ MAX_COMMENT = 2000
 
 async def own_report(ctx: Context, raw_id: str) -> Report | None:
     """One of the user's own reports, or None (a made-up or someone else's id)."""
-    if not raw_id.isdigit():
+    report_id = parse_id(raw_id)
+    if report_id is None:
         return None
-    report = await reports.get_report(ctx.conn, int(raw_id))
+    report = await reports.get_report(ctx.conn, report_id)
     return report if report is not None and report.user_id == ctx.user.id else None
 
 
@@ -48,16 +49,21 @@ async def answer_fix(ctx: Context, event: ButtonChoice, prompt: Any) -> Step:
         text = _("Thank you. The report {ref} is already {status}.", ref=report.ref, status=status)
         return Step(ctx.state, ctx.draft, [Reply(text), *prompt(ctx)])
     new = "closed" if answer == "yes" else "reopened"
+    service = ctx.municipality.services.get(report.service)
     await reports.transition(
-        ctx.conn, report.id, "resolved", new, actor_id=ctx.user.id, now=ctx.now
-    )
+        ctx.conn, report.id, "resolved", new, actor_id=ctx.user.id, now=ctx.now,
+        sla_hours=service.sla_hours if service else None,
+    )  # fmt: skip
     updated = await reports.get_report(ctx.conn, report.id)
     assert updated is not None  # noqa: S101 - it was just changed
     step = Step(ctx.state, ctx.draft, [Reply(_fix_thanks(ctx, report, answer)), *prompt(ctx)])
     step.outgoing = await card_update(ctx, updated)
     if answer == "no":
+        staff_t = translator(ctx.municipality.staff_language)
         alert = Reply(
-            ctx.t.gettext("⚠️ The resident says {ref} is not fixed; it is reopened.", ref=report.ref)
+            staff_t.gettext(
+                "⚠️ The resident says {ref} is not fixed; it is reopened.", ref=report.ref
+            )
         )
         step.outgoing += to_service(ctx.municipality, report.service, alert)
     return step

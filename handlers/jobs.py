@@ -95,11 +95,7 @@ async def check_sla(conn: aiosqlite.Connection, m: Municipality, now: datetime) 
         for late in escalated:
             for admin in admins:
                 ta = translator(admin.language)
-                service = (
-                    ta.name(m.services[late.service].name)
-                    if late.service in m.services
-                    else late.service
-                )
+                service = ta.name(m.service_name(late.service))
                 text = ta.gettext(
                     "⚠️ {ref} ({service}) is still not acknowledged, twice past its SLA.",
                     ref=late.ref, service=service,

@@ -108,6 +108,11 @@ class Municipality:
         """The language of the staff chats: the municipality's first."""
         return self.languages[0]
 
+    def service_name(self, service_id: str) -> str:
+        """A service's name; the bare id for a service no longer in the file (an old report)."""
+        service = self.services.get(service_id)
+        return service.name if service else service_id
+
     def service_for(self, category_id: str) -> Service:
         """Return the service responsible for a category."""
         return self.services[self.categories[category_id].service]

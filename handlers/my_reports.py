@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from handlers.context import Context, Step, column
+from handlers.context import Context, Step, column, parse_id
 from handlers.events import ButtonChoice, Reply
 from handlers.menu import MENU_STATE, menu_reply
 from handlers.report import location_text
@@ -42,9 +42,10 @@ async def show_report(ctx: Context, event: ButtonChoice) -> Step | None:
     """Show one of the resident's own reports with its history."""
     _ = ctx.t.gettext
     raw = event.data.removeprefix("rep:")
-    if not event.data.startswith("rep:") or not raw.isdigit():
+    report_id = parse_id(raw)
+    if not event.data.startswith("rep:") or report_id is None:
         return None
-    report = await reports.get_report(ctx.conn, int(raw))
+    report = await reports.get_report(ctx.conn, report_id)
     if report is None or report.user_id != ctx.user.id:
         return Step(MINE, {}, [Reply(_("That report was not found among yours."))])
     zone = ZoneInfo(ctx.municipality.timezone)

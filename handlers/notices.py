@@ -33,7 +33,7 @@ def report_details(t: Translator, m: Municipality, report: Report, reporter: str
     lines = [
         f"{report.ref} · {status_name(t, report.status).upper()}",
         _("Category: {category}", category=category_name(t, report.category)),
-        _("Service: {service}", service=t.name(m.services[report.service].name)),
+        _("Service: {service}", service=t.name(m.service_name(report.service))),
         _("Description: {description}", description=report.description),
     ]
     if report.address:
@@ -91,13 +91,16 @@ def card(m: Municipality, report: Report, first_name: str, *, edit: bool) -> Rep
 
 def to_service(m: Municipality, service_id: str, reply: Reply) -> list[Outgoing]:
     """A message to a service's staff chat (when it has one)."""
-    chat = m.services[service_id].staff_chat_id
+    service = m.services.get(service_id)
+    chat = service.staff_chat_id if service else None
     return [Outgoing(STAFF_CHANNEL, str(chat), reply)] if chat is not None else []
 
 
 def new_report_notices(m: Municipality, report: Report, first_name: str) -> list[Outgoing]:
     """The card to the service's staff chat and the e-mail to its address."""
-    service = m.services[report.service]
+    service = m.services.get(report.service)
+    if service is None:
+        return []
     out = to_service(m, service.id, card(m, report, first_name, edit=False))
     if service.email:
         t = translator(m.staff_language)

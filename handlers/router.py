@@ -111,6 +111,8 @@ async def in_group(ctx: Context, event: Inbound) -> Step:
     """In a staff chat only staff commands, card buttons and requested replies count."""
     nothing = Step(ctx.state, ctx.draft, [])
     match event:
+        case Command() if event.name == "cancel" and state_kind(ctx.state) != ctx.state:
+            return followup.resume(ctx, [Reply(ctx.t.gettext("Cancelled."))], lambda _: [])
         case Command() if event.name in staff.COMMANDS:
             return await staff.run(ctx, event)
         case ButtonChoice() if event.data.startswith(("st:", "rj:")):
@@ -128,6 +130,8 @@ async def _global_button(ctx: Context, event: ButtonChoice) -> Step | None:
         return await followup.answer_fix(ctx, event, prompt)
     if ctx.state.startswith("report:"):
         return in_progress(ctx)
+    if state_kind(ctx.state) not in (ctx.state, staff.FIX_PHOTO_STATE):
+        return explain(ctx)  # an answer or comment is awaited; an old keyboard must not drop it
     if data.startswith("sub:"):
         return await notifications.toggle_topic(ctx, event)
     if data.startswith("cons:"):
@@ -240,6 +244,10 @@ async def run_command(ctx: Context, event: Command) -> Step:
         return Step(menu.LANGUAGE_STATE, {}, menu.language_prompt(ctx))
     if event.name == "cancel" and state_kind(ctx.state) != ctx.state:
         return followup.resume(ctx, [Reply(_("Cancelled."))], prompt)
+    if event.name == "cancel" and (
+        ctx.state.startswith("cwiz:") or ctx.state == announce.CONFIRM_STATE
+    ):
+        return Step(menu.MENU_STATE, {}, [menu.menu_reply(ctx, _("Cancelled."))])
     match event.name:
         case "start" | "menu":
             return in_progress(ctx) if in_report else menu.welcome(ctx)

@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from handlers import announce, consultations, lifecycle
-from handlers.context import Context, Step, buttons, column
+from handlers.context import Context, Step, buttons, column, parse_id
 from handlers.events import ButtonChoice, Command, Outgoing, Photo, Reply, Text
-from handlers.i18n import Translator
+from handlers.i18n import Translator, translator
 from handlers.notices import card, new_report_notices, to_resident, to_service
 from handlers.texts import N_, category_name, status_name
 from storage import reports, staff, users
@@ -65,7 +65,7 @@ async def in_scope(ctx: Context, ref: str) -> Report:
         raise StaffError(_("There is no report {ref}.", ref=ref.upper()[:40]))
     if not ctx.user.may_act_for(report.service):
         log.warning("user %s was refused report %s of another service", ctx.user.id, report.id)
-        service = ctx.t.name(ctx.municipality.services[report.service].name)
+        service = ctx.t.name(ctx.municipality.service_name(report.service))
         raise StaffError(
             _("{ref} belongs to {service}; it is not yours.", ref=report.ref, service=service)
         )
@@ -95,8 +95,17 @@ def template_or_text(ctx: Context, text: str) -> str:
     return text
 
 
+# A reason written by staff (used as written), or one of ours (said in each reader's language).
+Reason = str | Callable[[Translator], str]
+
+
+def say(reason: Reason | None, t: Translator) -> str | None:
+    """A reason in ``t``'s language (staff's own words are never translated)."""
+    return reason(t) if callable(reason) else reason
+
+
 async def change_status(
-    ctx: Context, report: Report, new: str, note: str | None = None, *, reason: str | None = None
+    ctx: Context, report: Report, new: str, note: str | None = None, *, reason: Reason | None = None
 ) -> Step:
     """Move a report to ``new`` (if the lifecycle allows), tell the resident, update the card."""
     _ = ctx.t.gettext
@@ -105,9 +114,18 @@ async def change_status(
             _("{ref} is {status}; it cannot become {new}.", ref=report.ref,
               status=status_name(ctx.t, report.status), new=status_name(ctx.t, new))
         )  # fmt: skip
-    text = reason or note
+    text = say(reason, translator(ctx.municipality.staff_language)) or note
+    service = ctx.municipality.services.get(report.service)
+    sla = service.sla_hours if service else None
     if not await reports.transition(
-        ctx.conn, report.id, report.status, new, actor_id=ctx.user.id, now=ctx.now, text=text
+        ctx.conn,
+        report.id,
+        report.status,
+        new,
+        actor_id=ctx.user.id,
+        now=ctx.now,
+        text=text,
+        sla_hours=sla,
     ):
         current = await reports.get_report(ctx.conn, report.id)
         status = status_name(ctx.t, current.status if current else report.status)
@@ -136,12 +154,14 @@ async def card_update(ctx: Context, report: Report) -> list[Outgoing]:
 
 
 def status_notice(
-    t: Translator, report: Report, new: str, note: str | None, reason: str | None
+    t: Translator, report: Report, new: str, note: str | None, reason: Reason | None
 ) -> list[Reply]:
     """What the resident is told of a status change."""
     _ = t.gettext
     if new == "rejected":
-        text = _("Your report {ref} was rejected: {reason}", ref=report.ref, reason=reason or "")
+        text = _(
+            "Your report {ref} was rejected: {reason}", ref=report.ref, reason=say(reason, t) or ""
+        )
     else:
         text = _(
             "Your report {ref} ({category}) is now: {status}.", ref=report.ref,
@@ -207,7 +227,8 @@ async def fix_photo(ctx: Context, event: Photo) -> Step:
     _ = ctx.t.gettext
     resume = ctx.draft.get("_resume") or {"state": "", "draft": {}}
     raw_id = ctx.state.removeprefix(FIX_PHOTO_STATE)
-    report = await reports.get_report(ctx.conn, int(raw_id)) if raw_id.isdigit() else None
+    report_id = parse_id(raw_id)
+    report = await reports.get_report(ctx.conn, report_id) if report_id is not None else None
     saved = ctx.lookup is not None and ctx.lookup.outcome == "saved"
     if report is None or not saved or ctx.lookup is None:
         text = _("That file is not a picture I can read. Please send a photo (JPEG or PNG).")
@@ -246,8 +267,11 @@ async def duplicate(ctx: Context, args: str) -> Step:
         raise StaffError(
             ctx.t.gettext("Please give the original report: /dup {ref} ORIGINAL", ref=report.ref)
         )
-    reason = ctx.t.gettext("a duplicate of {ref}", ref=original.ref)
-    return await change_status(ctx, report, "rejected", reason=reason)
+
+    def duplicate_of(t: Translator) -> str:
+        return t.gettext("a duplicate of {ref}", ref=original.ref)
+
+    return await change_status(ctx, report, "rejected", reason=duplicate_of)
 
 
 async def reopen(ctx: Context, args: str) -> Step:
@@ -407,15 +431,12 @@ async def inbox(ctx: Context, args: str) -> Step:
 async def stats(ctx: Context, args: str) -> Step:
     """/stats [days]: per service, reports by status, median hours to act, overdue."""
     _ = ctx.t.gettext
-    days = int(args) if args.isdigit() and 0 < int(args) <= 3660 else 30
+    asked = parse_id(args)
+    days = asked if asked is not None and 0 < asked <= 3660 else 30
     figures = await reports.stats(ctx.conn, ctx.now - timedelta(days=days), ctx.now)
     lines = [_("Reports of the last {days} days:", days=days)]
     for s in figures:
-        name = (
-            ctx.t.name(ctx.municipality.services[s.service].name)
-            if s.service in ctx.municipality.services
-            else s.service
-        )
+        name = ctx.t.name(ctx.municipality.service_name(s.service))
         counts = ", ".join(f"{status_name(ctx.t, k)} {v}" for k, v in sorted(s.by_status.items()))
         lines.append(_(
             "{service}: {counts}; median hours to acknowledge {ack}, to resolve {resolve};"
@@ -531,9 +552,10 @@ async def press(ctx: Context, event: ButtonChoice) -> Step | None:
     kind, _sep, rest = event.data.partition(":")
     first, _sep, second = rest.partition(":")
     action, raw_id = (first, second) if kind == "st" else ("reason", first)
-    if not raw_id.isdigit():
+    report_id = parse_id(raw_id)
+    if report_id is None:
         return None
-    report = await reports.get_report(ctx.conn, int(raw_id))
+    report = await reports.get_report(ctx.conn, report_id)
     if report is None:
         return None
     try:
@@ -562,7 +584,7 @@ async def act(ctx: Context, report: Report, action: str, reason: str) -> Step | 
         return keep(ctx, [Reply(_("Why is {ref} rejected?", ref=report.ref), column(pairs))])
     if action == "reason" and reason in REJECT_REASONS:
         return await change_status(
-            ctx, report, "rejected", reason=ctx.t.gettext(REJECT_REASONS[reason])
+            ctx, report, "rejected", reason=lambda t: t.gettext(REJECT_REASONS[reason])
         )
     if action == "reply":
         return ask_for_reply(ctx, report)
@@ -582,7 +604,8 @@ async def reply_from_state(ctx: Context, event: Text) -> Step:
     """The text a staff member wrote after pressing Reply."""
     raw_id = ctx.state.removeprefix(REPLY_STATE)
     resume = ctx.draft.get("_resume", {})
-    report = await reports.get_report(ctx.conn, int(raw_id)) if raw_id.isdigit() else None
+    report_id = parse_id(raw_id)
+    report = await reports.get_report(ctx.conn, report_id) if report_id is not None else None
     if report is None:
         return Step(resume.get("state", ""), resume.get("draft", {}), [])
     try:

@@ -226,19 +226,26 @@ async def transition(
     actor_id: int | None,
     now: datetime,
     text: str | None = None,
+    sla_hours: int | None = None,
 ) -> bool:
     """Change a report's status if it is still ``old``, with its history event.
 
+    A reopened report gets a new SLA deadline (``sla_hours`` from now) and its SLA alerts anew.
     Returns False when the status changed in the meantime (another operator was faster), and
     then nothing is written.
     """
+    due = iso(now + timedelta(hours=sla_hours)) if sla_hours is not None else None
     changed = await fetch_one(
         conn,
-        "UPDATE reports SET status = ?, updated_at = ?,"
-        " acknowledged_at = CASE WHEN ? = 'acknowledged' THEN ? ELSE acknowledged_at END,"
-        " resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE resolved_at END"
-        " WHERE id = ? AND status = ? RETURNING 1",
-        (new, iso(now), new, iso(now), new, iso(now), report_id, old),
+        "UPDATE reports SET status = :new, updated_at = :now,"
+        " acknowledged_at = CASE WHEN :new = 'acknowledged' THEN :now ELSE acknowledged_at END,"
+        " resolved_at = CASE WHEN :new = 'resolved' THEN :now ELSE resolved_at END,"
+        " sla_due_at = CASE WHEN :new = 'reopened' AND :due IS NOT NULL THEN :due"
+        "   ELSE sla_due_at END,"
+        " sla_flagged_at = CASE WHEN :new = 'reopened' THEN NULL ELSE sla_flagged_at END,"
+        " sla_escalated_at = CASE WHEN :new = 'reopened' THEN NULL ELSE sla_escalated_at END"
+        " WHERE id = :id AND status = :old RETURNING 1",
+        {"new": new, "now": iso(now), "due": due, "id": report_id, "old": old},
     )
     if changed is None:
         return False

@@ -158,3 +158,16 @@ async def admins(conn: aiosqlite.Connection) -> list[User]:
     """Every admin who has written to the bot (only they can be written to)."""
     rows = await fetch_all(conn, _SELECT + " WHERE u.role = 'admin' AND u.unreachable = 0")
     return [_conversation(r).user for r in rows]
+
+
+async def demote_staff_except(conn: aiosqlite.Connection, keep: set[tuple[str, str]]) -> None:
+    """Make residents of staff who are neither in ``keep`` nor added with /staff add."""
+    rows = await fetch_all(
+        conn,
+        "SELECT channel, external_id FROM users u WHERE role != 'resident' AND NOT EXISTS"
+        " (SELECT 1 FROM staff_members s WHERE s.channel = u.channel"
+        " AND s.external_id = u.external_id)",
+    )
+    gone = [(str(r[0]), str(r[1])) for r in rows if (str(r[0]), str(r[1])) not in keep]
+    for channel, external_id in gone:
+        await set_role(conn, channel, external_id, "resident", ())

@@ -35,6 +35,7 @@ from telegram import (
 )
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Conflict,
     Forbidden,
     NetworkError,
@@ -215,8 +216,13 @@ class TelegramChannel:
             if "chat not found" in text or "user is deactivated" in text:
                 raise UnreachableError(e.message) from e
             raise PermanentError(e.message) from e
-        except (NetworkError, OSError) as e:
-            # PTB raises NetworkError for timeouts, broken connections and 5xx answers.
+        except ChatMigrated as e:
+            # A staff group became a supergroup: its id in the municipality file must change.
+            log.error("chat %s moved to %s; update staff_chat_id", chat_id, e.new_chat_id)  # noqa: TRY400 - no traceback needed
+            raise PermanentError("chat migrated") from e
+        except (NetworkError, OSError, TelegramError) as e:
+            # PTB raises NetworkError for timeouts, broken connections and 5xx answers; any
+            # other error (a revoked token...) may pass once someone fixes it: retried.
             raise TemporaryError(type(e).__name__) from e
 
     async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> bool:
@@ -414,7 +420,11 @@ class TelegramUpdates:
 
     async def _handle_in_order(self, updates: list[dict[str, Any]]) -> None:
         for update in updates:
-            await self.handle(update)
+            try:
+                await self.handle(update)
+            except Exception:
+                # One update must never stop the polling that serves everyone else.
+                log.exception("update %s could not be handled", update.get("update_id"))
 
     async def _get_updates(self, offset: int) -> list[dict[str, Any]]:
         """Fetch updates as raw JSON, so that one malformed update cannot stop the others."""
