@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # These log SQL parameters and request bodies at DEBUG: what residents write stays out.
+    for noisy in ("aiosqlite", "telegram", "httpx", "httpcore", "viber", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
     try:
         municipality = load_municipality(settings.config)
     except MunicipalityFileError as e:

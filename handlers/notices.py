@@ -34,7 +34,7 @@ def report_details(t: Translator, m: Municipality, report: Report, reporter: str
         f"{report.ref} · {status_name(t, report.status).upper()}",
         _("Category: {category}", category=category_name(t, report.category)),
         _("Service: {service}", service=t.name(m.service_name(report.service))),
-        _("Description: {description}", description=report.description),
+        _("Description: {description}", description=shorten(report.description)),
     ]
     if report.address:
         lines.append(_("Address: {address}", address=report.address))
@@ -46,6 +46,14 @@ def report_details(t: Translator, m: Municipality, report: Report, reporter: str
         _("Deadline (SLA): {at}", at=report.sla_due_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")),
     ]
     return "\n".join(lines)
+
+
+CARD_DESCRIPTION = 3000  # leaves room for the rest within one 4,096-character message
+
+
+def shorten(text: str, limit: int = CARD_DESCRIPTION) -> str:
+    """A text cut to ``limit`` characters, marked with … (the card must stay one message)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def reporter_name(t: Translator, report: Report, first_name: str) -> str:

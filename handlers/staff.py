@@ -11,7 +11,7 @@ from handlers.context import Context, Step, buttons, column, parse_id
 from handlers.events import ButtonChoice, Command, Outgoing, Photo, Reply, Text
 from handlers.i18n import Translator, translator
 from handlers.notices import card, new_report_notices, to_resident, to_service
-from handlers.texts import N_, category_name, status_name
+from handlers.texts import N_, category_name, event_name, status_name
 from storage import reports, staff, users
 from storage.reports import Report
 from storage.staff import StaffEntry
@@ -401,7 +401,9 @@ async def show(ctx: Context, args: str) -> Step:
     resident = await users.load_conversation_by_id(ctx.conn, report.user_id)
     shown = card(ctx.municipality, report, resident.user.first_name if resident else "", edit=False)
     history = "\n".join(
-        f"· {e.kind}{' ' + e.new_status if e.new_status else ''}{': ' + e.text if e.text else ''}"
+        f"· {event_name(ctx.t, e.kind)}"
+        + (f": {status_name(ctx.t, e.new_status)}" if e.kind == "status" and e.new_status else "")
+        + (f" - {e.text}" if e.text else "")
         for e in report.events
     )
     return keep(ctx, [Reply(f"{shown.text}\n\n{history}", shown.buttons, photos=shown.photos)])

@@ -41,6 +41,7 @@ EVENT_NAMES = {
     "comment": N_("Your comment"),
     "rerouted": N_("Passed to another service"),
     "fix_photo": N_("Photo of the fix"),
+    "note": N_("Internal note"),
 }
 
 

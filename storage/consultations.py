@@ -73,7 +73,10 @@ async def create(
         conn,
         "INSERT INTO consultations (key, title, description, starts_at, ends_at, place, link,"
         " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (key) DO UPDATE SET title = excluded.title RETURNING id",
+        # A consultation corrected in the municipality file takes the new details.
+        " ON CONFLICT (key) DO UPDATE SET title = excluded.title,"
+        " description = excluded.description, starts_at = excluded.starts_at,"
+        " ends_at = excluded.ends_at, place = excluded.place, link = excluded.link RETURNING id",
         (new.key, new.title, new.description, iso(new.starts_at), iso(new.ends_at), new.place,
          new.link, created_by, iso(now)),
     )  # fmt: skip
