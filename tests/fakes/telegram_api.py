@@ -52,7 +52,7 @@ JSONDict = dict[str, Any]
 T = TypeVar("T")
 
 # A fake token, written in two parts so that secret scanners do not take it for a real one.
-DEFAULT_TOKEN = "7000000001:" + "AAFakeTokenForTestsOnly_0123456789ab"  # noqa: S105 - a fake
+DEFAULT_TOKEN = "7000000001:" + "AAFakeTokenForTestsOnly_0123456789ab"
 SPEC_PATH = Path(__file__).resolve().parents[1] / "data" / "telegram-bot-api.json"
 
 MAX_TEXT_LENGTH = 4096
