@@ -118,14 +118,6 @@ async def settle_interrupted(
     return len(rows)
 
 
-async def mark_sent(conn: aiosqlite.Connection, ids: Sequence[int], now: datetime) -> None:
-    """Mark messages as delivered."""
-    await conn.executemany(
-        "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
-        [(iso(now), i) for i in ids],
-    )
-
-
 async def retry_later(
     conn: aiosqlite.Connection, row_id: int, at: datetime, error: str, *, count: bool = True
 ) -> None:

@@ -138,12 +138,6 @@ async def mark_unreachable(conn: aiosqlite.Connection, channel: str, chat_id: st
     )
 
 
-async def find_user(conn: aiosqlite.Connection, channel: str, external_id: str) -> User | None:
-    """A user by messenger and id."""
-    conversation = await load_conversation(conn, channel, external_id)
-    return conversation.user if conversation else None
-
-
 async def set_role(
     conn: aiosqlite.Connection, channel: str, external_id: str, role: str, services: tuple[str, ...]
 ) -> None:

@@ -24,8 +24,6 @@ CREATE TABLE message_refs (
 -- When a resolved report's resident was asked whether it is fixed.
 ALTER TABLE reports ADD COLUMN resolved_at TEXT;
 ALTER TABLE reports ADD COLUMN acknowledged_at TEXT;
-ALTER TABLE reports ADD COLUMN reject_reason TEXT;
-ALTER TABLE reports ADD COLUMN duplicate_of TEXT;
 CREATE INDEX reports_by_status ON reports (status, resolved_at);
 
 ALTER TABLE report_events ADD COLUMN public INTEGER NOT NULL DEFAULT 1;
