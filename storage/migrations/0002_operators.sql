@@ -21,7 +21,7 @@ CREATE TABLE message_refs (
     PRIMARY KEY (channel, chat_id, key)
 ) WITHOUT ROWID;
 
--- When a resolved report's resident was asked whether it is fixed.
+-- When a report was acknowledged and resolved (for /stats and the fix question).
 ALTER TABLE reports ADD COLUMN resolved_at TEXT;
 ALTER TABLE reports ADD COLUMN acknowledged_at TEXT;
 CREATE INDEX reports_by_status ON reports (status, resolved_at);
