@@ -61,7 +61,10 @@ async def progress_updates(conn: aiosqlite.Connection, now: datetime) -> list[Ou
     out: list[Outgoing] = []
     for b in await broadcasts.running(conn):
         p = await broadcasts.progress(conn, b.id)
-        out += _progress_message(b, p)
+        shown = f"{p.sent}/{p.pending}/{p.unreachable}/{p.failed}"
+        if shown != b.shown:  # a broadcast waiting on a retry is not edited again and again
+            out += _progress_message(b, p)
+            await broadcasts.set_shown(conn, b.id, shown)
         if p.done:
             await broadcasts.finish(conn, b.id, now)
     return out

@@ -20,6 +20,7 @@ class Broadcast:
     admin_chat: str | None
     admin_language: str | None
     total: int
+    shown: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +57,15 @@ async def running(conn: aiosqlite.Connection) -> list[Broadcast]:
     """Broadcasts not finished yet."""
     rows = await fetch_all(
         conn,
-        "SELECT b.id, b.admin_channel, b.admin_chat, u.language, b.total FROM broadcasts b"
+        "SELECT b.id, b.admin_channel, b.admin_chat, u.language, b.total, b.shown FROM broadcasts b"
         " LEFT JOIN users u ON u.id = b.admin_id WHERE b.finished_at IS NULL ORDER BY b.id",
     )
-    return [Broadcast(int(r[0]), r[1], r[2], r[3], int(r[4])) for r in rows]
+    return [Broadcast(int(r[0]), r[1], r[2], r[3], int(r[4]), r[5]) for r in rows]
+
+
+async def set_shown(conn: aiosqlite.Connection, broadcast_id: int, shown: str) -> None:
+    """Remember the progress last shown to the admin."""
+    await conn.execute("UPDATE broadcasts SET shown = ? WHERE id = ?", (shown, broadcast_id))
 
 
 async def progress(conn: aiosqlite.Connection, broadcast_id: int) -> Progress:

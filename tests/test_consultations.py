@@ -206,3 +206,18 @@ async def test_a_reminder_due_while_the_bot_was_stopped_is_sent_once_after_it_st
         settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
     ) as app:
         assert await run_job(app.db, app.deps, app.sender, JOBS["consultation-reminders"][0]) == 0
+
+
+async def test_a_broadcast_waiting_on_a_retry_is_not_edited_again_and_again(office: Office) -> None:
+    from handlers.ports import TemporaryError
+
+    await resident(office, "ana", "communal")
+    await office.bot.say("boss", "/announce communal")
+    await office.bot.say("boss", "Works on Njegoševa street")
+    office.bot.channel.failures_for["ana"] = [TemporaryError("down")]
+    await office.bot.say("boss", Press("an:ok"))
+    assert await run(office, "broadcast-progress") == 1  # "Sending: 0 / 1"
+    assert await run(office, "broadcast-progress") == 0  # nothing changed, nothing edited
+    office.bot.clock.advance(seconds=5)
+    await office.bot.app.sender.drain()
+    assert await run(office, "broadcast-progress") == 1  # delivered: the outcome
