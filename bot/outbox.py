@@ -174,13 +174,15 @@ class OutboxSender:
             try:
                 message_id = await channel.send(row.chat_id, reply, edit=edit)
             except RetryAfterError as e:
-                await self._later(row, e.seconds, f"retry_after {e.seconds}", count=False)
+                await self._later(
+                    row, e.seconds, f"retry_after {e.seconds}", count=False, done=e.done
+                )
                 return
             except UnreachableError:
                 await self._unreachable(row)
                 return
             except TemporaryError as e:
-                await self._later(row, backoff(row.attempts), str(e)[:200])
+                await self._later(row, backoff(row.attempts), str(e)[:200], done=e.done)
                 return
             except PermanentError as e:
                 log.warning("outbox row %s refused for good: %s", row.id, e)
@@ -239,13 +241,15 @@ class OutboxSender:
         return await message_refs.find(self._db.conn, row.channel, row.chat_id, reply.key)
 
     async def _later(
-        self, row: OutboxRow, seconds: float, error: str, *, count: bool = True
+        self, row: OutboxRow, seconds: float, error: str, *, count: bool = True, done: int = 0
     ) -> None:
         # A failure that may pass is retried for as long as it takes, at most every
         # MAX_BACKOFF_S: a report's e-mail or a resident's answer is never dropped for it.
         at: datetime = self._clock.now() + timedelta(seconds=seconds)
+        # Parts that went out before the failure are not sent again.
+        payload = {**row.payload, "done_parts": done} if done else None
         async with self._db.transaction() as conn:
-            await outbox.retry_later(conn, row.id, at, error, count=count)
+            await outbox.retry_later(conn, row.id, at, error, count=count, payload=payload)
 
     async def _unreachable(self, row: OutboxRow) -> None:
         log.info("chat of user %s is unreachable; sending stops", row.user_id)

@@ -137,6 +137,7 @@ class Reply:
     subject: str = ""
     key: str = ""
     edit: bool = False
+    done_parts: int = 0  # parts already delivered by an earlier attempt
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON an outbox row keeps of this reply."""
@@ -149,6 +150,7 @@ class Reply:
             "subject": self.subject,
             "key": self.key,
             "edit": self.edit,
+            "done_parts": self.done_parts,
         }
 
     @classmethod
@@ -164,6 +166,7 @@ class Reply:
             subject=str(payload.get("subject", "")),
             key=str(payload.get("key", "")),
             edit=bool(payload.get("edit", False)),
+            done_parts=int(payload.get("done_parts", 0)),
         )
 
 

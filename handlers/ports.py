@@ -88,7 +88,13 @@ class Channel(Protocol):
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered now."""
+    """A message could not be delivered now.
+
+    ``done`` counts the parts of the message (its photos, then each part of a long text) that
+    did go out before the failure, so a retry does not send them twice.
+    """
+
+    done: int = 0
 
 
 class RetryAfterError(DeliveryError):

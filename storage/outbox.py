@@ -119,14 +119,23 @@ async def settle_interrupted(
 
 
 async def retry_later(
-    conn: aiosqlite.Connection, row_id: int, at: datetime, error: str, *, count: bool = True
+    conn: aiosqlite.Connection,
+    row_id: int,
+    at: datetime,
+    error: str,
+    *,
+    count: bool = True,
+    payload: dict[str, Any] | None = None,
 ) -> None:
-    """Put a message back for a later attempt."""
+    """Put a message back for a later attempt (with a new payload when part of it went out)."""
     await conn.execute(
         "UPDATE outbox SET status = 'pending', next_attempt_at = ?, error = ?,"
-        " attempts = attempts + ? WHERE id = ?",
-        (iso(at), error, 0 if count else -1, row_id),
-    )
+        " attempts = attempts + ?, payload = COALESCE(?, payload) WHERE id = ?",
+        (
+            iso(at), error, 0 if count else -1,
+            json.dumps(payload, ensure_ascii=False) if payload is not None else None, row_id,
+        ),
+    )  # fmt: skip
 
 
 async def give_up(

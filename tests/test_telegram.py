@@ -189,3 +189,27 @@ async def test_webhook_checks_the_secret_and_answers_after_the_commit(
             assert len(fake.sent_messages(ANA)) == 1
             await runner.cleanup()
         await bot.shutdown()
+
+
+async def test_a_retried_reply_does_not_send_its_photo_twice(
+    running: Running, settings: Settings
+) -> None:
+    from datetime import UTC, datetime
+
+    from handlers.events import Reply
+    from storage import outbox
+    from storage.outbox import NewMessage
+
+    photo = settings.data_dir / "photos" / "ab" / "fix.jpg"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    photo.write_bytes(jpeg("green"))
+    running.fake.fail_next("sendMessage", 500)
+    reply = Reply("The pipe is fixed.", photos=("photos/ab/fix.jpg",))
+    async with running.app.db.transaction() as conn:
+        await outbox.enqueue(
+            conn, [NewMessage("telegram", str(ANA), None, reply.to_payload())], datetime.now(UTC)
+        )
+    running.app.sender.wake()
+    await running.wait_text(ANA, "The pipe is fixed.", seconds=8)
+    assert len(running.fake.calls_of("sendPhoto")) == 1
+    assert [c.status for c in running.fake.calls_of("sendMessage")] == [500, 200]

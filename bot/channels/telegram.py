@@ -14,7 +14,9 @@ import hmac
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +64,13 @@ from handlers.events import (
     Unsupported,
 )
 from handlers.i18n import translator
-from handlers.ports import PermanentError, RetryAfterError, TemporaryError, UnreachableError
+from handlers.ports import (
+    DeliveryError,
+    PermanentError,
+    RetryAfterError,
+    TemporaryError,
+    UnreachableError,
+)
 from storage.photos import MAX_PHOTO_BYTES
 
 log = logging.getLogger(__name__)
@@ -188,6 +196,13 @@ def reply_markup(reply: Reply) -> Any:
     return None
 
 
+@dataclass(slots=True)
+class _Progress:
+    """How many parts of a reply have gone out (photos count as one part)."""
+
+    done: int
+
+
 class TelegramChannel:
     """Sends replies with the Bot API, mapping its errors for the outbox (which keeps the rates)."""
 
@@ -200,11 +215,21 @@ class TelegramChannel:
 
     async def send(self, chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
         """Deliver one reply (or edit an earlier one); raises the outbox's delivery errors."""
+        progress = _Progress(reply.done_parts)
+        try:
+            return await self._deliver(int(chat_id), reply, edit, progress)
+        except DeliveryError as e:
+            e.done = progress.done
+            raise
+
+    async def _deliver(
+        self, chat_id: int, reply: Reply, edit: str | None, progress: _Progress
+    ) -> str | None:
         try:
             async with self._in_flight:
-                if edit is not None and await self._edit(int(chat_id), int(edit), reply):
+                if edit is not None and await self._edit(chat_id, int(edit), reply):
                     return edit
-                return await self._send(int(chat_id), reply)
+                return await self._send(chat_id, reply, progress)
         except RetryAfter as e:
             raise RetryAfterError(_seconds(e.retry_after)) from e
         except Forbidden as e:
@@ -240,16 +265,24 @@ class TelegramChannel:
             raise
         return True
 
-    async def _send(self, chat_id: int, reply: Reply) -> str:
-        await self._send_photos(chat_id, reply.photos)
+    async def _send(self, chat_id: int, reply: Reply, progress: _Progress) -> str:
+        """Send the photos, then the text in parts, skipping what an earlier attempt sent."""
         markup = reply_markup(reply)
         parts = split_text(reply.text)
-        message_id = ""
+        steps: list[Callable[[], Awaitable[Message | None]]] = []
+        if reply.photos:
+            steps.append(lambda: self._send_photos(chat_id, reply.photos))
         for i, part in enumerate(parts):
-            sent = await self.bot.send_message(
-                chat_id, part, reply_markup=markup if i == len(parts) - 1 else None
+            last = i == len(parts) - 1
+            steps.append(
+                partial(self.bot.send_message, chat_id, part, reply_markup=markup if last else None)
             )
-            message_id = str(sent.message_id)
+        message_id = ""
+        for step in steps[progress.done :]:
+            sent = await step()
+            progress.done += 1
+            if sent is not None:
+                message_id = str(sent.message_id)
         return message_id
 
     async def _send_photos(self, chat_id: int, paths: Sequence[str]) -> None:
