@@ -7,6 +7,7 @@ import io
 import os
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -207,26 +208,36 @@ class Running:
         return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
-@pytest.fixture
-async def running(
+@asynccontextmanager
+async def telegram_app(
     settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
-) -> AsyncIterator[Running]:
+) -> AsyncIterator[tuple[FakeTelegramApi, App, TelegramUpdates]]:
+    """The bot with a Telegram channel talking to a fresh fake Bot API (nothing started yet)."""
     async with FakeTelegramApi() as fake:
         bot = make_bot(fake.token, fake.base_url, fake.base_file_url)
         await bot.initialize()
         channel = TelegramChannel(bot, settings.data_dir)
-        async with build_app(
-            settings, municipality, {"telegram": channel}, geocoder=geocoder
-        ) as app:
-            updates = TelegramUpdates(bot, app.dispatcher.dispatch)
-            stop = asyncio.Event()
-            tasks = [asyncio.create_task(app.sender.run()), asyncio.create_task(updates.poll(stop))]
-            yield Running(fake, app, updates, stop)
-            stop.set()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        await bot.shutdown()
+        try:
+            async with build_app(
+                settings, municipality, {"telegram": channel}, geocoder=geocoder
+            ) as app:
+                yield fake, app, TelegramUpdates(bot, app.dispatcher.dispatch)
+        finally:
+            await bot.shutdown()
+
+
+@pytest.fixture
+async def running(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> AsyncIterator[Running]:
+    async with telegram_app(settings, municipality, geocoder) as (fake, app, updates):
+        stop = asyncio.Event()
+        tasks = [asyncio.create_task(app.sender.run()), asyncio.create_task(updates.poll(stop))]
+        yield Running(fake, app, updates, stop)
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 # Operators: the bot with staff on the test channel, staff chats and e-mail collected.

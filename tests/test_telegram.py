@@ -6,16 +6,14 @@ import asyncio
 
 import aiohttp
 
-from bot.app import build_app
-from bot.channels.telegram import TelegramChannel, TelegramUpdates, make_bot, split_text
+from bot.channels.telegram import split_text
 from bot.channels.text import utf16_len
 from bot.runtime import serve, web_app
 from bot.settings import Settings
 from handlers.municipality import Municipality
 from storage import reports, users
-from tests.conftest import Running, free_port, jpeg
+from tests.conftest import Running, free_port, jpeg, telegram_app
 from tests.fakes.ports import FakeGeocoder
-from tests.fakes.telegram_api import FakeTelegramApi
 
 ANA = 5001
 
@@ -155,40 +153,32 @@ def test_split_text_counts_utf16_and_cuts_at_spaces() -> None:
 async def test_webhook_checks_the_secret_and_answers_after_the_commit(
     settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
 ) -> None:
-    async with FakeTelegramApi() as fake:
-        bot = make_bot(fake.token, fake.base_url, fake.base_file_url)
-        await bot.initialize()
-        channel = TelegramChannel(bot, settings.data_dir)
-        async with build_app(
-            settings, municipality, {"telegram": channel}, geocoder=geocoder
-        ) as app:
-            updates = TelegramUpdates(bot, app.dispatcher.dispatch)
-            routes = web_app()
-            routes.router.add_post("/telegram", updates.webhook_route("s3cret-token"))
-            port = free_port()
-            runner = await serve(routes, Settings.from_env({"HTTP_PORT": str(port)}))
-            update_id = fake.push_command(ANA, "start")
-            body = fake.update(update_id)
-            url = f"http://127.0.0.1:{port}/telegram"
-            async with aiohttp.ClientSession() as http:
+    async with telegram_app(settings, municipality, geocoder) as (fake, app, updates):
+        routes = web_app()
+        routes.router.add_post("/telegram", updates.webhook_route("s3cret-token"))
+        port = free_port()
+        runner = await serve(routes, Settings.from_env({"HTTP_PORT": str(port)}))
+        update_id = fake.push_command(ANA, "start")
+        body = fake.update(update_id)
+        url = f"http://127.0.0.1:{port}/telegram"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+            ) as r:
+                assert r.status == 403
+            async with http.post(url, json=body) as r:
+                assert r.status == 403
+            assert await users.load_conversation(app.db.conn, "telegram", str(ANA)) is None
+            for _ in range(2):  # Telegram redelivers when it got no answer: handled once
                 async with http.post(
-                    url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+                    url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
                 ) as r:
-                    assert r.status == 403
-                async with http.post(url, json=body) as r:
-                    assert r.status == 403
-                assert await users.load_conversation(app.db.conn, "telegram", str(ANA)) is None
-                for _ in range(2):  # Telegram redelivers when it got no answer: handled once
-                    async with http.post(
-                        url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
-                    ) as r:
-                        assert r.status == 200
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
-                    assert (await r.json()) == {"status": "ok"}
-            await app.sender.drain()
-            assert len(fake.sent_messages(ANA)) == 1
-            await runner.cleanup()
-        await bot.shutdown()
+                    assert r.status == 200
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as r:
+                assert (await r.json()) == {"status": "ok"}
+        await app.sender.drain()
+        assert len(fake.sent_messages(ANA)) == 1
+        await runner.cleanup()
 
 
 async def test_a_retried_reply_does_not_send_its_photo_twice(
