@@ -13,7 +13,7 @@ from bot.runtime import run_messengers
 from bot.settings import Settings
 from handlers.events import Sender
 from handlers.municipality import Municipality, MunicipalityFileError, load_municipality
-from storage.db import Database
+from storage.db import Database, DatabaseTooNewError
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -51,6 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     for problem in settings.problems():
         print(f"moja-opstina: {problem}", file=sys.stderr)
         return 2
+    try:
+        return run_command(args, settings, municipality)
+    except DatabaseTooNewError as e:
+        print(f"moja-opstina: {e}", file=sys.stderr)
+        return 2
+
+
+def run_command(args: argparse.Namespace, settings: Settings, municipality: Municipality) -> int:
+    """Run the command that the command line names."""
     match args.command:
         case "db":
             return asyncio.run(migrate(settings))

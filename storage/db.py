@@ -20,6 +20,22 @@ T = TypeVar("T")
 _Work = tuple[Callable[[aiosqlite.Connection], Awaitable[Any]], "asyncio.Future[Any]"]
 
 
+class DatabaseTooNewError(Exception):
+    """The database was migrated by a newer version of the code than this one."""
+
+    def __init__(self, path: Path, version: int, known: int) -> None:
+        super().__init__(
+            f"the database {path} is at schema version {version}, but this version of"
+            f" moja-opstina knows only up to {known}: install the newer version again"
+            " (or restore a backup taken before the upgrade)"
+        )
+
+
+def latest_version() -> int:
+    """The schema version that this code's migrations reach."""
+    return max(number for number, _ in _migrations())
+
+
 def _migrations() -> list[tuple[int, str]]:
     """Return the numbered ``.sql`` migrations in order."""
     folder = resources.files("storage") / "migrations"
@@ -38,8 +54,9 @@ class Database:
     interleaving their statements inside each other's transactions.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self.conn = conn
+        self.path = path
         self._write_lock = asyncio.Lock()
         self._batch: list[_Work] = []
         self._writer: asyncio.Task[None] | None = None
@@ -54,15 +71,27 @@ class Database:
             f"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             f" PRAGMA busy_timeout={BUSY_TIMEOUT_MS};"
         )
-        db = cls(conn)
-        await db.migrate()
+        db = cls(conn, path)
+        try:
+            await db.migrate()
+        except BaseException:
+            await conn.close()
+            raise
         return db
 
     async def migrate(self) -> int:
-        """Apply the migrations newer than ``PRAGMA user_version``; return the version reached."""
+        """Apply the migrations newer than ``PRAGMA user_version``; return the version reached.
+
+        Raises:
+            DatabaseTooNewError: a newer version of the code has migrated the database; this one
+                would misread it (and its migrations must not run over it).
+        """
         row = await fetch_one(self.conn, "PRAGMA user_version")
         version = int(row[0]) if row else 0
-        for number, sql in _migrations():
+        migrations = _migrations()
+        if version > migrations[-1][0]:
+            raise DatabaseTooNewError(self.path or Path("?"), version, migrations[-1][0])
+        for number, sql in migrations:
             if number <= version:
                 continue
             async with self._write_lock:

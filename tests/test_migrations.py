@@ -1,0 +1,215 @@
+"""Upgrades: a database built at every earlier schema version, with data, migrates to the newest.
+
+Each database is built with the migration files themselves up to version N, filled with the rows
+that a bot of that version would have written (in the columns that version had), then opened by
+today's code. Its reports, conversations and outbox must come through, readable by today's queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage import outbox, reports, users
+from storage.db import Database, DatabaseTooNewError, _migrations, latest_version
+from tests.conftest import ROOT
+
+AT = "2026-03-02T09:15:00+00:00"
+LATER = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
+# Rows of the tables each version added, in that version's columns. Applied for every version
+# at or above the key, so a database at version N holds what a bot at N could have written.
+SEEDS: dict[int, str] = {
+    1: f"""
+    INSERT INTO users (id, channel, external_id, chat_id, first_name, language, role, created_at)
+        VALUES (1, 'telegram', '1001', '1001', 'Ана', 'sr', 'resident', '{AT}'),
+               (2, 'telegram', '2002', '2002', 'Оператер', 'sr', 'operator', '{AT}');
+    INSERT INTO conversations (user_id, state, draft, updated_at)
+        VALUES (1, 'report:location', '{{"category": "roads", "description": "Рупа"}}', '{AT}');
+    INSERT INTO reports (id, ref, year, seq, user_id, category, service, description, latitude,
+                         longitude, address, status, created_at, updated_at, sla_due_at)
+        VALUES (1, 'VLA-2026-00001', 2026, 1, 1, 'roads', 'roads', 'Рупа испред школе', 42.966,
+                22.129, 'Школска 1', 'acknowledged', '{AT}', '{AT}', '2026-03-05T09:15:00+00:00');
+    INSERT INTO report_photos (report_id, position, path, sha256, channel, file_id)
+        VALUES (1, 0, 'photos/ab/abc.jpg', 'abc', 'telegram', 'file-1');
+    INSERT INTO report_events (report_id, at, actor_id, kind, old_status, new_status, text)
+        VALUES (1, '{AT}', 1, 'created', NULL, 'new', NULL),
+               (1, '{AT}', 2, 'status', 'new', 'acknowledged', 'Примљено');
+    INSERT INTO outbox (id, channel, chat_id, user_id, payload, status, attempts,
+                        next_attempt_at, created_at, sent_at)
+        VALUES (1, 'telegram', '1001', 1, '{{"text": "Послато"}}', 'sent', 1, '{AT}', '{AT}',
+                '{AT}'),
+               (2, 'telegram', '1001', 1, '{{"text": "Пријава је примљена"}}', 'pending', 0,
+                '{AT}', '{AT}', NULL);
+    INSERT INTO processed_updates (channel, update_id, at) VALUES ('telegram', '77', '{AT}');
+    INSERT INTO report_starts (user_id, at) VALUES (1, '{AT}');
+    INSERT INTO geocode_cache (query, latitude, longitude, address, at)
+        VALUES ('школска 1', 42.966, 22.129, 'Школска 1', '{AT}');
+    """,
+    2: f"""
+    UPDATE users SET services = '["roads"]' WHERE id = 2;
+    INSERT INTO staff_members (channel, external_id, role, services, added_by, at)
+        VALUES ('telegram', '3003', 'operator', '["water"]', 2, '{AT}');
+    INSERT INTO message_refs (channel, chat_id, key, message_id)
+        VALUES ('telegram', '-100', 'card:1', '55');
+    UPDATE reports SET acknowledged_at = '{AT}' WHERE id = 1;
+    INSERT INTO report_events (report_id, at, actor_id, kind, text, public)
+        VALUES (1, '{AT}', 2, 'note', 'Интерна белешка', 0);
+    """,
+    3: f"""
+    INSERT INTO subscriptions (user_id, topic, at) VALUES (1, 'consultations', '{AT}');
+    INSERT INTO consultations (id, key, title, description, starts_at, ends_at, place,
+                               created_at)
+        VALUES (1, 'budget-2026', 'Буџет 2026', 'Јавна расправа', '2026-04-01T16:00:00+00:00',
+                '2026-04-01T18:00:00+00:00', 'Сала СО', '{AT}');
+    INSERT INTO consultation_participants (consultation_id, user_id, remind, attend)
+        VALUES (1, 1, 1, 1);
+    INSERT INTO consultation_comments (consultation_id, user_id, text, at)
+        VALUES (1, 1, 'Више за путеве', '{AT}');
+    INSERT INTO broadcasts (id, topic, text, admin_id, total, created_at)
+        VALUES (1, 'consultations', 'Позив', 2, 1, '{AT}');
+    INSERT INTO outbox (channel, chat_id, user_id, payload, next_attempt_at, created_at,
+                        broadcast_id)
+        VALUES ('telegram', '1001', 1, '{{"text": "Позив"}}', '{AT}', '{AT}', 1);
+    INSERT INTO digests_sent (service, day) VALUES ('roads', '2026-03-02');
+    """,
+}
+
+# The released migrations; a database in the field was built with exactly these files, so
+# changing one would leave such databases different from new ones. Add a new migration instead.
+RELEASED = {
+    1: "59ac6ec58aa0e97bab6776c2f35fa53830ee3e3bd5e012ba2780d629a241ca1f",
+    2: "be105df556efa854174ed97bd4a1cc8ccf339046271d06aaac65ea2b533060fb",
+    3: "4c3e6e482b4d1d54c8e7ae33ad24a945e9110a4c80de3177f1f2439c213e2e8d",
+    4: "f4a1065a445c33b1c0b22d054dcef9eba7f2f76454e437ef2672f720e0a035a2",
+    5: "6aba2fba11acbc327c60327548e3995dc431cbf5b3034e380ddf6efe506f23c0",
+}
+
+
+def build_at(path: Path, version: int) -> None:
+    """Build a database with the migration files up to ``version`` and that version's rows."""
+    conn = sqlite3.connect(path)
+    try:
+        for number, sql in _migrations():
+            if number > version:
+                break
+            conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version={number};\nCOMMIT;")
+        for since, seed in SEEDS.items():
+            if since <= version:
+                conn.executescript(f"BEGIN;\n{seed}\nCOMMIT;")
+    finally:
+        conn.close()
+
+
+def make_newer(path: Path) -> None:
+    """Mark the database as migrated by a version of the code newer than this one."""
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={latest_version() + 1}")
+    conn.close()
+
+
+def counts(path: Path) -> dict[str, int]:
+    """Rows per table."""
+    conn = sqlite3.connect(path)
+    try:
+        tables = [
+            str(r[0])
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {t: int(conn.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0]) for t in tables}
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("version", range(1, latest_version()))
+async def test_a_database_at_each_earlier_version_migrates_with_its_data(
+    tmp_path: Path, version: int
+) -> None:
+    path = tmp_path / "bot.db"
+    build_at(path, version)
+    before = counts(path)
+    assert before["reports"] == 1
+
+    db = await Database.open(path)
+    try:
+        assert await db.migrate() == latest_version()
+        conn = db.conn
+        conversation = await users.load_conversation(conn, "telegram", "1001")
+        report = await reports.get_report(conn, 1)
+        pending = await outbox.due(conn, ["telegram"], LATER, 10)
+        check = await (await conn.execute("PRAGMA integrity_check")).fetchall()
+        keys = await (await conn.execute("PRAGMA foreign_key_check")).fetchall()
+    finally:
+        await db.close()
+
+    assert [tuple(r) for r in check] == [("ok",)]
+    assert keys == []
+    after = counts(path)
+    assert {t: after[t] for t in before} == before
+    assert conversation is not None
+    assert conversation.state == "report:location"
+    assert conversation.draft == {"category": "roads", "description": "Рупа"}
+    assert report is not None
+    assert report.ref == "VLA-2026-00001"
+    assert report.description == "Рупа испред школе"
+    assert report.status == "acknowledged"
+    assert report.photo_paths == ("photos/ab/abc.jpg",)
+    assert [e.kind for e in report.events][:2] == ["created", "status"]
+    texts = [row.payload["text"] for row in pending]
+    assert "Пријава је примљена" in texts
+    assert "Послато" not in texts
+
+
+def test_every_version_up_to_the_newest_is_covered() -> None:
+    numbers = [number for number, _ in _migrations()]
+    assert numbers == list(range(1, len(numbers) + 1)), "migrations are numbered 1, 2, 3, ..."
+    assert max(SEEDS) <= latest_version()
+
+
+def test_released_migrations_are_not_edited() -> None:
+    folder = ROOT / "storage" / "migrations"
+    for number, digest in RELEASED.items():
+        (found,) = folder.glob(f"{number:04d}_*.sql")
+        assert hashlib.sha256(found.read_bytes()).hexdigest() == digest, found.name
+
+
+async def test_a_database_newer_than_the_code_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    build_at(path, latest_version())
+    make_newer(path)
+
+    with pytest.raises(DatabaseTooNewError, match="newer version"):
+        await Database.open(path)
+
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == latest_version() + 1
+    conn.close()
+
+
+@pytest.mark.parametrize("command", [["run"], ["db", "migrate"]])
+def test_the_bot_stops_with_one_clear_line_on_a_newer_database(
+    tmp_path: Path, command: list[str]
+) -> None:
+    build_at(tmp_path / "bot.db", latest_version())
+    make_newer(tmp_path / "bot.db")
+    env = {"BOT_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "LOG_LEVEL": "INFO"}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *command],
+        cwd=ROOT, env=env, input="", capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2
+    assert len(lines) == 1, done.stderr
+    assert f"schema version {latest_version() + 1}" in lines[0]
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
