@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
+from bot import backup, datalock
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel, chat
 from bot.runtime import run_messengers
@@ -27,7 +29,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     chat_parser.add_argument("--user", default="resident", help="the resident to act as")
     chat_parser.add_argument("--staff", action="store_true", help="act as the first admin")
     db_parser = commands.add_parser("db", help="database maintenance")
-    db_parser.add_argument("action", choices=["migrate"])
+    db_parser.add_argument("action", choices=["migrate", "backup", "restore"])
+    db_parser.add_argument(
+        "folder", nargs="?", type=Path, help="backup: a new folder; restore: a backup folder"
+    )
     return parser.parse_args(argv)
 
 
@@ -51,11 +56,35 @@ def main(argv: list[str] | None = None) -> int:
     for problem in settings.problems():
         print(f"moja-opstina: {problem}", file=sys.stderr)
         return 2
+    if args.command == "db" and args.action in ("backup", "restore"):
+        return backups(args.action, args.folder, settings)
     try:
-        return run_command(args, settings, municipality)
+        with datalock.shared(settings.data_dir):
+            return run_command(args, settings, municipality)
     except DatabaseTooNewError as e:
         print(f"moja-opstina: {e}", file=sys.stderr)
         return 2
+    except datalock.DataDirBusyError:
+        print(f"moja-opstina: {settings.data_dir} is being restored; wait", file=sys.stderr)
+        return 2
+
+
+def backups(action: str, folder: Path | None, settings: Settings) -> int:
+    """Take a backup into ``folder``, or restore the one in it."""
+    if folder is None:
+        print(f"moja-opstina: db {action} needs a folder", file=sys.stderr)
+        return 2
+    try:
+        if action == "backup":
+            copied = backup.backup(settings.data_dir, folder)
+            print(f"backup of {settings.data_dir} in {folder}: {copied.describe()}")
+        else:
+            copied = backup.restore(folder, settings.data_dir)
+            print(f"{settings.data_dir} restored from {folder}: {copied.describe()}")
+    except backup.BackupError as e:
+        print(f"moja-opstina: {e}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_command(args: argparse.Namespace, settings: Settings, municipality: Municipality) -> int:
