@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+from functools import partial
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -84,7 +85,9 @@ async def test_a_backup_taken_while_residents_write_restores_all_committed_befor
     async def resident_writes() -> None:
         while not stop.is_set():
             report = new_report(user_id, "Не ради светло")
-            ref = await db.in_batch(lambda c, r=report: reports.create_report(c, "VLA", r, NOW))
+            ref = await db.in_batch(
+                partial(reports.create_report, code="VLA", report=report, now=NOW)
+            )
             committed.append(ref)  # the commit has happened once in_batch returns
             if len(committed) >= FILLER_REPORTS + 10:
                 writing.set()
