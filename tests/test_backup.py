@@ -6,8 +6,8 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
-from functools import partial
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
