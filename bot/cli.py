@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
-from bot import backup, datalock
+from bot import backup, datalock, logs
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel, chat
 from bot.runtime import run_messengers
@@ -40,14 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = parse_args(argv)
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # These log SQL parameters and request bodies at DEBUG: what residents write stays out.
-    for noisy in ("aiosqlite", "telegram", "httpx", "httpcore", "viber", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
+    logs.configure(settings.log_level, settings.secrets)
     try:
         municipality = load_municipality(settings.config)
     except MunicipalityFileError as e:

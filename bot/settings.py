@@ -57,6 +57,14 @@ class Settings:
         """Whether a messenger token is set (otherwise the console channel runs)."""
         return bool(self.telegram_token or self.viber_token)
 
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """The values that must never be written to a log."""
+        return (
+            self.telegram_token, self.viber_token, self.telegram_webhook_secret,
+            self.smtp_password,
+        )  # fmt: skip
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read the settings from environment variables, with the documented defaults."""

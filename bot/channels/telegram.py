@@ -96,7 +96,15 @@ Dispatch = Callable[[Inbound], Awaitable[None]]
 
 def make_bot(token: str, api_url: str, file_url: str) -> Bot:
     """A PTB ``Bot`` for the given Bot API server (Telegram's own or a self-hosted one)."""
-    return Bot(token, base_url=api_url, base_file_url=file_url, request=AiohttpRequest())
+    # getUpdates has a request object of its own (PTB's httpx one unless told): ours for both,
+    # one connection for the long poll, so that no call goes through another HTTP client.
+    return Bot(
+        token,
+        base_url=api_url,
+        base_file_url=file_url,
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(connections=1, read_timeout=POLL_TIMEOUT_S + 10),
+    )
 
 
 class AiohttpRequest(BaseRequest):
