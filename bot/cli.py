@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot import backup, datalock, logs
+from bot import backup, check, datalock, logs
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel, chat
 from bot.runtime import run_messengers
@@ -27,6 +27,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     chat_parser = commands.add_parser("chat", help="chat with the bot on the console")
     chat_parser.add_argument("--user", default="resident", help="the resident to act as")
     chat_parser.add_argument("--staff", action="store_true", help="act as the first admin")
+    commands.add_parser("check", help="check the settings and every outside part, one line each")
     db_parser = commands.add_parser("db", help="database maintenance")
     db_parser.add_argument("action", choices=["migrate", "backup", "restore"])
     db_parser.add_argument(
@@ -38,6 +39,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = parse_args(argv)
+    if args.command == "check":
+        return asyncio.run(check.report())
     settings = Settings.from_env()
     logs.configure(settings.log_level, settings.secrets)
     try:
