@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import aiosqlite
 
@@ -24,6 +25,34 @@ log = logging.getLogger(__name__)
 REMEMBERED_STATES = 10_000  # users whose state is kept in memory; older ones are read again
 
 RoleOf = Callable[[Sender], tuple[str, tuple[str, ...]]]
+# SQLite's primary result codes that say "not now" (another process holds the database, the
+# disk failed or is full), not "never": the event is worth handling again later.
+RETRYABLE_CODES = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one event, for the adapter that brought it.
+
+    ``committed`` is False only when neither the event's effects nor an apology could be
+    committed (the database was busy): the adapter must have the messenger deliver it again.
+    """
+
+    committed: bool
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Whether a failure is the database's passing trouble (busy, locked, I/O, full)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, sqlite3.OperationalError):
+            code = getattr(seen, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF in RETRYABLE_CODES:
+                return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class Dispatcher:
@@ -39,8 +68,12 @@ class Dispatcher:
         self._locks = KeyedLocks()
         self._states: OrderedDict[tuple[str, str], str] = OrderedDict()
 
-    async def dispatch(self, event: Inbound) -> None:
-        """Handle one event; a handler's crash is logged and answered with an apology."""
+    async def dispatch(self, event: Inbound) -> Outcome:
+        """Handle one event; a handler's crash is logged and answered with an apology.
+
+        When the database is busy nothing is committed, not even an apology: the outcome says
+        so, and the messenger delivers the event again.
+        """
         sender = event.sender
         key = (sender.channel, sender.user_id)
         async with self._locks.hold(key):
@@ -65,11 +98,19 @@ class Dispatcher:
                 # The slow work (network, disk) can fail too: the user still gets an answer.
                 lookup = await router.look_up(self._deps, state, event)
                 await self._db.in_batch(handle_event)
-            except Exception:
-                log.exception("handler failed on %s in state %r", type(event).__name__, state)
+                committed = True
+            except Exception as e:
                 self._states.pop(key, None)
-                await self._apologise(seen[0], event)
+                if is_retryable(e):
+                    log.warning(
+                        "%s not committed (database: %s); to be retried", type(event).__name__, e
+                    )
+                    committed = False
+                else:
+                    log.exception("handler failed on %s in state %r", type(event).__name__, state)
+                    committed = await self._apologise(seen[0], event)
         self._on_outbox()
+        return Outcome(committed)
 
     async def _last_state(self, key: tuple[str, str]) -> str:
         """The user's state, to choose the slow work before the transaction.
@@ -143,8 +184,12 @@ class Dispatcher:
     def _outgoing(o: Outgoing) -> NewMessage:
         return NewMessage(o.channel, o.chat_id, None, o.reply.to_payload())
 
-    async def _apologise(self, conversation: Conversation | None, event: Inbound) -> None:
-        """Answer a failed event so the user is not left waiting; their state is unchanged."""
+    async def _apologise(self, conversation: Conversation | None, event: Inbound) -> bool:
+        """Answer a failed event so the user is not left waiting; their state is unchanged.
+
+        Returns False when the database's passing trouble kept it from being committed (the
+        event is to be delivered again); any other failure is logged and the event given up.
+        """
         if conversation is None:
             with contextlib.suppress(Exception):  # read only for the user's language
                 s = event.sender
@@ -161,5 +206,7 @@ class Dispatcher:
                     s.channel, s.chat_id, user.id if user else None, Reply(text).to_payload()
                 )
                 await outbox.enqueue(conn, [message], self._deps.clock.now())
-        except Exception:
+        except Exception as e:
             log.exception("could not record the apology")
+            return not is_retryable(e)
+        return True

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
+from pathlib import Path
 
 import aiohttp
+import pytest
 
+import storage.db
 from bot.channels.telegram import split_text
 from bot.channels.text import utf16_len
 from bot.runtime import serve, web_app
@@ -14,6 +19,7 @@ from handlers.municipality import Municipality
 from storage import reports, users
 from tests.conftest import Running, free_port, jpeg, telegram_app
 from tests.fakes.ports import FakeGeocoder
+from tests.fakes.telegram_api import Call
 
 ANA = 5001
 
@@ -203,3 +209,95 @@ async def test_a_retried_reply_does_not_send_its_photo_twice(
     await running.wait_text(ANA, "The pipe is fixed.", seconds=8)
     assert len(running.fake.calls_of("sendPhoto")) == 1
     assert [c.status for c in running.fake.calls_of("sendMessage")] == [500, 200]
+
+
+# The database busy: another process holds its write lock (an admin's sqlite3 shell, a backup).
+
+
+@pytest.fixture
+def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy timeout of 0.3 s, so that holding the lock past it takes little time."""
+    monkeypatch.setattr(storage.db, "BUSY_TIMEOUT_MS", 300)
+
+
+def hold_write_lock(database: Path) -> sqlite3.Connection:
+    """A second connection that holds the database's write lock until it is closed."""
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+async def wait_for_log(caplog: pytest.LogCaptureFixture, logger: str, seconds: float = 10) -> None:
+    """Wait until ``logger`` has logged a warning or worse."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not any(r.name == logger and r.levelno >= logging.WARNING for r in caplog.records):
+        assert asyncio.get_running_loop().time() < deadline, f"{logger} logged no warning"
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.usefixtures("short_busy_timeout")
+async def test_an_update_that_meets_a_busy_database_is_handled_after_it_is_free(
+    settings: Settings,
+    municipality: Municipality,
+    geocoder: FakeGeocoder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with telegram_app(settings, municipality, geocoder) as (fake, app, updates):
+        stop = asyncio.Event()
+        holder = hold_write_lock(settings.database)
+        tasks = [asyncio.create_task(updates.poll(stop))]
+        try:
+            update_id = fake.push_command(ANA, "start")
+            await wait_for_log(caplog, "bot.dispatcher")  # the update met the lock
+        finally:
+            holder.rollback()
+            holder.close()
+        # The sender starts now: its own start-up write would meet the lock too (not this test's).
+        tasks.append(asyncio.create_task(app.sender.run()))
+        try:
+            running = Running(fake, app, updates, stop)
+            await running.wait_text(ANA, "Изаберите језик", seconds=15)
+
+            def confirmed(calls: list[Call]) -> bool:
+                return any(c.params.get("offset") == update_id + 1 for c in calls)
+
+            await fake.wait_for(confirmed, 5)
+        finally:
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        # Fetched again until it was committed, and only then confirmed; answered once.
+        offsets = [c.params.get("offset", 0) for c in fake.calls_of("getUpdates")]
+        assert offsets[:2] == [0, 0]
+        assert running.texts(ANA) == [running.texts(ANA)[0]]
+        assert "Sorry" not in running.texts(ANA)[0]
+
+
+@pytest.mark.usefixtures("short_busy_timeout")
+async def test_the_webhook_answers_503_while_the_database_is_busy(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> None:
+    async with telegram_app(settings, municipality, geocoder) as (fake, app, updates):
+        routes = web_app()
+        routes.router.add_post("/telegram", updates.webhook_route("s3cret-token"))
+        port = free_port()
+        runner = await serve(routes, Settings.from_env({"HTTP_PORT": str(port)}))
+        body = fake.update(fake.push_command(ANA, "start"))
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        url = f"http://127.0.0.1:{port}/telegram"
+        try:
+            async with aiohttp.ClientSession() as http:
+                holder = hold_write_lock(settings.database)
+                try:
+                    async with http.post(url, json=body, headers=headers) as r:
+                        assert r.status == 503
+                finally:
+                    holder.rollback()
+                    holder.close()
+                async with http.post(url, json=body, headers=headers) as r:  # Telegram again
+                    assert r.status == 200
+            await app.sender.drain()
+            assert ["Изаберите језик" in m["text"] for m in fake.sent_messages(ANA)] == [True]
+        finally:
+            await runner.cleanup()

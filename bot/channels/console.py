@@ -125,7 +125,7 @@ def read_lines(stream: TextIO) -> asyncio.Queue[str | None]:
 async def chat(
     channel: ConsoleChannel,
     sender: Sender,
-    dispatch: Callable[[Inbound], Awaitable[None]],
+    dispatch: Callable[[Inbound], Awaitable[object]],
     drain: Callable[[], Awaitable[None]],
     stream: TextIO,
 ) -> None:

@@ -49,6 +49,7 @@ from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.text import split_text as text_parts
+from bot.dispatcher import Outcome
 from handlers.events import (
     Blocked,
     ButtonChoice,
@@ -91,7 +92,7 @@ UNSUPPORTED_KINDS = (
     "story", "invoice", "paid_media",
 )  # fmt: skip
 
-Dispatch = Callable[[Inbound], Awaitable[None]]
+Dispatch = Callable[[Inbound], Awaitable[Outcome]]
 
 
 def make_bot(token: str, api_url: str, file_url: str) -> Bot:
@@ -330,18 +331,24 @@ class TelegramUpdates:
         self.bot = bot
         self._dispatch = dispatch
 
-    async def handle(self, data: dict[str, Any]) -> None:
-        """Handle one raw update; a malformed or unknown one is logged and skipped."""
+    async def handle(self, data: dict[str, Any]) -> bool:
+        """Handle one raw update; a malformed or unknown one is logged and skipped.
+
+        Returns False when the update's effects could not be committed (the database was
+        busy): it must be delivered again.
+        """
         try:
             update = Update.de_json(data, self.bot)
         except Exception:
             log.warning("malformed update %s skipped", data.get("update_id"))
-            return
+            return True
         if update.callback_query is not None:
             await self._answer_callback(update.callback_query.id)
         event = await self.to_event(update)
-        if event is not None:
-            await self._dispatch(event)
+        if event is None:
+            return True
+        outcome = await self._dispatch(event)
+        return outcome.committed
 
     async def _answer_callback(self, query_id: str) -> None:
         # Always answered, even for a stale button, or the client shows a spinner.
@@ -439,6 +446,7 @@ class TelegramUpdates:
         await self.bot.delete_webhook()
         offset = 0
         failures = 0
+        uncommitted = 0
         while not stop.is_set():
             try:
                 updates = await self._get_updates(offset)
@@ -455,17 +463,30 @@ class TelegramUpdates:
             if not updates:
                 continue
             # Different residents' updates run together; one resident's run in order.
-            await asyncio.gather(*(self._handle_in_order(group) for group in by_user(updates)))
-            ids = [u["update_id"] for u in updates if isinstance(u.get("update_id"), int)]
-            offset = max(ids, default=offset - 1) + 1
+            left = await asyncio.gather(*(self._handle_in_order(g) for g in by_user(updates)))
+            offset = confirmed_offset(updates, {id(u) for group in left for u in group}, offset)
+            if any(left):
+                # The database is busy: what was not committed comes again after a pause (what
+                # was committed after it comes again too, and the dispatcher drops it).
+                uncommitted += 1
+                log.warning("%s updates not committed; retrying", sum(map(len, left)))
+                await _sleep_or_stop(stop, min(30, 2 ** (uncommitted - 1)))
+            else:
+                uncommitted = 0
 
-    async def _handle_in_order(self, updates: list[dict[str, Any]]) -> None:
-        for update in updates:
+    async def _handle_in_order(self, updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Handle one user's updates in order; return those left for later (from the first
+        that could not be committed on, so that the user's order holds)."""
+        for i, update in enumerate(updates):
             try:
-                await self.handle(update)
+                committed = await self.handle(update)
             except Exception:
                 # One update must never stop the polling that serves everyone else.
                 log.exception("update %s could not be handled", update.get("update_id"))
+                committed = True
+            if not committed:
+                return updates[i:]
+        return []
 
     async def _get_updates(self, offset: int) -> list[dict[str, Any]]:
         """Fetch updates as raw JSON, so that one malformed update cannot stop the others."""
@@ -494,10 +515,27 @@ class TelegramUpdates:
                 return web.Response(status=400, text="bad request")
             if not isinstance(data, dict):
                 return web.Response(status=400, text="bad request")
-            await self.handle(data)
+            if not await self.handle(data):
+                # Not committed (the database is busy): Telegram delivers it again.
+                return web.Response(status=503, text="busy, try again")
             return web.Response(text="ok")
 
         return receive
+
+
+def confirmed_offset(updates: list[dict[str, Any]], left: set[int], offset: int) -> int:
+    """The offset that confirms the updates up to the first one left for later (by ``id()``)."""
+    confirmed = offset - 1
+    for update in sorted(updates, key=_update_id):
+        if id(update) in left:
+            break
+        confirmed = max(confirmed, _update_id(update))
+    return confirmed + 1
+
+
+def _update_id(update: dict[str, Any]) -> int:
+    uid = update.get("update_id")
+    return uid if isinstance(uid, int) else -1
 
 
 def by_user(updates: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

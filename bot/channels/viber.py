@@ -84,7 +84,7 @@ from .text import split_text
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Dispatch = Callable[[Inbound], Awaitable[None]]
+Dispatch = Callable[[Inbound], Awaitable[object]]  # the outcome is not needed here
 JSONDict = dict[str, Any]
 
 CHANNEL = "viber"
