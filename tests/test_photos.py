@@ -1,0 +1,158 @@
+"""Photos are stored small enough for the messengers, decoded within a budget, saved safely."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageDraw
+
+from storage.photos import InvalidImageError, PhotoStore, _downscale
+from tests.conftest import Bot, Picture, Press
+from tests.pngs import RGB, header_only_png, striped_png
+
+
+def stored_image(store: PhotoStore, content: bytes) -> Image.Image:
+    """Save a photo and read back the stored file."""
+    path = store.data_dir / store.save(content).path
+    with Image.open(path) as image:
+        image.load()
+    return image
+
+
+def fits_the_messengers(store: PhotoStore, content: bytes) -> tuple[int, int]:
+    """Save a photo; check Telegram's w + h <= 10,000 and ratio <= 20, ours, and Viber's 1 MB."""
+    path = store.data_dir / store.save(content).path
+    assert path.stat().st_size <= 1_000_000
+    with Image.open(path) as image:
+        w, h = image.size
+    assert max(w, h) <= 2560
+    assert w + h <= 10_000
+    assert max(w, h) <= 20 * min(w, h)
+    return w, h
+
+
+def jpeg_of(image: Image.Image, **params: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", **params)
+    return out.getvalue()
+
+
+def test_a_small_png_of_7000_by_7000_pixels_is_stored_at_2560(tmp_path: Path) -> None:
+    content = striped_png(7000, 7000)
+    assert len(content) < 70_000
+    store = PhotoStore(tmp_path)
+    image = stored_image(store, content)
+    assert image.format == "JPEG"
+    assert image.size == (2560, 2560)
+    # The picture survives the reduction: the top left block is the first palette colour.
+    r, g, b = image.getpixel((20, 20))  # type: ignore[misc]
+    assert (r > 150, g < 80, b < 80) == (True, True, True)
+
+
+def test_a_panorama_is_stored_within_telegrams_limits(tmp_path: Path) -> None:
+    panorama = Image.new("RGB", (9000, 1500), "skyblue")
+    panorama.paste((40, 120, 40), (0, 1000, 9000, 1500))
+    assert fits_the_messengers(PhotoStore(tmp_path), jpeg_of(panorama, quality=90)) == (2560, 427)
+
+
+def test_a_picture_narrower_than_one_to_twenty_is_padded_not_cut(tmp_path: Path) -> None:
+    strip = Image.new("RGB", (12_000, 300), (250, 20, 20))
+    image = stored_image(PhotoStore(tmp_path), jpeg_of(strip))
+    assert image.size == (2560, 128)
+    # The whole strip is there, in the middle, between white borders.
+    red = [image.getpixel((x, 64)) for x in (5, 1280, 2554)]
+    assert all(p[0] > 200 and p[1] < 80 for p in red)  # type: ignore[index]
+    assert all(min(image.getpixel((1280, y))) > 230 for y in (2, 125))  # type: ignore[arg-type]
+
+
+def test_noise_is_stored_under_a_megabyte_for_viber(tmp_path: Path) -> None:
+    noise = Image.frombytes("RGB", (2400, 1800), os.urandom(2400 * 1800 * 3))
+    fits_the_messengers(PhotoStore(tmp_path), jpeg_of(noise, quality=95))
+
+
+def test_a_turned_phone_photo_is_stored_upright_and_without_exif(tmp_path: Path) -> None:
+    photo = Image.new("RGB", (4000, 3000), "white")
+    photo.paste((0, 0, 0), (0, 0, 400, 3000))  # a black band on the left as the sensor saw it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the camera was turned; show it rotated 90° clockwise
+    exif[0x010F] = "PhoneMaker"
+    image = stored_image(PhotoStore(tmp_path), jpeg_of(photo, exif=exif))
+    assert image.size == (1920, 2560)
+    assert not image.getexif()
+    assert max(image.getpixel((960, 40))) < 40  # type: ignore[arg-type]  # the band is on top now
+    assert min(image.getpixel((960, 2500))) > 215  # type: ignore[arg-type]
+
+
+def test_two_residents_sending_the_same_picture_at_once_both_succeed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both saves reach the final rename before either of them does it.
+    both_written = threading.Barrier(2, timeout=10)
+    real_replace = os.replace
+
+    def replace_together(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        both_written.wait()
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace_together)
+    store = PhotoStore(tmp_path)
+    content = jpeg_of(Image.new("RGB", (800, 600), "orange"))
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(store.save, [content, content]))
+    assert results[0] == results[1]
+    assert (tmp_path / results[0].path).is_file()
+    assert [p.name for p in (tmp_path / results[0].path).parent.iterdir()] == [
+        Path(results[0].path).name
+    ]
+
+
+def test_a_picture_that_would_not_fit_the_memory_budget_is_refused(tmp_path: Path) -> None:
+    # 7000 x 7000 true colour: 196 MB once decoded, from a file of 160 KB.
+    content = striped_png(7000, 7000, RGB)
+    assert len(content) < 200_000
+    with pytest.raises(InvalidImageError):
+        PhotoStore(tmp_path).save(content)
+    assert not (tmp_path / "photos").exists()
+
+
+def test_a_decompression_bomb_header_is_refused_before_decoding(tmp_path: Path) -> None:
+    with pytest.raises(InvalidImageError):
+        PhotoStore(tmp_path).save(header_only_png(60_000, 60_000))
+
+
+def test_a_truncated_picture_is_refused(tmp_path: Path) -> None:
+    content = jpeg_of(Image.new("RGB", (300, 200), "red"))
+    with pytest.raises(InvalidImageError):
+        PhotoStore(tmp_path).save(content[: len(content) // 2])
+
+
+def test_the_reduction_in_bands_joins_without_seams() -> None:
+    photo = Image.linear_gradient("L").resize((3001, 2999)).convert("RGB")
+    draw = ImageDraw.Draw(photo)
+    for y in range(0, 2999, 7):  # thin lines everywhere, across every border between bands
+        draw.line((0, y, 3000, y), fill=(200, 20, 20), width=2)
+    for size in [(2560, 2558), (1100, 1099), (333, 332)]:
+        banded = _downscale(photo, size)
+        whole = photo.resize(size, Image.Resampling.LANCZOS, reducing_gap=1.0)
+        channels = ImageChops.difference(banded, whole).split()
+        assert all(c.point(lambda v: 255 if v > 1 else 0).getbbox() is None for c in channels)
+
+
+async def test_the_resident_is_told_when_a_picture_is_refused(bot: Bot) -> None:
+    await bot.play(
+        "ivo",
+        [
+            ("/start", ["Choose your language"]),
+            (Press("lang:en"), ["Language set: English."]),
+            (Press("menu:report"), ["What kind of problem is it?"]),
+            (Press("cat:other"), ["Describe the problem"]),
+            ("A broken bench in the park", ["Send up to 3 photos"]),
+            (Picture(striped_png(7000, 7000, RGB)), ["not a picture I can read", "Send up to"]),
+            (Picture(striped_png(7000, 7000)), ["Photo 1 of 3 added."]),
+        ],
+    )
