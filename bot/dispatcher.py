@@ -23,6 +23,9 @@ from storage.users import Conversation, User
 
 log = logging.getLogger(__name__)
 REMEMBERED_STATES = 10_000  # users whose state is kept in memory; older ones are read again
+# Channels whose adapter answers a button press with the step's alert (Telegram's callback
+# answer); on the others the alert goes to the presser's private chat.
+ALERTS_ON_BUTTONS = frozenset({"telegram"})
 
 RoleOf = Callable[[Sender], tuple[str, tuple[str, ...]]]
 # SQLite's primary result codes that say "not now" (another process holds the database, the
@@ -38,9 +41,11 @@ class Outcome:
 
     ``committed`` is False only when neither the event's effects nor an apology could be
     committed (the database was busy): the adapter must have the messenger deliver it again.
+    ``alert`` is a text for the one who pressed a button only, shown on the button itself.
     """
 
     committed: bool
+    alert: str | None = None
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -79,6 +84,7 @@ class Dispatcher:
         async with self._locks.hold(key):
             state = ""
             seen: list[Conversation | None] = [None]
+            alert: list[str | None] = [None]
 
             async def handle_event(conn: aiosqlite.Connection) -> None:
                 if not await self._claim(event):
@@ -92,6 +98,7 @@ class Dispatcher:
                 step = await router.handle(ctx, event)
                 await self._save(ctx, step, loaded, event)
                 self._remember(key, step.state)
+                alert[0] = step.alert if sender.channel in ALERTS_ON_BUTTONS else None
 
             try:
                 state = await self._last_state(key)
@@ -110,7 +117,7 @@ class Dispatcher:
                     log.exception("handler failed on %s in state %r", type(event).__name__, state)
                     committed = await self._apologise(seen[0], event)
         self._on_outbox()
-        return Outcome(committed)
+        return Outcome(committed, alert[0] if committed else None)
 
     async def _last_state(self, key: tuple[str, str]) -> str:
         """The user's state, to choose the slow work before the transaction.
@@ -178,6 +185,10 @@ class Dispatcher:
         chat = event.sender.chat_id
         messages = [NewMessage(user.channel, chat, user.id, r.to_payload()) for r in step.replies]
         messages += [self._outgoing(o) for o in step.outgoing]
+        if step.alert and event.sender.channel not in ALERTS_ON_BUTTONS:
+            # No answer on the button here: the presser alone reads it, in their private chat.
+            reply = Reply(step.alert).to_payload()
+            messages.append(NewMessage(user.channel, user.chat_id, user.id, reply))
         await outbox.enqueue(self._db.conn, messages, ctx.now)
 
     @staticmethod

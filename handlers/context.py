@@ -69,6 +69,8 @@ class Step:
     replies: list[Reply]
     outgoing: list[Outgoing] = field(default_factory=list)
     language: str | None = None
+    # A short text for the one who pressed a button only (a refusal), not for the whole chat.
+    alert: str | None = None
 
 
 MAX_ID_DIGITS = 18  # SQLite's integers end at 19 digits

@@ -36,12 +36,20 @@ def keep(ctx: Context, replies: list[Reply], outgoing: list[Outgoing] | None = N
     return Step(ctx.state, ctx.draft, replies, list(outgoing or []))
 
 
-def refuse(ctx: Context, what: str) -> Step:
-    """Tell someone who is not allowed, change nothing, and log the attempt."""
+def refuse(ctx: Context, what: str, *, pressed: bool = False) -> Step:
+    """Tell someone who is not allowed, change nothing, and log the attempt.
+
+    A refused button press is answered to the presser only (``pressed``), not to the group.
+    """
     log.warning("user %s (%s) was refused %s", ctx.user.id, ctx.user.role, what)
-    return keep(
-        ctx, [Reply(ctx.t.gettext("This is for municipal staff only; nothing was changed."))]
-    )
+    text = ctx.t.gettext("This is for municipal staff only; nothing was changed.")
+    if pressed:
+        return Step(ctx.state, ctx.draft, [], alert=text)
+    return keep(ctx, [Reply(text)])
+
+
+class OutOfScopeError(StaffError):
+    """The report belongs to a service this staff member does not act for."""
 
 
 async def run(ctx: Context, event: Command) -> Step:
@@ -66,7 +74,7 @@ async def in_scope(ctx: Context, ref: str) -> Report:
     if not ctx.user.may_act_for(report.service):
         log.warning("user %s was refused report %s of another service", ctx.user.id, report.id)
         service = ctx.t.name(ctx.municipality.service_name(report.service))
-        raise StaffError(
+        raise OutOfScopeError(
             _("{ref} belongs to {service}; it is not yours.", ref=report.ref, service=service)
         )
     return report
@@ -550,7 +558,7 @@ COMMANDS: dict[str, StaffCommand] = {
 async def press(ctx: Context, event: ButtonChoice) -> Step | None:
     """A button of the report card (st:ACTION:ID) or of the reject reasons (rj:ID:REASON)."""
     if not ctx.user.is_staff:
-        return refuse(ctx, f"button {event.data[:20]}")
+        return refuse(ctx, f"button {event.data[:20]}", pressed=True)
     kind, _sep, rest = event.data.partition(":")
     first, _sep, second = rest.partition(":")
     action, raw_id = (first, second) if kind == "st" else ("reason", first)
@@ -563,6 +571,8 @@ async def press(ctx: Context, event: ButtonChoice) -> Step | None:
     try:
         scoped = await in_scope(ctx, report.ref)
         return await act(ctx, scoped, action, second)
+    except OutOfScopeError as e:
+        return Step(ctx.state, ctx.draft, [], alert=str(e))
     except StaffError as e:
         return keep(ctx, [Reply(str(e))])
 

@@ -31,6 +31,42 @@ async def report_garbage(running: Running) -> None:
     await running.wait_text(RESIDENT, REF)
 
 
+async def press_and_wait_answer(
+    running: Running, user_id: int, data: str, message_id: int
+) -> dict[str, object]:
+    """Press a card button in the group; return the callback answer the presser got."""
+    update_id = running.fake.push_callback(user_id, data, chat_id=GROUP, message_id=message_id)
+    query_id = running.fake.update(update_id)["callback_query"]["id"]
+
+    def answered(calls: list[Call]) -> bool:
+        return any(
+            c.method == "answerCallbackQuery" and c.params["callback_query_id"] == query_id
+            for c in calls
+        )
+
+    answered.__qualname__ = f"an answer to the press of {data}"
+    await running.fake.wait_for(answered)
+    return running.fake.callback_answers[query_id]
+
+
+async def test_a_refused_press_is_answered_to_the_presser_not_to_the_group(
+    running: Running,
+) -> None:
+    fake = running.fake
+    fake.add_chat(GROUP, "Чистоћа — пријаве", "supergroup")
+    await report_garbage(running)
+    await fake.wait_for(lambda _: any(REF in t for t in group_texts(running)))
+    card = fake.sent_messages(GROUP)[-1]
+    in_group = len(group_texts(running))
+    # A member of the group who is not staff (here the resident) presses Acknowledge.
+    alert = await press_and_wait_answer(running, RESIDENT, "st:ack:1", card["message_id"])
+    assert alert["show_alert"] is True
+    assert "for municipal staff only" in str(alert["text"])
+    await running.app.sender.drain()
+    assert len(group_texts(running)) == in_group
+    assert not any("staff only" in t for t in running.texts(RESIDENT))
+
+
 async def test_the_card_reaches_the_group_and_its_buttons_work(running: Running) -> None:
     fake = running.fake
     fake.add_chat(GROUP, "Чистоћа — пријаве", "supergroup")
@@ -45,12 +81,16 @@ async def test_the_card_reaches_the_group_and_its_buttons_work(running: Running)
     buttons = [b["callback_data"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons == ["st:ack:1", "st:progress:1", "st:resolve:1", "st:reject:1", "st:reply:1"]
 
-    fake.push_callback(OTHER_OPERATOR, "st:ack:1", chat_id=GROUP, message_id=card["message_id"])
-
-    def refused(_: list[Call]) -> bool:  # one line naming the report and its service, in Serbian
-        return any(REF in t and "\n" not in t and "ЈКП" in t for t in group_texts(running))
-
-    await fake.wait_for(refused)
+    # An operator of another service is told on the button, in one line naming the service.
+    in_group = len(group_texts(running))
+    alert = await press_and_wait_answer(running, OTHER_OPERATOR, "st:ack:1", card["message_id"])
+    assert alert["show_alert"] is True
+    text = str(alert["text"])
+    assert REF in text
+    assert "ЈКП" in text
+    assert "\n" not in text
+    await running.app.sender.drain()
+    assert len(group_texts(running)) == in_group
 
     fake.push_callback(OPERATOR, "st:ack:1", chat_id=GROUP, message_id=card["message_id"])
     await running.wait_text(RESIDENT, "acknowledged")

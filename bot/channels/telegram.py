@@ -82,6 +82,7 @@ CHANNEL = "telegram"
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
+CALLBACK_ANSWER_LIMIT = 200  # characters of an answerCallbackQuery text
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 POLL_TIMEOUT_S = 30
 # Requests at once. httpcore scans its whole pool for every queued request, so more requests
@@ -342,18 +343,28 @@ class TelegramUpdates:
         except Exception:
             log.warning("malformed update %s skipped", data.get("update_id"))
             return True
-        if update.callback_query is not None:
-            await self._answer_callback(update.callback_query.id)
-        event = await self.to_event(update)
-        if event is None:
-            return True
-        outcome = await self._dispatch(event)
-        return outcome.committed
-
-    async def _answer_callback(self, query_id: str) -> None:
-        # Always answered, even for a stale button, or the client shows a spinner.
+        outcome: Outcome | None = None
         try:
-            await self.bot.answer_callback_query(query_id)
+            event = await self.to_event(update)
+            if event is not None:
+                outcome = await self._dispatch(event)
+        finally:
+            # Always answered, even for a stale button, or the client shows a spinner; after
+            # the dispatch, so that a refusal is said on the button to the presser alone.
+            if update.callback_query is not None:
+                await self._answer_callback(
+                    update.callback_query.id, outcome.alert if outcome else None
+                )
+        return outcome.committed if outcome else True
+
+    async def _answer_callback(self, query_id: str, alert: str | None) -> None:
+        try:
+            if alert:
+                await self.bot.answer_callback_query(
+                    query_id, alert[:CALLBACK_ANSWER_LIMIT], show_alert=True
+                )
+            else:
+                await self.bot.answer_callback_query(query_id)
         except TelegramError as e:
             log.info("answerCallbackQuery failed: %s", e.message)
 
