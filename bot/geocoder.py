@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,13 @@ def _place(cached: CachedPlace) -> Place | None:
     if cached.latitude is None or cached.longitude is None or cached.address is None:
         return None
     return Place(cached.latitude, cached.longitude, cached.address)
+
+
+def is_on_earth(latitude: float, longitude: float) -> bool:
+    """Whether a point can exist: finite, latitude within ±90 and longitude within ±180."""
+    return all(map(math.isfinite, (latitude, longitude))) and (
+        abs(latitude) <= 90 and abs(longitude) <= 180
+    )
 
 
 class NominatimGeocoder:
@@ -79,7 +87,13 @@ class NominatimGeocoder:
         return place
 
     async def reverse(self, latitude: float, longitude: float) -> str | None:
-        """Name the address at a point; None when it is unknown or the service is down."""
+        """Name the address at a point; None when it is unknown or the service is down.
+
+        A point that cannot exist (NaN, infinite, beyond the poles or the date line), as a client
+        may send, is unknown without asking: geopy refuses it with a ValueError.
+        """
+        if not is_on_earth(latitude, longitude):
+            return None
         key = f"r:{latitude:.5f},{longitude:.5f}"
         cached = await self._cached(key)
         if cached is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from bot.geocoder import NominatimGeocoder
 from handlers.municipality import Municipality
 from handlers.ports import GeocoderUnavailableError
 from storage.db import Database
+from tests.conftest import Bot, Pin, Press
 from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.ports import FakeClock
 
@@ -86,3 +88,28 @@ async def test_a_closed_port_means_unavailable(tmp_path: Path, municipality: Mun
         await real.geocode("Nemanjina 12")
     await real.close()
     await db.close()
+
+
+@pytest.mark.parametrize(
+    ("latitude", "longitude"),
+    [(math.nan, 22.1), (42.9, math.inf), (-math.inf, math.nan), (95.0, 22.1), (42.9, 190.0)],
+)
+async def test_a_point_that_cannot_exist_is_called_not_valid_and_not_looked_up(
+    bot: Bot, nominatim: FakeNominatim, latitude: float, longitude: float
+) -> None:
+    # ``bot`` runs on this module's real geocoder (the fixture above replaces the fake one).
+    await bot.play(
+        "nada",
+        [
+            ("/start", ["Choose your language"]),
+            (Press("lang:en"), ["Language set: English."]),
+            (Press("menu:report"), ["What kind of problem is it?"]),
+            (Press("cat:other"), ["Describe the problem"]),
+            ("A broken bench in the park", ["Send up to 3 photos"]),
+            (Press("photos:skip"), ["Where is the problem?"]),
+            (Pin(latitude, longitude), ["That location is not valid", "Where is the problem?"]),
+            (Pin(42.9665, 22.1285), ["Location received", "Please check your report"]),
+        ],
+    )
+    # Only the real pin was looked up.
+    assert [(r["path"], float(r["lat"])) for r in nominatim.requests] == [("/reverse", 42.9665)]
