@@ -301,3 +301,33 @@ async def test_the_webhook_answers_503_while_the_database_is_busy(
             assert ["Изаберите језик" in m["text"] for m in fake.sent_messages(ANA)] == [True]
         finally:
             await runner.cleanup()
+
+
+async def test_a_redelivered_callback_query_is_answered_once(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> None:
+    async with telegram_app(settings, municipality, geocoder) as (fake, _app, updates):
+        routes = web_app()
+        routes.router.add_post("/telegram", updates.webhook_route("s3cret-token"))
+        port = free_port()
+        runner = await serve(routes, Settings.from_env({"HTTP_PORT": str(port)}))
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        url = f"http://127.0.0.1:{port}/telegram"
+        try:
+            async with aiohttp.ClientSession() as http:
+                start = fake.update(fake.push_command(ANA, "start"))
+                async with http.post(url, json=start, headers=headers) as r:
+                    assert r.status == 200
+                press = fake.update(fake.push_callback(ANA, "lang:en"))
+                for _ in range(2):  # Telegram sends it again when our answer was late
+                    async with http.post(url, json=press, headers=headers) as r:
+                        assert r.status == 200
+        finally:
+            await runner.cleanup()
+        query_id = press["callback_query"]["id"]
+        answers = [
+            c
+            for c in fake.calls_of("answerCallbackQuery")
+            if c.params["callback_query_id"] == query_id
+        ]
+        assert [c.status for c in answers] == [200]

@@ -13,6 +13,7 @@ import contextlib
 import hmac
 import logging
 import warnings
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -83,6 +84,7 @@ TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64
 CALLBACK_ANSWER_LIMIT = 200  # characters of an answerCallbackQuery text
+ANSWERED_KEPT = 10_000  # callback query ids remembered (Telegram redelivers within minutes)
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "my_chat_member")
 POLL_TIMEOUT_S = 30
 # Requests at once. httpcore scans its whole pool for every queued request, so more requests
@@ -331,6 +333,9 @@ class TelegramUpdates:
     def __init__(self, bot: Bot, dispatch: Dispatch) -> None:
         self.bot = bot
         self._dispatch = dispatch
+        # Callback queries answered lately: a redelivered update (a webhook retry, a batch
+        # fetched again) must not answer its query twice (Telegram refuses the second).
+        self._answered: OrderedDict[str, None] = OrderedDict()
 
     async def handle(self, data: dict[str, Any]) -> bool:
         """Handle one raw update; a malformed or unknown one is logged and skipped.
@@ -351,11 +356,19 @@ class TelegramUpdates:
         finally:
             # Always answered, even for a stale button, or the client shows a spinner; after
             # the dispatch, so that a refusal is said on the button to the presser alone.
-            if update.callback_query is not None:
-                await self._answer_callback(
-                    update.callback_query.id, outcome.alert if outcome else None
-                )
+            query = update.callback_query
+            if query is not None and self._first_answer(query.id):
+                await self._answer_callback(query.id, outcome.alert if outcome else None)
         return outcome.committed if outcome else True
+
+    def _first_answer(self, query_id: str) -> bool:
+        """Whether this query is yet to be answered; it counts as answered from now on."""
+        if query_id in self._answered:
+            return False
+        self._answered[query_id] = None
+        if len(self._answered) > ANSWERED_KEPT:
+            self._answered.popitem(last=False)
+        return True
 
     async def _answer_callback(self, query_id: str, alert: str | None) -> None:
         try:
