@@ -1,33 +1,57 @@
 # Each target sets itself up: a fresh machine needs only Python 3.11+ and make.
+# The dependencies are installed at the exact versions (and hashes) of requirements.lock.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+TOOLS := .venv-tools
+PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: run test bench clean messages
+.PHONY: install run test bench clean messages lock deploy-tools
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@echo "make: creating $(VENV) with $$($(PYTHON) --version)"
+	@$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
+	@echo "make: installing the locked dependencies ($(LOCK)) into $(VENV)"
+	@$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
+	@echo "make: installing moja-opstina itself (editable)"
+	@$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+	@echo "make: set up; the command is $(BIN)/moja-opstina"
+
+install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/moja-opstina run
 
-test: $(STAMP)
+test: $(STAMP) deploy-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
+# systemd-analyze and nginx check the files of deploy/ in tests/test_deploy.py (fetched when missing).
+deploy-tools:
+	@deploy/get-check-tools $(VENV)/deploy-tools
+
 bench: $(STAMP)
 	$(BIN)/python bench/dispatcher.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache
+
+# After changing the dependencies in pyproject.toml: write requirements.lock again (commit it).
+# `make lock UPGRADE=1` moves every package to its newest release that the ranges allow.
+lock:
+	@test -x $(TOOLS)/bin/pip-compile || { $(PYTHON) -m venv $(TOOLS) \
+	  && $(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check $(PIP_TOOLS); }
+	$(TOOLS)/bin/pip-compile --quiet --extra dev --all-build-deps --allow-unsafe --generate-hashes \
+	  --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+	  -o $(LOCK) pyproject.toml
 
 # Re-extract the messages the code uses and merge them into the catalogs (then translate the new ones).
 messages: $(STAMP)
