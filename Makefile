@@ -3,7 +3,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PIP := $(BIN)/python -m pip --disable-pip-version-check
+# -qq: errors only. pip's warnings here would be about the machine's own pip configuration
+# (an index or a folder of wheels it lists and lacks), not about this project.
+PIP := $(BIN)/python -m pip --disable-pip-version-check -qq
 STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 TOOLS := .venv-tools
@@ -17,9 +19,9 @@ $(BIN)/python:
 
 $(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
 	@echo "make: installing the locked dependencies ($(LOCK)) into $(VENV)"
-	@$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
+	@$(PIP) install --require-hashes --no-deps -r $(LOCK)
 	@echo "make: installing moja-opstina itself (editable)"
-	@$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 	@echo "make: set up; the command is $(BIN)/moja-opstina"
 

@@ -54,8 +54,8 @@ def test_the_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""  # not even a warning (an unknown key is only a warning)
-    with (tmp_path / UNITS[0]).open("a") as unit:
-        unit.write("Restart=sometimes\n")
+    with (tmp_path / UNITS[0]).open("a") as broken:
+        broken.write("Restart=sometimes\n")
     assert "Restart" in verify_units(tmp_path).stderr
 
 
