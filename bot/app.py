@@ -15,6 +15,7 @@ from handlers.context import Deps
 from handlers.events import Sender
 from handlers.municipality import Municipality
 from handlers.ports import Channel, Clock, Geocoder
+from handlers.registry import REGISTRY
 from storage import consultations, users
 from storage.consultations import NewConsultation
 from storage.db import Database
@@ -91,7 +92,7 @@ async def build_app(
             timeout=settings.geocoder_timeout,
         )  # fmt: skip
         geocoder = nominatim
-    deps = Deps(municipality, clock, geocoder, PhotoStore(settings.data_dir))
+    deps = Deps(municipality, clock, geocoder, PhotoStore(settings.data_dir), REGISTRY)
     sender = OutboxSender(db, channels, clock, limits=limits)
     dispatcher = Dispatcher(
         db, deps, role_of=lambda s: staff_role(municipality, s), on_outbox=sender.wake

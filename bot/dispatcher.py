@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import aiosqlite
 
 from bot.locks import KeyedLocks
-from handlers import router
+from handlers import engine
 from handlers.context import Context, Deps, Step
 from handlers.events import Blocked, Inbound, Outgoing, Reply, Sender
 from handlers.i18n import translator
@@ -85,6 +85,7 @@ class Dispatcher:
             state = ""
             seen: list[Conversation | None] = [None]
             alert: list[str | None] = [None]
+            moved: list[tuple[str, str]] = []
 
             async def handle_event(conn: aiosqlite.Connection) -> None:
                 if not await self._claim(event):
@@ -93,19 +94,24 @@ class Dispatcher:
                 # member's /ask may have changed it since the state above was remembered.
                 seen[0] = current = await users.load_conversation(conn, *key)
                 ctx = await self._context(current, event)
-                ctx.lookup = lookup
+                # Slow work chosen for a state that has changed since (an operator's /ask) is
+                # not used: the step runs without it.
+                ctx.lookup = lookup if ctx.state == state else None
                 loaded = ctx.user
-                step = await router.handle(ctx, event)
+                step = await engine.handle(ctx, event)
                 await self._save(ctx, step, loaded, event)
                 self._remember(key, step.state)
                 alert[0] = step.alert if sender.channel in ALERTS_ON_BUTTONS else None
+                moved.extend(ctx.moved)
 
             try:
                 state = await self._last_state(key)
                 # The slow work (network, disk) can fail too: the user still gets an answer.
-                lookup = await router.look_up(self._deps, state, event)
+                lookup = await engine.look_up(self._deps, self._deps.registry, state, event)
                 await self._db.in_batch(handle_event)
                 committed = True
+                for other in moved:  # their remembered state is stale now
+                    self._states.pop(other, None)
             except Exception as e:
                 self._states.pop(key, None)
                 if is_retryable(e):
@@ -171,6 +177,7 @@ class Dispatcher:
             state=conversation.state,
             draft=dict(conversation.draft),
             now=now,
+            chat_id=event.sender.chat_id,
         )
 
     async def _save(self, ctx: Context, step: Step, loaded: User, event: Inbound) -> None:

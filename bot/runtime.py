@@ -19,6 +19,7 @@ from bot.scheduler import make_scheduler
 from bot.settings import Settings, webhook_path
 from handlers.municipality import Municipality
 from handlers.ports import Channel
+from handlers.registry import REGISTRY
 
 log = logging.getLogger(__name__)
 EMAIL_RATE = 5.0  # messages/s; a municipal mail server need not be hurried
@@ -164,7 +165,7 @@ async def _start_telegram(
     settings: Settings, municipality: Municipality, telegram: TelegramChannel
 ) -> None:
     """Register the commands, and the webhook when there is one."""
-    await telegram.register_commands(municipality.languages)
+    await telegram.register_commands(municipality.languages, REGISTRY)
     if settings.telegram_webhook_url:
         await telegram.bot.set_webhook(
             settings.telegram_webhook_url,

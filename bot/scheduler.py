@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.outbox import OutboxSender
-from handlers import broadcast, jobs
 from handlers.context import Deps
 from handlers.events import Outgoing
+from handlers.flow import Registry
 from handlers.municipality import Municipality
 from storage import outbox
 from storage.db import Database
@@ -27,21 +28,6 @@ from storage.outbox import NewMessage
 log = logging.getLogger(__name__)
 
 Job = Callable[[aiosqlite.Connection, Municipality, datetime], Awaitable[list[Outgoing]]]
-
-
-async def _progress(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> list[Outgoing]:
-    return await broadcast.progress_updates(conn, now)
-
-
-# name: (job, seconds between runs)
-JOBS: dict[str, tuple[Job, float]] = {
-    "broadcast-progress": (_progress, 3),
-    "consultation-reminders": (jobs.send_reminders, 60),
-    "sla": (jobs.check_sla, 300),
-    "daily-digest": (jobs.daily_digest, 300),
-    "close-unconfirmed": (jobs.close_unconfirmed, 3600),
-    "purge-old": (jobs.purge_old, 6 * 3600),
-}
 
 
 async def run_job(db: Database, deps: Deps, sender: OutboxSender, job: Job) -> int:
@@ -61,9 +47,17 @@ def make_scheduler(db: Database, deps: Deps, sender: OutboxSender) -> AsyncIOSch
     zone = ZoneInfo(deps.municipality.timezone)
     scheduler = AsyncIOScheduler(timezone=zone)
     now = datetime.now(zone)
-    for name, (job, seconds) in JOBS.items():
+    for job in deps.registry.jobs:
+        args = (db, deps, sender, job.name, job.run)
+        if job.at is not None:
+            trigger = CronTrigger(hour=job.at.hour, minute=job.at.minute, timezone=zone)
+            scheduler.add_job(
+                _guarded, trigger, args=args, id=job.name, next_run_time=now, coalesce=True,
+                max_instances=1, misfire_grace_time=None,
+            )  # fmt: skip
+            continue
         scheduler.add_job(
-            _guarded, "interval", seconds=seconds, args=(db, deps, sender, name, job), id=name,
+            _guarded, "interval", seconds=job.seconds, args=args, id=job.name,
             next_run_time=now, coalesce=True, max_instances=1, misfire_grace_time=None,
         )  # fmt: skip
     # The outbox sweep: rows whose retry time has come are picked up even if nothing wakes it.
@@ -76,3 +70,8 @@ async def _guarded(db: Database, deps: Deps, sender: OutboxSender, name: str, jo
         await run_job(db, deps, sender, job)
     except Exception:
         log.exception("job %s failed; it runs again at its next time", name)
+
+
+def find_job(registry: Registry, name: str) -> Job:
+    """The job of that name, as a feature declares it."""
+    return next(job.run for job in registry.jobs if job.name == name)

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
-from handlers import broadcast
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import aiosqlite
+
+from handlers import broadcast, engine
 from handlers.context import Context, Step, buttons
-from handlers.events import ButtonChoice, Reply, Text
+from handlers.events import Outgoing, Reply, Text
+from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role
 from handlers.i18n import Translator
-from handlers.menu import MENU_STATE, menu_reply
-from handlers.texts import topic_name
+from handlers.menu import MenuState, menu_reply
+from handlers.municipality import Municipality
+from handlers.texts import N_, topic_name
 from storage import subscriptions
 from storage.subscriptions import TOPICS
 
-WRITE_STATE = "announce:"
-CONFIRM_STATE = "announce_confirm"
 MAX_TEXT = 3500
+
+
+class AnnounceState(StrEnum):
+    """An admin writing an announcement, then confirming it."""
+
+    WRITE = "announce:write"
+    CONFIRM = "announce:confirm"
+
+
+WRITE_STATE, CONFIRM_STATE = AnnounceState
+
+
+@dataclass(frozen=True, slots=True)
+class AnnounceDecision(ButtonData):
+    """Send the announcement (``ok``) or drop it (``cancel``)."""
+
+    prefix = "an"
+    role = Role.ADMIN
+    action: str
 
 
 async def command(ctx: Context, args: str) -> Step:
@@ -27,15 +52,14 @@ async def command(ctx: Context, args: str) -> Step:
     text = ctx.t.gettext(
         "Write the announcement for: {topic}. (/cancel to stop)", topic=topic_name(ctx.t, topic)
     )
-    return Step(
-        f"{WRITE_STATE}{topic}", {"_resume": {"state": MENU_STATE, "draft": {}}}, [Reply(text)]
-    )
+    ctx.state, ctx.draft = MenuState.MAIN, {}
+    return engine.interrupt(ctx, WRITE_STATE, [Reply(text)], topic=topic)
 
 
 async def take_text(ctx: Context, event: Text) -> Step:
     """Show the announcement as it will go out, with the number of recipients."""
     _ = ctx.t.gettext
-    topic = ctx.state.removeprefix(WRITE_STATE)
+    topic = str(ctx.draft.get("topic", ""))
     text = event.text.strip()
     if not 3 <= len(text) <= MAX_TEXT:
         return Step(
@@ -47,7 +71,12 @@ async def take_text(ctx: Context, event: Text) -> Step:
     question = ctx.t.ngettext(
         "Send this to {n} subscriber?", "Send this to {n} subscribers?", count
     )
-    keys = buttons([(_("✅ Send"), "an:ok"), (_("✖️ Cancel"), "an:cancel")])
+    keys = buttons(
+        [
+            AnnounceDecision("ok").button(_("✅ Send")),
+            AnnounceDecision("cancel").button(_("✖️ Cancel")),
+        ]
+    )
     preview = render(ctx.t, topic, text)
     return Step(
         CONFIRM_STATE,
@@ -61,13 +90,48 @@ def render(t: Translator, topic: str, text: str) -> Reply:
     return Reply(f"📢 {topic_name(t, topic)}\n\n{text}")
 
 
-async def confirm(ctx: Context, event: ButtonChoice) -> Step | None:
+async def confirm(ctx: Context, press: AnnounceDecision) -> Step | None:
     """Send it, or drop it."""
-    if event.data == "an:cancel":
-        return Step(MENU_STATE, {}, [menu_reply(ctx, ctx.t.gettext("Cancelled."))])
-    if event.data != "an:ok" or "topic" not in ctx.draft:
+    if press.action == "cancel":
+        return cancel(ctx)
+    if press.action != "ok" or ctx.draft.get("topic") not in TOPICS:
         return None
     topic, text = ctx.draft["topic"], ctx.draft["text"]
     recipients = await subscriptions.reachable_subscribers(ctx.conn, topic)
     progress = await broadcast.start(ctx, topic, text, recipients, lambda t: render(t, topic, text))
-    return Step(MENU_STATE, {}, [progress])
+    return Step(MenuState.MAIN, {}, [progress])
+
+
+async def _progress(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> list[Outgoing]:
+    """The "sent / total" line of each broadcast in progress, edited in place."""
+    del m
+    return await broadcast.progress_updates(conn, now)
+
+
+def cancel(ctx: Context) -> Step:
+    """Drop the announcement."""
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, ctx.t.gettext("Cancelled."))])
+
+
+FLOW = Flow(
+    name="announce",
+    states=AnnounceState,
+    steps={(WRITE_STATE, Text): take_text, (CONFIRM_STATE, AnnounceDecision): confirm},
+    hints={
+        WRITE_STATE: N_("Please write the announcement as a text message, or /cancel."),
+        CONFIRM_STATE: N_("Please send or cancel the announcement with the buttons."),
+    },
+    commands=(
+        CommandSpec(
+            "announce",
+            command,
+            role=Role.ADMIN,
+            help=N_("an announcement to a topic's subscribers"),
+            leaves=False,
+        ),
+    ),
+    jobs=(Job("broadcast-progress", _progress, seconds=3),),
+    keeps=frozenset({WRITE_STATE}),
+    cancel=cancel,
+    role=Role.ADMIN,
+)

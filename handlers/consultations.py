@@ -3,23 +3,97 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from handlers import broadcast
+from handlers import broadcast, engine, jobs
 from handlers.context import Context, Step, buttons, column, parse_id
-from handlers.events import ButtonChoice, Inbound, Outgoing, Photo, Reply, Text
+from handlers.events import Inbound, Outgoing, Photo, Reply, Text
+from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Job, Role
 from handlers.i18n import Translator, translator
-from handlers.menu import MENU_STATE, menu_reply
+from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing_to_cancel
+from handlers.photos import save_photo
+from handlers.texts import N_
 from storage import consultations, subscriptions, users
 from storage.consultations import Consultation, NewConsultation
 
 log = logging.getLogger(__name__)
 
-LIST_STATE = "consult"
-COMMENT_STATE = "ccomment:"
-WIZARD = ("cwiz:title", "cwiz:description", "cwiz:starts", "cwiz:ends", "cwiz:place", "cwiz:link")
-CONFIRM_STATE = "cwiz:confirm"
+
+class ConsultState(StrEnum):
+    """A resident looking at consultations or commenting; an admin's wizard for a new one."""
+
+    LIST = "consult:list"
+    COMMENT = "consult:comment"
+    TITLE = "cwiz:title"
+    DESCRIPTION = "cwiz:description"
+    STARTS = "cwiz:starts"
+    ENDS = "cwiz:ends"
+    PLACE = "cwiz:place"
+    LINK = "cwiz:link"
+    CONFIRM = "cwiz:confirm"
+
+
+LIST_STATE = ConsultState.LIST
+COMMENT_STATE = ConsultState.COMMENT
+WIZARD = (
+    ConsultState.TITLE, ConsultState.DESCRIPTION, ConsultState.STARTS, ConsultState.ENDS,
+    ConsultState.PLACE, ConsultState.LINK,
+)  # fmt: skip
+CONFIRM_STATE = ConsultState.CONFIRM
+ADMIN_STATES = frozenset({*WIZARD, CONFIRM_STATE})
+
+
+@dataclass(frozen=True, slots=True)
+class ShowConsultation(ButtonData):
+    """One consultation's details."""
+
+    prefix = "cons"
+    consultation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemindMe(ButtonData):
+    """Remind me before it starts."""
+
+    prefix = "cr"
+    consultation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class WillAttend(ButtonData):
+    """I will attend."""
+
+    prefix = "ca"
+    consultation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommentOnConsultation(ButtonData):
+    """Send a comment or proposal."""
+
+    prefix = "cc"
+    consultation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MyComments(ButtonData):
+    """The resident's comments with the answers."""
+
+    prefix = "mycom"
+
+
+@dataclass(frozen=True, slots=True)
+class WizardDecision(ButtonData):
+    """Announce the consultation (``ok``) or drop it (``cancel``)."""
+
+    prefix = "cwiz"
+    role = Role.ADMIN
+    action: str
+
+
 DATE_FORMAT = "%d.%m.%Y %H:%M"
 MAX_TEXT = 2000
 
@@ -45,30 +119,32 @@ async def list_current(ctx: Context) -> Step:
     _ = ctx.t.gettext
     found = await consultations.current(ctx.conn, ctx.now)
     zone = ZoneInfo(ctx.municipality.timezone)
-    pairs = [
-        (f"{c.title} ({c.starts_at.astimezone(zone).strftime('%d.%m.')})", f"cons:{c.id}")
+    choices = [
+        ShowConsultation(c.id).button(
+            f"{c.title} ({c.starts_at.astimezone(zone).strftime('%d.%m.')})"
+        )
         for c in found
     ]
-    pairs += [(_("🗒 My comments"), "mycom"), (_("↩️ Main menu"), "menu:main")]
+    choices += [MyComments().button(_("🗒 My comments")), main_menu_button(ctx)]
     text = (
         _("Public consultations:")
         if found
         else _("There are no open or upcoming consultations now.")
     )
-    return Step(LIST_STATE, {}, [Reply(text, column(pairs))])
+    return Step(LIST_STATE, {}, [Reply(text, column(choices))])
 
 
-async def show(ctx: Context, event: ButtonChoice) -> Step | None:
+async def show(ctx: Context, press: ShowConsultation) -> Step | None:
     """One consultation with what a resident can do."""
-    c = await _consultation(ctx, event.data.removeprefix("cons:"))
+    c = await consultations.get(ctx.conn, press.consultation_id)
     if c is None:
         return None
     _ = ctx.t.gettext
     actions = [
-        (_("⏰ Remind me"), f"cr:{c.id}"),
-        (_("✋ I will attend"), f"ca:{c.id}"),
-        (_("💬 Send a comment or proposal"), f"cc:{c.id}"),
-        (_("↩️ Main menu"), "menu:main"),
+        RemindMe(c.id).button(_("⏰ Remind me")),
+        WillAttend(c.id).button(_("✋ I will attend")),
+        CommentOnConsultation(c.id).button(_("💬 Send a comment or proposal")),
+        main_menu_button(ctx),
     ]
     return Step(
         LIST_STATE,
@@ -82,11 +158,11 @@ async def _consultation(ctx: Context, raw_id: str) -> Consultation | None:
     return await consultations.get(ctx.conn, found) if found is not None else None
 
 
-async def take_part(ctx: Context, event: ButtonChoice) -> Step | None:
+async def take_part(ctx: Context, press: RemindMe | WillAttend) -> Step | None:
     """ "Remind me" or "I will attend"."""
-    kind, _sep, raw_id = event.data.partition(":")
-    c = await _consultation(ctx, raw_id)
-    if c is None or kind not in ("cr", "ca"):
+    kind = "cr" if isinstance(press, RemindMe) else "ca"
+    c = await consultations.get(ctx.conn, press.consultation_id)
+    if c is None:
         return None
     _ = ctx.t.gettext
     if c.starts_at <= ctx.now:
@@ -101,25 +177,25 @@ async def take_part(ctx: Context, event: ButtonChoice) -> Step | None:
     return Step(LIST_STATE, {}, [Reply(text)])
 
 
-async def start_comment(ctx: Context, event: ButtonChoice) -> Step | None:
-    """Ask for the comment or proposal."""
-    c = await _consultation(ctx, event.data.removeprefix("cc:"))
+async def start_comment(ctx: Context, press: CommentOnConsultation) -> Step | None:
+    """Ask for the comment or proposal (then back to the menu)."""
+    c = await consultations.get(ctx.conn, press.consultation_id)
     if c is None:
         return None
     text = ctx.t.gettext(
         "Write your comment or proposal on {title}. You may send a photo first. (/cancel to stop)",
         title=c.title,
     )
-    return Step(
-        f"{COMMENT_STATE}{c.id}", {"_resume": {"state": MENU_STATE, "draft": {}}}, [Reply(text)]
-    )
+    ctx.state, ctx.draft = MenuState.MAIN, {}
+    return engine.interrupt(ctx, COMMENT_STATE, [Reply(text)], consultation_id=c.id)
 
 
 async def add_comment(ctx: Context, event: Inbound) -> Step | None:
     """Store the comment (a photo waits for the text); the admins see it."""
-    c = await _consultation(ctx, ctx.state.removeprefix(COMMENT_STATE))
+    raw_id = ctx.draft.get("consultation_id")
+    c = await consultations.get(ctx.conn, raw_id) if isinstance(raw_id, int) else None
     if c is None:
-        return Step(MENU_STATE, {}, [menu_reply(ctx)])
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx)])
     _ = ctx.t.gettext
     if isinstance(event, Photo) and ctx.lookup and ctx.lookup.outcome == "saved":
         draft = {**ctx.draft, "photo": ctx.lookup.data["path"]}
@@ -130,7 +206,7 @@ async def add_comment(ctx: Context, event: Inbound) -> Step | None:
     photo = ctx.draft.get("photo")
     comment_id = await consultations.add_comment(ctx.conn, c.id, ctx.user.id, text, photo, ctx.now)
     step = Step(
-        MENU_STATE,
+        MenuState.MAIN,
         {},
         [menu_reply(ctx, _("Thank you! Your comment was sent to the municipality."))],
     )
@@ -146,17 +222,18 @@ async def to_admins(ctx: Context, render: broadcast.Render) -> list[Outgoing]:
     return [Outgoing(a.channel, a.chat_id, render(translator(a.language))) for a in admins]
 
 
-async def my_comments(ctx: Context) -> Step:
+async def my_comments(ctx: Context, press: MyComments | None = None) -> Step:
     """The resident's comments with the municipality's answers."""
+    del press
     _ = ctx.t.gettext
     mine = await consultations.comments_of(ctx.conn, ctx.user.id)
     if not mine:
-        return Step(MENU_STATE, {}, [menu_reply(ctx, _("You have not sent any comments yet."))])
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("You have not sent any comments yet."))])
     lines = []
     for c in mine:
         answer = c.answer or _("(no answer yet)")
         lines.append(f"#{c.id} {c.text}\n  ↪ {answer}")
-    return Step(MENU_STATE, {}, [Reply("\n\n".join(lines)), menu_reply(ctx)])
+    return Step(MenuState.MAIN, {}, [Reply("\n\n".join(lines)), menu_reply(ctx)])
 
 
 async def answer(ctx: Context, args: str) -> Step:
@@ -211,14 +288,14 @@ def ask_wizard(ctx: Context, state: str) -> list[Reply]:
     """The question of one step of the wizard."""
     _ = ctx.t.gettext
     questions = {
-        "cwiz:title": _("Title of the consultation?"),
-        "cwiz:description": _("A short description?"),
-        "cwiz:starts": _("When does it start? (for example 17.05.2027 18:00)"),
-        "cwiz:ends": _("When does it end? (for example 17.05.2027 20:00)"),
-        "cwiz:place": _("Where is it held?"),
-        "cwiz:link": _("Link to the documents? (or - for none)"),
+        ConsultState.TITLE: _("Title of the consultation?"),
+        ConsultState.DESCRIPTION: _("A short description?"),
+        ConsultState.STARTS: _("When does it start? (for example 17.05.2027 18:00)"),
+        ConsultState.ENDS: _("When does it end? (for example 17.05.2027 20:00)"),
+        ConsultState.PLACE: _("Where is it held?"),
+        ConsultState.LINK: _("Link to the documents? (or - for none)"),
     }
-    return [Reply(questions[state])]
+    return [Reply(questions[ConsultState(state)])]
 
 
 def start_wizard(ctx: Context) -> Step:
@@ -279,16 +356,21 @@ async def preview(ctx: Context) -> Step:
     question = ctx.t.ngettext(
         "Announce this to {n} subscriber?", "Announce this to {n} subscribers?", count
     )
-    keys = buttons([(_("✅ Announce"), "cwiz:ok"), (_("✖️ Cancel"), "cwiz:cancel")])
+    keys = buttons(
+        [
+            WizardDecision("ok").button(_("✅ Announce")),
+            WizardDecision("cancel").button(_("✖️ Cancel")),
+        ]
+    )
     return Step(CONFIRM_STATE, ctx.draft, [Reply(f"{text}\n\n{question}", keys)])
 
 
-async def confirm(ctx: Context, event: ButtonChoice) -> Step | None:
+async def confirm(ctx: Context, press: WizardDecision) -> Step | None:
     """Store and announce the consultation, or drop it."""
     _ = ctx.t.gettext
-    if event.data == "cwiz:cancel":
-        return Step(MENU_STATE, {}, [menu_reply(ctx, _("Cancelled."))])
-    if event.data != "cwiz:ok":
+    if press.action == "cancel":
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])
+    if press.action != "ok" or "title" not in ctx.draft:
         return None
     c = draft_consultation(ctx)
     consultation_id = ctx.draft.get("id")
@@ -307,10 +389,12 @@ async def announce(ctx: Context, c: Consultation) -> Step:
     zone = ZoneInfo(ctx.municipality.timezone)
 
     def render(t: Translator) -> Reply:
-        return Reply(details(t, c, zone), buttons([(t.gettext("More"), f"cons:{c.id}")]))
+        return Reply(
+            details(t, c, zone), buttons([ShowConsultation(c.id).button(t.gettext("More"))])
+        )
 
     progress = await broadcast.start(ctx, "consultations", c.title, recipients, render)
-    return Step(MENU_STATE, {}, [progress])
+    return Step(MenuState.MAIN, {}, [progress])
 
 
 async def consult_command(ctx: Context, args: str) -> Step:
@@ -328,3 +412,70 @@ async def consult_command(ctx: Context, args: str) -> Step:
         return await preview(ctx)
     usage = _("Usage: /consult new, or /consult announce ID")
     return Step(ctx.state, ctx.draft, [Reply(usage)])
+
+
+def cancel_wizard(ctx: Context) -> Step:
+    """/cancel in the admin's wizard: nothing is stored."""
+    if ctx.state not in ADMIN_STATES:
+        return nothing_to_cancel(ctx)
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, ctx.t.gettext("Cancelled."))])
+
+
+async def _list(ctx: Context, args: str = "") -> Step:
+    del args
+    return await list_current(ctx)
+
+
+FLOW = Flow(
+    name="consultations",
+    states=ConsultState,
+    steps={
+        (COMMENT_STATE, Text): add_comment,
+        (COMMENT_STATE, Photo): add_comment,
+        **{(state, Text): wizard_step for state in WIZARD},
+        (CONFIRM_STATE, WizardDecision): confirm,
+    },
+    hints={
+        LIST_STATE: N_("Please choose a consultation, or go back to the menu."),
+        COMMENT_STATE: N_("Please write your comment as a text message, or /cancel."),
+        CONFIRM_STATE: N_("Please announce or cancel with the buttons."),
+        **{
+            state: N_("Please answer the question as a text message, or /cancel.")
+            for state in WIZARD
+        },
+    },
+    prompts={LIST_STATE: lambda ctx: [menu_reply(ctx)]},
+    anywhere={
+        ShowConsultation: Anywhere(show),
+        RemindMe: Anywhere(take_part),
+        WillAttend: Anywhere(take_part),
+        CommentOnConsultation: Anywhere(start_comment),
+        MyComments: Anywhere(my_comments),
+    },
+    commands=(
+        CommandSpec("consultations", _list, help=N_("public consultations"), listed=True),
+        CommandSpec(
+            "consult",
+            consult_command,
+            role=Role.ADMIN,
+            help=N_("a new consultation, or announce one"),
+            leaves=False,
+        ),
+        CommandSpec(
+            "answer", answer, role=Role.ADMIN, help=N_("answer a resident's comment"), leaves=False
+        ),
+        CommandSpec(
+            "minutes",
+            minutes,
+            role=Role.ADMIN,
+            help=N_("the summary of a meeting to its participants"),
+            leaves=False,
+        ),
+    ),
+    entries=(Entry(N_("🗣 Public consultations"), Menu("consult"), list_current, order=30),),
+    look_ups={(COMMENT_STATE, Photo): save_photo},
+    jobs=(Job("consultation-reminders", jobs.send_reminders, seconds=60),),
+    keeps=frozenset({COMMENT_STATE}),
+    cancel=cancel_wizard,
+    state_roles={state: Role.ADMIN for state in ADMIN_STATES},
+)

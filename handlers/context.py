@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
@@ -13,6 +13,9 @@ from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
 from handlers.ports import Clock, Geocoder, PhotoSaver
 from storage.users import User
+
+if TYPE_CHECKING:
+    from handlers.flow import Registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,7 @@ class Deps:
     clock: Clock
     geocoder: Geocoder
     photos: PhotoSaver
+    registry: Registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,8 @@ class Context:
     draft: dict[str, Any]
     now: datetime
     lookup: Lookup | None = None
+    chat_id: str = ""  # the chat the event came from (a staff group, or the private chat)
+    moved: list[tuple[str, str]] = field(default_factory=list)  # others whose state was set
 
     @property
     def t(self) -> Translator:
@@ -58,6 +64,11 @@ class Context:
     def municipality(self) -> Municipality:
         """The municipality this bot serves."""
         return self.deps.municipality
+
+    @property
+    def registry(self) -> Registry:
+        """Every feature's flow."""
+        return self.deps.registry
 
 
 @dataclass(slots=True)
@@ -84,11 +95,11 @@ def parse_id(raw: str) -> int | None:
     return None
 
 
-def buttons(*rows: list[tuple[str, str]]) -> tuple[tuple[Button, ...], ...]:
-    """Build button rows from (label, data) pairs."""
-    return tuple(tuple(Button(label, data) for label, data in row) for row in rows)
+def buttons(*rows: list[Button]) -> tuple[tuple[Button, ...], ...]:
+    """Button rows."""
+    return tuple(tuple(row) for row in rows)
 
 
-def column(pairs: list[tuple[str, str]]) -> tuple[tuple[Button, ...], ...]:
+def column(items: list[Button]) -> tuple[tuple[Button, ...], ...]:
     """One button per row: the layout that reads best on a phone."""
-    return tuple((Button(label, data),) for label, data in pairs)
+    return tuple((b,) for b in items)

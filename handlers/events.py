@@ -25,6 +25,7 @@ class Text:
     sender: Sender
     text: str
     update_id: str | None = None
+    reply_to: str | None = None  # the id of the message it answers (a staff chat's reply)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,7 @@ class Photo:
     content: bytes | None
     size: int
     update_id: str | None = None
+    reply_to: str | None = None  # the id of the message it answers (a staff chat's reply)
 
 
 @dataclass(frozen=True, slots=True)

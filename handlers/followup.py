@@ -2,52 +2,67 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from enum import StrEnum
 
-from handlers.context import Context, Step, parse_id
-from handlers.events import ButtonChoice, Inbound, Photo, Reply, Text
+from handlers import engine, jobs
+from handlers.context import Context, Step
+from handlers.events import Inbound, Photo, Reply, Text
+from handlers.flow import Anywhere, ButtonData, Flow, Job
 from handlers.i18n import translator
-from handlers.menu import MENU_STATE, menu_reply
-from handlers.notices import to_service
-from handlers.staff import card_update
-from handlers.texts import status_name
+from handlers.menu import MenuState, menu_reply
+from handlers.notices import card_update, to_service
+from handlers.photos import save_photo
+from handlers.texts import N_, status_name
 from storage import reports
 from storage.reports import Report
 
-COMMENT_STATE = "comment:"
-ANSWER_STATE = "answer:"
 MAX_COMMENT = 2000
 
 
-async def own_report(ctx: Context, raw_id: str) -> Report | None:
+class FollowupState(StrEnum):
+    """A resident's one-off answer: to a question from the municipality, or a comment."""
+
+    ANSWER = "followup:answer"
+    COMMENT = "followup:comment"
+
+
+@dataclass(frozen=True, slots=True)
+class FixAnswer(ButtonData):
+    """The resident's answer to "is it fixed?": ``yes`` or ``no``."""
+
+    prefix = "fix"
+    answer: str
+    report_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommentOn(ButtonData):
+    """Add a comment or a photo to one of the resident's open reports."""
+
+    prefix = "cm"
+    report_id: int
+
+
+async def own_report(ctx: Context, report_id: object) -> Report | None:
     """One of the user's own reports, or None (a made-up or someone else's id)."""
-    report_id = parse_id(raw_id)
-    if report_id is None:
+    if not isinstance(report_id, int):
         return None
     report = await reports.get_report(ctx.conn, report_id)
     return report if report is not None and report.user_id == ctx.user.id else None
 
 
-def resume(ctx: Context, before: list[Reply], prompt: Any) -> Step:
-    """Go back to where the resident was before the question or comment."""
-    saved = ctx.draft.get("_resume") or {"state": MENU_STATE, "draft": {}}
-    ctx.state, ctx.draft = saved["state"], saved["draft"]
-    return Step(ctx.state, ctx.draft, [*before, *prompt(ctx)])
-
-
-async def answer_fix(ctx: Context, event: ButtonChoice, prompt: Any) -> Step:
+async def answer_fix(ctx: Context, press: FixAnswer) -> Step:
     """Yes closes the report; No reopens it and alerts the service."""
     _ = ctx.t.gettext
-    _kind, answer, raw_id = [*event.data.split(":"), "", ""][:3]
-    report = await own_report(ctx, raw_id)
+    answer = press.answer
+    report = await own_report(ctx, press.report_id)
     if report is None or answer not in ("yes", "no"):
-        return Step(
-            ctx.state, ctx.draft, [Reply(_("That button is no longer valid.")), *prompt(ctx)]
-        )
+        return engine.stay(ctx, [Reply(_("That button is no longer valid.")), *engine.prompt(ctx)])
     if report.status != "resolved":
         status = status_name(ctx.t, report.status)
         text = _("Thank you. The report {ref} is already {status}.", ref=report.ref, status=status)
-        return Step(ctx.state, ctx.draft, [Reply(text), *prompt(ctx)])
+        return engine.stay(ctx, [Reply(text), *engine.prompt(ctx)])
     new = "closed" if answer == "yes" else "reopened"
     service = ctx.municipality.services.get(report.service)
     await reports.transition(
@@ -56,7 +71,7 @@ async def answer_fix(ctx: Context, event: ButtonChoice, prompt: Any) -> Step:
     )  # fmt: skip
     updated = await reports.get_report(ctx.conn, report.id)
     assert updated is not None  # noqa: S101 - it was just changed
-    step = Step(ctx.state, ctx.draft, [Reply(_fix_thanks(ctx, report, answer)), *prompt(ctx)])
+    step = engine.stay(ctx, [Reply(_fix_thanks(ctx, report, answer)), *engine.prompt(ctx)])
     step.outgoing = await card_update(ctx, updated)
     if answer == "no":
         staff_t = translator(ctx.municipality.staff_language)
@@ -77,24 +92,24 @@ def _fix_thanks(ctx: Context, report: Report, answer: str) -> str:
     )
 
 
-async def start_comment(ctx: Context, event: ButtonChoice) -> Step | None:
-    """Ask for a comment or a photo to add to an open report."""
-    report = await own_report(ctx, event.data.removeprefix("cm:"))
+async def start_comment(ctx: Context, press: CommentOn) -> Step | None:
+    """Ask for a comment or a photo to add to an open report (then back to the menu)."""
+    report = await own_report(ctx, press.report_id)
     if report is None or not report.is_open:
         return None
-    draft = {"_resume": {"state": MENU_STATE, "draft": {}}}
     text = ctx.t.gettext(
         "Write your comment on {ref}, or send a photo. (/cancel to stop)", ref=report.ref
     )
-    return Step(f"{COMMENT_STATE}{report.id}", draft, [Reply(text)])
+    ctx.state, ctx.draft = MenuState.MAIN, {}
+    return engine.interrupt(ctx, FollowupState.COMMENT, [Reply(text)], report_id=report.id)
 
 
 async def add_comment(ctx: Context, event: Inbound) -> Step | None:
     """Add the resident's comment or photo to the report; the staff chat sees it."""
     _ = ctx.t.gettext
-    report = await own_report(ctx, ctx.state.removeprefix(COMMENT_STATE))
+    report = await own_report(ctx, ctx.draft.get("report_id"))
     if report is None:
-        return Step(MENU_STATE, {}, [menu_reply(ctx)])
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx)])
     photo = _saved_photo(ctx, event)
     text = event.text.strip()[:MAX_COMMENT] if isinstance(event, Text) else None
     if photo is None and not text:
@@ -104,7 +119,9 @@ async def add_comment(ctx: Context, event: Inbound) -> Step | None:
     )
     notice = Reply(_staff_notice(ctx, report, "💬", text), photos=(photo,) if photo else ())
     step = Step(
-        MENU_STATE, {}, [menu_reply(ctx, _("Your comment was added to {ref}.", ref=report.ref))]
+        MenuState.MAIN,
+        {},
+        [menu_reply(ctx, _("Your comment was added to {ref}.", ref=report.ref))],
     )
     step.outgoing = to_service(ctx.municipality, report.service, notice)
     return step
@@ -126,19 +143,38 @@ def _staff_notice(ctx: Context, report: Report, mark: str, text: str | None) -> 
     )
 
 
-async def answer_question(ctx: Context, event: Text, prompt: Any) -> Step:
+async def answer_question(ctx: Context, event: Text) -> Step:
     """The resident's answer to a question from the municipality, threaded into the report."""
     _ = ctx.t.gettext
-    report = await own_report(ctx, ctx.state.removeprefix(ANSWER_STATE))
+    report = await own_report(ctx, ctx.draft.get("report_id"))
     if report is None:
-        return resume(ctx, [], prompt)
+        return engine.resume(ctx, [])
     text = event.text.strip()[:MAX_COMMENT]
     await reports.add_event(
         ctx.conn, report.id, "answer", actor_id=ctx.user.id, now=ctx.now, text=text
     )
     notice = Reply(_staff_notice(ctx, report, "↩️", text))
-    step = resume(
-        ctx, [Reply(_("Thank you, your answer was added to {ref}.", ref=report.ref))], prompt
+    step = engine.resume(
+        ctx, [Reply(_("Thank you, your answer was added to {ref}.", ref=report.ref))]
     )
     step.outgoing = to_service(ctx.municipality, report.service, notice)
     return step
+
+
+FLOW = Flow(
+    name="followup",
+    states=FollowupState,
+    steps={
+        (FollowupState.ANSWER, Text): answer_question,
+        (FollowupState.COMMENT, Text): add_comment,
+        (FollowupState.COMMENT, Photo): add_comment,
+    },
+    hints={
+        FollowupState.ANSWER: N_("Please write your answer as a text message, or /cancel."),
+        FollowupState.COMMENT: N_("Please write your comment or send a photo, or /cancel."),
+    },
+    anywhere={FixAnswer: Anywhere(answer_fix, leaves=False)},
+    look_ups={(FollowupState.COMMENT, Photo): save_photo},
+    jobs=(Job("close-unconfirmed", jobs.close_unconfirmed, seconds=3600),),
+    keeps=frozenset(FollowupState),
+)

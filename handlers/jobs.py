@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from handlers.events import Outgoing, Reply
+from handlers.flow import Flow, Job
 from handlers.i18n import translator
 from handlers.municipality import Municipality
 from handlers.notices import card, to_service
@@ -141,3 +142,7 @@ async def purge_old(conn: aiosqlite.Connection, m: Municipality, now: datetime) 
     await updates.purge(conn, now - KEEP_UPDATES)
     await outbox.purge(conn, now - KEEP_SENT)
     return []
+
+
+# Jobs that belong to no feature: keeping the database small.
+FLOW = Flow(name="maintenance", jobs=(Job("purge-old", purge_old, seconds=6 * 3600),))

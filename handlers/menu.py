@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
+from handlers import engine
 from handlers.context import Context, Step, column
-from handlers.events import ButtonChoice, Reply
+from handlers.events import Button, Reply
+from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Role
 from handlers.i18n import LANGUAGES, translator
+from handlers.texts import N_
 
-LANGUAGE_STATE = "language"
-MENU_STATE = "menu"
+
+class MenuState(StrEnum):
+    """Where a user is outside any feature."""
+
+    LANGUAGE = "menu:language"
+    MAIN = "menu:main"
+
+
+@dataclass(frozen=True, slots=True)
+class Language(ButtonData):
+    """A language and script to use."""
+
+    prefix = "lang"
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Menu(ButtonData):
+    """A main-menu button; ``action`` names the entry (``main`` is the menu itself)."""
+
+    prefix = "menu"
+    action: str
+
+
+MAIN = Menu("main")
 
 
 def language_prompt(ctx: Context) -> list[Reply]:
@@ -21,25 +47,22 @@ def language_prompt(ctx: Context) -> list[Reply]:
             translator(code).gettext("Choose your language and script:") for code in offered
         )
     )
-    return [Reply(question, column([(LANGUAGES[code], f"lang:{code}") for code in offered]))]
+    return [Reply(question, column([Language(code).button(LANGUAGES[code]) for code in offered]))]
 
 
 def menu_reply(ctx: Context, text: str | None = None) -> Reply:
-    """Return the main menu, optionally under a message of its own."""
+    """The main menu, built from the entries of every flow, under a message of its own."""
     _ = ctx.t.gettext
+    entries = ctx.registry.entries_for(ctx.user)
     return Reply(
         text or _("What would you like to do?"),
-        column(
-            [
-                (_("📝 Report a problem"), "menu:report"),
-                (_("📋 My reports"), "menu:mine"),
-                (_("🗣 Public consultations"), "menu:consult"),
-                (_("🔔 Notifications"), "menu:notify"),
-                (_("❓ Help"), "menu:help"),
-                (_("🌐 Language"), "menu:language"),
-            ]
-        ),
+        column([e.data.button(_(e.label)) for e in entries]),
     )
+
+
+def main_menu_button(ctx: Context) -> Button:
+    """ "Main menu" under a list."""
+    return MAIN.button(ctx.t.gettext("↩️ Main menu"))
 
 
 def welcome(ctx: Context) -> Step:
@@ -47,43 +70,125 @@ def welcome(ctx: Context) -> Step:
     _ = ctx.t.gettext
     name = ctx.municipality.name_in(ctx.t.language)
     text = _("Welcome to Moja opština, the bot of the municipality of {name}.", name=name)
-    return Step(MENU_STATE, {}, [menu_reply(ctx, text)])
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
 
 
-def ask_language(ctx: Context) -> Step:
-    """Offer the languages, remembering where to come back to."""
-    draft = dict(ctx.draft)
-    if ctx.state not in ("", LANGUAGE_STATE):
-        draft["_return"] = ctx.state
-    return Step(LANGUAGE_STATE, draft, language_prompt(ctx))
+def to_menu(ctx: Context, text: str | None = None) -> Step:
+    """The main menu as the next step."""
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
 
 
-def set_language(ctx: Context, event: ButtonChoice, ask: Callable[[Context], list[Reply]]) -> Step:
+async def ask_language(ctx: Context, args: str = "") -> Step:
+    """Offer the languages; the step the user was at waits (it is resumed after the choice)."""
+    del args
+    if ctx.state in ("", MenuState.LANGUAGE) or ctx.user.language is None:
+        return Step(MenuState.LANGUAGE, {}, language_prompt(ctx))
+    return engine.interrupt(ctx, MenuState.LANGUAGE, language_prompt(ctx), nest=True)
+
+
+async def set_language(ctx: Context, choice: Language) -> Step:
     """Store the chosen language; go back to the step the user was at, or to the menu."""
-    code = event.data.removeprefix("lang:")
-    if not event.data.startswith("lang:") or code not in ctx.municipality.languages:
-        return Step(LANGUAGE_STATE, ctx.draft, language_prompt(ctx))
-    ctx.user = replace(ctx.user, language=code)
-    done = Reply(ctx.t.gettext("Language set: {language}.", language=LANGUAGES[code]))
-    draft = dict(ctx.draft)
-    back = draft.pop("_return", None)
-    if not back:
+    if choice.code not in ctx.municipality.languages:
+        return Step(MenuState.LANGUAGE, ctx.draft, language_prompt(ctx))
+    ctx.user = replace(ctx.user, language=choice.code)
+    done = Reply(ctx.t.gettext("Language set: {language}.", language=LANGUAGES[choice.code]))
+    if not engine.is_interruption(ctx):
         step = welcome(ctx)
-        return Step(step.state, step.draft, [done, *step.replies], language=code)
-    ctx.state, ctx.draft = back, draft
-    return Step(back, draft, [done, *ask(ctx)], language=code)
+        return Step(step.state, step.draft, [done, *step.replies], language=choice.code)
+    step = engine.resume(ctx, [done])
+    step.language = choice.code
+    return step
 
 
-def show_help(ctx: Context) -> Reply:
-    """Explain what the bot does and the commands that work everywhere."""
+def help_text(ctx: Context) -> Reply:
+    """Explain what the bot does and list the commands this user may use."""
     _ = ctx.t.gettext
-    return Reply(
-        _(
-            "This bot lets you report communal problems in {name}: potholes, street lights,"
-            " garbage, leaks, stray animals and more. Describe the problem, add photos and the"
-            " location, and you get a reference number. You will be told about every change.\n\n"
-            "/start - main menu\n/help - this help\n/language - change the language\n"
-            "/cancel - drop the report you are writing",
-            name=ctx.municipality.name_in(ctx.t.language),
-        )
+    intro = _(
+        "This bot lets you report communal problems in {name}: potholes, street lights,"
+        " garbage, leaks, stray animals and more. Describe the problem, add photos and the"
+        " location, and you get a reference number. You will be told about every change.",
+        name=ctx.municipality.name_in(ctx.t.language),
     )
+    lines = [
+        f"/{c.name} - {_(c.help)}"
+        for c in ctx.registry.commands
+        if c.help and c.role.admits(ctx.user)
+    ]
+    return Reply(intro + "\n\n" + "\n".join(lines))
+
+
+async def show_help(ctx: Context, args: str = "") -> Step:
+    """/help: the help, then the current question again."""
+    del args
+    return Step(ctx.state, ctx.draft, [help_text(ctx), *engine.prompt(ctx)])
+
+
+async def help_from_menu(ctx: Context) -> Step:
+    """The Help entry of the main menu."""
+    return Step(MenuState.MAIN, {}, [help_text(ctx), menu_reply(ctx)])
+
+
+async def start(ctx: Context, args: str = "") -> Step:
+    """/start: the welcome and the main menu."""
+    del args
+    return welcome(ctx)
+
+
+async def cancel(ctx: Context, args: str = "") -> Step:
+    """/cancel: drop the one-off question, or what the current flow is doing."""
+    del args
+    if engine.is_interruption(ctx):
+        return engine.resume(ctx, [Reply(ctx.t.gettext("Cancelled."))])
+    flow = ctx.registry.flow_of(ctx.state)
+    if flow is not None and flow.cancel is not None:
+        return flow.cancel(ctx)
+    return nothing_to_cancel(ctx)
+
+
+def nothing_to_cancel(ctx: Context) -> Step:
+    """/cancel with nothing to drop (the location keyboard may still be showing)."""
+    text = ctx.t.gettext("There is nothing to cancel.")
+    return Step(MenuState.MAIN, {}, [Reply(text, keyboard="remove"), menu_reply(ctx)])
+
+
+async def open_menu(ctx: Context, choice: Menu) -> Step | None:
+    """A main-menu button: the entry it names, if this user may use it."""
+    if choice == MAIN:
+        return to_menu(ctx)
+    entry = ctx.registry.entry(choice)
+    if entry is None or not entry.role.admits(ctx.user):
+        return None
+    return await entry.run(ctx)
+
+
+async def _choose_language(ctx: Context) -> Step:
+    return await ask_language(ctx)
+
+
+FLOW = Flow(
+    name="menu",
+    states=MenuState,
+    steps={(MenuState.LANGUAGE, Language): set_language},
+    hints={
+        MenuState.LANGUAGE: N_("Please choose a language with one of the buttons."),
+        MenuState.MAIN: N_("Please choose one of the options below."),
+    },
+    prompts={MenuState.LANGUAGE: language_prompt, MenuState.MAIN: lambda ctx: [menu_reply(ctx)]},
+    anywhere={Menu: Anywhere(open_menu)},
+    commands=(
+        CommandSpec("start", start, help=N_("main menu"), listed=True),
+        CommandSpec("menu", start),
+        CommandSpec("help", show_help, help=N_("this help"), listed=True, leaves=False),
+        CommandSpec(
+            "language", ask_language, help=N_("change the language"), listed=True, leaves=False
+        ),
+        CommandSpec(
+            "cancel", cancel, help=N_("drop what you are doing"), listed=True, leaves=False
+        ),
+    ),
+    entries=(
+        Entry(N_("❓ Help"), Menu("help"), help_from_menu, order=90),
+        Entry(N_("🌐 Language"), Menu("language"), _choose_language, order=95),
+    ),
+    role=Role.RESIDENT,
+)

@@ -96,6 +96,7 @@ class Municipality:
     templates: dict[str, str]
     consultations: tuple[ConsultationEntry, ...] = ()
     name_hu: str | None = None
+    staff_answer_minutes: int = 10  # how long a question to a staff member waits for the answer
 
     def name_in(self, language: str) -> str:
         """The municipality's name as a reader of ``language`` knows it (Sombor is Zombor)."""
@@ -199,11 +200,14 @@ def _parse(data: dict[str, Any]) -> Municipality:
         raise _Invalid("[area]: centre or radius out of range")
     limits = data.get("limits", {})
     _only_keys(
-        limits, "[limits]", {"reports_per_hour", "fix_confirmation_days", "reminder_minutes"}
+        limits,
+        "[limits]",
+        {"reports_per_hour", "fix_confirmation_days", "reminder_minutes", "staff_answer_minutes"},
     )
     reminders = tuple(int(x) for x in limits.get("reminder_minutes", [24 * 60, 60]))
     per_hour = int(limits.get("reports_per_hour", 5))
     fix_days = int(limits.get("fix_confirmation_days", 7))
+    answer_minutes = int(limits.get("staff_answer_minutes", 10))
     services = _parse_services(data.get("services", []))
     return Municipality(
         code=code,
@@ -218,6 +222,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
         radius_km=radius,
         reports_per_hour=per_hour,
         fix_confirmation_days=fix_days,
+        staff_answer_minutes=answer_minutes,
         reminder_minutes=reminders,
         services=services,
         categories=_parse_categories(data.get("categories", []), services),

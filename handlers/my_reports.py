@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from handlers.context import Context, Step, column, parse_id
-from handlers.events import ButtonChoice, Reply
-from handlers.menu import MENU_STATE, menu_reply
+from handlers.context import Context, Step, column
+from handlers.events import Reply
+from handlers.flow import Anywhere, ButtonData, Entry, Flow
+from handlers.followup import CommentOn, start_comment
+from handlers.menu import Menu, MenuState, main_menu_button, menu_reply
 from handlers.report import location_text
-from handlers.texts import category_name, event_name, status_name
+from handlers.texts import N_, category_name, event_name, status_name
 from storage import reports
 from storage.reports import ReportEvent
 
-MINE = "mine"
 LIST_LIMIT = 10
+
+
+class MineState(StrEnum):
+    """Looking at one's own reports."""
+
+    LIST = "mine:list"
+
+
+MINE = MineState.LIST
+
+
+@dataclass(frozen=True, slots=True)
+class ShowReport(ButtonData):
+    """One of the resident's reports, to see its details."""
+
+    prefix = "rep"
+    report_id: int
 
 
 async def list_reports(ctx: Context) -> Step:
@@ -21,31 +41,26 @@ async def list_reports(ctx: Context) -> Step:
     _ = ctx.t.gettext
     mine = await reports.list_for_user(ctx.conn, ctx.user.id, LIST_LIMIT)
     if not mine:
-        return Step(MENU_STATE, {}, [menu_reply(ctx, _("You have not reported anything yet."))])
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("You have not reported anything yet."))])
     many = len(mine) == LIST_LIMIT
     total = await reports.count_for_user(ctx.conn, ctx.user.id) if many else len(mine)
     header = ctx.t.ngettext("You have {n} report.", "You have {n} reports.", total)
     if total > len(mine):
         header += " " + _("The newest {shown} are shown.", shown=len(mine))
-    pairs = [
-        (
-            f"{r.ref} · {category_name(ctx.t, r.category)} · {status_name(ctx.t, r.status)}",
-            f"rep:{r.id}",
+    choices = [
+        ShowReport(r.id).button(
+            f"{r.ref} · {category_name(ctx.t, r.category)} · {status_name(ctx.t, r.status)}"
         )
         for r in mine
     ]
-    pairs.append((_("↩️ Main menu"), "menu:main"))
-    return Step(MINE, {}, [Reply(header, column(pairs))])
+    choices.append(main_menu_button(ctx))
+    return Step(MINE, {}, [Reply(header, column(choices))])
 
 
-async def show_report(ctx: Context, event: ButtonChoice) -> Step | None:
+async def show_report(ctx: Context, press: ShowReport) -> Step | None:
     """Show one of the resident's own reports with its history."""
     _ = ctx.t.gettext
-    raw = event.data.removeprefix("rep:")
-    report_id = parse_id(raw)
-    if not event.data.startswith("rep:") or report_id is None:
-        return None
-    report = await reports.get_report(ctx.conn, report_id)
+    report = await reports.get_report(ctx.conn, press.report_id)
     if report is None or report.user_id != ctx.user.id:
         return Step(MINE, {}, [Reply(_("That report was not found among yours."))])
     zone = ZoneInfo(ctx.municipality.timezone)
@@ -64,11 +79,10 @@ async def show_report(ctx: Context, event: ButtonChoice) -> Step | None:
         photos=len(report.photo_paths),
         history=history,
     )
-    pairs = [(_("📋 My reports"), "menu:mine"), (_("↩️ Main menu"), "menu:main")]
+    choices = [Menu("mine").button(_("📋 My reports")), main_menu_button(ctx)]
     if report.is_open:
-        pairs.insert(0, (_("💬 Add a comment or a photo"), f"cm:{report.id}"))
-    back = column(pairs)
-    return Step(MINE, {}, [Reply(text, back)])
+        choices.insert(0, CommentOn(report.id).button(_("💬 Add a comment or a photo")))
+    return Step(MINE, {}, [Reply(text, column(choices))])
 
 
 def history_line(ctx: Context, e: ReportEvent, zone: ZoneInfo) -> str:
@@ -84,3 +98,18 @@ def history_line(ctx: Context, e: ReportEvent, zone: ZoneInfo) -> str:
     if e.photo:
         line += "\n  📷"
     return line
+
+
+async def _comment(ctx: Context, press: CommentOn) -> Step | None:
+    return await start_comment(ctx, press)
+
+
+FLOW = Flow(
+    name="mine",
+    states=MineState,
+    steps={(MINE, CommentOn): _comment},
+    anywhere={ShowReport: Anywhere(show_report)},
+    hints={MINE: N_("Please choose a report to see its details, or go back to the menu.")},
+    prompts={MINE: lambda ctx: [menu_reply(ctx)]},
+    entries=(Entry(N_("📋 My reports"), Menu("mine"), list_reports, order=20),),
+)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from handlers.context import Context, buttons
+from handlers.context import Context
 from handlers.events import Outgoing, Reply
 from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
+from handlers.staff.card import card_buttons
 from handlers.texts import category_name, status_name
 from storage import users
 from storage.reports import Report
@@ -61,36 +62,13 @@ def reporter_name(t: Translator, report: Report, first_name: str) -> str:
     return t.gettext("anonymous") if report.anonymous or not first_name else first_name
 
 
-def card_buttons(t: Translator, report: Report) -> tuple[tuple[tuple[str, str], ...], ...]:
-    """The actions the status allows, as (label, data)."""
-    _ = t.gettext
-    rid = report.id
-    actions = {
-        "ack": (_("👀 Acknowledge"), f"st:ack:{rid}"),
-        "progress": (_("🛠 In progress"), f"st:progress:{rid}"),
-        "resolve": (_("✅ Resolved"), f"st:resolve:{rid}"),
-        "reject": (_("⛔ Reject"), f"st:reject:{rid}"),
-        "reply": (_("💬 Reply"), f"st:reply:{rid}"),
-    }
-    shown = {
-        "new": ("ack", "progress", "resolve", "reject"),
-        "reopened": ("ack", "progress", "resolve", "reject"),
-        "acknowledged": ("progress", "resolve", "reject"),
-        "in_progress": ("resolve", "reject"),
-    }.get(report.status, ())
-    first = tuple(actions[a] for a in shown[:2])
-    second = tuple(actions[a] for a in shown[2:])
-    return tuple(row for row in (first, second, (actions["reply"],)) if row)
-
-
 def card(m: Municipality, report: Report, first_name: str, *, edit: bool) -> Reply:
     """The report's card for its service's staff chat, edited in place as the status changes."""
     t = translator(m.staff_language)
     text = report_details(t, m, report, reporter_name(t, report, first_name))
-    rows = [list(row) for row in card_buttons(t, report)]
     return Reply(
         text,
-        buttons(*rows),
+        card_buttons(t, report),
         photos=() if edit else report.photo_paths,
         key=f"card:{report.id}",
         edit=edit,
@@ -130,3 +108,14 @@ async def to_resident(ctx: Context, report: Report, build: ResidentMessage) -> l
         return []
     user = resident.user
     return [Outgoing(user.channel, user.chat_id, r) for r in build(translator(user.language))]
+
+
+async def card_update(ctx: Context, report: Report) -> list[Outgoing]:
+    """The edited card for the report's service chat."""
+    resident = await users.load_conversation_by_id(ctx.conn, report.user_id)
+    name = resident.user.first_name if resident else ""
+    return list(
+        to_service(
+            ctx.municipality, report.service, card(ctx.municipality, report, name, edit=True)
+        )
+    )

@@ -2,29 +2,50 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
+
 from handlers.context import Context, Step, column
-from handlers.events import ButtonChoice, Reply
-from handlers.menu import MENU_STATE, menu_reply
-from handlers.texts import topic_name
+from handlers.events import Reply
+from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow
+from handlers.menu import Menu, MenuState, main_menu_button, menu_reply
+from handlers.texts import N_, topic_name
 from storage import subscriptions
 from storage.subscriptions import TOPICS
 
-NOTIFY_STATE = "notify"
+
+class NotifyState(StrEnum):
+    """Looking at the topics one is told about."""
+
+    TOPICS = "notify:topics"
+
+
+NOTIFY_STATE = NotifyState.TOPICS
+
+
+@dataclass(frozen=True, slots=True)
+class Topic(ButtonData):
+    """Turn one topic on or off."""
+
+    prefix = "sub"
+    topic: str
 
 
 async def show_topics(ctx: Context, note: str | None = None) -> Step:
     """The topics with their switches (✅ on, ⬜ off)."""
     _ = ctx.t.gettext
     on = await subscriptions.topics_of(ctx.conn, ctx.user.id)
-    pairs = [(("✅ " if t in on else "⬜ ") + topic_name(ctx.t, t), f"sub:{t}") for t in TOPICS]
-    pairs.append((_("↩️ Main menu"), "menu:main"))
+    choices = [
+        Topic(t).button(("✅ " if t in on else "⬜ ") + topic_name(ctx.t, t)) for t in TOPICS
+    ]
+    choices.append(main_menu_button(ctx))
     text = _("Choose what you want to be told about. Press a topic to turn it on or off.")
-    return Step(NOTIFY_STATE, {}, [Reply(f"{note}\n\n{text}" if note else text, column(pairs))])
+    return Step(NOTIFY_STATE, {}, [Reply(f"{note}\n\n{text}" if note else text, column(choices))])
 
 
-async def toggle_topic(ctx: Context, event: ButtonChoice) -> Step | None:
+async def toggle_topic(ctx: Context, press: Topic) -> Step | None:
     """Turn one topic on or off."""
-    topic = event.data.removeprefix("sub:")
+    topic = press.topic
     if topic not in TOPICS:
         return None
     on = await subscriptions.toggle(ctx.conn, ctx.user.id, topic, ctx.now)
@@ -36,8 +57,29 @@ async def toggle_topic(ctx: Context, event: ButtonChoice) -> Step | None:
     return await show_topics(ctx, note)
 
 
-async def unsubscribe(ctx: Context) -> Step:
+async def unsubscribe(ctx: Context, args: str = "") -> Step:
     """Turn every topic off."""
+    del args
     await subscriptions.unsubscribe_all(ctx.conn, ctx.user.id)
     text = ctx.t.gettext("All notifications are off. You can turn them on again with /subscribe.")
-    return Step(MENU_STATE, {}, [menu_reply(ctx, text)])
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
+
+
+async def _topics(ctx: Context, args: str = "") -> Step:
+    del args
+    return await show_topics(ctx)
+
+
+FLOW = Flow(
+    name="notifications",
+    states=NotifyState,
+    hints={NOTIFY_STATE: N_("Please press a topic to turn it on or off.")},
+    prompts={NOTIFY_STATE: lambda ctx: [menu_reply(ctx)]},
+    anywhere={Topic: Anywhere(toggle_topic)},
+    commands=(
+        CommandSpec("subscribe", _topics, help=N_("choose the news you get"), listed=True),
+        CommandSpec("notifications", _topics),
+        CommandSpec("unsubscribe", unsubscribe, help=N_("stop all news")),
+    ),
+    entries=(Entry(N_("🔔 Notifications"), Menu("notify"), show_topics, order=40),),
+)

@@ -2,30 +2,81 @@
 
 from __future__ import annotations
 
-import asyncio
+import math
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from geopy.distance import geodesic
 
 from handlers.context import Context, Deps, Lookup, Step, buttons, column
-from handlers.events import ButtonChoice, Inbound, Location, Photo, Reply, Text
-from handlers.menu import MENU_STATE, menu_reply
+from handlers.events import Inbound, Location, Photo, Reply, Text
+from handlers.flow import ButtonData, Entry, Flow, Prompt
+from handlers.menu import Menu, MenuState, menu_reply
 from handlers.municipality import CATEGORY_IDS
 from handlers.notices import new_report_notices
+from handlers.photos import save_photo
 from handlers.ports import GeocoderUnavailableError
-from handlers.texts import category_name
+from handlers.texts import N_, category_name
 from storage import reports
-from storage.photos import ImageTooLargeError, InvalidImageError
 from storage.reports import NewPhoto, NewReport
 
-CATEGORY = "report:category"
-DESCRIPTION = "report:description"
-PHOTOS = "report:photos"
-LOCATION = "report:location"
-ADDRESS = "report:address"
-SUMMARY = "report:summary"
-EDIT = "report:edit"
+
+class ReportState(StrEnum):
+    """The steps of writing a report."""
+
+    CATEGORY = "report:category"
+    DESCRIPTION = "report:description"
+    PHOTOS = "report:photos"
+    LOCATION = "report:location"
+    ADDRESS = "report:address"
+    SUMMARY = "report:summary"
+    EDIT = "report:edit"
+
+
+CATEGORY, DESCRIPTION, PHOTOS, LOCATION, ADDRESS, SUMMARY, EDIT = ReportState
+
+
+@dataclass(frozen=True, slots=True)
+class Category(ButtonData):
+    """The kind of problem."""
+
+    prefix = "cat"
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PhotosDone(ButtonData):
+    """Go on from the photos: ``done`` with some, ``skip`` without."""
+
+    prefix = "photos"
+    how: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddressAnswer(ButtonData):
+    """Whether the geocoded address is the place: ``yes`` or ``no``."""
+
+    prefix = "addr"
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryAction(ButtonData):
+    """``confirm``, ``edit``, ``cancel``, ``anon`` or ``named`` on the summary."""
+
+    prefix = "sum"
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class EditPart(ButtonData):
+    """The part of the draft to change, or ``back`` to the summary."""
+
+    prefix = "edit"
+    part: str
+
 
 MIN_DESCRIPTION, MAX_DESCRIPTION = 3, 4000
 MAX_PHOTOS = 3
@@ -42,15 +93,15 @@ async def start_report(ctx: Context) -> Step:
             " starting another one.",
             limit=limit,
         )
-        return Step(MENU_STATE, {}, [menu_reply(ctx, text)])
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
     await reports.record_start(ctx.conn, ctx.user.id, ctx.now)
     return Step(CATEGORY, {}, ask_category(ctx))
 
 
 def ask_category(ctx: Context) -> list[Reply]:
     """Offer the categories."""
-    pairs = [(category_name(ctx.t, cid), f"cat:{cid}") for cid in CATEGORY_IDS]
-    return [Reply(ctx.t.gettext("What kind of problem is it?"), column(pairs))]
+    choices = [Category(cid).button(category_name(ctx.t, cid)) for cid in CATEGORY_IDS]
+    return [Reply(ctx.t.gettext("What kind of problem is it?"), column(choices))]
 
 
 def ask_description(ctx: Context) -> list[Reply]:
@@ -62,14 +113,13 @@ def ask_photos(ctx: Context) -> list[Reply]:
     """Ask for photos, with Done once there is one and Skip before."""
     _ = ctx.t.gettext
     count = len(ctx.draft.get("photos", []))
-    if count:
-        label, data = _("✅ Done"), "photos:done"
-    else:
-        label, data = _("⏭ Skip"), "photos:skip"
+    go_on = (
+        PhotosDone("done").button(_("✅ Done")) if count else PhotosDone("skip").button(_("⏭ Skip"))
+    )
     text = _(
         "Send up to {max} photos of the problem, one by one, or skip this step.", max=MAX_PHOTOS
     )
-    return [Reply(text, buttons([(label, data)]))]
+    return [Reply(text, buttons([go_on]))]
 
 
 def ask_location(ctx: Context) -> list[Reply]:
@@ -94,7 +144,12 @@ def ask_address_confirmation(ctx: Context) -> list[Reply]:
     return [
         Reply(
             _("Is this the place?\n{address}", address=place.get("address", "")),
-            buttons([(_("Yes"), "addr:yes"), (_("No, type again"), "addr:no")]),
+            buttons(
+                [
+                    AddressAnswer("yes").button(_("Yes")),
+                    AddressAnswer("no").button(_("No, type again")),
+                ]
+            ),
         )
     ]
 
@@ -113,12 +168,12 @@ def summary(ctx: Context) -> list[Reply]:
     )
     if d.get("anonymous"):
         text += "\n" + _("Your name is not shown to the municipal staff.")
-        privacy = (_("👤 Show my first name"), "sum:named")
+        privacy = SummaryAction("named").button(_("👤 Show my first name"))
     else:
-        privacy = (_("🙈 Send without my name"), "sum:anon")
+        privacy = SummaryAction("anon").button(_("🙈 Send without my name"))
     keys = buttons(
-        [(_("✅ Confirm"), "sum:confirm")],
-        [(_("✏️ Edit"), "sum:edit"), (_("✖️ Cancel"), "sum:cancel")],
+        [SummaryAction("confirm").button(_("✅ Confirm"))],
+        [SummaryAction("edit").button(_("✏️ Edit")), SummaryAction("cancel").button(_("✖️ Cancel"))],
         [privacy],
     )
     return [Reply(text, keys)]
@@ -138,17 +193,17 @@ def location_text(ctx: Context, d: dict[str, Any]) -> str:
 def ask_edit(ctx: Context) -> list[Reply]:
     """Offer the parts of the draft that can be changed."""
     _ = ctx.t.gettext
-    pairs = [
-        (_("Category"), "edit:category"),
-        (_("Description"), "edit:description"),
-        (_("Photos"), "edit:photos"),
-        (_("Location"), "edit:location"),
-        (_("↩️ Back to the summary"), "edit:back"),
+    parts = [
+        EditPart("category").button(_("Category")),
+        EditPart("description").button(_("Description")),
+        EditPart("photos").button(_("Photos")),
+        EditPart("location").button(_("Location")),
+        EditPart("back").button(_("↩️ Back to the summary")),
     ]
-    return [Reply(_("What would you like to change?"), column(pairs))]
+    return [Reply(_("What would you like to change?"), column(parts))]
 
 
-PROMPTS = {
+PROMPTS: dict[ReportState, Prompt] = {
     CATEGORY: ask_category,
     DESCRIPTION: ask_description,
     PHOTOS: ask_photos,
@@ -159,22 +214,23 @@ PROMPTS = {
 }
 
 
-def _next(ctx: Context, draft: dict[str, Any], state: str, before: tuple[Reply, ...] = ()) -> Step:
+def _next(
+    ctx: Context, draft: dict[str, Any], state: ReportState, before: tuple[Reply, ...] = ()
+) -> Step:
     """Go to ``state``, or back to the summary when the resident is editing one part."""
     target = SUMMARY if draft.get("editing") else state
     ctx.draft = draft
     return Step(target, draft, [*before, *PROMPTS[target](ctx)])
 
 
-def choose_category(ctx: Context, event: ButtonChoice) -> Step | None:
+async def choose_category(ctx: Context, choice: Category) -> Step | None:
     """Take the category."""
-    category = event.data.removeprefix("cat:")
-    if not event.data.startswith("cat:") or category not in ctx.municipality.categories:
+    if choice.id not in ctx.municipality.categories:
         return None
-    return _next(ctx, {**ctx.draft, "category": category}, DESCRIPTION)
+    return _next(ctx, {**ctx.draft, "category": choice.id}, DESCRIPTION)
 
 
-def describe(ctx: Context, event: Text) -> Step:
+async def describe(ctx: Context, event: Text) -> Step:
     """Take the description, 3 to 4000 characters."""
     text = event.text.strip()
     if not MIN_DESCRIPTION <= len(text) <= MAX_DESCRIPTION:
@@ -189,7 +245,7 @@ def describe(ctx: Context, event: Text) -> Step:
     return _next(ctx, {**ctx.draft, "description": text}, PHOTOS)
 
 
-def add_photo(ctx: Context, event: Photo) -> Step:
+async def add_photo(ctx: Context, event: Photo) -> Step:
     """Attach a photo that was saved before the transaction, or say why it was refused."""
     _ = ctx.t.gettext
     lookup = ctx.lookup or Lookup("invalid")
@@ -210,9 +266,9 @@ def add_photo(ctx: Context, event: Photo) -> Step:
     return _next(ctx, draft, LOCATION, (added,))
 
 
-def finish_photos(ctx: Context, event: ButtonChoice) -> Step | None:
+async def finish_photos(ctx: Context, choice: PhotosDone) -> Step | None:
     """Move on from the photos."""
-    if event.data not in ("photos:done", "photos:skip"):
+    if choice.how not in ("done", "skip"):
         return None
     return _next(ctx, ctx.draft, LOCATION)
 
@@ -222,7 +278,7 @@ def _back_to_summary(ctx: Context, draft: dict[str, Any]) -> Step:
     return Step(SUMMARY, draft, summary(ctx))
 
 
-def share_location(ctx: Context, event: Location) -> Step:
+async def share_location(ctx: Context, event: Location) -> Step:
     """Take a shared location if it lies within the municipality."""
     refusal = check_location(ctx, event.latitude, event.longitude)
     if refusal:
@@ -238,8 +294,9 @@ def share_location(ctx: Context, event: Location) -> Step:
 def check_location(ctx: Context, latitude: float, longitude: float) -> str | None:
     """Return why a point cannot be accepted, or None when it lies within the municipality."""
     _ = ctx.t.gettext
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or (
-        latitude == 0 and longitude == 0
+    if not (math.isfinite(latitude) and math.isfinite(longitude)) or (
+        not (-90 <= latitude <= 90 and -180 <= longitude <= 180)
+        or (latitude == 0 and longitude == 0)
     ):
         return _("That location is not valid. Please share the place of the problem again.")
     m = ctx.municipality
@@ -256,7 +313,7 @@ def check_location(ctx: Context, latitude: float, longitude: float) -> str | Non
     )
 
 
-def type_address(ctx: Context, event: Text) -> Step:
+async def type_address(ctx: Context, event: Text) -> Step:
     """Take a typed address: confirm what the geocoder found, or keep the text when it is down."""
     _ = ctx.t.gettext
     query = event.text.strip()
@@ -307,13 +364,13 @@ def type_address(ctx: Context, event: Text) -> Step:
     return Step(ADDRESS, ctx.draft, ask_address_confirmation(ctx))
 
 
-def confirm_address(ctx: Context, event: ButtonChoice) -> Step | None:
+async def confirm_address(ctx: Context, choice: AddressAnswer) -> Step | None:
     """Accept or refuse the address the geocoder found."""
     pending = ctx.draft.get("pending")
-    if event.data not in ("addr:yes", "addr:no") or not pending:
+    if choice.answer not in ("yes", "no") or not pending:
         return None
     draft = {k: v for k, v in ctx.draft.items() if k != "pending"}
-    if event.data == "addr:no":
+    if choice.answer == "no":
         ctx.draft = draft
         return Step(LOCATION, draft, ask_location(ctx))
     draft.update(
@@ -323,18 +380,18 @@ def confirm_address(ctx: Context, event: ButtonChoice) -> Step | None:
     return Step(SUMMARY, draft, [location_received(ctx), *summary(ctx)])
 
 
-async def decide_summary(ctx: Context, event: ButtonChoice) -> Step | None:
+async def decide_summary(ctx: Context, choice: SummaryAction) -> Step | None:
     """Confirm, edit or cancel the report."""
     _ = ctx.t.gettext
-    if event.data == "sum:cancel":
-        return Step(MENU_STATE, {}, [menu_reply(ctx, _("The report was cancelled."))])
-    if event.data == "sum:edit":
+    if choice.action == "cancel":
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("The report was cancelled."))])
+    if choice.action == "edit":
         ctx.draft = {**ctx.draft, "editing": True}
         return Step(EDIT, ctx.draft, ask_edit(ctx))
-    if event.data in ("sum:anon", "sum:named"):
-        ctx.draft = {**ctx.draft, "anonymous": event.data == "sum:anon"}
+    if choice.action in ("anon", "named"):
+        ctx.draft = {**ctx.draft, "anonymous": choice.action == "anon"}
         return Step(SUMMARY, ctx.draft, summary(ctx))
-    if event.data != "sum:confirm":
+    if choice.action != "confirm":
         return None
     ref = await reports.create_report(ctx.conn, ctx.municipality.code, new_report(ctx), ctx.now)
     text = _(
@@ -345,7 +402,7 @@ async def decide_summary(ctx: Context, event: ButtonChoice) -> Step | None:
     stored = await reports.find_by_ref(ctx.conn, ref)
     assert stored is not None  # noqa: S101 - it was just stored
     notices = new_report_notices(ctx.municipality, stored, ctx.user.first_name)
-    return Step(MENU_STATE, {}, [menu_reply(ctx, text)], notices)
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)], notices)
 
 
 def new_report(ctx: Context) -> NewReport:
@@ -363,13 +420,13 @@ def new_report(ctx: Context) -> NewReport:
     )  # fmt: skip
 
 
-def choose_edit(ctx: Context, event: ButtonChoice) -> Step | None:
+async def choose_edit(ctx: Context, choice: EditPart) -> Step | None:
     """Jump to the part the resident wants to change."""
-    targets = {"edit:category": CATEGORY, "edit:description": DESCRIPTION,
-               "edit:photos": PHOTOS, "edit:location": LOCATION}  # fmt: skip
-    if event.data == "edit:back":
+    targets = {"category": CATEGORY, "description": DESCRIPTION,
+               "photos": PHOTOS, "location": LOCATION}  # fmt: skip
+    if choice.part == "back":
         return _back_to_summary(ctx, ctx.draft)
-    target = targets.get(event.data)
+    target = targets.get(choice.part)
     if target is None:
         return None
     draft = dict(ctx.draft)
@@ -379,31 +436,28 @@ def choose_edit(ctx: Context, event: ButtonChoice) -> Step | None:
     return Step(target, draft, PROMPTS[target](ctx))
 
 
-async def look_up(deps: Deps, state: str, event: Inbound) -> Lookup | None:
-    """Do the slow work an event needs before the transaction: save a photo, geocode an address."""
-    match event:
-        case Photo() if state == PHOTOS or state.startswith(
-            ("comment:", "ccomment:", "staff:fixphoto:")
-        ):
-            return await _save_photo(deps, event)
-        case Text() if state in (LOCATION, ADDRESS) and 3 <= len(event.text.strip()) <= MAX_ADDRESS:
-            return await _geocode(deps, event.text.strip())
-        case Location() if state in (LOCATION, ADDRESS):
-            address = await deps.geocoder.reverse(event.latitude, event.longitude)
-            return Lookup("found" if address else "not_found", {"address": address})
-    return None
+async def geocode_typed(deps: Deps, event: Inbound) -> Lookup | None:
+    """Look up a typed address (one that could be one) before the transaction."""
+    if not isinstance(event, Text) or not 3 <= len(event.text.strip()) <= MAX_ADDRESS:
+        return None
+    return await _geocode(deps, event.text.strip())
 
 
-async def _save_photo(deps: Deps, event: Photo) -> Lookup:
-    if event.content is None:
-        return Lookup("too_large" if event.size > 10 * 1024 * 1024 else "invalid")
-    try:
-        stored = await asyncio.to_thread(deps.photos.save, event.content)
-    except ImageTooLargeError:
-        return Lookup("too_large")
-    except InvalidImageError:
-        return Lookup("invalid")
-    return Lookup("saved", {"path": stored.path, "sha256": stored.sha256})
+async def name_the_place(deps: Deps, event: Inbound) -> Lookup | None:
+    """The address of a shared location, before the transaction."""
+    if not isinstance(event, Location) or not _plausible(event.latitude, event.longitude):
+        return None
+    address = await deps.geocoder.reverse(event.latitude, event.longitude)
+    return Lookup("found" if address else "not_found", {"address": address})
+
+
+def _plausible(latitude: float, longitude: float) -> bool:
+    return (
+        math.isfinite(latitude)
+        and math.isfinite(longitude)
+        and -90 <= latitude <= 90
+        and -180 <= longitude <= 180
+    )
 
 
 async def _geocode(deps: Deps, query: str) -> Lookup:
@@ -417,3 +471,57 @@ async def _geocode(deps: Deps, query: str) -> Lookup:
         "found",
         {"latitude": place.latitude, "longitude": place.longitude, "address": place.address},
     )
+
+
+def in_progress(ctx: Context) -> list[Reply]:
+    """Remind a resident of the report they are writing, and ask its question again."""
+    text = ctx.t.gettext(
+        "You have a report in progress. Continue below, or send /cancel to drop it."
+    )
+    return [Reply(text), *PROMPTS[ReportState(ctx.state)](ctx)]
+
+
+def cancel_report(ctx: Context) -> Step:
+    """/cancel during a report: the draft is dropped (the location keyboard taken away)."""
+    text = ctx.t.gettext("The report was cancelled.")
+    return Step(MenuState.MAIN, {}, [Reply(text, keyboard="remove"), menu_reply(ctx)])
+
+
+FLOW = Flow(
+    name="report",
+    states=ReportState,
+    steps={
+        (CATEGORY, Category): choose_category,
+        (DESCRIPTION, Text): describe,
+        (PHOTOS, Photo): add_photo,
+        (PHOTOS, PhotosDone): finish_photos,
+        (LOCATION, Location): share_location,
+        (ADDRESS, Location): share_location,
+        (LOCATION, Text): type_address,
+        (ADDRESS, Text): type_address,
+        (ADDRESS, AddressAnswer): confirm_address,
+        (SUMMARY, SummaryAction): decide_summary,
+        (EDIT, EditPart): choose_edit,
+    },
+    hints={
+        CATEGORY: N_("Please choose the kind of problem with one of the buttons."),
+        DESCRIPTION: N_("Please describe the problem in a text message."),
+        PHOTOS: N_("Please send a photo of the problem, or press the button to go on without one."),
+        LOCATION: N_("Please share the location, or type the address as text."),
+        ADDRESS: N_("Please answer with the buttons, or type another address."),
+        SUMMARY: N_("Please confirm, edit or cancel the report with the buttons."),
+        EDIT: N_("Please choose what you want to change with the buttons."),
+    },
+    prompts=PROMPTS,
+    entries=(Entry(N_("📝 Report a problem"), Menu("report"), start_report, order=10),),
+    look_ups={
+        (PHOTOS, Photo): save_photo,
+        (LOCATION, Text): geocode_typed,
+        (ADDRESS, Text): geocode_typed,
+        (LOCATION, Location): name_the_place,
+        (ADDRESS, Location): name_the_place,
+    },
+    keeps=frozenset(ReportState),
+    guard=in_progress,
+    cancel=cancel_report,
+)

@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from storage import status
 from storage.clock import iso, parse
 from storage.sql import fetch_all, fetch_one
+from storage.status import Status
 
-OPEN_STATUSES = ("new", "acknowledged", "in_progress", "reopened")
+OPEN_STATUSES = status.OPEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +106,9 @@ async def create_report(
     row = await fetch_one(
         conn,
         "INSERT INTO reports (ref, year, seq, user_id, category, service, description, latitude,"
-        " longitude, address, status, created_at, updated_at, sla_due_at, anonymous)"
-        " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?"
+        " longitude, address, status, created_at, updated_at, sla_due_at, anonymous,"
+        " sla_started_at)"
+        " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
         " FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM reports WHERE year = ?)"
         " RETURNING id, ref",
         (
@@ -119,10 +122,12 @@ async def create_report(
             report.latitude,
             report.longitude,
             report.address,
+            Status.NEW,
             iso(now),
             iso(now),
             iso(due),
             int(report.anonymous),
+            iso(now),
             year,
         ),
     )
@@ -139,8 +144,8 @@ async def create_report(
         )
     await conn.execute(
         "INSERT INTO report_events (report_id, at, actor_id, kind, old_status, new_status)"
-        " VALUES (?, ?, ?, 'created', NULL, 'new')",
-        (report_id, iso(now), report.user_id),
+        " VALUES (?, ?, ?, 'created', NULL, ?)",
+        (report_id, iso(now), report.user_id, Status.NEW),
     )
     return ref
 
@@ -238,14 +243,25 @@ async def transition(
     changed = await fetch_one(
         conn,
         "UPDATE reports SET status = :new, updated_at = :now,"
-        " acknowledged_at = CASE WHEN :new = 'acknowledged' THEN :now ELSE acknowledged_at END,"
-        " resolved_at = CASE WHEN :new = 'resolved' THEN :now ELSE resolved_at END,"
-        " sla_due_at = CASE WHEN :new = 'reopened' AND :due IS NOT NULL THEN :due"
+        " acknowledged_at = CASE WHEN :new = :ack THEN :now ELSE acknowledged_at END,"
+        " resolved_at = CASE WHEN :new = :resolved THEN :now ELSE resolved_at END,"
+        " sla_due_at = CASE WHEN :new = :reopened AND :due IS NOT NULL THEN :due"
         "   ELSE sla_due_at END,"
-        " sla_flagged_at = CASE WHEN :new = 'reopened' THEN NULL ELSE sla_flagged_at END,"
-        " sla_escalated_at = CASE WHEN :new = 'reopened' THEN NULL ELSE sla_escalated_at END"
+        " sla_started_at = CASE WHEN :new = :reopened AND :due IS NOT NULL THEN :now"
+        "   ELSE sla_started_at END,"
+        " sla_flagged_at = CASE WHEN :new = :reopened THEN NULL ELSE sla_flagged_at END,"
+        " sla_escalated_at = CASE WHEN :new = :reopened THEN NULL ELSE sla_escalated_at END"
         " WHERE id = :id AND status = :old RETURNING 1",
-        {"new": new, "now": iso(now), "due": due, "id": report_id, "old": old},
+        {
+            "new": new,
+            "now": iso(now),
+            "due": due,
+            "id": report_id,
+            "old": old,
+            "ack": Status.ACKNOWLEDGED,
+            "resolved": Status.RESOLVED,
+            "reopened": Status.REOPENED,
+        },
     )
     if changed is None:
         return False
@@ -296,9 +312,9 @@ async def open_reports(
     rows = await fetch_all(
         conn,
         "SELECT id, ref, category, status, created_at, sla_due_at FROM reports"  # noqa: S608
-        f" WHERE status IN ('new', 'acknowledged', 'in_progress', 'reopened'){where}"
+        f" WHERE status IN ({status.marks(status.OPEN)}){where}"
         " ORDER BY id LIMIT ?",
-        (*(services or ()), limit),
+        (*status.OPEN, *(services or ()), limit),
     )
     return [ReportSummary(r[0], r[1], r[2], r[3], parse(r[4]), parse(r[5])) for r in rows]
 
@@ -350,8 +366,8 @@ async def resolved_before(conn: aiosqlite.Connection, moment: datetime) -> list[
     """Ids of reports resolved before a moment whose resident never confirmed the fix."""
     rows = await fetch_all(
         conn,
-        "SELECT id FROM reports WHERE status = 'resolved' AND resolved_at < ? ORDER BY id",
-        (iso(moment),),
+        "SELECT id FROM reports WHERE status = ? AND resolved_at < ? ORDER BY id",
+        (Status.RESOLVED, iso(moment)),
     )
     return [int(r[0]) for r in rows]
 
@@ -371,10 +387,11 @@ async def late_to_flag(conn: aiosqlite.Connection, now: datetime) -> list[Late]:
     """Reports not acknowledged within their SLA and not flagged yet; marks them flagged."""
     rows = await fetch_all(
         conn,
-        "UPDATE reports SET sla_flagged_at = ? WHERE status IN ('new', 'reopened')"
+        "UPDATE reports SET sla_flagged_at = ?"  # noqa: S608 - only placeholders are formatted
+        f" WHERE status IN ({status.marks(status.AWAITING_ACKNOWLEDGEMENT)})"
         " AND sla_due_at < ? AND sla_flagged_at IS NULL"
-        " RETURNING id, ref, service, created_at, sla_due_at",
-        (iso(now), iso(now)),
+        " RETURNING id, ref, service, COALESCE(sla_started_at, created_at), sla_due_at",
+        (iso(now), *status.AWAITING_ACKNOWLEDGEMENT, iso(now)),
     )
     return [Late(r[0], r[1], r[2], parse(r[3]), parse(r[4])) for r in rows]
 
@@ -383,11 +400,13 @@ async def late_to_escalate(conn: aiosqlite.Connection, now: datetime) -> list[La
     """Reports not acknowledged within twice their SLA and not escalated yet; marks them."""
     rows = await fetch_all(
         conn,
-        "UPDATE reports SET sla_escalated_at = ? WHERE status IN ('new', 'reopened')"
+        "UPDATE reports SET sla_escalated_at = ?"  # noqa: S608 - only placeholders are formatted
+        f" WHERE status IN ({status.marks(status.AWAITING_ACKNOWLEDGEMENT)})"
         " AND sla_escalated_at IS NULL"
-        " AND 2 * julianday(sla_due_at) - julianday(created_at) < julianday(?)"
-        " RETURNING id, ref, service, created_at, sla_due_at",
-        (iso(now), iso(now)),
+        " AND 2 * julianday(sla_due_at) - julianday(COALESCE(sla_started_at, created_at))"
+        "   < julianday(?)"
+        " RETURNING id, ref, service, COALESCE(sla_started_at, created_at), sla_due_at",
+        (iso(now), *status.AWAITING_ACKNOWLEDGEMENT, iso(now)),
     )
     return [Late(r[0], r[1], r[2], parse(r[3]), parse(r[4])) for r in rows]
 
@@ -417,12 +436,19 @@ async def digest(
     """New (open, not acknowledged), overdue, and resolved since the start of yesterday."""
     row = await fetch_one(
         conn,
-        "SELECT"
-        " SUM(status IN ('new', 'reopened')),"
-        " SUM(status IN ('new', 'acknowledged', 'in_progress', 'reopened') AND sla_due_at < ?),"
-        " SUM(resolved_at >= ? AND resolved_at < ?)"
+        "SELECT"  # noqa: S608 - only placeholders are formatted
+        f" SUM(CASE WHEN status IN ({status.marks(status.AWAITING_ACKNOWLEDGEMENT)}) THEN 1 END),"
+        f" SUM(CASE WHEN status IN ({status.marks(status.OPEN)}) AND sla_due_at < ? THEN 1 END),"
+        " SUM(CASE WHEN resolved_at >= ? AND resolved_at < ? THEN 1 END)"
         " FROM reports WHERE service = ?",
-        (iso(now), iso(day_start - timedelta(days=1)), iso(day_start), service),
+        (
+            *status.AWAITING_ACKNOWLEDGEMENT,
+            *status.OPEN,
+            iso(now),
+            iso(day_start - timedelta(days=1)),
+            iso(day_start),
+            service,
+        ),
     )
     values = [int(v or 0) for v in row] if row else [0, 0, 0]
     return Digest(*values)

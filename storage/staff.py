@@ -36,15 +36,23 @@ async def add(conn: aiosqlite.Connection, entry: StaffEntry, added_by: int, now:
     await users.set_role(conn, entry.channel, entry.external_id, entry.role, entry.services)
 
 
-async def remove(conn: aiosqlite.Connection, channel: str, external_id: str) -> bool:
-    """Take the staff role away; False when there was no such staff member."""
+async def remove(
+    conn: aiosqlite.Connection, channel: str, external_id: str, staff_states: list[str]
+) -> bool:
+    """Take the staff role of a member added with /staff add; False when there was none.
+
+    Whatever they were doing in a staff-only flow (``staff_states``) is dropped with the role.
+    """
     row = await fetch_one(
         conn,
         "DELETE FROM staff_members WHERE channel = ? AND external_id = ? RETURNING 1",
         (channel, external_id),
     )
+    if row is None:
+        return False
     await users.set_role(conn, channel, external_id, "resident", ())
-    return row is not None
+    await users.clear_states_of(conn, channel, external_id, staff_states)
+    return True
 
 
 async def find(conn: aiosqlite.Connection, channel: str, external_id: str) -> StaffEntry | None:

@@ -165,3 +165,36 @@ async def demote_staff_except(conn: aiosqlite.Connection, keep: set[tuple[str, s
     gone = [(str(r[0]), str(r[1])) for r in rows if (str(r[0]), str(r[1])) not in keep]
     for channel, external_id in gone:
         await set_role(conn, channel, external_id, "resident", ())
+
+
+async def waiting_since(
+    conn: aiosqlite.Connection, states: list[str], before: datetime
+) -> list[Conversation]:
+    """Conversations in one of ``states`` that have not moved since ``before``."""
+    if not states:
+        return []
+    marks = ", ".join("?" for _ in states)
+    rows = await fetch_all(
+        conn,
+        _SELECT + f" WHERE c.state IN ({marks}) AND c.updated_at < ?",
+        (*states, iso(before)),
+    )
+    return [_conversation(r) for r in rows]
+
+
+async def clear_states_of(
+    conn: aiosqlite.Connection, channel: str, external_id: str, states: list[str]
+) -> None:
+    """Drop the conversation of a user in one of ``states`` (a staff-only flow they lost).
+
+    With no state they start again at the main menu; their next message is answered there.
+    """
+    if not states:
+        return
+    marks = ", ".join("?" for _ in states)
+    await conn.execute(
+        "UPDATE conversations SET state = '', draft = '{}' WHERE user_id ="  # noqa: S608
+        " (SELECT id FROM users WHERE channel = ? AND external_id = ?)"
+        f" AND state IN ({marks})",
+        (channel, external_id, *states),
+    )

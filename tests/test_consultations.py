@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.app import build_app
-from bot.scheduler import JOBS, run_job
+from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.municipality import Municipality
 from tests.conftest import REF, WATER_CHAT, Bot, Office, Press
@@ -14,7 +14,7 @@ from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 async def run(office: Office, name: str) -> int:
     app = office.bot.app
-    return await run_job(app.db, app.deps, app.sender, JOBS[name][0])
+    return await run_job(app.db, app.deps, app.sender, find_job(app.deps.registry, name))
 
 
 async def resident(office: Office, user: str, *topics: str) -> None:
@@ -197,15 +197,30 @@ async def test_a_reminder_due_while_the_bot_was_stopped_is_sent_once_after_it_st
     async with build_app(
         settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
     ) as app:
-        assert await run_job(app.db, app.deps, app.sender, JOBS["consultation-reminders"][0]) == 1
-        assert await run_job(app.db, app.deps, app.sender, JOBS["consultation-reminders"][0]) == 0
+        assert (
+            await run_job(
+                app.db, app.deps, app.sender, find_job(app.deps.registry, "consultation-reminders")
+            )
+            == 1
+        )
+        assert (
+            await run_job(
+                app.db, app.deps, app.sender, find_job(app.deps.registry, "consultation-reminders")
+            )
+            == 0
+        )
         await app.sender.drain()
     assert "Reminder" in channel.to("ana")[-1].text
     clock.moment = datetime(2026, 12, 17, 17, 30, tzinfo=UTC)  # after the start: no 1-hour reminder
     async with build_app(
         settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
     ) as app:
-        assert await run_job(app.db, app.deps, app.sender, JOBS["consultation-reminders"][0]) == 0
+        assert (
+            await run_job(
+                app.db, app.deps, app.sender, find_job(app.deps.registry, "consultation-reminders")
+            )
+            == 0
+        )
 
 
 async def test_a_broadcast_waiting_on_a_retry_is_not_edited_again_and_again(office: Office) -> None:

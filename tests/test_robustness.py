@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.app import build_app
-from bot.scheduler import JOBS, run_job
+from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.events import ButtonChoice, Command, Sender
 from handlers.municipality import Municipality, StaffMember
@@ -118,7 +118,9 @@ async def test_a_report_of_a_service_no_longer_in_the_file_breaks_nothing(
         await office.report_leak("bob")
         await app.db.conn.execute("UPDATE reports SET service = 'parks_old' WHERE id = 1")
         clock.advance(hours=30)
-        assert await run_job(app.db, app.deps, app.sender, JOBS["sla"][0]) == 1  # bob's, flagged
+        assert (
+            await run_job(app.db, app.deps, app.sender, find_job(app.deps.registry, "sla")) == 1
+        )  # bob's, flagged
         stored = await reports.get_report(app.db.conn, 2)
         assert stored is not None
 

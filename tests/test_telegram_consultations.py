@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.scheduler import JOBS, run_job
+from bot.scheduler import find_job, run_job
 from tests.conftest import Running
 
 RESIDENT = 5001
@@ -38,7 +38,12 @@ async def test_a_consultation_round_trip_on_telegram(running: Running) -> None:
     fake.push_callback(RESIDENT, f"cr:{consultation}")
     await running.wait_text(RESIDENT, "We will remind you")
     # Both the 24-hour and the 1-hour reminder are due: only the nearest is sent.
-    assert await run_job(app.db, app.deps, app.sender, JOBS["consultation-reminders"][0]) == 1
+    assert (
+        await run_job(
+            app.db, app.deps, app.sender, find_job(app.deps.registry, "consultation-reminders")
+        )
+        == 1
+    )
     await running.wait_text(RESIDENT, "Reminder: Local action plan 2027")
 
     fake.push_callback(RESIDENT, f"cc:{consultation}")
@@ -50,5 +55,10 @@ async def test_a_consultation_round_trip_on_telegram(running: Running) -> None:
 
     fake.push_command(ADMIN, "minutes", f"{consultation} 25 residents came; 9 proposals accepted.")
     await running.wait_text(RESIDENT, "9 proposals accepted")
-    assert await run_job(app.db, app.deps, app.sender, JOBS["broadcast-progress"][0]) == 2
+    assert (
+        await run_job(
+            app.db, app.deps, app.sender, find_job(app.deps.registry, "broadcast-progress")
+        )
+        == 2
+    )
     await running.wait_text(ADMIN, "Delivered: 1")

@@ -9,6 +9,7 @@ crash never loses one (a redelivered update is dropped by the dispatcher's updat
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 import contextlib
 import hmac
 import logging
@@ -26,6 +27,8 @@ from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -65,6 +68,7 @@ from handlers.events import (
     Text,
     Unsupported,
 )
+from handlers.flow import Registry, Role
 from handlers.i18n import translator
 from handlers.ports import (
     DeliveryError,
@@ -304,8 +308,15 @@ class TelegramChannel:
         elif contents:
             await self.bot.send_media_group(chat_id, [InputMediaPhoto(c) for c in contents[:10]])
 
-    async def register_commands(self, languages: Sequence[str]) -> None:
-        """Register the commands (/start, /help, /language, /cancel) in each offered language."""
+    async def register_commands(self, languages: Sequence[str], registry: Registry) -> None:
+        """Register the listed commands in each offered language: residents' in private chats,
+        staff commands in groups (the staff chats)."""
+        resident = [c for c in registry.commands if c.listed and c.role is Role.RESIDENT]
+        staff = [c for c in registry.commands if c.help and c.role is not Role.RESIDENT]
+        scopes = (
+            (resident, BotCommandScopeAllPrivateChats()),
+            (staff, BotCommandScopeAllGroupChats()),
+        )
         # Telegram knows one "sr"; the Cyrillic source serves it, as the default does.
         for language, code in [
             (languages[0], None),
@@ -314,13 +325,9 @@ class TelegramChannel:
             if code == "sr" and language != "sr-Cyrl":
                 continue
             _ = translator(language).gettext
-            commands = [
-                BotCommand("start", _("Main menu")),
-                BotCommand("help", _("Help")),
-                BotCommand("language", _("Change the language")),
-                BotCommand("cancel", _("Drop the report you are writing")),
-            ]
-            await self.bot.set_my_commands(commands, language_code=code)
+            for listed, scope in scopes:
+                commands = [BotCommand(c.name, _(c.help)[:256]) for c in listed]
+                await self.bot.set_my_commands(commands, scope=scope, language_code=code)
 
 
 def _seconds(value: int | timedelta) -> float:
@@ -446,12 +453,17 @@ class TelegramUpdates:
         if user is None:
             return None
         sender = Sender(CHANNEL, str(user.id), str(message.chat.id), user.first_name, group=True)
+        # The handler takes an answer only if it replies to its own question's message.
+        answered = str(message.reply_to_message.message_id) if message.reply_to_message else None
         if message.photo and answers_bot:  # the photo of a fix, asked for after /resolve
             largest = max(message.photo, key=lambda p: p.width * p.height)
-            return await self._photo(sender, largest.file_id, largest.file_size or 0, uid)
+            photo = await self._photo(sender, largest.file_id, largest.file_size or 0, uid)
+            return replace(photo, reply_to=answered)
         if message.text is None:
             return None
         event = _text_event(sender, message, uid)
+        if isinstance(event, Text):
+            event = replace(event, reply_to=answered)
         return event if isinstance(event, Command) or answers_bot else None
 
     async def _photo(self, sender: Sender, file_id: str, size: int, uid: str) -> Photo:

@@ -1,0 +1,254 @@
+"""The conversation engine: every flow is run the same way, in one order of precedence.
+
+1. blocked: the user blocked the bot; stop sending, keep the data;
+2. staff chats: only staff commands, the buttons of cards, and the steps of flows that run in
+   groups (an answer asked for by the bot, given as a reply to the bot's own question);
+3. commands, with the role their declaration names;
+4. buttons that work from anywhere (a notice's button, the main menu);
+5. the current state's table: (state, kind of event or of button) -> step;
+6. the hint of the current state, and its question again.
+
+Roles are checked from the declarations on every command, button and step, at the moment of
+acting. Interrupting a flow and coming back (a question from the municipality, a comment, a
+language change) is ``interrupt`` and ``resume``; the one fallback is the main menu.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from handlers.context import Context, Deps, Lookup, Step
+from handlers.events import Blocked, ButtonChoice, Command, Inbound, Reply
+from handlers.flow import ButtonData, Flow, Kind, Registry, Role, unpack_button
+from storage import subscriptions, users
+
+log = logging.getLogger(__name__)
+RESUME = "_resume"  # the draft key under which an interrupted state and draft wait
+
+
+async def handle(ctx: Context, event: Inbound) -> Step:
+    """Answer one event."""
+    if isinstance(event, Blocked):
+        await users.mark_unreachable(ctx.conn, ctx.user.channel, ctx.user.chat_id)
+        await subscriptions.unsubscribe_all(ctx.conn, ctx.user.id)
+        return stay(ctx)
+    if event.sender.group:
+        return await in_staff_chat(ctx, event)
+    if isinstance(event, Command):
+        return await run_command(ctx, event)
+    if ctx.user.language is None or not ctx.state:
+        return await first_contact(ctx, event)
+    if isinstance(event, ButtonChoice):
+        return await press(ctx, event)
+    return await by_state(ctx, type(event), event) or explain(ctx)
+
+
+async def first_contact(ctx: Context, event: Inbound) -> Step:
+    """Someone without a language (or a conversation): only the first state's steps count."""
+    ctx.state = ctx.registry.first
+    data = unpack_button(event.data) if isinstance(event, ButtonChoice) else None
+    step = await by_state(ctx, type(data), data) if data is not None else None
+    return step or Step(ctx.state, {}, prompt(ctx))
+
+
+async def in_staff_chat(ctx: Context, event: Inbound) -> Step:
+    """In a staff chat only staff commands, staff buttons and the steps of group flows count."""
+    if isinstance(event, Command):
+        command = ctx.registry.command(event.name)
+        if event.name == "cancel" and is_interruption(ctx):
+            return resume(ctx, [Reply(ctx.t.gettext("Cancelled."))], ask_again=False)
+        if command is not None and command.role is not Role.RESIDENT:
+            return await run_command(ctx, event)
+        return stay(ctx)
+    if isinstance(event, ButtonChoice):
+        data = unpack_button(event.data)
+        if data is None or not type(data).in_groups:
+            return stay(ctx)
+        return await press(ctx, event)
+    flow = ctx.registry.flow_of(ctx.state)
+    if flow is None or not flow.in_groups:
+        return stay(ctx)
+    return await by_state(ctx, type(event), event) or stay(ctx)
+
+
+async def run_command(ctx: Context, event: Command) -> Step:
+    """Run a command after checking who may use it, and whether it would drop kept work."""
+    _ = ctx.t.gettext
+    command = ctx.registry.command(event.name)
+    if command is None:
+        unknown = Reply(_("I do not know the command /{name}.", name=event.name[:32]))
+        return prepend(unknown, explain(ctx))
+    if not command.role.admits(ctx.user):
+        return refuse(ctx, f"/{event.name}")
+    if command.role is Role.RESIDENT and ctx.user.language is None:
+        ctx.state, ctx.draft = ctx.registry.first, {}
+        return stay(ctx, prompt(ctx))
+    if command.leaves and keeps_work(ctx):
+        return guard(ctx)
+    return await command.run(ctx, event.args.strip())
+
+
+async def press(ctx: Context, event: ButtonChoice) -> Step:
+    """A pressed button: typed data, its role, then anywhere or the current state's table."""
+    data = unpack_button(event.data)
+    if data is None:
+        return explain(ctx)  # stale, malformed or made up: like typed text
+    kind = type(data)
+    if not kind.role.admits(ctx.user):
+        return refuse(ctx, f"button {kind.prefix}", alert=True)
+    anywhere = ctx.registry.anywhere(kind)
+    if anywhere is not None:
+        if anywhere.leaves and keeps_work(ctx):
+            return guard(ctx)
+        return await anywhere.step(ctx, data) or explain(ctx)
+    return await by_state(ctx, kind, data) or explain(ctx)
+
+
+async def by_state(ctx: Context, kind: Kind, payload: Any) -> Step | None:
+    """The step the current state's table names for this kind of event, if any."""
+    flow = ctx.registry.flow_of(ctx.state)
+    if flow is None or flow.states is None:
+        return None
+    if not flow.role_in(ctx.state).admits(ctx.user):
+        # Demoted since the flow began: nothing prepared before goes out.
+        log.warning("user %s left a %s flow: no longer allowed", ctx.user.id, flow.name)
+        return leave_for_menu(
+            ctx, ctx.t.gettext("This is for municipal staff only; nothing was changed.")
+        )
+    step = flow.steps.get((flow.states(ctx.state), kind))
+    return await step(ctx, payload) if step is not None else None
+
+
+def _flow_here(ctx: Context) -> Flow | None:
+    """The flow of the current state."""
+    return ctx.registry.flow_of(ctx.state)
+
+
+def keeps_work(ctx: Context) -> bool:
+    """Whether the current state holds work that a stray command or menu button must not drop."""
+    flow = _flow_here(ctx)
+    return flow is not None and flow.states is not None and flow.states(ctx.state) in flow.keeps
+
+
+def guard(ctx: Context) -> Step:
+    """Keep the work: say where the user is and how to finish or drop it."""
+    flow = _flow_here(ctx)
+    if flow is not None and flow.guard is not None and not is_interruption(ctx):
+        return stay(ctx, flow.guard(ctx))
+    return explain(ctx)
+
+
+def explain(ctx: Context) -> Step:
+    """Say what the current state expects, and ask again (an unknown state: the main menu)."""
+    flow = _flow_here(ctx)
+    hint = None
+    if flow is not None and flow.states is not None:
+        hint = flow.hints.get(flow.states(ctx.state))
+    if hint is None:
+        ctx.state, ctx.draft = ctx.registry.home, {}
+        return explain(ctx)
+    return stay(ctx, [Reply(ctx.t.gettext(hint)), *prompt(ctx)])
+
+
+def prompt(ctx: Context) -> list[Reply]:
+    """The current state's question again (an interruption's hint says all there is to say)."""
+    if is_interruption(ctx):
+        return []
+    flow = _flow_here(ctx)
+    ask = None
+    if flow is not None and flow.states is not None:
+        ask = flow.prompts.get(flow.states(ctx.state))
+    if ask is None:
+        ask = ctx.registry.home_prompt
+    return ask(ctx)
+
+
+def stay(ctx: Context, replies: list[Reply] | None = None) -> Step:
+    """Answer without moving the conversation."""
+    return Step(ctx.state, ctx.draft, list(replies or []))
+
+
+def prepend(reply: Reply, step: Step) -> Step:
+    """``step`` with ``reply`` said first."""
+    step.replies.insert(0, reply)
+    return step
+
+
+def leave_for_menu(ctx: Context, text: str | None = None) -> Step:
+    """Go to the main menu (the one fallback), optionally under a message."""
+    ctx.state, ctx.draft = ctx.registry.home, {}
+    return stay(ctx, [*([Reply(text)] if text else []), *prompt(ctx)])
+
+
+def refuse(ctx: Context, what: str, *, alert: bool = False) -> Step:
+    """Tell someone who is not allowed, change nothing, and log the attempt (without content)."""
+    log.warning("user %s (%s) was refused %s", ctx.user.id, ctx.user.role, what)
+    text = ctx.t.gettext("This is for municipal staff only; nothing was changed.")
+    step = stay(ctx)
+    if alert:
+        step.alert = text
+    else:
+        step.replies.append(Reply(text))
+    return step
+
+
+# Interrupting a flow and coming back.
+
+
+def is_interruption(ctx: Context) -> bool:
+    """Whether the current state is a one-off question with a state waiting to be resumed."""
+    return RESUME in ctx.draft
+
+
+def resume_point(state: str, draft: dict[str, Any], *, nest: bool = False) -> dict[str, Any]:
+    """Where to come back to after a one-off question.
+
+    A question asked during another one replaces it (its resume point is kept), unless ``nest``:
+    then the first question is itself resumed afterwards (a language change while an answer is
+    awaited).
+    """
+    if RESUME in draft and not nest:
+        return dict(draft[RESUME])
+    return {"state": state, "draft": draft}
+
+
+def interrupted(
+    state: str, draft: dict[str, Any], new_state: str, *, nest: bool = False, **fields: Any
+) -> tuple[str, dict[str, Any]]:
+    """The state and draft of a one-off question asked in ``state``/``draft``."""
+    return new_state, {**fields, RESUME: resume_point(state, draft, nest=nest)}
+
+
+def interrupt(
+    ctx: Context, new_state: str, replies: list[Reply], *, nest: bool = False, **fields: Any
+) -> Step:
+    """Ask a one-off question; the current state and draft wait to be resumed."""
+    state, draft = interrupted(ctx.state, ctx.draft, new_state, nest=nest, **fields)
+    return Step(state, draft, replies)
+
+
+def resume(ctx: Context, before: list[Reply], *, ask_again: bool = True) -> Step:
+    """Go back to where the user was before the question (or to the main menu)."""
+    saved = ctx.draft.get(RESUME) or {}
+    state = str(saved.get("state") or ctx.registry.home)
+    draft = saved.get("draft")
+    ctx.state, ctx.draft = state, draft if isinstance(draft, dict) else {}
+    if _flow_here(ctx) is None:
+        ctx.state, ctx.draft = ctx.registry.home, {}
+    return Step(ctx.state, ctx.draft, [*before, *(prompt(ctx) if ask_again else [])])
+
+
+async def look_up(deps: Deps, registry: Registry, state: str, event: Inbound) -> Lookup | None:
+    """Do an event's slow work (network, disk) before the transaction, as its state's flow says."""
+    flow = registry.flow_of(state)
+    if flow is None or flow.states is None:
+        return None
+    work = flow.look_ups.get((flow.states(state), type(event)))
+    return await work(deps, event) if work is not None else None
+
+
+def button_kinds(registry: Registry) -> list[type[ButtonData]]:
+    """Every kind of button, for tests that check their data."""
+    del registry
+    return list(ButtonData._types.values())

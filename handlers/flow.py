@@ -1,0 +1,248 @@
+"""What a feature declares: its states, steps, hints, buttons, commands, entries, look-ups, jobs.
+
+A feature module builds one ``Flow`` and the registry lists it; the engine (handlers/engine.py)
+runs every flow the same way. Nothing here knows a feature by name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+import aiosqlite
+
+from handlers.context import MAX_ID_DIGITS
+from handlers.events import Button, Inbound, Outgoing, Reply
+
+if TYPE_CHECKING:
+    from handlers.context import Context, Deps, Lookup, Step
+    from handlers.municipality import Municipality
+    from storage.users import User
+
+TELEGRAM_DATA_LIMIT = 64  # bytes of callback_data
+
+
+class Role(StrEnum):
+    """Who may use a command, a button or a flow; each role includes the ones before it."""
+
+    RESIDENT = "resident"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    def admits(self, user: User) -> bool:
+        """Whether ``user``, with the role stored now, may act in this role."""
+        if self is Role.RESIDENT:
+            return True
+        if self is Role.OPERATOR:
+            return user.is_staff
+        return user.role == "admin"
+
+
+class ButtonData:
+    """Typed data carried by a button: a prefix and fields, packed as ``prefix:f1:f2``.
+
+    Subclasses are frozen dataclasses with ``int`` and ``str`` fields (only the last may hold a
+    colon). Packing checks Telegram's 64 bytes; unpacking is the only place button data is
+    parsed, and data that does not unpack is ``None`` (the engine then treats it as typed text).
+    """
+
+    prefix: ClassVar[str]
+    role: ClassVar[Role] = Role.RESIDENT  # who may press it
+    in_groups: ClassVar[bool] = False  # pressed in a staff chat (a card's buttons)
+    _types: ClassVar[dict[str, type[ButtonData]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "prefix" in cls.__dict__:
+            known = ButtonData._types.get(cls.prefix)
+            if known is not None and known.__qualname__ != cls.__qualname__:
+                raise TypeError(f"button prefix {cls.prefix!r} is taken by {known.__qualname__}")
+            ButtonData._types[cls.prefix] = cls
+
+    def pack(self) -> str:
+        """The messenger's button data."""
+        values = [str(getattr(self, f.name)) for f in dataclasses.fields(self)]  # type: ignore[arg-type]
+        data = ":".join([self.prefix, *values])
+        if len(data.encode()) > TELEGRAM_DATA_LIMIT:
+            raise ValueError(f"button data over {TELEGRAM_DATA_LIMIT} bytes: {data[:20]}...")
+        return data
+
+    def button(self, label: str) -> Button:
+        """A button with this data under ``label``."""
+        return Button(label, self.pack())
+
+    @classmethod
+    def unpack(cls, raw: str) -> Self | None:
+        """This class's data from ``raw``, or None when it does not fit."""
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        prefix, *parts = raw.split(":", len(fields)) if fields else [raw]
+        if prefix != cls.prefix or len(parts) != len(fields):
+            return None
+        values: dict[str, Any] = {}
+        for f, part in zip(fields, parts, strict=True):
+            value = _parse_field(str(f.type), part)
+            if value is None:
+                return None
+            values[f.name] = value
+        return cls(**values)
+
+
+def _parse_field(kind: str, part: str) -> int | str | None:
+    if kind == "int":
+        ok = part.isascii() and part.isdigit() and len(part) <= MAX_ID_DIGITS
+        return int(part) if ok else None
+    return part or None
+
+
+def unpack_button(raw: str) -> ButtonData | None:
+    """The typed data of a pressed button, or None (stale, malformed or made up)."""
+    cls = ButtonData._types.get(raw.split(":", 1)[0])
+    return cls.unpack(raw) if cls is not None else None
+
+
+StepFn = Callable[["Context", Any], Awaitable["Step | None"]]
+Prompt = Callable[["Context"], list[Reply]]
+LookUpFn = Callable[["Deps", Inbound], Awaitable["Lookup | None"]]
+JobFn = Callable[[aiosqlite.Connection, "Municipality", datetime], Awaitable[list[Outgoing]]]
+Kind = type  # an event class (Text, Photo, ...) or a ButtonData class
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A slash command: who may use it, its help line, and whether command menus list it.
+
+    ``leaves`` says that it takes the user somewhere else: in a state that keeps a draft (a
+    report being written, an awaited answer) the engine asks to finish first instead.
+    """
+
+    name: str
+    run: Callable[[Context, str], Awaitable[Step]]
+    role: Role = Role.RESIDENT
+    help: str = ""  # a msgid (N_), shown by /help and in the command menus
+    listed: bool = False  # in the messenger's command menu
+    leaves: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A main-menu button: its label (a msgid), its data, what it opens, and for whom."""
+
+    label: str
+    data: ButtonData
+    run: Callable[[Context], Awaitable[Step]]
+    order: int
+    role: Role = Role.RESIDENT
+
+
+@dataclass(frozen=True, slots=True)
+class Anywhere:
+    """A button that works from any state (a notice's button, a list outside the menu)."""
+
+    step: StepFn
+    leaves: bool = True  # False: it answers and the user stays where they were
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A scheduled job: every ``seconds``, or daily at ``at`` (the municipality's time)."""
+
+    name: str
+    run: JobFn
+    seconds: float = 0
+    at: time | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """One feature's conversation, as data the engine runs.
+
+    ``steps`` maps (state, kind) to a step function, where kind is the class of the event or of
+    the pressed button's data. ``keeps`` are states holding work a stray command or menu button
+    must not drop (the engine answers with ``guard`` or the hint). ``role`` is checked on every
+    step of the flow's states; ``in_groups`` lets its states' steps run in a staff chat.
+    """
+
+    name: str
+    states: type[Enum] | None = None
+    steps: Mapping[tuple[Any, Kind], StepFn] = field(default_factory=dict)
+    hints: Mapping[Any, str] = field(default_factory=dict)
+    prompts: Mapping[Any, Prompt] = field(default_factory=dict)
+    anywhere: Mapping[type[ButtonData], Anywhere] = field(default_factory=dict)
+    commands: tuple[CommandSpec, ...] = ()
+    entries: tuple[Entry, ...] = ()
+    look_ups: Mapping[tuple[Any, Kind], LookUpFn] = field(default_factory=dict)
+    jobs: tuple[Job, ...] = ()
+    keeps: frozenset[Any] = frozenset()
+    guard: Prompt | None = None
+    cancel: Callable[[Context], Step] | None = None
+    role: Role = Role.RESIDENT
+    state_roles: Mapping[Any, Role] = field(default_factory=dict)
+    in_groups: bool = False
+
+    def role_in(self, state: str) -> Role:
+        """Who may take the steps of ``state``."""
+        if self.states is None:
+            return self.role
+        return self.state_roles.get(self.states(state), self.role)
+
+    def owns(self, state: str) -> bool:
+        """Whether ``state`` is one of this flow's states."""
+        return self.states is not None and state in self.states._value2member_map_
+
+
+class Registry:
+    """Every flow, indexed once: the engine, the menu, /help, command menus and jobs read it."""
+
+    def __init__(self, flows: tuple[Flow, ...], *, home: str, first: str) -> None:
+        self.flows = flows
+        self.home = home  # the one fallback: the main menu
+        self.first = first  # where a user without a language starts
+        self._commands: dict[str, CommandSpec] = {}
+        self._anywhere: dict[type[ButtonData], Anywhere] = {}
+        self._by_action: dict[str, Entry] = {}
+        for flow in flows:
+            for command in flow.commands:
+                if command.name in self._commands:
+                    raise ValueError(f"command /{command.name} is declared twice")
+                self._commands[command.name] = command
+            for kind, anywhere in flow.anywhere.items():
+                if kind in self._anywhere:
+                    raise ValueError(f"button {kind.prefix} works from anywhere twice")
+                self._anywhere[kind] = anywhere
+            for entry in flow.entries:
+                self._by_action[entry.data.pack()] = entry
+        self.entries = sorted(self._by_action.values(), key=lambda e: e.order)
+        self.jobs = tuple(job for flow in flows for job in flow.jobs)
+        home_flow = self.flow_of(home)
+        if home_flow is None or home_flow.states is None:
+            raise ValueError(f"no flow has the home state {home!r}")
+        self.home_prompt = home_flow.prompts[home_flow.states(home)]
+
+    def flow_of(self, state: str) -> Flow | None:
+        """The flow whose state ``state`` is."""
+        return next((f for f in self.flows if f.owns(state)), None)
+
+    def command(self, name: str) -> CommandSpec | None:
+        """The command called ``name``."""
+        return self._commands.get(name)
+
+    @property
+    def commands(self) -> tuple[CommandSpec, ...]:
+        """Every command, in the order the flows declare them."""
+        return tuple(self._commands.values())
+
+    def anywhere(self, kind: type[ButtonData]) -> Anywhere | None:
+        """What a button that works from anywhere does."""
+        return self._anywhere.get(kind)
+
+    def entry(self, data: ButtonData) -> Entry | None:
+        """The main-menu entry of a pressed menu button."""
+        return self._by_action.get(data.pack())
+
+    def entries_for(self, user: User) -> list[Entry]:
+        """The main-menu entries this user is shown."""
+        return [e for e in self.entries if e.role.admits(user)]

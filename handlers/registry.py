@@ -1,0 +1,31 @@
+"""The features of the bot: one line each. The engine, the main menu, /help, the messengers'
+command menus and the scheduler are all built from this list."""
+
+from __future__ import annotations
+
+from handlers import (
+    announce,
+    consultations,
+    followup,
+    jobs,
+    menu,
+    my_reports,
+    notifications,
+    report,
+)
+from handlers.flow import Flow, Registry
+from handlers.staff import commands as staff
+
+FLOWS: tuple[Flow, ...] = (
+    menu.FLOW,
+    report.FLOW,
+    my_reports.FLOW,
+    followup.FLOW,
+    consultations.FLOW,
+    notifications.FLOW,
+    announce.FLOW,
+    staff.FLOW,
+    jobs.FLOW,
+)
+
+REGISTRY = Registry(FLOWS, home=menu.MenuState.MAIN, first=menu.MenuState.LANGUAGE)

@@ -1,0 +1,1 @@
+"""The staff side: report operations, the staff commands, and the report card."""

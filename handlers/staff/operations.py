@@ -1,0 +1,378 @@
+"""What staff do to a report: change its status, answer, ask, re-route; and the card's buttons."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from handlers import engine, lifecycle
+from handlers.context import Context, Step, buttons
+from handlers.events import Inbound, Outgoing, Photo, Reply, Text
+from handlers.followup import FixAnswer, FollowupState
+from handlers.i18n import Translator, translator
+from handlers.notices import card_update, to_resident
+from handlers.staff.card import REJECT_REASONS, CardAction, RejectReason, reject_reasons
+from handlers.texts import category_name, status_name
+from storage import message_refs, reports, users
+from storage.reports import Report
+
+log = logging.getLogger(__name__)
+
+
+class StaffState(StrEnum):
+    """A one-off question to a staff member: the text of an answer, or the photo of a fix."""
+
+    REPLY = "staff:reply"
+    FIX_PHOTO = "staff:fixphoto"
+
+
+class StaffError(Exception):
+    """A staff command cannot be done; the message (translated) says why."""
+
+
+def keep(ctx: Context, replies: list[Reply], outgoing: list[Outgoing] | None = None) -> Step:
+    """Answer without moving the staff member's own conversation."""
+    return Step(ctx.state, ctx.draft, replies, list(outgoing or []))
+
+
+async def in_scope(ctx: Context, ref: str) -> Report:
+    """The report named ``ref`` if this staff member may act on it."""
+    _ = ctx.t.gettext
+    if not ref:
+        raise StaffError(_("Please give the report's number, such as {ref}.", ref=example(ctx)))
+    report = await reports.find_by_ref(ctx.conn, ref)
+    if report is None:
+        raise StaffError(_("There is no report {ref}.", ref=ref.upper()[:40]))
+    return check_scope(ctx, report)
+
+
+def check_scope(ctx: Context, report: Report) -> Report:
+    """``report``, if this staff member's services include its service."""
+    _ = ctx.t.gettext
+    if not ctx.user.may_act_for(report.service):
+        log.warning("user %s was refused report %s of another service", ctx.user.id, report.id)
+        service = ctx.t.name(ctx.municipality.service_name(report.service))
+        raise StaffError(
+            _("{ref} belongs to {service}; it is not yours.", ref=report.ref, service=service)
+        )
+    return report
+
+
+def example(ctx: Context) -> str:
+    """A reference to show in help texts."""
+    return f"{ctx.municipality.code}-{ctx.now.year}-00001"
+
+
+def split_ref(args: str) -> tuple[str, str]:
+    """Split "REF rest of the text"."""
+    ref, _, rest = args.partition(" ")
+    return ref, rest.strip()
+
+
+def template_or_text(ctx: Context, text: str) -> str:
+    """Expand a "#id" template from the municipality file; other text is used as written."""
+    if text.startswith("#"):
+        template = ctx.municipality.templates.get(text[1:].strip())
+        if template is None:
+            raise StaffError(
+                ctx.t.gettext("There is no template {name}. See /templates.", name=text[:40])
+            )
+        return template
+    return text
+
+
+# A reason written by staff (used as written), or one of ours (said in each reader's language).
+Reason = str | Callable[[Translator], str]
+
+
+def say(reason: Reason | None, t: Translator) -> str | None:
+    """A reason in ``t``'s language (staff's own words are never translated)."""
+    return reason(t) if callable(reason) else reason
+
+
+async def change_status(
+    ctx: Context, report: Report, new: str, note: str | None = None, *, reason: Reason | None = None
+) -> Step:
+    """Move a report to ``new`` (if the lifecycle allows), tell the resident, update the card."""
+    _ = ctx.t.gettext
+    if not lifecycle.allowed(report.status, new):
+        raise StaffError(
+            _("{ref} is {status}; it cannot become {new}.", ref=report.ref,
+              status=status_name(ctx.t, report.status), new=status_name(ctx.t, new))
+        )  # fmt: skip
+    text = say(reason, translator(ctx.municipality.staff_language)) or note
+    service = ctx.municipality.services.get(report.service)
+    sla = service.sla_hours if service else None
+    if not await reports.transition(
+        ctx.conn,
+        report.id,
+        report.status,
+        new,
+        actor_id=ctx.user.id,
+        now=ctx.now,
+        text=text,
+        sla_hours=sla,
+    ):
+        current = await reports.get_report(ctx.conn, report.id)
+        status = status_name(ctx.t, current.status if current else report.status)
+        raise StaffError(
+            _("{ref} was changed meanwhile; it is {status}.", ref=report.ref, status=status)
+        )
+    updated = changed(ctx, report, new, sla)
+    outgoing = await card_update(ctx, updated)
+    outgoing += await to_resident(
+        ctx, updated, lambda t: status_notice(t, updated, new, note, reason)
+    )
+    done = Reply(_("{ref} is now {status}.", ref=report.ref, status=status_name(ctx.t, new)))
+    return keep(ctx, [done], outgoing)
+
+
+def changed(ctx: Context, report: Report, new: str, sla_hours: int | None) -> Report:
+    """The report as ``reports.transition`` left it (read once, not again after the change)."""
+    now = ctx.now
+    updated = replace(report, status=new)
+    if new == "resolved":
+        updated = replace(updated, resolved_at=now)
+    if new == "reopened" and sla_hours is not None:
+        updated = replace(updated, sla_due_at=now + timedelta(hours=sla_hours))
+    return updated
+
+
+def status_notice(
+    t: Translator, report: Report, new: str, note: str | None, reason: Reason | None
+) -> list[Reply]:
+    """What the resident is told of a status change."""
+    _ = t.gettext
+    if new == "rejected":
+        text = _(
+            "Your report {ref} was rejected: {reason}", ref=report.ref, reason=say(reason, t) or ""
+        )
+    else:
+        text = _(
+            "Your report {ref} ({category}) is now: {status}.", ref=report.ref,
+            category=category_name(t, report.category), status=status_name(t, new),
+        )  # fmt: skip
+    if note:
+        text += "\n" + _("Note from the municipality: {note}", note=note)
+    replies = [Reply(text)]
+    if new == "resolved":
+        question = _("Is the problem fixed? Please tell us.")
+        replies.append(
+            Reply(
+                question,
+                buttons(
+                    [
+                        FixAnswer("yes", report.id).button(_("👍 Yes, it is fixed")),
+                        FixAnswer("no", report.id).button(_("👎 No")),
+                    ]
+                ),
+            )
+        )
+    return replies
+
+
+def answer_prompt(ctx: Context, state: StaffState, report: Report, text: str) -> Step:
+    """Ask the staff member for an answer (in a group: a reply to this very message).
+
+    The prompt is remembered under a key once sent, so that only a reply to it is taken; the
+    question expires after ``staff_answer_minutes`` (said in the chat by the expiry job).
+    """
+    key = f"ask:{ctx.user.id}"
+    prompt = Reply(text, keyboard="force_reply", key=key)
+    return engine.interrupt(
+        ctx, state, [prompt], report_id=report.id, prompt=key, asked_at=ctx.now.isoformat(),
+        chat=ctx.chat_id,
+    )  # fmt: skip
+
+
+def offer_fix_photo(ctx: Context, report: Report, resolved: Step) -> Step:
+    """After a report is resolved, a photo of the fix may follow (in a group, as an answer)."""
+    text = ctx.t.gettext(
+        "You may send a photo of the fix now; the resident will get it. (/cancel to skip)"
+    )
+    asked = answer_prompt(ctx, StaffState.FIX_PHOTO, report, text)
+    resolved.replies += asked.replies
+    resolved.state, resolved.draft = asked.state, asked.draft
+    return resolved
+
+
+async def awaited_report(ctx: Context, event: Text | Photo) -> Report | bool | None:
+    """The report an awaited answer is about; False when the event is not that answer.
+
+    In a staff chat only a reply to the bot's own question counts: an operator quoting another
+    card to talk to a colleague is not answering the resident.
+    """
+    if event.sender.group:
+        key = str(ctx.draft.get("prompt", ""))
+        asked = await message_refs.find(ctx.conn, ctx.user.channel, event.sender.chat_id, key)
+        if asked is None or event.reply_to != asked:
+            return False
+    report_id = ctx.draft.get("report_id")
+    return await reports.get_report(ctx.conn, report_id) if isinstance(report_id, int) else None
+
+
+def expired(ctx: Context) -> bool:
+    """Whether the awaited answer has waited longer than the municipality allows."""
+    raw = ctx.draft.get("asked_at")
+    if not isinstance(raw, str):
+        return True
+    limit = timedelta(minutes=ctx.municipality.staff_answer_minutes)
+    return datetime.fromisoformat(raw) + limit < ctx.now
+
+
+def expiry_note(t: Translator) -> str:
+    """What the chat is told when a question to a staff member expired."""
+    return t.gettext("The question waited too long and has expired; press the button again.")
+
+
+async def fix_photo(ctx: Context, event: Photo) -> Step | None:
+    """The photo of the fix: into the report's history and to the resident."""
+    _ = ctx.t.gettext
+    report = await awaited_report(ctx, event)
+    if report is False:
+        return engine.stay(ctx)
+    if expired(ctx):
+        return engine.resume(ctx, [Reply(expiry_note(ctx.t))], ask_again=False)
+    saved = ctx.lookup is not None and ctx.lookup.outcome == "saved"
+    if not isinstance(report, Report) or not saved or ctx.lookup is None:
+        text = _("That file is not a picture I can read. Please send a photo (JPEG or PNG).")
+        return engine.stay(ctx, [Reply(text)])
+    path = str(ctx.lookup.data["path"])
+    await reports.add_event(
+        ctx.conn, report.id, "fix_photo", actor_id=ctx.user.id, now=ctx.now, photo=path
+    )
+
+    def notice(t: Translator) -> list[Reply]:
+        text = t.gettext("A photo of the fix of your report {ref}:", ref=report.ref)
+        return [Reply(text, photos=(path,))]
+
+    outgoing = await to_resident(ctx, report, notice)
+    done = Reply(_("The photo was sent to the resident of {ref}.", ref=report.ref))
+    step = engine.resume(ctx, [done], ask_again=False)
+    step.outgoing = outgoing
+    return step
+
+
+async def moved_on(ctx: Context, event: Inbound) -> Step | None:
+    """Not a photo of the fix: the staff member has moved on; so does the conversation."""
+    if event.sender.group:
+        return engine.stay(ctx)
+    engine.resume(ctx, [], ask_again=False)
+    return await engine.by_state(ctx, type(event), event)
+
+
+async def send_reply(ctx: Context, report: Report, text: str) -> Step:
+    """Record a public answer and send it to the resident."""
+    await reports.add_event(
+        ctx.conn, report.id, "reply", actor_id=ctx.user.id, now=ctx.now, text=text
+    )
+    outgoing = await to_resident(
+        ctx,
+        report,
+        lambda t: [
+            Reply(
+                t.gettext(
+                    "The municipality answered about your report {ref}:\n{text}",
+                    ref=report.ref,
+                    text=text,
+                )
+            )
+        ],
+    )
+    return keep(
+        ctx,
+        [Reply(ctx.t.gettext("The answer was sent to the resident of {ref}.", ref=report.ref))],
+        outgoing,
+    )
+
+
+async def await_answer(ctx: Context, report: Report) -> None:
+    """Make the resident's next message the answer, keeping whatever they were doing."""
+    resident = await users.load_conversation_by_id(ctx.conn, report.user_id)
+    if resident is None:
+        return
+    state, draft = engine.interrupted(
+        resident.state, resident.draft, FollowupState.ANSWER, report_id=report.id
+    )
+    await users.save_state(ctx.conn, report.user_id, state, draft, ctx.now)
+    ctx.moved.append((resident.user.channel, resident.user.external_id))
+
+
+async def _card_report(ctx: Context, report_id: int) -> Report | None:
+    """The report a card button names (loaded once), if this staff member may act on it."""
+    report = await reports.get_report(ctx.conn, report_id)
+    return check_scope(ctx, report) if report is not None else None
+
+
+async def press_card(ctx: Context, press: CardAction) -> Step | None:
+    """A button of a report's card; a stale one gets the current status and changes nothing."""
+    try:
+        report = await _card_report(ctx, press.report_id)
+        if report is None:
+            return None
+        return await act(ctx, report, press.action)
+    except StaffError as e:
+        return refused_press(ctx, str(e))
+
+
+async def choose_reason(ctx: Context, press: RejectReason) -> Step | None:
+    """One of the reasons offered after Reject."""
+    if press.reason not in REJECT_REASONS:
+        return None
+    try:
+        report = await _card_report(ctx, press.report_id)
+        if report is None:
+            return None
+        reason = REJECT_REASONS[press.reason]
+        return await change_status(ctx, report, "rejected", reason=lambda t: t.gettext(reason))
+    except StaffError as e:
+        return refused_press(ctx, str(e))
+
+
+def refused_press(ctx: Context, text: str) -> Step:
+    """A press that cannot be done is told to the one who pressed it only (on the button)."""
+    step = keep(ctx, [])
+    step.alert = text
+    return step
+
+
+async def act(ctx: Context, report: Report, action: str) -> Step | None:
+    """Do what a card button says."""
+    if action == "resolve":
+        return offer_fix_photo(ctx, report, await change_status(ctx, report, "resolved"))
+    target = lifecycle.CARD_ACTIONS.get(action)
+    if action == "reject":
+        if not lifecycle.allowed(report.status, "rejected"):
+            return await change_status(ctx, report, "rejected")  # explains the current status
+        return keep(ctx, [reject_reasons(ctx.t, report)])
+    if target is not None:
+        return await change_status(ctx, report, target)
+    if action == "reply":
+        text = ctx.t.gettext(
+            "Write the answer to {ref}; the resident will get it. (/cancel to stop)", ref=report.ref
+        )
+        return answer_prompt(ctx, StaffState.REPLY, report, text)
+    return None
+
+
+async def reply_from_state(ctx: Context, event: Text) -> Step | None:
+    """The text a staff member wrote after pressing Reply (in a group, as a reply to the prompt)."""
+    report = await awaited_report(ctx, event)
+    if report is False:
+        return engine.stay(ctx)
+    if expired(ctx):
+        return engine.resume(ctx, [Reply(expiry_note(ctx.t))], ask_again=False)
+    if not isinstance(report, Report):
+        return engine.resume(ctx, [], ask_again=False)
+    try:
+        step = await send_reply(
+            ctx, check_scope(ctx, report), template_or_text(ctx, event.text.strip())
+        )
+    except StaffError as e:
+        step = keep(ctx, [Reply(str(e))])
+    resumed = engine.resume(ctx, step.replies, ask_again=False)
+    resumed.outgoing = step.outgoing
+    return resumed
