@@ -13,6 +13,7 @@ from bot.outbox import OutboxSender, SendLimits
 from bot.settings import Settings
 from handlers.context import Deps
 from handlers.events import Sender
+from handlers.flow import Registry
 from handlers.municipality import Municipality
 from handlers.ports import Channel, Clock, Geocoder
 from handlers.registry import REGISTRY
@@ -43,10 +44,11 @@ def staff_role(municipality: Municipality, sender: Sender) -> tuple[str, tuple[s
     return "resident", ()
 
 
-async def sync_staff(db: Database, municipality: Municipality) -> None:
+async def sync_staff(db: Database, municipality: Municipality, registry: Registry) -> None:
     """Give users the roles the file gives them now; staff taken out of it become residents.
 
-    Staff added with /staff add keep their role (they are in ``staff_members``).
+    Staff added with /staff add keep their role (they are in ``staff_members``). Those demoted
+    lose what they were doing in a staff-only flow (a prepared announcement never goes out).
     """
     # The console's --staff acts as a staff member of the file under a prefixed id.
     identities = [
@@ -54,7 +56,9 @@ async def sync_staff(db: Database, municipality: Municipality) -> None:
         for ident in ((m.messenger, m.user_id), ("console", f"staff:{m.user_id}"))
     ]  # fmt: skip
     async with db.transaction() as conn:
-        await users.demote_staff_except(conn, {ident for ident, _ in identities})
+        await users.demote_staff_except(
+            conn, {ident for ident, _ in identities}, registry.staff_states(), registry.home
+        )
         for (channel, external_id), m in identities:
             await users.set_role(conn, channel, external_id, m.role, m.services)
 
@@ -82,7 +86,7 @@ async def build_app(
     """Open the database and wire the parts; close everything on the way out."""
     clock = clock or SystemClock()
     db = await Database.open(settings.database)
-    await sync_staff(db, municipality)
+    await sync_staff(db, municipality, REGISTRY)
     await sync_consultations(db, municipality, clock)
     nominatim = None
     if geocoder is None:

@@ -243,6 +243,16 @@ class Registry:
         """The main-menu entry of a pressed menu button."""
         return self._by_action.get(data.pack())
 
+    def staff_states(self) -> list[str]:
+        """The states whose steps only staff may take (dropped when someone is demoted)."""
+        return [
+            str(state)
+            for flow in self.flows
+            if flow.states is not None
+            for state in flow.states
+            if flow.role_in(str(state)) is not Role.RESIDENT
+        ]
+
     def entries_for(self, user: User) -> list[Entry]:
         """The main-menu entries this user is shown."""
         return [e for e in self.entries if e.role.admits(user)]

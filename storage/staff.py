@@ -37,7 +37,11 @@ async def add(conn: aiosqlite.Connection, entry: StaffEntry, added_by: int, now:
 
 
 async def remove(
-    conn: aiosqlite.Connection, channel: str, external_id: str, staff_states: list[str]
+    conn: aiosqlite.Connection,
+    channel: str,
+    external_id: str,
+    staff_states: list[str],
+    home: str,
 ) -> bool:
     """Take the staff role of a member added with /staff add; False when there was none.
 
@@ -51,7 +55,7 @@ async def remove(
     if row is None:
         return False
     await users.set_role(conn, channel, external_id, "resident", ())
-    await users.clear_states_of(conn, channel, external_id, staff_states)
+    await users.clear_states_of(conn, channel, external_id, staff_states, home)
     return True
 
 

@@ -154,8 +154,13 @@ async def admins(conn: aiosqlite.Connection) -> list[User]:
     return [_conversation(r).user for r in rows]
 
 
-async def demote_staff_except(conn: aiosqlite.Connection, keep: set[tuple[str, str]]) -> None:
-    """Make residents of staff who are neither in ``keep`` nor added with /staff add."""
+async def demote_staff_except(
+    conn: aiosqlite.Connection, keep: set[tuple[str, str]], staff_states: list[str], home: str
+) -> None:
+    """Make residents of staff who are neither in ``keep`` nor added with /staff add.
+
+    Whatever they were doing in a staff-only flow (``staff_states``) is dropped.
+    """
     rows = await fetch_all(
         conn,
         "SELECT channel, external_id FROM users u WHERE role != 'resident' AND NOT EXISTS"
@@ -165,6 +170,7 @@ async def demote_staff_except(conn: aiosqlite.Connection, keep: set[tuple[str, s
     gone = [(str(r[0]), str(r[1])) for r in rows if (str(r[0]), str(r[1])) not in keep]
     for channel, external_id in gone:
         await set_role(conn, channel, external_id, "resident", ())
+        await clear_states_of(conn, channel, external_id, staff_states, home)
 
 
 async def waiting_since(
@@ -183,18 +189,15 @@ async def waiting_since(
 
 
 async def clear_states_of(
-    conn: aiosqlite.Connection, channel: str, external_id: str, states: list[str]
+    conn: aiosqlite.Connection, channel: str, external_id: str, states: list[str], home: str
 ) -> None:
-    """Drop the conversation of a user in one of ``states`` (a staff-only flow they lost).
-
-    With no state they start again at the main menu; their next message is answered there.
-    """
+    """Send a user in one of ``states`` (a staff-only flow they lost) to ``home``, draft dropped."""
     if not states:
         return
     marks = ", ".join("?" for _ in states)
     await conn.execute(
-        "UPDATE conversations SET state = '', draft = '{}' WHERE user_id ="  # noqa: S608
+        "UPDATE conversations SET state = ?, draft = '{}' WHERE user_id ="  # noqa: S608
         " (SELECT id FROM users WHERE channel = ? AND external_id = ?)"
         f" AND state IN ({marks})",
-        (channel, external_id, *states),
+        (home, channel, external_id, *states),
     )

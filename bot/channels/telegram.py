@@ -9,14 +9,13 @@ crash never loses one (a redelivered update is dropped by the dispatcher's updat
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 import contextlib
 import hmac
 import logging
 import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path

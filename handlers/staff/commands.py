@@ -261,19 +261,11 @@ async def remove_staff(ctx: Context, channel: str, external_id: str) -> Step:
             channel=channel, id=external_id[:64],
         )  # fmt: skip
         return keep(ctx, [Reply(text)])
-    removed = await staff.remove(ctx.conn, channel, external_id, staff_states(ctx))
+    removed = await staff.remove(
+        ctx.conn, channel, external_id, ctx.registry.staff_states(), ctx.registry.home
+    )
     text = _("Removed.") if removed else _("No such staff member was added with /staff add.")
     return keep(ctx, [Reply(text)])
-
-
-def staff_states(ctx: Context) -> list[str]:
-    """The states of staff-only flows (cleared when someone loses the staff role)."""
-    return [
-        str(state)
-        for flow in ctx.registry.flows
-        if flow.role is not Role.RESIDENT and flow.states is not None
-        for state in flow.states
-    ]
 
 
 # A user id as each messenger writes it: Telegram's are numbers, Viber's are base64.

@@ -33,6 +33,10 @@ class StaffError(Exception):
     """A staff command cannot be done; the message (translated) says why."""
 
 
+class OutOfScopeError(StaffError):
+    """The report belongs to a service this staff member does not act for."""
+
+
 def keep(ctx: Context, replies: list[Reply], outgoing: list[Outgoing] | None = None) -> Step:
     """Answer without moving the staff member's own conversation."""
     return Step(ctx.state, ctx.draft, replies, list(outgoing or []))
@@ -55,7 +59,7 @@ def check_scope(ctx: Context, report: Report) -> Report:
     if not ctx.user.may_act_for(report.service):
         log.warning("user %s was refused report %s of another service", ctx.user.id, report.id)
         service = ctx.t.name(ctx.municipality.service_name(report.service))
-        raise StaffError(
+        raise OutOfScopeError(
             _("{ref} belongs to {service}; it is not yours.", ref=report.ref, service=service)
         )
     return report
@@ -314,8 +318,10 @@ async def press_card(ctx: Context, press: CardAction) -> Step | None:
         if report is None:
             return None
         return await act(ctx, report, press.action)
-    except StaffError as e:
+    except OutOfScopeError as e:
         return refused_press(ctx, str(e))
+    except StaffError as e:
+        return keep(ctx, [Reply(str(e))])
 
 
 async def choose_reason(ctx: Context, press: RejectReason) -> Step | None:
@@ -328,12 +334,14 @@ async def choose_reason(ctx: Context, press: RejectReason) -> Step | None:
             return None
         reason = REJECT_REASONS[press.reason]
         return await change_status(ctx, report, "rejected", reason=lambda t: t.gettext(reason))
-    except StaffError as e:
+    except OutOfScopeError as e:
         return refused_press(ctx, str(e))
+    except StaffError as e:
+        return keep(ctx, [Reply(str(e))])
 
 
 def refused_press(ctx: Context, text: str) -> Step:
-    """A press that cannot be done is told to the one who pressed it only (on the button)."""
+    """A refused press is told to the one who pressed it only (on the button), not the chat."""
     step = keep(ctx, [])
     step.alert = text
     return step

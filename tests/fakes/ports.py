@@ -30,9 +30,11 @@ class FakeGeocoder:
 
     places: dict[str, Place] = field(default_factory=dict)
     down: bool = False
+    queries: list[str] = field(default_factory=list)  # every address asked for
 
     async def geocode(self, query: str) -> Place | None:
         """Find a known address."""
+        self.queries.append(query)
         if self.down:
             raise GeocoderUnavailableError
         return next((p for k, p in self.places.items() if k.lower() in query.lower()), None)
