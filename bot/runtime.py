@@ -9,6 +9,7 @@ import signal
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from bot.app import App, build_app
 from bot.channels.email import EmailChannel, SmtpSettings
@@ -23,11 +24,37 @@ from handlers.registry import REGISTRY
 
 log = logging.getLogger(__name__)
 EMAIL_RATE = 5.0  # messages/s; a municipal mail server need not be hurried
+# Half-sent requests must not hold connections for ever. aiohttp has no read timeout of its
+# own: its keep-alive timeout closes a connection that has not sent a whole request head
+# (it counts from the connection's start), and the body is read under a timeout of ours.
+HEAD_TIMEOUT_S = 15.0
+BODY_TIMEOUT_S = 10.0
+SHUTDOWN_TIMEOUT_S = 5.0  # how long the requests in progress may take when the bot stops
+MAX_BODY_BYTES = 2 * 1024 * 1024  # an update or a Viber callback is a few kilobytes
 
 
-def web_app() -> web.Application:
+def body_in_time(seconds: float) -> Middleware:
+    """A middleware that reads a request's body within ``seconds``, or answers 408 and closes."""
+
+    @web.middleware
+    async def read_body(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.body_exists:
+            try:
+                async with asyncio.timeout(seconds):
+                    await request.read()  # kept by the request: the handler reads it again
+            except TimeoutError:
+                log.warning("request body not received within %s s; connection closed", seconds)
+                response = web.Response(status=408, text="request timeout")
+                response.force_close()
+                return response
+        return await handler(request)
+
+    return read_body
+
+
+def web_app(*, body_timeout: float = BODY_TIMEOUT_S) -> web.Application:
     """The web server's routes that every mode has."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[body_in_time(body_timeout)])
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -174,9 +201,22 @@ async def _start_telegram(
         )
 
 
-async def serve(routes: web.Application, settings: Settings) -> web.AppRunner:
-    """Start the web server (the webhooks and /healthz)."""
-    runner = web.AppRunner(routes, access_log=None)
+async def serve(
+    routes: web.Application, settings: Settings, *, head_timeout: float = HEAD_TIMEOUT_S
+) -> web.AppRunner:
+    """Start the web server (the webhooks and /healthz).
+
+    A reverse proxy in front (see the README) buffers requests too; these limits keep the bot
+    safe without one.
+    """
+    runner = web.AppRunner(
+        routes,
+        access_log=None,
+        keepalive_timeout=head_timeout,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        # A body left unread (a 408, a refused call) is not waited for: the connection closes.
+        lingering_time=0,
+    )
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
+from aiohttp import web
 
 from bot.app import build_app
+from bot.runtime import serve, web_app
 from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.events import ButtonChoice, Command, Sender
 from handlers.municipality import Municipality, StaffMember
 from storage import reports
-from tests.conftest import REF, Bot, DialogInput, Office, Press
+from tests.conftest import REF, Bot, DialogInput, Office, Press, free_port
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 
@@ -142,3 +145,35 @@ async def test_staff_taken_out_of_the_file_become_residents(
 
     assert "No open reports." in await inbox_as_vesna((boss, vesna))
     assert "for municipal staff only" in await inbox_as_vesna((boss,))
+
+
+async def test_half_sent_http_requests_are_closed_within_the_limits() -> None:
+    routes = web_app(body_timeout=0.5)
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(text=f"{len(await request.read())} bytes")
+
+    routes.router.add_post("/hook", echo)
+    port = free_port()
+    runner = await serve(routes, Settings.from_env({"HTTP_PORT": str(port)}), head_timeout=0.5)
+    try:
+        # Half a request head, then nothing: closed without an answer.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /hook HTTP/1.1\r\nHost: bot\r\n")
+        assert await asyncio.wait_for(reader.read(), 3) == b""
+        writer.close()
+        # The whole head and half the body: 408, then closed.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /hook HTTP/1.1\r\nHost: bot\r\nContent-Length: 100\r\n\r\n" + b"x" * 10)
+        answer = await asyncio.wait_for(reader.read(), 3)
+        assert answer.startswith(b"HTTP/1.1 408")
+        writer.close()
+        # A whole request is served as before.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            b"POST /hook HTTP/1.1\r\nHost: bot\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+        )
+        assert (await asyncio.wait_for(reader.read(), 3)).endswith(b"3 bytes")
+        writer.close()
+    finally:
+        await runner.cleanup()
