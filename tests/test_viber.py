@@ -32,6 +32,7 @@ from bot.channels.viber import (
     delivery_error,
     render,
 )
+from bot.dispatcher import Outcome
 from bot.runtime import run_messengers, serve, web_app
 from bot.settings import Settings
 from handlers.events import (
@@ -271,6 +272,30 @@ async def test_a_redelivered_callback_is_handled_once(running: Running) -> None:
     await running.wait_text("This bot lets you report")
     await asyncio.sleep(0.3)
     assert sum("This bot lets you report" in t for t in running.texts()) == 1
+
+
+async def test_a_callback_that_meets_a_busy_database_is_answered_503_then_handled(
+    running: Running, settings: Settings
+) -> None:
+    await start_in_english(running)
+    event = running.press("menu:help")
+    await running.app.db.conn.execute("PRAGMA busy_timeout=300")  # the test need not wait 5 s
+    holder = sqlite3.connect(settings.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the database
+    try:
+        assert (await running.post(event))[0] == 503
+    finally:
+        holder.rollback()
+        holder.close()
+    await running.say(event, "This bot lets you report")  # Viber sends it again
+    assert sum("This bot lets you report" in t for t in running.texts()) == 1
+
+
+async def test_a_refused_card_button_is_said_to_the_presser_in_private(running: Running) -> None:
+    await start_in_english(running)
+    made_up = message_text(ANA, BUTTON_PREFIX + "st:ack:1")  # a resident presses a staff button
+    replies = await running.say(made_up, "for municipal staff only")
+    assert len(replies) == 1
 
 
 async def test_receipts_are_recorded_and_never_answered(
@@ -554,8 +579,8 @@ async def test_set_webhook_fails_until_the_server_listens(settings: Settings) ->
         await runner.cleanup()
 
 
-async def _ignore(_: object) -> None:
-    return None
+async def _ignore(_: object) -> Outcome:
+    return Outcome(committed=True)
 
 
 async def test_telegram_and_viber_run_together_in_one_process(tmp_path: Path) -> None:

@@ -55,6 +55,7 @@ from viberbot.api.messages import (
 from viberbot.api.user_profile import UserProfile
 from viberbot.api.viber_requests import create_request
 
+from bot.dispatcher import Outcome
 from handlers.events import (
     Blocked,
     Button,
@@ -84,7 +85,13 @@ from .text import split_text
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Dispatch = Callable[[Inbound], Awaitable[object]]  # the outcome is not needed here
+Dispatch = Callable[[Inbound], Awaitable[Outcome]]
+
+
+class NotCommittedError(Exception):
+    """A callback's effects could not be committed (the database was busy): Viber retries."""
+
+
 JSONDict = dict[str, Any]
 
 CHANNEL = "viber"
@@ -347,6 +354,11 @@ class ViberChannel:
         self._welcomes[chat_id] = slot
         return slot
 
+    def drop_welcome(self, chat_id: str, slot: asyncio.Future[JSONDict]) -> None:
+        """Stop keeping a message for ``slot`` (nothing was committed to fill it)."""
+        if self._welcomes.get(chat_id) is slot:
+            del self._welcomes[chat_id]
+
     async def take_welcome(self, chat_id: str, slot: asyncio.Future[JSONDict]) -> JSONDict | None:
         """The held message once the outbox has it; None if it does not come in time."""
         try:
@@ -432,7 +444,11 @@ class ViberUpdates:
             return web.Response(status=400, text="bad request")
         if not isinstance(data, dict):
             return web.Response(status=400, text="bad request")
-        welcome = await self.handle(data)
+        try:
+            welcome = await self.handle(data)
+        except NotCommittedError:
+            # The database is busy: Viber sends a callback again when it is not answered 200.
+            return web.Response(status=503, text="busy, try again")
         if welcome is None:
             return web.Response()
         return web.json_response(welcome, dumps=lambda d: json.dumps(d, ensure_ascii=False))
@@ -449,7 +465,11 @@ class ViberUpdates:
         chat_id = event.sender.chat_id
         wants_welcome = kind == "conversation_started" and data.get("subscribed") is not True
         slot = self._channel.hold_welcome(chat_id) if wants_welcome else None
-        await self._dispatch(event)
+        outcome = await self._dispatch(event)
+        if not outcome.committed:
+            if slot is not None:
+                self._channel.drop_welcome(chat_id, slot)
+            raise NotCommittedError
         return await self._channel.take_welcome(chat_id, slot) if slot is not None else None
 
     async def to_event(self, data: JSONDict) -> Inbound | None:
