@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 REDACTED = "[redacted]"
 # A Telegram bot token (the colon may come URL-encoded).
-TOKEN_SHAPED = re.compile(r"\d{5,}(?::|%3A)[A-Za-z0-9_-]{30,}", re.IGNORECASE)
+TOKEN_SHAPED = re.compile(r"\d+(?::|%3A)[A-Za-z0-9_-]{30,}", re.IGNORECASE)
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Loggers of libraries that log request URLs, SQL parameters, addresses or EXIF at DEBUG/INFO.
 CHATTY = (
