@@ -134,7 +134,7 @@ class Dispatcher:
         """
         state = self._states.get(key)
         if state is None:
-            conversation = await users.load_conversation(self._db.conn, *key)
+            conversation = await users.load_conversation(self._db.reader, *key)
             state = conversation.state if conversation else ""
         return state
 

@@ -122,7 +122,7 @@ class NominatimGeocoder:
         )
 
     async def _cached(self, key: str) -> CachedPlace | None:
-        return await geocache.get(self._db.conn, key)
+        return await geocache.get(self._db.reader, key)
 
     async def _store(self, key: str, place: Place | None) -> None:
         cached = CachedPlace(

@@ -100,7 +100,7 @@ class OutboxSender:
         self._batch = batch
         self._limits = limits or SendLimits({})
         self._marks: list[
-            tuple[int, str, tuple[str, str, str, str] | None, asyncio.Future[None]]
+            tuple[int, str, tuple[str, str, str, str] | None, asyncio.Future[bool]]
         ] = []
         self._wake = asyncio.Event()
         # A row is marked sent after its batch: two passes at once would send it twice.
@@ -135,7 +135,7 @@ class OutboxSender:
 
     async def _sleep_until_due(self) -> None:
         wait = IDLE_WAIT_S
-        next_at = await outbox.next_due_at(self._db.conn, list(self._channels))
+        next_at = await outbox.next_due_at(self._db.reader, list(self._channels))
         if next_at is not None:
             wait = max(0.0, min(wait, (parse(next_at) - self._clock.now()).total_seconds()))
         if wait > 0:
@@ -154,7 +154,7 @@ class OutboxSender:
 
     async def _deliver_due(self) -> int:
         now = self._clock.now()
-        rows = await outbox.due(self._db.conn, list(self._channels), now, self._batch)
+        rows = await outbox.due(self._db.reader, list(self._channels), now, self._batch)
         if not rows:
             return 0
         by_chat: dict[tuple[str, str], list[OutboxRow]] = {}
@@ -170,7 +170,8 @@ class OutboxSender:
             reply = Reply.from_payload(row.payload)
             await self._limits.wait(row.channel, row.chat_id)
             edit = await self._message_to_edit(row, reply)
-            await self._mark(row.id, "sending")
+            if not await self._mark(row.id, "sending"):
+                return  # no longer pending (its chat was given up): nothing of it goes out
             try:
                 message_id = await channel.send(row.chat_id, reply, edit=edit)
             except RetryAfterError as e:
@@ -202,43 +203,44 @@ class OutboxSender:
 
     async def _mark(
         self, row_id: int, status: str, ref: tuple[str, str, str, str] | None = None
-    ) -> None:
-        """Record a row's progress; returns once it is committed.
+    ) -> bool:
+        """Record a row's progress; return, once committed, whether the row was marked.
 
         The marks of the sends going on together are written as one statement: two writes per
         message would otherwise cost two hops to the database thread each.
         """
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._marks.append((row_id, status, ref, done))
         if len(self._marks) == 1:
             asyncio.get_running_loop().create_task(self._flush_marks())
-        await done
+        return await done
 
     async def _flush_marks(self) -> None:
         marks, self._marks = self._marks, []
         now = self._clock.now()
 
-        async def write(conn: aiosqlite.Connection) -> None:
-            await outbox.set_statuses(
+        async def write(conn: aiosqlite.Connection) -> set[int]:
+            marked = await outbox.set_statuses(
                 conn, [(row_id, status) for row_id, status, _, _ in marks], now
             )
-            refs = [ref for _, _, ref, _ in marks if ref is not None]
+            refs = [ref for row_id, _, ref, _ in marks if ref is not None and row_id in marked]
             if refs:
                 await message_refs.remember(conn, refs)
+            return marked
 
         try:
-            await self._db.in_batch(write)
+            marked = await self._db.in_batch(write)
         except Exception as e:
             for *_, done in marks:
                 done.set_exception(e)
             return
-        for *_, done in marks:
-            done.set_result(None)
+        for row_id, _, _, done in marks:
+            done.set_result(row_id in marked)
 
     async def _message_to_edit(self, row: OutboxRow, reply: Reply) -> str | None:
         if not (reply.key and reply.edit):
             return None
-        return await message_refs.find(self._db.conn, row.channel, row.chat_id, reply.key)
+        return await message_refs.find(self._db.reader, row.channel, row.chat_id, reply.key)
 
     async def _later(
         self, row: OutboxRow, seconds: float, error: str, *, count: bool = True, done: int = 0

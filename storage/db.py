@@ -47,15 +47,38 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+async def _connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connection:
+    target = f"file:{path}?mode=ro" if read_only else str(path)
+    conn = await aiosqlite.connect(target, isolation_level=None, uri=read_only)
+    conn.row_factory = sqlite3.Row
+    pragmas = (
+        "PRAGMA query_only=ON;"
+        if read_only
+        else ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+    )
+    await conn.executescript(
+        f"{pragmas} PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BUSY_TIMEOUT_MS};"
+    )
+    return conn
+
+
 class Database:
-    """One aiosqlite connection shared by the process, with serialised write transactions.
+    """The process's two aiosqlite connections: the writer, with serialised write transactions,
+    and a reader that sees committed data only.
 
     SQLite allows one writer at a time; the lock keeps the coroutines of this process from
-    interleaving their statements inside each other's transactions.
+    interleaving their statements inside each other's transactions. The writer's connection
+    sees its own uncommitted rows (a group-commit batch may be open at any await), so whatever
+    runs outside a write transaction (the outbox sender, caches, the dispatcher's look-ahead)
+    reads through ``reader``: in WAL mode it sees the last commit, never a batch that may still
+    roll back.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, reader: aiosqlite.Connection, path: Path | None = None
+    ) -> None:
         self.conn = conn
+        self.reader = reader
         self.path = path
         self._write_lock = asyncio.Lock()
         self._batch: list[_Work] = []
@@ -65,17 +88,17 @@ class Database:
     async def open(cls, path: Path) -> Database:
         """Open (creating if needed) the database file and bring its schema up to date."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.executescript(
-            f"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-            f" PRAGMA busy_timeout={BUSY_TIMEOUT_MS};"
-        )
-        db = cls(conn, path)
+        conn = await _connect(path)
+        try:
+            # The reader opens after the writer has made the file (and its WAL) exist.
+            db = cls(conn, await _connect(path, read_only=True), path)
+        except BaseException:
+            await conn.close()
+            raise
         try:
             await db.migrate()
         except BaseException:
-            await conn.close()
+            await db.close()
             raise
         return db
 
@@ -114,12 +137,14 @@ class Database:
                 await self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                if self.conn.in_transaction:
+                    await self.conn.commit()
             except BaseException:
+                # A failed COMMIT (a deferred constraint, a full disk) leaves the transaction
+                # open: without the rollback the next transaction would carry its rows.
                 if self.conn.in_transaction:
                     await self.conn.rollback()
                 raise
-            if self.conn.in_transaction:
-                await self.conn.commit()
 
     async def in_batch(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         """Run ``work`` in a write transaction shared with whatever other work is waiting.
@@ -164,5 +189,6 @@ class Database:
                     future.set_result(result)
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close both connections."""
+        await self.reader.close()
         await self.conn.close()

@@ -94,13 +94,26 @@ async def next_due_at(conn: aiosqlite.Connection, channels: Sequence[str]) -> st
 
 async def set_statuses(
     conn: aiosqlite.Connection, marks: Sequence[tuple[int, str]], now: datetime
-) -> None:
-    """Mark messages ``sending`` (their request is going out) or ``sent``."""
-    await conn.executemany(
-        "UPDATE outbox SET status = ?, sent_at = ?,"
-        " attempts = attempts + (CASE WHEN ? = 'sending' THEN 1 ELSE 0 END) WHERE id = ?",
-        [(status, iso(now), status, row_id) for row_id, status in marks],
+) -> set[int]:
+    """Mark messages ``sending`` (their request is going out) or ``sent``; return those marked.
+
+    Compare-and-set: ``sending`` takes only a pending row and ``sent`` only a row being sent,
+    so a mark never lands on a row that is not in the state the sender saw (one given up for
+    an unreachable chat in the meantime stays as it is, and is not sent).
+    """
+    if not marks:
+        return set()
+    values = ",".join("(?, ?)" for _ in marks)
+    rows = await fetch_all(
+        conn,
+        "UPDATE outbox SET status = m.column2, sent_at = ?,"  # noqa: S608 - only placeholders
+        " attempts = attempts + (m.column2 = 'sending')"
+        f" FROM (VALUES {values}) AS m WHERE outbox.id = m.column1"
+        " AND outbox.status = (CASE m.column2 WHEN 'sending' THEN 'pending' ELSE 'sending' END)"
+        " RETURNING outbox.id",
+        (iso(now), *(v for mark in marks for v in mark)),
     )
+    return {int(r[0]) for r in rows}
 
 
 async def settle_interrupted(
@@ -130,7 +143,8 @@ async def retry_later(
     """Put a message back for a later attempt (with a new payload when part of it went out)."""
     await conn.execute(
         "UPDATE outbox SET status = 'pending', next_attempt_at = ?, error = ?,"
-        " attempts = attempts + ?, payload = COALESCE(?, payload) WHERE id = ?",
+        " attempts = attempts + ?, payload = COALESCE(?, payload)"
+        " WHERE id = ? AND status = 'sending'",
         (
             iso(at), error, 0 if count else -1,
             json.dumps(payload, ensure_ascii=False) if payload is not None else None, row_id,
@@ -141,9 +155,9 @@ async def retry_later(
 async def give_up(
     conn: aiosqlite.Connection, row_ids: Sequence[int], status: str, error: str
 ) -> None:
-    """Stop trying messages: ``unreachable`` (the user blocked the bot) or ``failed``."""
+    """Stop trying messages being sent: ``unreachable`` (the user blocked the bot) or ``failed``."""
     await conn.executemany(
-        "UPDATE outbox SET status = ?, error = ? WHERE id = ?",
+        "UPDATE outbox SET status = ?, error = ? WHERE id = ? AND status = 'sending'",
         [(status, error, i) for i in row_ids],
     )
 

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+import pytest
+
+from handlers.events import Reply
 from handlers.ports import PermanentError, RetryAfterError, TemporaryError, UnreachableError
-from storage import users
+from storage import outbox, users
+from storage.outbox import NewMessage
+from storage.sql import fetch_all
 from tests.conftest import Bot, Press
+
+Work = Callable[[aiosqlite.Connection], Awaitable[None]]
 
 
 async def pending(bot: Bot) -> list[tuple[int, str, int]]:
@@ -75,3 +87,59 @@ async def test_temporary_failures_are_retried_until_they_pass(bot: Bot) -> None:
     bot.clock.advance(seconds=751)
     await bot.app.sender.drain()
     assert "Choose your language" in bot.channel.to("ana")[0].text
+
+
+class HandlerFailedError(Exception):
+    """A handler's failure inside a group-commit batch."""
+
+
+def enqueuing(
+    bot: Bot, text: str, fault: str | None = None, passes: list[asyncio.Task[int]] | None = None
+) -> Work:
+    """A batch work that enqueues one message to ana; ``fault`` makes it fail after that.
+
+    ``raise``: the work raises. ``commit``: it leaves a deferred foreign-key violation (a
+    message to a user who does not exist), so the COMMIT of its transaction fails. With
+    ``passes``, one pass of the sender runs after the enqueue, while the batch is open.
+    """
+
+    async def work(conn: aiosqlite.Connection) -> None:
+        user_id = None
+        if fault == "commit":
+            await conn.execute("PRAGMA defer_foreign_keys = ON")
+            user_id = 999_999
+        message = NewMessage("test", "ana", user_id, Reply(text).to_payload())
+        await outbox.enqueue(conn, [message], bot.clock.now())
+        if passes is not None and not passes:  # once: works run again one by one on failure
+            passes.append(asyncio.create_task(bot.app.sender.deliver_due()))
+            # Reading committed rows only, the pass finds nothing and returns at once; a pass
+            # that saw this batch's rows would wait for its marks, which wait for the batch.
+            await asyncio.wait(passes, timeout=2)
+        if fault == "raise":
+            raise HandlerFailedError
+
+    return work
+
+
+@pytest.mark.parametrize("fault", ["raise", "commit"])
+async def test_only_committed_messages_are_delivered_once_each(bot: Bot, fault: str) -> None:
+    passes: list[asyncio.Task[int]] = []
+    works = [
+        enqueuing(bot, "first, committed"),
+        enqueuing(bot, "rolled back", fault, passes),
+        enqueuing(bot, "second, committed"),
+    ]
+    results = await asyncio.gather(*(bot.app.db.in_batch(w) for w in works), return_exceptions=True)
+    assert results[0] is None
+    assert isinstance(results[1], HandlerFailedError | aiosqlite.IntegrityError)
+    assert results[2] is None
+    await asyncio.gather(*passes)
+    await bot.app.sender.drain()
+
+    delivered = [r.text for r in bot.channel.to("ana")]
+    assert sorted(delivered) == ["first, committed", "second, committed"]
+    rows = await fetch_all(bot.app.db.conn, "SELECT payload, status FROM outbox ORDER BY id")
+    assert [(json.loads(p)["text"], s) for p, s in rows] == [
+        ("first, committed", "sent"),
+        ("second, committed", "sent"),
+    ]

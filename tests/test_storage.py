@@ -139,6 +139,7 @@ async def test_old_delivered_messages_and_update_ids_are_purged(tmp_path: Path) 
     user = await make_user(db)
     async with db.transaction() as conn:
         await outbox.enqueue(conn, [NewMessage("test", "ana", user.id, {"text": "old"})] * 2, NOW)
+        await outbox.set_statuses(conn, [(1, "sending")], NOW)
         await outbox.set_statuses(conn, [(1, "sent")], NOW)
         await updates.claim_update(conn, "test", "1", NOW)
     async with db.transaction() as conn:
@@ -148,4 +149,43 @@ async def test_old_delivered_messages_and_update_ids_are_purged(tmp_path: Path) 
         assert (await cur.fetchone())[0] == 1  # type: ignore[index]
     async with db.transaction() as conn:
         assert await updates.claim_update(conn, "test", "1", NOW)  # forgotten: claimable again
+    await db.close()
+
+
+async def test_the_reader_sees_committed_rows_only(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    message = NewMessage("test", "ana", None, {"text": "hi"})
+    async with db.transaction() as conn:
+        await outbox.enqueue(conn, [message], NOW)
+        assert await outbox.due(conn, ["test"], NOW, 10)  # the writer sees its own row
+        assert await outbox.due(db.reader, ["test"], NOW, 10) == []
+    assert [r.payload for r in await outbox.due(db.reader, ["test"], NOW, 10)] == [{"text": "hi"}]
+    await db.close()
+
+
+async def test_outbox_ids_are_not_handed_out_again_after_a_purge(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    message = NewMessage("test", "ana", None, {"text": "hi"})
+    async with db.transaction() as conn:
+        await outbox.enqueue(conn, [message, message], NOW)
+    rows = await outbox.due(db.reader, ["test"], NOW, 10)
+    async with db.transaction() as conn:
+        await outbox.set_statuses(conn, [(r.id, "sending") for r in rows], NOW)
+        await outbox.set_statuses(conn, [(r.id, "sent") for r in rows], NOW)
+        await outbox.purge(conn, NOW.replace(year=2027))
+        await outbox.enqueue(conn, [message], NOW)
+    (fresh,) = await outbox.due(db.reader, ["test"], NOW, 10)
+    assert fresh.id > max(r.id for r in rows)
+    await db.close()
+
+
+async def test_a_mark_takes_only_a_row_in_the_state_it_expects(tmp_path: Path) -> None:
+    db = await open_db(tmp_path)
+    async with db.transaction() as conn:
+        await outbox.enqueue(conn, [NewMessage("test", "ana", None, {"text": "hi"})], NOW)
+    (row,) = await outbox.due(db.reader, ["test"], NOW, 10)
+    async with db.transaction() as conn:
+        assert await outbox.set_statuses(conn, [(row.id, "sent")], NOW) == set()  # not sending
+        await outbox.give_up_chat(conn, "test", "ana", "unreachable")
+        assert await outbox.set_statuses(conn, [(row.id, "sending")], NOW) == set()
     await db.close()
