@@ -28,7 +28,7 @@ class Progress:
     """How far a broadcast is."""
 
     sent: int
-    pending: int
+    pending: int  # still to send, or being sent
     unreachable: int
     failed: int
 
@@ -76,10 +76,11 @@ async def progress(conn: aiosqlite.Connection, broadcast_id: int) -> Progress:
         (broadcast_id,),
     )
     counts = {str(r[0]): int(r[1]) for r in rows}
+    # A message being sent is not done yet: its request may still fail and be retried.
+    left = counts.get("pending", 0) + counts.get("sending", 0)
     return Progress(
-        counts.get("sent", 0), counts.get("pending", 0), counts.get("unreachable", 0),
-        counts.get("failed", 0),
-    )  # fmt: skip
+        counts.get("sent", 0), left, counts.get("unreachable", 0), counts.get("failed", 0)
+    )
 
 
 async def finish(conn: aiosqlite.Connection, broadcast_id: int, now: datetime) -> None:

@@ -189,3 +189,25 @@ async def test_a_mark_takes_only_a_row_in_the_state_it_expects(tmp_path: Path) -
         await outbox.give_up_chat(conn, "test", "ana", "unreachable")
         assert await outbox.set_statuses(conn, [(row.id, "sending")], NOW) == set()
     await db.close()
+
+
+async def test_a_broadcast_is_finished_only_when_its_last_message_is_sent(tmp_path: Path) -> None:
+    from handlers.broadcast import progress_updates
+    from storage import broadcasts
+
+    db = await open_db(tmp_path)
+    async with db.transaction() as conn:
+        b = await broadcasts.create(conn, "communal", "No water", None, None, None, 2, NOW)
+        message = NewMessage("test", "ana", None, {"text": "No water"}, broadcast_id=b)
+        await outbox.enqueue(conn, [message, message], NOW)
+    first, last = await outbox.due(db.reader, ["test"], NOW, 10)
+    async with db.transaction() as conn:
+        await outbox.set_statuses(conn, [(first.id, "sending"), (last.id, "sending")], NOW)
+        await outbox.set_statuses(conn, [(first.id, "sent")], NOW)
+        await progress_updates(conn, NOW)
+        assert [r.id for r in await broadcasts.running(conn)] == [b]  # the last is on its way
+        assert (await broadcasts.progress(conn, b)).pending == 1
+        await outbox.set_statuses(conn, [(last.id, "sent")], NOW)
+        await progress_updates(conn, NOW)
+        assert await broadcasts.running(conn) == []
+    await db.close()
