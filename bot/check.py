@@ -220,7 +220,9 @@ async def report(env: Mapping[str, str] | None = None) -> int:
     """Print one line per part; 1 when any part fails."""
     with contextlib.suppress(ValueError):  # run_checks says which setting is wrong
         settings = Settings.from_env(env)
-        logs.configure(settings.log_level, settings.secrets)
+        logs.configure(
+            settings.log_level, settings.secrets, json_lines=settings.log_format == "json"
+        )
     findings = await run_checks(env)
     for finding in findings:
         print(finding.line())

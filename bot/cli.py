@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return asyncio.run(check.report())
     settings = Settings.from_env()
-    logs.configure(settings.log_level, settings.secrets)
+    logs.configure(settings.log_level, settings.secrets, json_lines=settings.log_format == "json")
     try:
         municipality = load_municipality(settings.config)
     except MunicipalityFileError as e:

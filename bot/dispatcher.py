@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -72,6 +72,9 @@ class Dispatcher:
         self._on_outbox = on_outbox
         self._locks = KeyedLocks()
         self._states: OrderedDict[tuple[str, str], str] = OrderedDict()
+        # Events handled and handler failures by channel, for /metrics.
+        self.handled: Counter[str] = Counter()
+        self.failed: Counter[str] = Counter()
 
     async def dispatch(self, event: Inbound) -> Outcome:
         """Handle one event; a handler's crash is logged and answered with an apology.
@@ -121,7 +124,9 @@ class Dispatcher:
                     committed = False
                 else:
                     log.exception("handler failed on %s in state %r", type(event).__name__, state)
+                    self.failed[sender.channel] += 1
                     committed = await self._apologise(seen[0], event)
+        self.handled[sender.channel] += 1
         self._on_outbox()
         return Outcome(committed, alert[0] if committed else None)
 

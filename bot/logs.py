@@ -9,10 +9,12 @@ token-shaped and every configured secret replaced, wherever it comes from.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 REDACTED = "[redacted]"
 # A Telegram bot token (the colon may come URL-encoded).
@@ -54,12 +56,38 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure(level: str, secrets: Iterable[str | None]) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (``LOG_FORMAT=json``): time, level, logger, message, traceback.
+
+    Only these fields: a record's other attributes (arguments, extras) could hold what a
+    resident wrote, and the message and traceback have passed the redacting filter already.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure(level: str, secrets: Iterable[str | None], *, json_lines: bool = False) -> None:
     """Log to stderr at ``level``; quiet the chatty libraries; redact ``secrets`` everywhere."""
     logging.basicConfig(level=level, stream=sys.stderr, format=FORMAT, force=True)
     redacting = RedactingFilter(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redacting)
+        if json_lines:
+            handler.setFormatter(JsonFormatter())
     for name in CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING)
     # Warnings go through the same handlers, and so through the same redaction.

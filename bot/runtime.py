@@ -15,6 +15,8 @@ from bot.app import App, build_app
 from bot.channels.email import EmailChannel, SmtpSettings
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramUpdates, make_bot
 from bot.channels.viber import ViberAccount, ViberChannel, ViberSetupError, ViberUpdates
+from bot.health import Health, healthz_route
+from bot.metrics import Metrics, metrics_route
 from bot.outbox import SendLimits
 from bot.scheduler import make_scheduler
 from bot.settings import Settings, webhook_path
@@ -52,14 +54,19 @@ def body_in_time(seconds: float) -> Middleware:
     return read_body
 
 
-def web_app(*, body_timeout: float = BODY_TIMEOUT_S) -> web.Application:
-    """The web server's routes that every mode has."""
+def web_app(
+    health: Health | None = None, *, body_timeout: float = BODY_TIMEOUT_S
+) -> web.Application:
+    """The web server's routes that every mode has (/healthz checks ``health`` when given)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[body_in_time(body_timeout)])
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    app.router.add_get("/healthz", healthz)
+    if health is not None:
+        app.router.add_routes([healthz_route(health)])
+    else:
+        app.router.add_get("/healthz", healthz)
     return app
 
 
@@ -92,9 +99,11 @@ async def run_messengers(
     limits = SendLimits(
         {"telegram": settings.telegram_rate, "viber": settings.viber_rate, "email": EMAIL_RATE}
     )
+    metrics = Metrics()
+    channels = metrics.timed(messengers.channels)
     try:
-        async with build_app(settings, municipality, messengers.channels, limits=limits) as app:
-            return await _run(settings, municipality, app, messengers, stop)
+        async with build_app(settings, municipality, channels, limits=limits) as app:
+            return await _run(settings, municipality, app, messengers, stop, metrics)
     except ViberSetupError as e:
         log.error("%s", e)  # noqa: TRY400 - the message says it all; no traceback
         return 1
@@ -144,12 +153,19 @@ async def _run(
     app: App,
     messengers: Messengers,
     stop: asyncio.Event,
+    metrics: Metrics,
 ) -> int:
     """Serve the webhooks, start the channels, and wait for ``stop``."""
-    routes = add_routes(web_app(), settings, app, messengers)
+    health = Health(settings.database, list(messengers.channels), settings.health_outbox_max_age)
+    routes = add_routes(web_app(health), settings, app, messengers)
+    if settings.metrics_on:
+        metrics.watch_database(settings.database)
+        metrics.watch_dispatcher(app.dispatcher.handled, app.dispatcher.failed)
+        routes.router.add_routes([metrics_route(metrics, settings.metrics_token)])
     runner = await serve(routes, settings)
     tasks = [asyncio.create_task(app.sender.run(), name="outbox")]
     scheduler = make_scheduler(app.db, app.deps, app.sender)
+    metrics.watch_scheduler(scheduler)
     try:
         scheduler.start()
         if messengers.telegram is not None and messengers.telegram_updates is not None:

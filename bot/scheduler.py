@@ -65,11 +65,14 @@ def make_scheduler(db: Database, deps: Deps, sender: OutboxSender) -> AsyncIOSch
     return scheduler
 
 
-async def _guarded(db: Database, deps: Deps, sender: OutboxSender, name: str, job: Job) -> None:
+async def _guarded(db: Database, deps: Deps, sender: OutboxSender, name: str, job: Job) -> bool:
+    """Run a job; False when it failed (the scheduler's listeners count it)."""
     try:
         await run_job(db, deps, sender, job)
     except Exception:
         log.exception("job %s failed; it runs again at its next time", name)
+        return False
+    return True
 
 
 def find_job(registry: Registry, name: str) -> Job:

@@ -46,6 +46,9 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "moja-opstina@localhost"
     smtp_starttls: bool = True
+    metrics_token: str | None = None
+    health_outbox_max_age: float = 300.0
+    log_format: str = "text"
 
     @property
     def database(self) -> Path:
@@ -58,11 +61,16 @@ class Settings:
         return bool(self.telegram_token or self.viber_token)
 
     @property
+    def metrics_on(self) -> bool:
+        """Whether /metrics is served: with a token, or on a web server bound to loopback only."""
+        return bool(self.metrics_token) or self.http_host in ("127.0.0.1", "::1", "localhost")
+
+    @property
     def secrets(self) -> tuple[str | None, ...]:
         """The values that must never be written to a log."""
         return (
             self.telegram_token, self.viber_token, self.telegram_webhook_secret,
-            self.smtp_password,
+            self.smtp_password, self.metrics_token,
         )  # fmt: skip
 
     @classmethod
@@ -96,6 +104,9 @@ class Settings:
             smtp_password=env.get("SMTP_PASSWORD") or None,
             smtp_from=env.get("SMTP_FROM", "moja-opstina@localhost"),
             smtp_starttls=env.get("SMTP_STARTTLS", "true").lower() in ("1", "true", "yes"),
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            health_outbox_max_age=float(env.get("HEALTH_OUTBOX_MAX_AGE", "300")),
+            log_format=env.get("LOG_FORMAT", "text").lower(),
         )
 
     def problems(self) -> list[str]:
@@ -107,6 +118,8 @@ class Settings:
             found.append(
                 "TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -"
             )
+        if self.log_format not in ("text", "json"):
+            found.append("LOG_FORMAT must be text or json")
         found += self._viber_problems()
         return found
 

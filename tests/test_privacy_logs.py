@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import os
 import signal
@@ -52,7 +53,9 @@ async def wait_text(fake: FakeTelegramApi, needle: str) -> None:
     await fake.wait_for(found, 20)
 
 
-async def run_a_whole_report(tmp_path: Path, level: str) -> tuple[str, FakeTelegramApi]:
+async def run_a_whole_report(
+    tmp_path: Path, level: str, log_format: str = "text"
+) -> tuple[str, FakeTelegramApi]:
     """The real bot process through a whole report; its log output."""
     nominatim = FakeNominatim({"zanatlijska": (float(LATITUDE), float(LONGITUDE), FOUND_ADDRESS)})
     await nominatim.start()
@@ -68,6 +71,7 @@ async def run_a_whole_report(tmp_path: Path, level: str) -> tuple[str, FakeTeleg
                 "GEOCODER_URL": nominatim.url,
                 "HTTP_PORT": str(free_port()),
                 "LOG_LEVEL": level,
+                "LOG_FORMAT": log_format,
             }
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", env=env,
@@ -100,11 +104,20 @@ async def run_a_whole_report(tmp_path: Path, level: str) -> tuple[str, FakeTeleg
         await nominatim.stop()
 
 
-@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+@pytest.mark.parametrize(
+    ("level", "log_format"), [("INFO", "text"), ("DEBUG", "text"), ("DEBUG", "json")]
+)
 async def test_the_logs_carry_no_secret_and_nothing_a_resident_sent(
-    tmp_path: Path, level: str
+    tmp_path: Path, level: str, log_format: str
 ) -> None:
-    output, fake = await run_a_whole_report(tmp_path, level)
+    output, fake = await run_a_whole_report(tmp_path, level, log_format)
+    if log_format == "json":
+        lines = [json.loads(line) for line in output.splitlines()]
+        assert {"time", "level", "logger", "message"} <= set(lines[0])
+        assert all(
+            set(line) <= {"time", "level", "logger", "message", "exception", "stack"}
+            for line in lines
+        )
     assert "bot running" in output  # the process did log, at this level
     assert fake.calls_of("getUpdates"), "the long poll went through the fake"
     token_secret = fake.token.split(":", 1)[1]
