@@ -178,8 +178,13 @@ async def test_healthz_is_503_while_due_messages_wait_too_long(tmp_path: Path) -
 
 async def test_healthz_is_503_while_the_database_cannot_be_written(tmp_path: Path) -> None:
     async with FakeTelegramApi() as fake, running_bot(tmp_path, fake) as url:
-        with closing(sqlite3.connect(tmp_path / "data" / "bot.db", isolation_level=None)) as other:
-            other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        other = sqlite3.connect(
+            tmp_path / "data" / "bot.db", isolation_level=None, check_same_thread=False
+        )
+        with closing(other):
+            # Another process takes the write lock (waiting, off the loop, for the bot's own
+            # transactions to end first).
+            await asyncio.to_thread(other.execute, "BEGIN IMMEDIATE")
             locked = await get(f"{url}/healthz")
             other.execute("ROLLBACK")
         after = await get(f"{url}/healthz")
