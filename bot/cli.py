@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot import backup, check, datalock, logs
+from bot import backup, budget_import, check, datalock, logs
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel, chat
 from bot.runtime import run_messengers
@@ -33,6 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     db_parser.add_argument(
         "folder", nargs="?", type=Path, help="backup: a new folder; restore: a backup folder"
     )
+    budget_import.add_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -87,6 +88,8 @@ def run_command(args: argparse.Namespace, settings: Settings, municipality: Muni
     match args.command:
         case "db":
             return asyncio.run(migrate(settings))
+        case "budget":
+            return budget_import.run(args, settings, municipality)
         case "chat":
             return asyncio.run(run_console(settings, municipality, args.user, staff=args.staff))
         case _ if settings.has_messenger:

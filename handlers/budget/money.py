@@ -1,0 +1,37 @@
+"""Amounts as a reader of each language writes them (48,2 in Serbian, 48.2 in English)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import format_decimal
+
+from handlers.i18n import Translator
+
+_LOCALES = {"sr-Cyrl": "sr", "sr-Latn": "sr_Latn", "en": "en", "hu": "hu"}
+
+
+def _locale(t: Translator) -> str:
+    return _LOCALES.get(t.language, "sr")
+
+
+def exact(t: Translator, para: int) -> str:
+    """An amount to the para, with thousands separated: 48.200.000,50."""
+    return format_decimal(Decimal(para) / 100, "#,##0.00", locale=_locale(t))
+
+
+def millions(t: Translator, para: int) -> str:
+    """An amount in millions of dinars, in words: "48.2 million dinars"."""
+    value = format_decimal(Decimal(para) / 100_000_000, "#,##0.0", locale=_locale(t))
+    return t.gettext("{amount} million dinars", amount=value)
+
+
+def per_cent(part: int, whole: int) -> int:
+    """``part`` as a whole per cent of ``whole`` (0 when there is no whole)."""
+    return round(100 * part / whole) if whole else 0
+
+
+def signed_millions(t: Translator, para: int) -> str:
+    """A difference in millions with its sign: +3.5 or -1.2 million dinars."""
+    sign = "+" if para > 0 else "−" if para < 0 else "±"
+    return sign + millions(t, abs(para))
