@@ -3,6 +3,11 @@
 Runs on a real SQLite file in a temporary folder; the outbox is delivered to a null channel by the
 real outbox sender, concurrently. Prints events/s, p50/p99 latency per event and peak RSS.
 
+In the same run, on the same file, it measures the storage floor for this shape of work: one
+transaction per event of 1 dedupe insert, 2 selects, 1 state upsert and 1 outbox insert, in one
+thread hop per event (plain sqlite3 on one worker thread), with the same concurrency; and prints
+the ratio of the two rates.
+
     python bench/dispatcher.py                      # 1,000 residents
     python bench/dispatcher.py --residents 10000
     python bench/dispatcher.py --compare            # 1,000 then 10,000, each in a fresh process
@@ -14,11 +19,13 @@ import argparse
 import asyncio
 import json
 import resource
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,9 +109,12 @@ async def run(residents: int, concurrency: int) -> dict[str, float]:
             async with app.db.conn.execute("SELECT COUNT(*) FROM reports") as cur:
                 row = await cur.fetchone()
             stored = int(row[0]) if row else 0
+        floor = await storage_floor(settings.database, len(latencies), concurrency)
     assert stored == residents, f"{stored} reports stored of {residents}"
     latencies.sort()
     return {
+        "floor_events_per_s": floor,
+        "ratio": len(latencies) / elapsed / floor,
         "residents": residents,
         "events": len(latencies),
         "events_per_s": len(latencies) / elapsed,
@@ -115,6 +125,60 @@ async def run(residents: int, concurrency: int) -> dict[str, float]:
     }
 
 
+FLOOR_SQL = (
+    ("INSERT INTO processed_updates (channel, update_id, at) VALUES ('floor', ?, ?)", "update"),
+    ("SELECT id, language, role FROM users WHERE channel = 'bench' AND external_id = ?", "user"),
+    ("SELECT state, draft FROM conversations WHERE user_id = ?", "id"),
+    (
+        "INSERT INTO conversations (user_id, state, draft, updated_at) VALUES (?, 'report:x', ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, draft = excluded.draft,"
+        " updated_at = excluded.updated_at",
+        "state",
+    ),
+    (
+        "INSERT INTO outbox (channel, chat_id, user_id, payload, next_attempt_at, created_at)"
+        " VALUES ('floor', ?, ?, ?, ?, ?)",
+        "outbox",
+    ),
+)
+
+
+def floor_event(conn: sqlite3.Connection, n: int, users: int) -> None:
+    """One event's transaction at the storage floor: everything in one call on the thread."""
+    now = "2026-12-01T10:00:00+00:00"
+    user = n % users + 1
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(FLOOR_SQL[0][0], (f"f{n}", now))
+    conn.execute(FLOOR_SQL[1][0], (f"r{user}",)).fetchone()
+    conn.execute(FLOOR_SQL[2][0], (user,)).fetchone()
+    conn.execute(FLOOR_SQL[3][0], (user, '{"category": "street_lighting"}', now))
+    conn.execute(FLOOR_SQL[4][0], (f"r{user}", user, '{"text": "ok"}', now, now))
+    conn.execute("COMMIT")
+
+
+async def storage_floor(path: Path, events: int, concurrency: int) -> float:
+    """Events/s of the floor: the same file, one transaction and one thread hop per event."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    users = int(conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]) or 1
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for n in range(events):
+        queue.put_nowait(n)
+    with ThreadPoolExecutor(max_workers=1) as thread:  # one worker thread, as aiosqlite has
+
+        async def worker() -> None:
+            while not queue.empty():
+                await loop.run_in_executor(thread, floor_event, conn, queue.get_nowait(), users)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    conn.close()
+    return events / elapsed
+
+
 def show(figures: dict[str, float]) -> None:
     """Print one run's figures."""
     print(
@@ -122,6 +186,7 @@ def show(figures: dict[str, float]) -> None:
         f" events/s={figures['events_per_s']:.0f} p50={figures['p50_ms']:.2f}ms"
         f" p99={figures['p99_ms']:.2f}ms peak_rss={figures['peak_rss_mb']:.1f}MB"
         f" replies_delivered={figures['delivered']:.0f}"
+        f" floor_events/s={figures['floor_events_per_s']:.0f} ratio={figures['ratio']:.2f}"
     )
 
 

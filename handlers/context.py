@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from handlers.events import Button, Outgoing, Reply
+from handlers.events import Button, Choices, Outgoing, Reply
 from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
 from handlers.ports import Clock, Geocoder, PhotoSaver
@@ -95,11 +95,11 @@ def parse_id(raw: str) -> int | None:
     return None
 
 
-def buttons(*rows: list[Button]) -> tuple[tuple[Button, ...], ...]:
-    """Button rows."""
-    return tuple(tuple(row) for row in rows)
+def buttons(*rows: list[Button]) -> Choices:
+    """Buttons in rows."""
+    return Choices(tuple(tuple(row) for row in rows))
 
 
-def column(items: list[Button]) -> tuple[tuple[Button, ...], ...]:
+def column(items: list[Button]) -> Choices:
     """One button per row: the layout that reads best on a phone."""
-    return tuple((b,) for b in items)
+    return Choices(tuple((b,) for b in items))

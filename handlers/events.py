@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, assert_never
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,54 +116,99 @@ class Button:
     data: str
 
 
-Keyboard = Literal["none", "location", "remove", "force_reply"]
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """Buttons under the message, in rows."""
+
+    rows: tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AskLocation:
+    """A keyboard with one button that shares the user's location."""
+
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveKeyboard:
+    """Take away a keyboard shown before (the location request)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ForceReply:
+    """Ask the client to answer this very message (in a group: a reply to it)."""
+
+
+# What a message carries besides its text; channels render each kind (and assert_never the rest).
+Markup = Choices | AskLocation | RemoveKeyboard | ForceReply | None
+_KEYBOARDS = {"location": AskLocation, "remove": RemoveKeyboard, "force_reply": ForceReply}
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One rendered message to one chat.
 
-    ``buttons`` are rows of choices; ``keyboard`` asks the channel for a location-request
-    keyboard (its button labelled ``keyboard_label``) or to remove it; a message cannot carry
-    both choices and a keyboard change. ``photos`` are stored photo paths sent before the text
-    (attachments in an e-mail, whose ``subject`` is used). A message with a ``key`` is
-    remembered once sent; with ``edit`` it replaces the message sent under the same key in the
-    same chat (a report's card), or is sent anew when there is none.
+    ``markup`` is its buttons or keyboard change (one of them: a message cannot carry both).
+    ``photos`` are stored photo paths sent before the text (attachments in an e-mail, whose
+    ``subject`` is used). A message with a ``key`` is remembered once sent; with ``edit`` it
+    replaces the message sent under the same key in the same chat (a report's card), or is sent
+    anew when there is none.
     """
 
     text: str
-    buttons: tuple[tuple[Button, ...], ...] = ()
-    keyboard: Keyboard = "none"
-    keyboard_label: str = ""
+    markup: Markup = None
     photos: tuple[str, ...] = ()
     subject: str = ""
     key: str = ""
     edit: bool = False
     done_parts: int = 0  # parts already delivered by an earlier attempt
 
+    @property
+    def buttons(self) -> tuple[tuple[Button, ...], ...]:
+        """The rows of buttons, if the markup is choices."""
+        return self.markup.rows if isinstance(self.markup, Choices) else ()
+
     def to_payload(self) -> dict[str, Any]:
         """The JSON an outbox row keeps of this reply."""
-        return {
-            "text": self.text,
-            "buttons": [[[b.label, b.data] for b in row] for row in self.buttons],
-            "keyboard": self.keyboard,
-            "keyboard_label": self.keyboard_label,
-            "photos": list(self.photos),
-            "subject": self.subject,
-            "key": self.key,
-            "edit": self.edit,
-            "done_parts": self.done_parts,
-        }
+        payload: dict[str, Any] = {"text": self.text}
+        match self.markup:
+            case Choices(rows):
+                payload["buttons"] = [[[b.label, b.data] for b in row] for row in rows]
+            case AskLocation(label):
+                payload.update(keyboard="location", keyboard_label=label)
+            case RemoveKeyboard():
+                payload["keyboard"] = "remove"
+            case ForceReply():
+                payload["keyboard"] = "force_reply"
+            case None:
+                pass
+            case _:
+                assert_never(self.markup)
+        payload.update(
+            photos=list(self.photos), subject=self.subject, key=self.key, edit=self.edit,
+            done_parts=self.done_parts,
+        )  # fmt: skip
+        return payload
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> Reply:
-        """The reply an outbox row keeps."""
-        rows = payload.get("buttons", [])
+        """The reply an outbox row keeps (rows written before this version read the same)."""
+        rows = payload.get("buttons") or []
+        markup: Markup = None
+        if rows:
+            markup = Choices(
+                tuple(tuple(Button(label, data) for label, data in row) for row in rows)
+            )
+        else:
+            kind = _KEYBOARDS.get(str(payload.get("keyboard", "none")))
+            if kind is AskLocation:
+                markup = AskLocation(str(payload.get("keyboard_label", "")))
+            elif kind is not None:
+                markup = kind()
         return cls(
             text=str(payload.get("text", "")),
-            buttons=tuple(tuple(Button(label, data) for label, data in row) for row in rows),
-            keyboard=payload.get("keyboard", "none"),
-            keyboard_label=str(payload.get("keyboard_label", "")),
+            markup=markup,
             photos=tuple(payload.get("photos", ())),
             subject=str(payload.get("subject", "")),
             key=str(payload.get("key", "")),

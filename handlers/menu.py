@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from handlers import engine
 from handlers.context import Context, Step, column
-from handlers.events import Button, Reply
+from handlers.events import Button, RemoveKeyboard, Reply
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Role
 from handlers.i18n import LANGUAGES, translator
 from handlers.texts import N_
@@ -148,7 +148,7 @@ async def cancel(ctx: Context, args: str = "") -> Step:
 def nothing_to_cancel(ctx: Context) -> Step:
     """/cancel with nothing to drop (the location keyboard may still be showing)."""
     text = ctx.t.gettext("There is nothing to cancel.")
-    return Step(MenuState.MAIN, {}, [Reply(text, keyboard="remove"), menu_reply(ctx)])
+    return Step(MenuState.MAIN, {}, [Reply(text, RemoveKeyboard()), menu_reply(ctx)])
 
 
 async def open_menu(ctx: Context, choice: Menu) -> Step | None:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from handlers.context import Context
-from handlers.events import Outgoing, Reply
+from handlers.events import Choices, Outgoing, Reply
 from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
 from handlers.staff.card import card_buttons
@@ -68,7 +68,7 @@ def card(m: Municipality, report: Report, first_name: str, *, edit: bool) -> Rep
     text = report_details(t, m, report, reporter_name(t, report, first_name))
     return Reply(
         text,
-        card_buttons(t, report),
+        Choices(card_buttons(t, report)),
         photos=() if edit else report.photo_paths,
         key=f"card:{report.id}",
         edit=edit,

@@ -11,7 +11,7 @@ from typing import Any
 from geopy.distance import geodesic
 
 from handlers.context import Context, Deps, Lookup, Step, buttons, column
-from handlers.events import Inbound, Location, Photo, Reply, Text
+from handlers.events import AskLocation, Inbound, Location, Photo, RemoveKeyboard, Reply, Text
 from handlers.flow import ButtonData, Entry, Flow, Prompt
 from handlers.menu import Menu, MenuState, menu_reply
 from handlers.municipality import CATEGORY_IDS
@@ -129,12 +129,12 @@ def ask_location(ctx: Context) -> list[Reply]:
         "Where is the problem? Share the location with the button below, or type the address"
         " (street and number)."
     )
-    return [Reply(text, keyboard="location", keyboard_label=_("📍 Send my location"))]
+    return [Reply(text, AskLocation(_("📍 Send my location")))]
 
 
 def location_received(ctx: Context) -> Reply:
     """Acknowledge the location and take the location keyboard away."""
-    return Reply(ctx.t.gettext("📍 Location received."), keyboard="remove")
+    return Reply(ctx.t.gettext("📍 Location received."), RemoveKeyboard())
 
 
 def ask_address_confirmation(ctx: Context) -> list[Reply]:
@@ -338,7 +338,7 @@ async def type_address(ctx: Context, event: Text) -> Step:
                 "The map service is not available right now, so the address is kept as you"
                 " wrote it."
             ),
-            keyboard="remove",
+            RemoveKeyboard(),
         )
         ctx.draft = draft
         return Step(SUMMARY, draft, [note, *summary(ctx)])
@@ -484,7 +484,7 @@ def in_progress(ctx: Context) -> list[Reply]:
 def cancel_report(ctx: Context) -> Step:
     """/cancel during a report: the draft is dropped (the location keyboard taken away)."""
     text = ctx.t.gettext("The report was cancelled.")
-    return Step(MenuState.MAIN, {}, [Reply(text, keyboard="remove"), menu_reply(ctx)])
+    return Step(MenuState.MAIN, {}, [Reply(text, RemoveKeyboard()), menu_reply(ctx)])
 
 
 FLOW = Flow(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.events import ForceReply
 from storage import reports
 from tests.conftest import HYGIENE_CHAT, REF, WATER_CHAT, Office, Picture, Press, jpeg
 
@@ -94,7 +95,7 @@ async def test_a_question_keeps_the_report_the_resident_is_writing(office: Offic
 async def test_reply_button_asks_for_the_text_in_the_group(office: Office) -> None:
     await office.report_leak()
     asked = await office.bot.say("vesna", Press("st:reply:1"))
-    assert asked[0].keyboard == "force_reply"
+    assert isinstance(asked[0].markup, ForceReply)
     await office.bot.say("vesna", "We will fix it tomorrow.")
     assert "We will fix it tomorrow." in office.bot.channel.to("ana")[-1].text
 
@@ -225,7 +226,7 @@ async def test_an_unanswered_fix_question_closes_the_report_after_seven_days(
 async def test_a_photo_of_the_fix_may_follow_resolve(office: Office) -> None:
     await office.report_leak()
     resolved = await office.bot.say("vesna", f"/resolve {REF} Pipe replaced")
-    assert resolved[-1].keyboard == "force_reply"
+    assert isinstance(resolved[-1].markup, ForceReply)
     assert "photo of the fix" in resolved[-1].text
     sent = await office.bot.say("vesna", Picture(jpeg("green")))
     assert "The photo was sent to the resident" in sent[0].text

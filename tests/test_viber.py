@@ -36,9 +36,11 @@ from bot.dispatcher import Outcome
 from bot.runtime import run_messengers, serve, web_app
 from bot.settings import Settings
 from handlers.events import (
+    AskLocation,
     Blocked,
     Button,
     ButtonChoice,
+    Choices,
     Command,
     Contact,
     File,
@@ -369,7 +371,7 @@ async def test_a_deep_link_conversation_from_a_subscriber_is_answered_by_send_me
 async def test_a_long_text_is_split_under_vibers_limit(running: Running) -> None:
     await start_in_english(running)
     text = ("Ж" * 50 + " ") * 300 + "😀" * 10
-    menu = ((Button("Back", "menu:main"),),)
+    menu = Choices(((Button("Back", "menu:main"),),))
     await running.channel.send(ANA, Reply(text, menu))
     sent = running.fake.sent_to(ANA)[-3:]
     assert [utf16_len(m["text"]) <= TEXT_LIMIT for m in sent] == [True] * 3
@@ -434,7 +436,7 @@ async def test_an_old_client_gets_the_location_question_without_the_picker(
 ) -> None:
     old = ViberUser(MARKO, api_version=2)
     await running.say(message_text(old, "/start"), "Изаберите", MARKO)
-    await running.channel.send(MARKO, Reply("Where?", keyboard="location", keyboard_label="📍"))
+    await running.channel.send(MARKO, Reply("Where?", AskLocation("📍")))
     refused, plain = running.fake.calls_of("send_message")[-2:]
     assert refused.status == ViberStatus.API_VERSION_NOT_SUPPORTED
     assert plain.ok
@@ -443,7 +445,7 @@ async def test_an_old_client_gets_the_location_question_without_the_picker(
 
 def test_render_lays_out_keyboards_in_six_columns() -> None:
     row = tuple(Button(str(i), f"d:{i}") for i in range(4))
-    [message] = render(Reply("Pick", (row, (Button("Alone", "d:x"),))), str)
+    [message] = render(Reply("Pick", Choices((row, (Button("Alone", "d:x"),)))), str)
     buttons = message.to_dict()["keyboard"]["Buttons"]
     assert [b["Columns"] for b in buttons] == [2, 2, 1, 1, 6]
     assert all(b["Silent"] and b["ActionType"] == "reply" for b in buttons)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from handlers.events import (
+    AskLocation,
     Button,
     ButtonChoice,
     Command,
@@ -51,8 +52,8 @@ class ConsoleChannel:
         if choices:
             self._buttons[chat_id] = choices
             lines += [f"  {i}. {b.label}" for i, b in enumerate(choices, 1)]
-        if reply.keyboard == "location":
-            lines.append(f"  [{reply.keyboard_label}: /location LAT LON]")
+        if isinstance(reply.markup, AskLocation):
+            lines.append(f"  [{reply.markup.label}: /location LAT LON]")
         print("\n".join(lines), end="\n\n", file=self._out, flush=True)
         return str(self._printed)
 

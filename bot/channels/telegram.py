@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
 import aiohttp
 from aiohttp import web
@@ -53,15 +53,19 @@ from telegram.warnings import PTBUserWarning
 
 from bot.channels.text import split_text as text_parts
 from bot.dispatcher import Outcome
+from handlers import events
 from handlers.events import (
+    AskLocation,
     Blocked,
     ButtonChoice,
+    Choices,
     Command,
     Contact,
     File,
     Inbound,
     Location,
     Photo,
+    RemoveKeyboard,
     Reply,
     Sender,
     Text,
@@ -192,23 +196,25 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 def reply_markup(reply: Reply) -> Any:
-    """The keyboard of a reply: inline choices, a location request, or none."""
-    if reply.buttons:
-        return InlineKeyboardMarkup(
-            [
-                [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                for row in reply.buttons
-            ]
-        )
-    if reply.keyboard == "location":
-        button = KeyboardButton(reply.keyboard_label or "📍", request_location=True)
-        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
-    if reply.keyboard == "remove":
-        return ReplyKeyboardRemove()
-    if reply.keyboard == "force_reply":
-        # In a group with privacy mode the bot sees only commands and answers to its messages.
-        return ForceReply(selective=True)
-    return None
+    """The markup of a reply: inline choices, a location request, a keyboard taken away, a
+    request to answer, or none."""
+    match reply.markup:
+        case Choices(rows):
+            return InlineKeyboardMarkup(
+                [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
+            )
+        case AskLocation(label):
+            button = KeyboardButton(label or "📍", request_location=True)
+            return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+        case RemoveKeyboard():
+            return ReplyKeyboardRemove()
+        case events.ForceReply():
+            # In a group with privacy mode the bot sees only commands and answers to its messages.
+            return ForceReply(selective=True)
+        case None:
+            return None
+        case _:
+            assert_never(reply.markup)
 
 
 @dataclass(slots=True)
@@ -267,7 +273,8 @@ class TelegramChannel:
 
     async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> bool:
         """Edit a message in place; False when it is gone (deleted), so a new one is sent."""
-        markup = reply_markup(reply) if reply.buttons else None
+        # Only inline choices can be edited in place; other keyboards belong to new messages.
+        markup = reply_markup(reply) if isinstance(reply.markup, Choices) else None
         try:
             await self.bot.edit_message_text(
                 split_text(reply.text)[0], chat_id, message_id, reply_markup=markup

@@ -57,6 +57,7 @@ from viberbot.api.viber_requests import create_request
 
 from bot.dispatcher import Outcome
 from handlers.events import (
+    AskLocation,
     Blocked,
     Button,
     ButtonChoice,
@@ -214,13 +215,13 @@ def keyboard_of(reply: Reply) -> JSONDict | None:
             for b, width in zip(row, _widths(len(row)), strict=True)
         ]
         return {"Type": "keyboard", "DefaultHeight": False, "Buttons": buttons}
-    if reply.keyboard == "location":
+    if isinstance(reply.markup, AskLocation):
         picker = {
             "Columns": KEYBOARD_COLUMNS,
             "Rows": 1,
             "ActionType": "location-picker",
             "ActionBody": "location",
-            "Text": reply.keyboard_label or "📍",
+            "Text": reply.markup.label or "📍",
         }
         return {"Type": "keyboard", "DefaultHeight": False, "Buttons": [picker]}
     return None
@@ -253,7 +254,7 @@ def render(reply: Reply, media_url: Callable[[str], str]) -> list[Any]:
     if reply.text:
         parts += [(None, part) for part in split_text(reply.text, TEXT_LIMIT)]
     keyboard = keyboard_of(reply)
-    level = LOCATION_PICKER_LEVEL if keyboard and reply.keyboard == "location" else None
+    level = LOCATION_PICKER_LEVEL if keyboard and isinstance(reply.markup, AskLocation) else None
     if not parts:
         return [KeyboardMessage(keyboard=keyboard, min_api_version=level)] if keyboard else []
     messages = [_message(media, text) for media, text in parts[:-1]]

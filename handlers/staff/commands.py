@@ -178,7 +178,7 @@ async def show(ctx: Context, args: str) -> Step:
         + (f" - {e.text}" if e.text else "")
         for e in report.events
     )
-    return keep(ctx, [Reply(f"{shown.text}\n\n{history}", shown.buttons, photos=shown.photos)])
+    return keep(ctx, [Reply(f"{shown.text}\n\n{history}", shown.markup, photos=shown.photos)])
 
 
 async def inbox(ctx: Context, args: str) -> Step:

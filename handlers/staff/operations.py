@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from handlers import engine, lifecycle
 from handlers.context import Context, Step, buttons
-from handlers.events import Inbound, Outgoing, Photo, Reply, Text
+from handlers.events import ForceReply, Inbound, Outgoing, Photo, Reply, Text
 from handlers.followup import FixAnswer, FollowupState
 from handlers.i18n import Translator, translator
 from handlers.notices import card_update, to_resident
@@ -185,7 +185,7 @@ def answer_prompt(ctx: Context, state: StaffState, report: Report, text: str) ->
     question expires after ``staff_answer_minutes`` (said in the chat by the expiry job).
     """
     key = f"ask:{ctx.user.id}"
-    prompt = Reply(text, keyboard="force_reply", key=key)
+    prompt = Reply(text, ForceReply(), key=key)
     return engine.interrupt(
         ctx, state, [prompt], report_id=report.id, prompt=key, asked_at=ctx.now.isoformat(),
         chat=ctx.chat_id,
