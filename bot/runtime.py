@@ -20,6 +20,7 @@ from bot.metrics import Metrics, metrics_route
 from bot.outbox import SendLimits
 from bot.scheduler import make_scheduler
 from bot.settings import Settings, webhook_path
+from bot.web import open311
 from handlers.municipality import Municipality
 from handlers.ports import Channel
 from handlers.registry import REGISTRY
@@ -162,6 +163,7 @@ async def _run(
         metrics.watch_database(settings.database)
         metrics.watch_dispatcher(app.dispatcher.handled, app.dispatcher.failed)
         routes.router.add_routes([metrics_route(metrics, settings.metrics_token)])
+    open311.add_routes(routes, settings, app)
     runner = await serve(routes, settings)
     tasks = [asyncio.create_task(app.sender.run(), name="outbox")]
     scheduler = make_scheduler(app.db, app.deps, app.sender)

@@ -49,6 +49,9 @@ class Settings:
     metrics_token: str | None = None
     health_outbox_max_age: float = 300.0
     log_format: str = "text"
+    # Open311 clients that may file reports: (client name, API key) pairs.
+    open311_api_keys: tuple[tuple[str, str], ...] = ()
+    public_url: str | None = None  # where the public reaches this server (links to photos)
 
     @property
     def database(self) -> Path:
@@ -71,7 +74,13 @@ class Settings:
         return (
             self.telegram_token, self.viber_token, self.telegram_webhook_secret,
             self.smtp_password, self.metrics_token,
+            *(key for _, key in self.open311_api_keys),
         )  # fmt: skip
+
+    @property
+    def base_url(self) -> str:
+        """The public address of the web server, without a trailing slash."""
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +116,8 @@ class Settings:
             metrics_token=env.get("METRICS_TOKEN") or None,
             health_outbox_max_age=float(env.get("HEALTH_OUTBOX_MAX_AGE", "300")),
             log_format=env.get("LOG_FORMAT", "text").lower(),
+            open311_api_keys=api_keys(env.get("OPEN311_API_KEYS", "")),
+            public_url=env.get("PUBLIC_URL") or None,
         )
 
     def problems(self) -> list[str]:
@@ -136,6 +147,16 @@ class Settings:
         ):
             found.append("TELEGRAM_WEBHOOK_URL and VIBER_WEBHOOK_URL need different paths")
         return found
+
+
+def api_keys(text: str) -> tuple[tuple[str, str], ...]:
+    """``client=key,other=key2`` as (client, key) pairs; an entry without both parts is left out."""
+    pairs = []
+    for entry in text.split(","):
+        client, _, key = entry.strip().partition("=")
+        if client.strip() and key.strip():
+            pairs.append((client.strip(), key.strip()))
+    return tuple(pairs)
 
 
 def webhook_path(url: str) -> str:

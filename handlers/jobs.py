@@ -11,7 +11,7 @@ from handlers.events import Outgoing, Reply
 from handlers.flow import Flow, Job
 from handlers.i18n import translator
 from handlers.municipality import Municipality
-from handlers.notices import card, to_service
+from handlers.notices import API_CHANNEL, card, to_service
 from storage import consultations, outbox, reports, updates, users
 
 
@@ -39,14 +39,16 @@ async def closed_notices(
     if report is None or resident is None:
         return []
     user = resident.user
+    card_update = to_service(m, report.service, card(m, report, user.first_name, edit=True))
+    if user.channel == API_CHANNEL:
+        return card_update
     t = translator(user.language)
     text = t.gettext(
         "Your report {ref} is closed, as we did not hear that the problem is still there."
         " If it is, write to us with a new report.",
         ref=report.ref,
     )
-    out = [Outgoing(user.channel, user.chat_id, Reply(text))]
-    return out + to_service(m, report.service, card(m, report, user.first_name, edit=True))
+    return [Outgoing(user.channel, user.chat_id, Reply(text)), *card_update]
 
 
 async def send_reminders(

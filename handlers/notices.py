@@ -17,6 +17,7 @@ from storage.reports import Report
 ResidentMessage = Callable[[Translator], list[Reply]]
 STAFF_CHANNEL = "telegram"  # staff chats are Telegram groups
 EMAIL_CHANNEL = "email"
+API_CHANNEL = "open311"  # reports filed by other software: there is no chat to tell
 
 
 def map_link(latitude: float, longitude: float) -> str:
@@ -104,7 +105,7 @@ def new_report_notices(m: Municipality, report: Report, first_name: str) -> list
 async def to_resident(ctx: Context, report: Report, build: ResidentMessage) -> list[Outgoing]:
     """A message to the report's resident, rendered in their language."""
     resident = await users.load_conversation_by_id(ctx.conn, report.user_id)
-    if resident is None:
+    if resident is None or resident.user.channel == API_CHANNEL:
         return []
     user = resident.user
     return [Outgoing(user.channel, user.chat_id, r) for r in build(translator(user.language))]

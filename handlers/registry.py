@@ -11,6 +11,7 @@ from handlers import (
     menu,
     my_reports,
     notifications,
+    opendata,
     report,
 )
 from handlers.flow import Flow, Registry
@@ -25,6 +26,7 @@ FLOWS: tuple[Flow, ...] = (
     notifications.FLOW,
     announce.FLOW,
     staff.FLOW,
+    opendata.FLOW,
     jobs.FLOW,
 )
 

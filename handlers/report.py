@@ -171,6 +171,10 @@ def summary(ctx: Context) -> list[Reply]:
         privacy = SummaryAction("named").button(_("👤 Show my first name"))
     else:
         privacy = SummaryAction("anon").button(_("🙈 Send without my name"))
+    # Told before confirming: the report is published (open data), never the name.
+    text += "\n\n" + _(
+        "Once sent, the report is published on the municipality's open data, without your name."
+    )
     keys = buttons(
         [SummaryAction("confirm").button(_("✅ Confirm"))],
         [SummaryAction("edit").button(_("✏️ Edit")), SummaryAction("cancel").button(_("✖️ Cancel"))],

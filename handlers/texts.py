@@ -42,6 +42,8 @@ EVENT_NAMES = {
     "rerouted": N_("Passed to another service"),
     "fix_photo": N_("Photo of the fix"),
     "note": N_("Internal note"),
+    "unpublished": N_("Taken out of the open data"),
+    "published": N_("Published in the open data again"),
 }
 
 

@@ -1,0 +1,89 @@
+"""Open311's two formats: XML (required; the UTF-8 declaration first) and JSON mirroring it."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+XML_TYPE = "text/xml"
+JSON_TYPE = "application/json"
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+# The element of one item in each list the GeoReport v2 documents have.
+ITEMS = {
+    "services": "service",
+    "service_requests": "request",
+    "service_requests_updates": "request_update",
+    "errors": "error",
+    "endpoints": "endpoint",
+    "formats": "format",
+    "attributes": "attribute",
+    "values": "value",
+    "notes": "note",
+}
+Document = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+
+
+def text_of(value: object) -> str:
+    """A value as XML text: booleans as true/false, times in ISO 8601, nothing as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return str(value)
+
+
+def _fill(element: ET.Element, value: object) -> None:
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            _fill(ET.SubElement(element, key), inner)
+    elif isinstance(value, list | tuple):
+        item = ITEMS.get(element.tag, "item")
+        for inner in value:
+            _fill(ET.SubElement(element, item), inner)
+    else:
+        element.text = text_of(value)
+
+
+def to_xml(root: str, document: Document) -> str:
+    """The document under ``root``: a list's items as its item elements, a mapping's keys."""
+    element = ET.Element(root)
+    _fill(element, document)
+    return XML_DECLARATION + ET.tostring(element, encoding="unicode")
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def respond(fmt: str, root: str, document: Document, status: int = 200) -> web.Response:
+    """An answer in ``fmt`` (xml or json) with the charset the spec asks for."""
+    if fmt == "json":
+        body = json.dumps(document, ensure_ascii=False, default=_json_default)
+        return web.Response(text=body, status=status, content_type=JSON_TYPE, charset="utf-8")
+    return web.Response(
+        text=to_xml(root, document), status=status, content_type=XML_TYPE, charset="utf-8"
+    )
+
+
+class ApiError(Exception):
+    """An error the client is told of: the HTTP status and Open311's code and description."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def error_response(fmt: str, error: ApiError) -> web.Response:
+    """Open311's errors: ``<errors><error>`` in XML, an array of {code, description} in JSON."""
+    document = [{"code": error.status, "description": error.description}]
+    return respond(fmt, "errors", document, status=error.status)

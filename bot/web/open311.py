@@ -1,0 +1,493 @@
+"""The Open311 GeoReport v2 server under /open311/v2/, with FixMyStreet's read extensions.
+
+Reads go through a read-only connection of their own (committed data only, never the writer's);
+a POST files the report in one write transaction with its card and e-mail, as chat does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import aiosqlite
+from aiohttp import web
+
+from bot.app import App
+from bot.settings import Settings
+from bot.web.formats import ApiError, error_response, respond
+from handlers.i18n import Translator, translator
+from handlers.municipality import CATEGORY_IDS, Municipality
+from handlers.opendata import Filed, Submission, SubmissionError, check_submission, file_submission
+from handlers.photos import MAX_PHOTO_BYTES
+from handlers.ports import GeocoderUnavailableError
+from handlers.texts import category_name, event_name, status_name
+from storage import opendata, outbox, status
+from storage.opendata import Contact, PublicNote, PublicReport, RequestQuery
+from storage.photos import ImageTooLargeError, InvalidImageError
+from storage.reports import NewPhoto
+
+log = logging.getLogger(__name__)
+ROOT = "/open311/v2"
+SPEC = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-12-01T00:00:00+00:00"  # when this API's description last changed
+MAX_RESULTS = 1000
+DEFAULT_DAYS = 90
+MEDIA_TIMEOUT_S = 10.0
+FORMAT = r"{fmt:(?:xml|json)}"
+# Our statuses as FixMyStreet names them in its updates.
+FMS_STATUS = {
+    "new": "open", "reopened": "open", "acknowledged": "investigating",
+    "in_progress": "in_progress", "resolved": "fixed", "closed": "closed",
+    "rejected": "no_further_action",
+}  # fmt: skip
+
+
+@dataclass(slots=True)
+class OpenData:
+    """What the API needs: the bot's parts, its settings and a read-only connection."""
+
+    app: App
+    settings: Settings
+    reader: aiosqlite.Connection | None = None
+
+    @property
+    def m(self) -> Municipality:
+        """The municipality."""
+        return self.app.deps.municipality
+
+    @property
+    def t(self) -> Translator:
+        """Names are published in the municipality's first language."""
+        return translator(self.m.staff_language)
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The read-only connection (open while the server runs)."""
+        if self.reader is None:
+            raise RuntimeError("the open data reader is not open")
+        return self.reader
+
+    async def open_reader(self, _: web.Application) -> AsyncIterator[None]:
+        """Open the read-only connection for the server's life (an aiohttp cleanup context)."""
+        uri = f"file:{self.settings.database}?mode=ro"
+        self.reader = await aiosqlite.connect(uri, uri=True)
+        try:
+            yield
+        finally:
+            await self.reader.close()
+            self.reader = None
+
+
+Handler = Callable[[OpenData, web.Request, str], Awaitable[web.Response]]
+
+
+def add_routes(routes: web.Application, settings: Settings, app: App) -> OpenData:
+    """Serve the API (and the public photos) on the bot's web server."""
+    data = OpenData(app, settings)
+    routes.cleanup_ctx.append(data.open_reader)
+    table: list[tuple[str, str, Handler]] = [
+        ("GET", f"{ROOT}/discovery.{FORMAT}", discovery),
+        ("GET", f"{ROOT}/services.{FORMAT}", services),
+        ("GET", f"{ROOT}/services/{{code:[^/.]+}}.{FORMAT}", service_definition),
+        ("GET", f"{ROOT}/requests.{FORMAT}", list_requests),
+        ("POST", f"{ROOT}/requests.{FORMAT}", post_request),
+        ("GET", f"{ROOT}/requests/{{ref:[^/.]+}}.{FORMAT}", one_request),
+        ("GET", f"{ROOT}/tokens/{{token:[^/.]+}}.{FORMAT}", token),
+        ("GET", f"{ROOT}/servicerequestupdates.{FORMAT}", updates),
+    ]
+    for method, path, handler in table:
+        routes.router.add_route(method, path, _answering(data, handler))
+    routes.router.add_get("/media/{sha:[0-9a-f]{64}}.jpg", _photo(data))
+    return data
+
+
+def _answering(data: OpenData, handler: Handler) -> Callable[[web.Request], Awaitable[Any]]:
+    async def run(request: web.Request) -> web.Response:
+        fmt = request.match_info["fmt"]
+        try:
+            check_jurisdiction(data.m, request)
+            return await handler(data, request, fmt)
+        except ApiError as e:
+            return error_response(fmt, e)
+
+    return run
+
+
+def check_jurisdiction(m: Municipality, request: web.Request) -> None:
+    """``jurisdiction_id`` is optional; when given it must be this municipality's code."""
+    given = _param(request, "jurisdiction_id")
+    if given and given.upper() != m.code:
+        raise ApiError(404, f"jurisdiction_id: this server serves only {m.code.lower()}")
+
+
+def _param(request: web.Request, name: str, form: dict[str, str] | None = None) -> str:
+    """A parameter's value; sent empty is the same as not sent (the spec says so)."""
+    source: Any = form if form is not None else request.query
+    return str(source.get(name, "")).strip()
+
+
+# Discovery and services.
+
+
+async def discovery(data: OpenData, request: web.Request, fmt: str) -> web.Response:
+    """Where the API is and what it speaks."""
+    del request
+    base = data.settings.base_url + ROOT
+    document = {
+        "changeset": CHANGESET,
+        "contact": data.m.website,
+        "key_service": data.t.gettext(
+            "API keys for filing reports are given by the municipality: {website}",
+            website=data.m.website,
+        ),
+        "endpoints": [
+            {
+                "specification": SPEC,
+                "url": base,
+                "changeset": CHANGESET,
+                "type": "production",
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return respond(fmt, "discovery", document)
+
+
+def _service(data: OpenData, code: str) -> dict[str, Any]:
+    t = data.t
+    agency = t.name(data.m.service_name(data.m.categories[code].service))
+    return {
+        "service_code": code,
+        "service_name": category_name(t, code),
+        "description": category_name(t, code),
+        "metadata": False,
+        "type": "realtime",
+        "keywords": code.replace("_", ","),
+        "group": agency,
+    }
+
+
+async def services(data: OpenData, request: web.Request, fmt: str) -> web.Response:
+    """The report categories as services."""
+    del request
+    codes = [c for c in CATEGORY_IDS if c in data.m.categories]
+    return respond(fmt, "services", [_service(data, c) for c in codes])
+
+
+async def service_definition(data: OpenData, request: web.Request, fmt: str) -> web.Response:
+    """A service's attributes: none beyond the description and the location."""
+    code = request.match_info["code"]
+    if code not in data.m.categories:
+        raise ApiError(404, f"service_code {code[:40]}: no such service")
+    return respond(fmt, "service_definition", {"service_code": code, "attributes": []})
+
+
+# Reading reports.
+
+
+def _time(data: OpenData, moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(ZoneInfo(data.m.timezone)).isoformat(timespec="seconds")
+
+
+def _media_url(data: OpenData, report: PublicReport) -> str | None:
+    if report.photo_sha256 is None:
+        return None
+    return f"{data.settings.base_url}/media/{report.photo_sha256}.jpg"
+
+
+def _note_text(t: Translator, note: PublicNote) -> str:
+    if note.kind == "status" and note.new_status:
+        named = status_name(t, note.new_status)
+        return f"{named}: {note.text}" if note.text else named
+    return note.text or event_name(t, note.kind)
+
+
+def request_document(
+    data: OpenData, report: PublicReport, notes: list[PublicNote], *, extended: bool
+) -> dict[str, Any]:
+    """One report as GeoReport v2 publishes it (``extended``: with Open311's extensions)."""
+    t = data.t
+    last_status = next((n for n in reversed(notes) if n.kind == "status"), None)
+    document: dict[str, Any] = {
+        "service_request_id": report.ref,
+        "status": "open" if report.is_open else "closed",
+        "status_notes": last_status.text if last_status else None,
+        "service_name": category_name(t, report.category),
+        "service_code": report.category,
+        "description": report.description,
+        "agency_responsible": t.name(data.m.service_name(report.service)),
+        "service_notice": None,
+        "requested_datetime": _time(data, report.created_at),
+        "updated_datetime": _time(data, report.updated_at),
+        "expected_datetime": _time(data, report.sla_due_at) if report.is_open else None,
+        "address": report.address,
+        "address_id": None,
+        "zipcode": None,
+        "lat": report.latitude,
+        "long": report.longitude,
+        "media_url": _media_url(data, report),
+    }
+    if extended:
+        document["extended_attributes"] = {
+            "status": report.status,
+            "status_name": status_name(t, report.status),
+            "acknowledged_datetime": _time(data, report.acknowledged_at),
+            "resolved_datetime": _time(data, report.resolved_at),
+        }
+        document["notes"] = [
+            {"datetime": _time(data, n.at), "description": _note_text(t, n), "type": n.kind}
+            for n in notes
+        ]
+    return document
+
+
+async def _documents(
+    data: OpenData, found: list[PublicReport], request: web.Request
+) -> list[dict[str, Any]]:
+    extended = _param(request, "extensions").lower() == "true"
+    notes: dict[int, list[PublicNote]] = {}
+    for note in await opendata.notes_of(data.conn, [r.id for r in found]):
+        notes.setdefault(note.report_id, []).append(note)
+    return [request_document(data, r, notes.get(r.id, []), extended=extended) for r in found]
+
+
+def parse_time(data: OpenData, name: str, raw: str) -> datetime | None:
+    """A W3C date-time parameter; a time without a zone is the municipality's."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace(" ", "+"))  # a "+" in a query is a space
+    except ValueError:
+        raise ApiError(400, f"{name}: not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(data.m.timezone))
+    return moment
+
+
+def _int(raw: str, name: str, default: int, highest: int) -> int:
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= highest:
+        raise ApiError(400, f"{name}: a whole number from 1 to {highest}")
+    return int(raw)
+
+
+def request_query(data: OpenData, request: web.Request) -> RequestQuery:
+    """The filters of GET requests, with the spec's defaults (the last 90 days, 1,000)."""
+    now = data.app.deps.clock.now()
+    start = parse_time(data, "start_date", _param(request, "start_date"))
+    end = parse_time(data, "end_date", _param(request, "end_date"))
+    span = timedelta(days=DEFAULT_DAYS)
+    if start and end and end - start > span:
+        raise ApiError(400, "start_date and end_date may be at most 90 days apart")
+    if start and end and end < start:
+        raise ApiError(400, "end_date is before start_date")
+    end = end or (start + span if start else now)
+    start = start or end - span
+    wanted = [s for s in _param(request, "status").lower().split(",") if s]
+    if any(s not in ("open", "closed") for s in wanted):
+        raise ApiError(400, "status: open or closed")
+    statuses: tuple[str, ...] = ()
+    if wanted and len(set(wanted)) == 1:
+        closed = tuple(s for s in status.Status if s not in status.OPEN)
+        statuses = status.OPEN if wanted[0] == "open" else closed
+    size = _int(_param(request, "page_size"), "page_size", MAX_RESULTS, MAX_RESULTS)
+    page = _int(_param(request, "page"), "page", 1, 1_000_000)
+    return RequestQuery(
+        start=start, end=end,
+        refs=tuple(r.strip().upper() for r in _param(request, "service_request_id").split(",")
+                   if r.strip()),
+        categories=tuple(c for c in _param(request, "service_code").split(",") if c),
+        statuses=statuses, limit=size, offset=(page - 1) * size,
+    )  # fmt: skip
+
+
+async def list_requests(data: OpenData, request: web.Request, fmt: str) -> web.Response:
+    """GET requests: public reports by id, or by service, period and status."""
+    found = await opendata.find_requests(data.conn, request_query(data, request))
+    return respond(fmt, "service_requests", await _documents(data, found, request))
+
+
+async def one_request(data: OpenData, request: web.Request, fmt: str) -> web.Response:
+    """GET requests/{id}: one public report, as a list of one."""
+    ref = request.match_info["ref"]
+    report = await opendata.find_request(data.conn, ref)
+    if report is None:
+        raise ApiError(404, f"service_request_id {ref[:40]}: no such request")
+    return respond(fmt, "service_requests", await _documents(data, [report], request))
+
+
+async def token(data: OpenData, request: web.Request, fmt: str) -> web.Response:
+    """GET tokens/{token}: the request a POST's token stands for."""
+    given = request.match_info["token"]
+    ref = await opendata.ref_of_token(data.conn, given)
+    if ref is None:
+        raise ApiError(404, "token: no such token")
+    return respond(fmt, "service_requests", [{"service_request_id": ref, "token": given}])
+
+
+async def updates(data: OpenData, request: web.Request, fmt: str) -> web.Response:
+    """FixMyStreet's servicerequestupdates: public changes in a period (the last 90 days)."""
+    now = data.app.deps.clock.now()
+    start = parse_time(data, "start_date", _param(request, "start_date"))
+    end = parse_time(data, "end_date", _param(request, "end_date")) or now
+    start = start or end - timedelta(days=DEFAULT_DAYS)
+    found = await opendata.updates_between(data.conn, start, end, MAX_RESULTS)
+    document = [
+        {
+            "update_id": str(note.event_id),
+            "service_request_id": ref,
+            "status": FMS_STATUS.get(note.new_status or "", "open"),
+            "updated_datetime": _time(data, note.at),
+            "description": _note_text(data.t, note),
+            "media_url": None,
+        }
+        for note, ref in found
+    ]
+    return respond(fmt, "service_requests_updates", document)
+
+
+# Filing a report.
+
+
+def _client_of(data: OpenData, key: str) -> str:
+    """The client an API key is named for; 403 when there is none."""
+    if not key:
+        raise ApiError(403, "api_key: required to file a request")
+    for client, known in data.settings.open311_api_keys:
+        if hmac.compare_digest(key.encode(), known.encode()):
+            return client
+    raise ApiError(403, "api_key: not a valid key")
+
+
+def _float(raw: str, name: str) -> float | None:
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ApiError(400, f"{name}: not a number") from None
+
+
+async def post_request(data: OpenData, request: web.Request, fmt: str) -> web.Response:
+    """POST requests: file a report for an API client, as a resident would in chat."""
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    client = _client_of(data, _param(request, "api_key", form))
+    submission = Submission(
+        category=_param(request, "service_code", form),
+        description=_param(request, "description", form),
+        latitude=_float(_param(request, "lat", form), "lat"),
+        longitude=_float(_param(request, "long", form), "long"),
+        address=_param(request, "address_string", form)[:300] or None,
+        contact=Contact(*(_param(request, f, form)[:200] or None for f in (
+            "first_name", "last_name", "email", "phone", "device_id", "account_id"))),
+    )  # fmt: skip
+    try:
+        check_submission(data.m, submission)
+        submission = await _locate(data, submission)
+        media = _param(request, "media_url", form)
+        if media:
+            submission = _with_photo(submission, await fetch_photo(data, media))
+        filed = await _file(data, client, submission)
+    except SubmissionError as e:
+        raise ApiError(400, str(e)) from None
+    log.info("report %s filed through Open311 by client %s", filed.ref, client)
+    document = [
+        {
+            "service_request_id": filed.ref,
+            "token": filed.token,
+            "service_notice": filed.notice,
+            "account_id": submission.contact.account_id,
+        }
+    ]
+    return respond(fmt, "service_requests", document, status=201)
+
+
+async def _file(data: OpenData, client: str, submission: Submission) -> Filed:
+    now = data.app.deps.clock.now()
+    async with data.app.db.transaction() as conn:
+        filed = await file_submission(conn, data.m, client, submission, now)
+        messages = [
+            outbox.NewMessage(o.channel, o.chat_id, None, o.reply.to_payload())
+            for o in filed.outgoing
+        ]
+        await outbox.enqueue(conn, messages, now)
+    data.app.sender.wake()
+    return filed
+
+
+async def _locate(data: OpenData, s: Submission) -> Submission:
+    """Coordinates for a typed address, and an address for bare coordinates (as chat does)."""
+    geocoder = data.app.deps.geocoder
+    if s.latitude is not None and s.longitude is not None:
+        if s.address:
+            return s
+        address = await geocoder.reverse(s.latitude, s.longitude)
+        return _replace(s, address=address)
+    assert s.address is not None  # noqa: S101 - check_submission asks for one of the two
+    try:
+        place = await geocoder.geocode(s.address)
+    except GeocoderUnavailableError:
+        return s  # kept as written, as in chat
+    if place is None:
+        raise SubmissionError("address_string: not found; send lat and long")
+    located = _replace(s, latitude=place.latitude, longitude=place.longitude)
+    check_submission(data.m, located)
+    return located
+
+
+def _replace(s: Submission, **changes: Any) -> Submission:
+    return replace(s, **changes)
+
+
+def _with_photo(s: Submission, stored: tuple[str, str]) -> Submission:
+    path, sha256 = stored
+    return _replace(s, photo=NewPhoto(path, sha256, "open311", ""))
+
+
+async def fetch_photo(data: OpenData, url: str) -> tuple[str, str]:
+    """Download ``media_url`` under the photo limits and store it as chat's photos are."""
+    if not url.startswith(("http://", "https://")):
+        raise SubmissionError("media_url: an http or https address")
+    timeout = aiohttp.ClientTimeout(total=MEDIA_TIMEOUT_S)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(url) as answer,
+        ):
+            if answer.status != 200:
+                raise SubmissionError(f"media_url: the server answered {answer.status}")
+            content = await answer.content.read(MAX_PHOTO_BYTES + 1)
+    except (aiohttp.ClientError, TimeoutError):
+        raise SubmissionError("media_url: could not be fetched") from None
+    if len(content) > MAX_PHOTO_BYTES:
+        raise SubmissionError("media_url: larger than 10 MB")
+    try:
+        stored = await asyncio.to_thread(data.app.deps.photos.save, content)
+    except ImageTooLargeError:
+        raise SubmissionError("media_url: the picture is too large") from None
+    except InvalidImageError:
+        raise SubmissionError("media_url: not a picture (JPEG or PNG)") from None
+    return stored.path, stored.sha256
+
+
+def _photo(data: OpenData) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Serve the stored (EXIF-free) copy of a public report's photo."""
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        path = await opendata.public_photo(data.conn, request.match_info["sha"])
+        if path is None:
+            raise web.HTTPNotFound
+        return web.FileResponse(Path(data.settings.data_dir) / path)
+
+    return serve

@@ -1,0 +1,160 @@
+"""Open data in chat and from other software: staff mark a report not public; an Open311 client
+files a report exactly as a resident does in chat (routed, carded, audited, its source named)."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import aiosqlite
+from geopy.distance import geodesic
+
+from handlers.context import Context, Step
+from handlers.events import Outgoing, Reply
+from handlers.flow import CommandSpec, Flow, Role
+from handlers.i18n import translator
+from handlers.municipality import Municipality
+from handlers.notices import API_CHANNEL, new_report_notices
+from handlers.report import MAX_DESCRIPTION, MIN_DESCRIPTION
+from handlers.staff.commands import StaffCommand, staff_errors_answered
+from handlers.staff.operations import in_scope, keep
+from handlers.texts import N_
+from storage import opendata, reports, users
+from storage.opendata import Contact
+from storage.reports import NewPhoto, NewReport
+
+
+async def make_private(ctx: Context, args: str) -> Step:
+    """/private REF: the report appears in no API, data set or page (kept for staff as it was)."""
+    return await _set_public(ctx, args, public=False)
+
+
+async def make_public(ctx: Context, args: str) -> Step:
+    """/public REF: the report is published again."""
+    return await _set_public(ctx, args, public=True)
+
+
+async def _set_public(ctx: Context, args: str, *, public: bool) -> Step:
+    _ = ctx.t.gettext
+    report = await in_scope(ctx, args.split(" ")[0])
+    changed = await opendata.set_public(ctx.conn, report.id, public)
+    if changed:
+        await reports.add_event(
+            ctx.conn, report.id, "published" if public else "unpublished",
+            actor_id=ctx.user.id, now=ctx.now, public=False,
+        )  # fmt: skip
+    if public:
+        text = _("{ref} is public again.", ref=report.ref)
+    else:
+        text = _("{ref} is not public now: no API, data set or page shows it.", ref=report.ref)
+    return keep(ctx, [Reply(text)])
+
+
+def _staff_command(name: str, run: StaffCommand, help_line: str) -> CommandSpec:
+    return CommandSpec(
+        name, staff_errors_answered(run), role=Role.OPERATOR, help=help_line, leaves=False
+    )
+
+
+FLOW = Flow(
+    name="opendata",
+    commands=(
+        _staff_command("private", make_private, N_("take a report out of the open data")),
+        _staff_command("public", make_public, N_("publish a report again")),
+    ),
+)
+
+
+# Filing from other software (the Open311 POST requests).
+
+
+class SubmissionError(Exception):
+    """A request an API client sent that cannot become a report; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What an API client sent, checked for form (the location is checked when filed)."""
+
+    category: str
+    description: str
+    latitude: float | None
+    longitude: float | None
+    address: str | None
+    contact: Contact = field(default_factory=Contact)
+    photo: NewPhoto | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Filed:
+    """A report filed for an API client."""
+
+    ref: str
+    token: str
+    notice: str
+    outgoing: list[Outgoing]
+
+
+def check_submission(m: Municipality, s: Submission) -> None:
+    """Raise ``SubmissionError`` unless the submission could be a report from chat."""
+    if s.category not in m.categories:
+        raise SubmissionError("service_code: no such service")
+    if not MIN_DESCRIPTION <= len(s.description.strip()) <= MAX_DESCRIPTION:
+        raise SubmissionError(
+            f"description: between {MIN_DESCRIPTION} and {MAX_DESCRIPTION} characters"
+        )
+    if s.latitude is None or s.longitude is None:
+        if not s.address:
+            raise SubmissionError("lat and long, or address_string, are required")
+        return
+    lat, lon = s.latitude, s.longitude
+    if not (math.isfinite(lat) and math.isfinite(lon)) or not (
+        -90 <= lat <= 90 and -180 <= lon <= 180 and (lat, lon) != (0, 0)
+    ):
+        raise SubmissionError("lat, long: not a valid location")
+    if geodesic((m.center_lat, m.center_lon), (lat, lon)).km > m.radius_km:
+        raise SubmissionError("lat, long: outside the municipality")
+
+
+async def file_submission(
+    conn: aiosqlite.Connection, m: Municipality, client: str, s: Submission, now: datetime
+) -> Filed:
+    """Store the report as chat would, inside the caller's transaction, with its notices."""
+    check_submission(m, s)
+    user = await _client_user(conn, client, now)
+    service = m.service_for(s.category)
+    new = NewReport(
+        user_id=user.id, category=s.category, service=service.id,
+        description=s.description.strip(), latitude=s.latitude, longitude=s.longitude,
+        address=s.address, photos=(s.photo,) if s.photo else (), sla_hours=service.sla_hours,
+    )  # fmt: skip
+    ref = await reports.create_report(conn, m.code, new, now)
+    await opendata.set_source(conn, ref, f"open311:{client}")
+    stored = await reports.find_by_ref(conn, ref)
+    assert stored is not None  # noqa: S101 - it was just stored
+    if not s.contact.empty:
+        await opendata.save_contact(conn, stored.id, s.contact)
+    token = secrets.token_urlsafe(16)
+    await opendata.save_token(conn, token, stored.id, client, now)
+    # The card names the client: staff see where the report came from, and whom to ask.
+    reporter = f"{s.contact.first_name} ({client}, Open311)" if s.contact.first_name else None
+    outgoing = new_report_notices(m, stored, reporter or f"{client} (Open311)")
+    t = translator(m.staff_language)
+    notice = t.gettext(
+        "Your report is registered under the number {ref}. It is published without your name.",
+        ref=ref,
+    )
+    return Filed(ref, token, notice, outgoing)
+
+
+async def _client_user(conn: aiosqlite.Connection, client: str, now: datetime) -> users.User:
+    """The user that stands for an API client (one per client; no chat to write to)."""
+    found = await users.load_conversation(conn, API_CHANNEL, client)
+    if found is not None:
+        return found.user
+    return await users.create_user(
+        conn, channel=API_CHANNEL, external_id=client, chat_id="", first_name=client[:64],
+        role="resident", now=now,
+    )  # fmt: skip

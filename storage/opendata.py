@@ -1,0 +1,243 @@
+"""What the public may see of the reports (the Open311 API, the data sets, the site).
+
+Only reports that staff have not marked not public, and of those only public facts: no user,
+no contact, no internal note, no question or answer of the resident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from storage import status
+from storage.clock import iso, parse
+from storage.sql import fetch_all, fetch_one
+
+# The history a visitor may read: the filing, the status changes (with the note that the
+# resident got) and the municipality's public answers.
+PUBLIC_EVENT_KINDS = ("created", "status", "reply")
+MAX_IDS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PublicNote:
+    """One entry of a report's public history."""
+
+    report_id: int
+    event_id: int
+    at: datetime
+    kind: str
+    new_status: str | None
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicReport:
+    """The public facts of one report."""
+
+    id: int
+    ref: str
+    category: str
+    service: str
+    status: str
+    description: str
+    latitude: float | None
+    longitude: float | None
+    address: str | None
+    created_at: datetime
+    updated_at: datetime
+    sla_due_at: datetime
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+    photo_sha256: str | None
+    source: str
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the municipality still has to act on it."""
+        return self.status in status.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class RequestQuery:
+    """The filters of a list of reports (Open311's GET requests)."""
+
+    start: datetime
+    end: datetime
+    refs: tuple[str, ...] = ()  # when given, the other filters do not apply
+    categories: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    limit: int = 1000
+    offset: int = 0
+
+
+_SELECT = (
+    "SELECT r.id, r.ref, r.category, r.service, r.status, r.description, r.latitude,"
+    " r.longitude, r.address, r.created_at, r.updated_at, r.sla_due_at, r.acknowledged_at,"
+    " r.resolved_at, (SELECT p.sha256 FROM report_photos p WHERE p.report_id = r.id"
+    " ORDER BY p.position LIMIT 1), r.source FROM reports r WHERE r.public = 1"
+)
+
+
+def _report(r: aiosqlite.Row) -> PublicReport:
+    return PublicReport(
+        id=r[0], ref=r[1], category=r[2], service=r[3], status=r[4], description=r[5],
+        latitude=r[6], longitude=r[7], address=r[8], created_at=parse(r[9]),
+        updated_at=parse(r[10]), sla_due_at=parse(r[11]),
+        acknowledged_at=parse(r[12]) if r[12] else None,
+        resolved_at=parse(r[13]) if r[13] else None, photo_sha256=r[14], source=r[15],
+    )  # fmt: skip
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+async def find_requests(conn: aiosqlite.Connection, query: RequestQuery) -> list[PublicReport]:
+    """Public reports by reference, or by time, category and status; newest first."""
+    params: list[object] = []
+    where = ""
+    if query.refs:
+        refs = query.refs[:MAX_IDS]
+        where = f" AND r.ref IN ({_marks(refs)})"
+        params += refs
+    else:
+        where = " AND r.created_at >= ? AND r.created_at <= ?"
+        params += [iso(query.start), iso(query.end)]
+        if query.categories:
+            where += f" AND r.category IN ({_marks(query.categories)})"
+            params += query.categories
+        if query.statuses:
+            where += f" AND r.status IN ({_marks(query.statuses)})"
+            params += query.statuses
+    rows = await fetch_all(
+        conn,
+        _SELECT + where + " ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?",
+        (*params, query.limit, query.offset),
+    )
+    return [_report(r) for r in rows]
+
+
+async def find_request(conn: aiosqlite.Connection, ref: str) -> PublicReport | None:
+    """One public report by its reference (any case)."""
+    row = await fetch_one(conn, _SELECT + " AND r.ref = ?", (ref.strip().upper(),))
+    return _report(row) if row else None
+
+
+async def all_public(conn: aiosqlite.Connection) -> list[PublicReport]:
+    """Every public report, oldest first (the data sets)."""
+    return [_report(r) for r in await fetch_all(conn, _SELECT + " ORDER BY r.id")]
+
+
+async def notes_of(conn: aiosqlite.Connection, report_ids: Sequence[int]) -> list[PublicNote]:
+    """The public history of some reports, in order."""
+    if not report_ids:
+        return []
+    rows = await fetch_all(
+        conn,
+        "SELECT report_id, id, at, kind, new_status, text FROM report_events"  # noqa: S608
+        f" WHERE report_id IN ({_marks(report_ids)}) AND public = 1"
+        f" AND kind IN ({_marks(PUBLIC_EVENT_KINDS)}) ORDER BY report_id, id",
+        (*report_ids, *PUBLIC_EVENT_KINDS),
+    )
+    return [PublicNote(r[0], r[1], parse(r[2]), r[3], r[4], r[5]) for r in rows]
+
+
+async def updates_between(
+    conn: aiosqlite.Connection, start: datetime, end: datetime, limit: int = 1000
+) -> list[tuple[PublicNote, str]]:
+    """Public status changes and answers of public reports in a period, with their reference."""
+    rows = await fetch_all(
+        conn,
+        "SELECT e.report_id, e.id, e.at, e.kind, e.new_status, e.text, r.ref,"
+        # An answer carries the status the report had when it was given.
+        " (SELECT s.new_status FROM report_events s WHERE s.report_id = e.report_id"
+        "  AND s.new_status IS NOT NULL AND s.id < e.id ORDER BY s.id DESC LIMIT 1)"
+        " FROM report_events e JOIN reports r ON r.id = e.report_id"
+        " WHERE r.public = 1 AND e.public = 1 AND e.kind IN ('status', 'reply')"
+        " AND e.at >= ? AND e.at <= ? ORDER BY e.id LIMIT ?",
+        (iso(start), iso(end), limit),
+    )
+    return [
+        (PublicNote(r[0], r[1], parse(r[2]), r[3], r[4] or r[7], r[5]), str(r[6])) for r in rows
+    ]
+
+
+async def public_photo(conn: aiosqlite.Connection, sha256: str) -> str | None:
+    """The stored path of a photo of a public report, or None."""
+    row = await fetch_one(
+        conn,
+        "SELECT p.path FROM report_photos p JOIN reports r ON r.id = p.report_id"
+        " WHERE p.sha256 = ? AND r.public = 1 LIMIT 1",
+        (sha256,),
+    )
+    return str(row[0]) if row else None
+
+
+async def set_public(conn: aiosqlite.Connection, report_id: int, public: bool) -> bool:
+    """Mark a report public or not; False when it already was."""
+    row = await fetch_one(
+        conn,
+        "UPDATE reports SET public = ? WHERE id = ? AND public != ? RETURNING 1",
+        (int(public), report_id, int(public)),
+    )
+    return row is not None
+
+
+async def set_source(conn: aiosqlite.Connection, ref: str, source: str) -> None:
+    """Name where a report came from (an API client)."""
+    await conn.execute("UPDATE reports SET source = ? WHERE ref = ?", (source, ref))
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """What an API client sent about the person (kept for staff, never published)."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    device_id: str | None = None
+    account_id: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing was given."""
+        return not any(
+            (self.first_name, self.last_name, self.email, self.phone, self.device_id,
+             self.account_id)
+        )  # fmt: skip
+
+
+async def save_contact(conn: aiosqlite.Connection, report_id: int, contact: Contact) -> None:
+    """Keep the contact an API client gave with a report."""
+    await conn.execute(
+        "INSERT INTO report_contacts (report_id, first_name, last_name, email, phone, device_id,"
+        " account_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (report_id, contact.first_name, contact.last_name, contact.email, contact.phone,
+         contact.device_id, contact.account_id),
+    )  # fmt: skip
+
+
+async def save_token(
+    conn: aiosqlite.Connection, token: str, report_id: int, client: str, now: datetime
+) -> None:
+    """Remember the token an API client got for a report."""
+    await conn.execute(
+        "INSERT INTO open311_tokens (token, report_id, client, created_at) VALUES (?, ?, ?, ?)",
+        (token, report_id, client, iso(now)),
+    )
+
+
+async def ref_of_token(conn: aiosqlite.Connection, token: str) -> str | None:
+    """The reference of the public report a token was given for."""
+    row = await fetch_one(
+        conn,
+        "SELECT r.ref FROM open311_tokens t JOIN reports r ON r.id = t.report_id"
+        " WHERE t.token = ? AND r.public = 1",
+        (token,),
+    )
+    return str(row[0]) if row else None
