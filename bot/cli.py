@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot import backup, budget_import, check, datalock, logs
+from bot import backup, budget_import, check, datalock, library_import, logs
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel, chat
 from bot.runtime import run_messengers
@@ -34,6 +34,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "folder", nargs="?", type=Path, help="backup: a new folder; restore: a backup folder"
     )
     budget_import.add_parser(commands)
+    library = commands.add_parser("library", help="the town library")
+    library.add_argument("action", choices=["import"])
+    library.add_argument("file", type=Path, help="MARC (ISO 2709, MARCXML), CSV or XLSX")
+    library.add_argument("--dry-run", action="store_true", help="only say what it would add")
     return parser.parse_args(argv)
 
 
@@ -90,6 +94,8 @@ def run_command(args: argparse.Namespace, settings: Settings, municipality: Muni
             return asyncio.run(migrate(settings))
         case "budget":
             return budget_import.run(args, settings, municipality)
+        case "library":
+            return library_import.run(settings, args.file, dry_run=args.dry_run)
         case "chat":
             return asyncio.run(run_console(settings, municipality, args.user, staff=args.staff))
         case _ if settings.has_messenger:

@@ -1,0 +1,295 @@
+"""Reading a file of new acquisitions: MARC (ISO 2709, MARCXML), CSV or XLSX, all or nothing.
+
+A file with errors is refused whole; each error names the file, the line (a record for MARC) and
+the column, so the librarian can fix them all in one go.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import openpyxl
+import pymarc
+
+from handlers.library.titles import InvalidIsbnError, NewTitle, isbn13, normalise
+
+MAX_ERRORS = 20  # a broken file names its first errors, not thousands
+
+
+class ImportRefusedError(Exception):
+    """The file cannot be imported; ``errors`` each name the file, the line and the column."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = tuple(errors)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of the spreadsheet format: its name and the names it is also known by."""
+
+    name: str
+    aliases: tuple[str, ...]
+    required: bool = False
+
+
+# The columns of a CSV or XLSX file (README, "The town library"); a header row names them.
+COLUMNS = (
+    Column("title", ("naslov",), required=True),
+    Column("author", ("autor", "authors", "autori")),
+    Column("isbn", ()),
+    Column("publisher", ("izdavac",)),
+    Column("year", ("godina",)),
+    Column("udc", ("udk",)),
+    Column("language", ("jezik",)),
+)
+# Header names are compared normalised: Наслов, NASLOV and naslov are the same column.
+_BY_NAME = {alias: c.name for c in COLUMNS for alias in (c.name, *c.aliases)}
+
+
+def file_format(content: bytes) -> str:
+    """``xlsx``, ``marcxml``, ``iso2709`` or ``csv``, told by the content (not by the name)."""
+    head = content.lstrip(b"\xef\xbb\xbf \t\r\n")[:64]
+    if content.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"<"):
+        return "marcxml"
+    if re.match(rb"\d{5}", head) and b"\x1d" in content:
+        return "iso2709"
+    return "csv"
+
+
+def read_titles(name: str, content: bytes) -> list[NewTitle]:
+    """The titles of a file in any of the accepted formats.
+
+    Raises:
+        ImportRefusedError: when anything in the file is wrong (nothing is read then).
+    """
+    readers = {
+        "xlsx": read_xlsx, "marcxml": read_marcxml, "iso2709": read_iso2709, "csv": read_csv,
+    }  # fmt: skip
+    return readers[file_format(content)](name, content)
+
+
+# MARC records in the UNIMARC layout (COBISS's COMARC/B).
+
+
+def read_iso2709(name: str, content: bytes) -> list[NewTitle]:
+    """Titles from MARC records in ISO 2709 (UTF-8, as COBISS exports them)."""
+    # permissive: a broken record is None (named in the errors) instead of ending the file.
+    reader = pymarc.MARCReader(content, to_unicode=True, force_utf8=True, permissive=True)
+    records: list[pymarc.Record | None] = []
+    for record in reader:
+        records.append(record)
+    return _from_records(name, records)
+
+
+def read_marcxml(name: str, content: bytes) -> list[NewTitle]:
+    """Titles from MARCXML records."""
+    try:
+        parsed = pymarc.parse_xml_to_array(io.BytesIO(content))  # type: ignore[no-untyped-call]
+        records: list[pymarc.Record | None] = list(parsed)
+    except Exception as e:  # the XML parser's own errors are many kinds
+        raise ImportRefusedError([f"{name}: not valid MARCXML ({type(e).__name__})"]) from None
+    return _from_records(name, records)
+
+
+def _from_records(name: str, records: list[pymarc.Record | None]) -> list[NewTitle]:
+    titles, errors = [], []
+    for number, record in enumerate(records, 1):
+        where = f"{name}, record {number}"
+        if record is None:
+            errors.append(f"{where}: not a valid MARC record")
+            continue
+        try:
+            titles.append(from_unimarc(record))
+        except _FieldError as e:
+            errors.append(f"{where}, field {e.field}: {e.problem}")
+    if not records:
+        errors.append(f"{name}: no MARC records")
+    _refuse_if(errors)
+    return titles
+
+
+class _FieldError(Exception):
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def _first(record: pymarc.Record, tag: str, code: str) -> str | None:
+    for field in record.get_fields(tag):
+        for value in field.get_subfields(code):
+            if value.strip():
+                return str(value).strip()
+    return None
+
+
+def from_unimarc(record: pymarc.Record) -> NewTitle:
+    """One title from a UNIMARC record: 200$a title, 200$f responsibility, 700/701 authors,
+    010$a ISBN, 210$c publisher, 210$d year, 675$a UDC, 101$a language."""
+    title = _first(record, "200", "a")
+    if title is None:
+        raise _FieldError("200$a", "no title")
+    raw_isbn = _first(record, "010", "a")
+    try:
+        isbn = isbn13(raw_isbn) if raw_isbn else None
+    except InvalidIsbnError:
+        raise _FieldError("010$a", f"not a valid ISBN: {raw_isbn}") from None
+    return NewTitle(
+        title=_clean_title(title),
+        authors=tuple(_author(f) for f in record.get_fields("700", "701") if _author(f)),
+        isbn=isbn,
+        publisher=_first(record, "210", "c"),
+        year=_year(_first(record, "210", "d")),
+        udc=_first(record, "675", "a"),
+        language=(_first(record, "101", "a") or "").lower() or None,
+        responsibility=_first(record, "200", "f"),
+    )
+
+
+def _author(field: pymarc.Field) -> str:
+    """ "Forename Surname" from 700/701 $a (the entry element) and $b (the rest of the name)."""
+    surname = " ".join(field.get_subfields("a")).strip().rstrip(",")
+    forename = " ".join(field.get_subfields("b")).strip()
+    return f"{forename} {surname}".strip()
+
+
+def _clean_title(title: str) -> str:
+    # UNIMARC marks the words that do not sort (an article) with NSB/NSE control characters.
+    return re.sub(r"[\x88\x89\x98\x9c]", "", title).strip()
+
+
+def _year(text: str | None) -> str | None:
+    found = re.search(r"\d{4}", text or "")
+    return found.group() if found else None
+
+
+# Spreadsheets: CSV (UTF-8 or Windows-1250, comma, semicolon or tab) and XLSX.
+
+
+def read_csv(name: str, content: bytes) -> list[NewTitle]:
+    """Titles from a CSV file with a header row."""
+    text = _decode(content)
+    try:
+        dialect: Any = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    return _from_rows(name, rows, lambda i: str(i + 1))
+
+
+def _decode(content: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark), else Windows-1250 (Excel's in Serbia)."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1250", errors="replace")
+
+
+def read_xlsx(name: str, content: bytes) -> list[NewTitle]:
+    """Titles from the first sheet of an XLSX workbook with a header row."""
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ImportRefusedError([f"{name}: not a readable XLSX workbook"]) from None
+    try:
+        sheet = book.worksheets[0]
+        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    return _from_rows(name, rows, lambda i: openpyxl.utils.get_column_letter(i + 1))
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel keeps an ISBN or a year typed as a number as a float
+    return str(value)
+
+
+def _from_rows(name: str, rows: list[list[str]], column_name: Any) -> list[NewTitle]:
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        raise ImportRefusedError([f"{name}: the file is empty"])
+    header, errors = _header(name, rows[0], column_name)
+    _refuse_if(errors)
+    titles = []
+    for line, row in _numbered(rows[1:]):
+        values = {key: row[i].strip() if i < len(row) else "" for key, i in header.items()}
+        title, problems = _from_row(values)
+        for key, problem in problems:
+            errors.append(
+                f"{name}, line {line}, column {column_name(header[key])} ({key}): {problem}"
+            )
+        if title is not None and not problems:
+            titles.append(title)
+    if not titles and not errors:
+        errors.append(f"{name}: no titles under the header row")
+    _refuse_if(errors)
+    return titles
+
+
+def _numbered(rows: list[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    # Lines as the librarian's spreadsheet shows them: the header is line 1.
+    yield from enumerate(rows, 2)
+
+
+def _header(name: str, row: list[str], column_name: Any) -> tuple[dict[str, int], list[str]]:
+    found: dict[str, int] = {}
+    errors = []
+    for i, cell in enumerate(row):
+        key = _BY_NAME.get(normalise(cell))
+        if key is None and cell.strip():
+            errors.append(f"{name}, line 1, column {column_name(i)}: unknown column {cell!r}")
+        elif key is not None:
+            found[key] = i
+    for column in COLUMNS:
+        if column.required and column.name not in found:
+            errors.append(f"{name}, line 1: no column {column.name!r}")
+    return found, errors
+
+
+def _from_row(values: dict[str, str]) -> tuple[NewTitle | None, list[tuple[str, str]]]:
+    problems: list[tuple[str, str]] = []
+    if not values.get("title"):
+        problems.append(("title", "empty"))
+    isbn = None
+    if values.get("isbn"):
+        try:
+            isbn = isbn13(values["isbn"])
+        except InvalidIsbnError:
+            problems.append(("isbn", f"not a valid ISBN: {values['isbn']}"))
+    year = values.get("year") or None
+    if year is not None and not re.fullmatch(r"\d{4}", year):
+        problems.append(("year", f"not a year: {year}"))
+    language = (values.get("language") or "").lower() or None
+    if language is not None and not re.fullmatch(r"[a-z]{3}", language):
+        problems.append(("language", f"not a three-letter code (srp, hun, eng): {language}"))
+    if problems:
+        return None, problems
+    authors = tuple(a.strip() for a in (values.get("author") or "").split(";") if a.strip())
+    return NewTitle(
+        title=values["title"],
+        authors=authors,
+        isbn=isbn,
+        publisher=values.get("publisher") or None,
+        year=year,
+        udc=values.get("udc") or None,
+        language=language,
+    ), []
+
+
+def _refuse_if(errors: list[str]) -> None:
+    if errors:
+        more = len(errors) - MAX_ERRORS
+        shown = errors[:MAX_ERRORS] + ([f"... and {more} more"] if more > 0 else [])
+        raise ImportRefusedError(shown)
