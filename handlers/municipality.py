@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.i18n import LANGUAGES
+from handlers.library.info import LibraryInfo, parse_library
 
 # The categories the catalogs have names for; a municipality picks its services for them.
 CATEGORY_IDS = (
@@ -97,6 +98,7 @@ class Municipality:
     consultations: tuple[ConsultationEntry, ...] = ()
     name_hu: str | None = None
     staff_answer_minutes: int = 10  # how long a question to a staff member waits for the answer
+    library: LibraryInfo | None = None
 
     def name_in(self, language: str) -> str:
         """The municipality's name as a reader of ``language`` knows it (Sombor is Zombor)."""
@@ -176,6 +178,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
             "staff",
             "templates",
             "consultations",
+            "library",
         },
     )
     m = _table(data, "municipality")
@@ -229,7 +232,15 @@ def _parse(data: dict[str, Any]) -> Municipality:
         staff=_parse_staff(data.get("staff", []), services),
         templates=_parse_templates(data.get("templates", [])),
         consultations=_parse_consultations(data.get("consultations", [])),
+        library=_parse_library(data.get("library")),
     )
+
+
+def _parse_library(table: Any) -> LibraryInfo | None:
+    try:
+        return parse_library(table)
+    except ValueError as e:
+        raise _Invalid(f"[library]: {e}") from None
 
 
 def _parse_consultations(items: list[dict[str, Any]]) -> tuple[ConsultationEntry, ...]:

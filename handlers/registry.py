@@ -15,6 +15,7 @@ from handlers import (
     report,
 )
 from handlers.flow import Flow, Registry
+from handlers.library import flow as library
 from handlers.staff import commands as staff
 
 FLOWS: tuple[Flow, ...] = (
@@ -23,6 +24,7 @@ FLOWS: tuple[Flow, ...] = (
     my_reports.FLOW,
     followup.FLOW,
     consultations.FLOW,
+    library.FLOW,
     notifications.FLOW,
     announce.FLOW,
     staff.FLOW,

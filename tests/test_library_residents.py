@@ -1,0 +1,120 @@
+"""Residents in the library: new this month by subject, search in either script, hours, events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from handlers.library import importing
+from tests.conftest import Bot, Press
+from tests.library_records import iso2709, unimarc
+
+DRINA = unimarc("На Дрини ћуприја", "Андрић", "Иво", isbn="978-86-521-4023-7")
+KIS = unimarc("Rani jadi", "Kiš", "Danilo", udc="821.163.41-93")
+ZOMBOR = unimarc("Zombor története", "Kovács", "Anna", udc="908", language="hun")
+OLD = unimarc("Стара књига", "Старић", "Стари", udc="821.163.41-31")
+
+
+async def import_records(bot: Bot, content: bytes) -> None:
+    """Import MARC records as the library would, at the bot's current time."""
+    async with bot.app.db.transaction() as conn:
+        found = await importing.preview(conn, "nove.mrc", content)
+        await importing.store(conn, found, bot.clock.now())
+
+
+async def start(bot: Bot, user: str, language: str = "en") -> None:
+    await bot.say(user, "/start")
+    await bot.say(user, Press(f"lang:{language}"))
+
+
+async def test_new_this_month_by_subject_with_catalogue_links(bot: Bot) -> None:
+    bot.clock.moment = bot.clock.moment.replace(month=4, day=20)
+    await import_records(bot, iso2709(OLD))  # April: not new in May
+    bot.clock.moment += timedelta(days=27)  # 17 May
+    await import_records(bot, iso2709(DRINA, KIS, ZOMBOR))
+    await start(bot, "ana")
+
+    await bot.play(
+        "ana",
+        [
+            (Press("menu:library"), ["📚 Narodna biblioteka Vlasotince", "[🆕 New this month]"]),
+            (
+                Press("lib:new"),
+                [
+                    "3 new titles this month. Choose a subject:",
+                    "[Children's books (1)]", "[Fiction and poetry (1)]", "[Local history (1)]",
+                ],
+            ),
+            (
+                Press("libs:fiction"),
+                [
+                    "New this month: Fiction and poetry",
+                    "📖 На Дрини ћуприја\nИво Андрић\nЛагуна, 2026\n"
+                    "🔗 https://plus.cobiss.net/cobiss/sr/sr/bib/search?q=9788652140237",
+                ],
+            ),
+            (
+                Press("libs:local_history"),
+                ["📖 Zombor története\nAnna Kovács", "Hungarian", "q=Zombor%20t"],
+            ),
+            (Press("libs:nonsense"), ["Please choose one of the library's options."]),
+        ],
+    )  # fmt: skip
+    replies = await bot.say("ana", Press("libs:fiction"))
+    assert "Стара књига" not in replies[0].text
+
+
+async def test_search_finds_cyrillic_titles_from_latin_words_and_back(bot: Bot) -> None:
+    await import_records(bot, iso2709(DRINA, KIS))
+    await start(bot, "ana", "sr-Latn")
+
+    await bot.play(
+        "ana",
+        [
+            ("/library", ["📚 Narodna biblioteka Vlasotince"]),
+            (Press("lib:search"), ["Napišite naslov ili autora"]),
+            ("drini andric", ["Pronađeno:", "📖 На Дрини ћуприја"]),  # stays for the next search
+            ("Киш", ["📖 Rani jadi\nDanilo Kiš"]),
+            ("100%_", ["Ništa nije pronađeno za „100%_“"]),
+            (Press("lib:home"), ["📚 Narodna biblioteka Vlasotince"]),
+        ],
+    )
+
+
+async def test_hours_contacts_and_coming_events_from_the_file(bot: Bot) -> None:
+    await start(bot, "ana")
+    await bot.play(
+        "ana",
+        [
+            (Press("menu:library"), ["📚"]),
+            (
+                Press("lib:info"),
+                [
+                    "Open: понедељак–петак 7–19, субота 8–13",
+                    "📍 Трг ослобођења 1, Власотинце", "✉️ biblioteka@vlasotince.example.org",
+                ],
+            ),
+            (
+                Press("lib:events"),
+                [
+                    "Coming library events:\n\n🎭 Читалачки клуб: „На Дрини ћуприја“\n"
+                    "🕒 14.01.2027 18:00, Читаоница библиотеке",
+                    "🎭 Дечја радионица: илустрована прича\n🕒 23.01.2027 11:00, Дечје одељење",
+                ],
+            ),
+        ],
+    )  # fmt: skip
+    bot.clock.moment = bot.clock.moment.replace(year=2027, month=1, day=20)
+    replies = await bot.say("ana", Press("lib:events"))
+    assert "Читалачки клуб" not in replies[0].text
+    assert "Дечја радионица" in replies[0].text
+
+
+async def test_nothing_new_yet_says_so(bot: Bot) -> None:
+    await start(bot, "ana", "sr-Cyrl")
+    await bot.play(
+        "ana",
+        [
+            (Press("menu:library"), ["📚"]),
+            (Press("lib:new"), ["Овог месеца још нису стигли нови наслови."]),
+        ],
+    )
