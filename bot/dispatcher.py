@@ -19,6 +19,7 @@ from handlers.i18n import translator
 from storage import outbox, staff, updates, users
 from storage.db import Database
 from storage.outbox import NewMessage
+from storage.sql import Statement, run_together
 from storage.users import Conversation, User
 
 log = logging.getLogger(__name__)
@@ -91,11 +92,14 @@ class Dispatcher:
             moved: list[tuple[str, str]] = []
 
             async def handle_event(conn: aiosqlite.Connection) -> None:
-                if not await self._claim(event):
+                # The dedupe and the conversation in one hop; the conversation is read inside
+                # the transaction, as it is now (a staff member's /ask may have changed it).
+                claim = self._claim_statements(event)
+                *claimed, rows = await run_together(conn, [*claim, users.load_statement(*key)])
+                if claim and not claimed[0]:
+                    log.info("duplicate update %s skipped", event.update_id)
                     return
-                # The conversation is read inside the transaction, as it is now: a staff
-                # member's /ask may have changed it since the state above was remembered.
-                seen[0] = current = await users.load_conversation(conn, *key)
+                seen[0] = current = users.conversation_of(rows)
                 ctx = await self._context(current, event)
                 # Slow work chosen for a state that has changed since (an operator's /ask) is
                 # not used: the step runs without it.
@@ -149,6 +153,12 @@ class Dispatcher:
         if len(self._states) > REMEMBERED_STATES:
             self._states.popitem(last=False)
 
+    def _claim_statements(self, event: Inbound) -> list[Statement]:
+        if event.update_id is None:
+            return []
+        now = self._deps.clock.now()
+        return [updates.claim_statement(event.sender.channel, event.update_id, now)]
+
     async def _claim(self, event: Inbound) -> bool:
         if event.update_id is None:
             return True
@@ -187,12 +197,13 @@ class Dispatcher:
 
     async def _save(self, ctx: Context, step: Step, loaded: User, event: Inbound) -> None:
         user = replace(loaded, language=step.language or loaded.language)
-        # Each statement is a hop to the database thread: write the user only when it changed.
+        # The event's writes go in one hop to the database thread.
+        writes: list[Statement] = []
         if user.language != loaded.language:
-            await users.save_language(self._db.conn, user.id, user.language)
+            writes.append(users.language_statement(user.id, user.language))
         if user.unreachable and not isinstance(event, Blocked):
-            await users.mark_reachable(self._db.conn, user.id)
-        await users.save_state(self._db.conn, user.id, step.state, step.draft, ctx.now)
+            writes.append(users.reachable_statement(user.id))
+        writes.append(users.state_statement(user.id, step.state, step.draft, ctx.now))
         # Replies go to the chat the event came from (a staff group, or the private chat).
         chat = event.sender.chat_id
         messages = [NewMessage(user.channel, chat, user.id, r.to_payload()) for r in step.replies]
@@ -201,7 +212,7 @@ class Dispatcher:
             # No answer on the button here: the presser alone reads it, in their private chat.
             reply = Reply(step.alert).to_payload()
             messages.append(NewMessage(user.channel, user.chat_id, user.id, reply))
-        await outbox.enqueue(self._db.conn, messages, ctx.now)
+        await run_together(self._db.conn, [*writes, *outbox.enqueue_statements(messages, ctx.now)])
 
     @staticmethod
     def _outgoing(o: Outgoing) -> NewMessage:

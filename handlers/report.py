@@ -87,14 +87,14 @@ async def start_report(ctx: Context) -> Step:
     """Begin a new draft, unless the resident has started too many reports this hour."""
     _ = ctx.t.gettext
     limit = ctx.municipality.reports_per_hour
-    if await reports.starts_since(ctx.conn, ctx.user.id, ctx.now - timedelta(hours=1)) >= limit:
+    hour_ago = ctx.now - timedelta(hours=1)
+    if not await reports.claim_start(ctx.conn, ctx.user.id, hour_ago, limit, ctx.now):
         text = _(
             "You have started {limit} reports in the last hour. Please wait a while before"
             " starting another one.",
             limit=limit,
         )
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
-    await reports.record_start(ctx.conn, ctx.user.id, ctx.now)
     return Step(CATEGORY, {}, ask_category(ctx))
 
 

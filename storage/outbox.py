@@ -11,7 +11,7 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import iso
-from storage.sql import fetch_all, fetch_one
+from storage.sql import Statement, fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,23 @@ class NewMessage:
     user_id: int | None
     payload: dict[str, Any]
     broadcast_id: int | None = None
+
+
+def enqueue_statements(messages: Iterable[NewMessage], now: datetime) -> list[Statement]:
+    """The statements of ``enqueue``, to run together with others."""
+    at = iso(now)
+    sql = (
+        "INSERT INTO outbox (channel, chat_id, user_id, payload, next_attempt_at, created_at,"
+        " broadcast_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    )
+    return [
+        (sql, (m.channel, m.chat_id, m.user_id, _json(m.payload), at, at, m.broadcast_id))
+        for m in messages
+    ]
+
+
+def _json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, ensure_ascii=False)
 
 
 async def enqueue(

@@ -207,19 +207,17 @@ async def get_report(conn: aiosqlite.Connection, report_id: int) -> Report | Non
     )  # fmt: skip
 
 
-async def record_start(conn: aiosqlite.Connection, user_id: int, now: datetime) -> None:
-    """Remember that a user started a report."""
-    await conn.execute("INSERT INTO report_starts (user_id, at) VALUES (?, ?)", (user_id, iso(now)))
-
-
-async def starts_since(conn: aiosqlite.Connection, user_id: int, since: datetime) -> int:
-    """Count the reports a user started since a moment."""
+async def claim_start(
+    conn: aiosqlite.Connection, user_id: int, since: datetime, limit: int, now: datetime
+) -> bool:
+    """Record a report start unless the user started ``limit`` since a moment (one statement)."""
     row = await fetch_one(
         conn,
-        "SELECT COUNT(*) FROM report_starts WHERE user_id = ? AND at > ?",
-        (user_id, iso(since)),
+        "INSERT INTO report_starts (user_id, at) SELECT ?, ? WHERE"
+        " (SELECT COUNT(*) FROM report_starts WHERE user_id = ? AND at > ?) < ? RETURNING 1",
+        (user_id, iso(now), user_id, iso(since), limit),
     )
-    return int(row[0]) if row else 0
+    return row is not None
 
 
 async def transition(

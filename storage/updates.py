@@ -7,7 +7,16 @@ from datetime import datetime
 import aiosqlite
 
 from storage.clock import iso
-from storage.sql import fetch_one
+from storage.sql import Statement, fetch_one
+
+
+def claim_statement(channel: str, update_id: str, now: datetime) -> Statement:
+    """The statement that records an update id; it returns a row only the first time."""
+    return (
+        "INSERT INTO processed_updates (channel, update_id, at) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING RETURNING 1",
+        (channel, update_id, iso(now)),
+    )
 
 
 async def claim_update(

@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from storage.clock import iso
-from storage.sql import fetch_all, fetch_one
+from storage.sql import Statement, fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +66,36 @@ def _conversation(row: aiosqlite.Row) -> Conversation:
         services=tuple(json.loads(row[10] or "[]")),
     )
     return Conversation(user, row[8] or "", json.loads(row[9]) if row[9] else {})
+
+
+def load_statement(channel: str, external_id: str) -> Statement:
+    """The query of ``load_conversation``, to run together with others."""
+    return (_SELECT + " WHERE u.channel = ? AND u.external_id = ?", (channel, external_id))
+
+
+def conversation_of(rows: list[aiosqlite.Row]) -> Conversation | None:
+    """The conversation that ``load_statement`` found, or None for someone new."""
+    return _conversation(rows[0]) if rows else None
+
+
+def state_statement(user_id: int, state: str, draft: dict[str, Any], now: datetime) -> Statement:
+    """The statement of ``save_state``, to run together with others."""
+    return (
+        "INSERT INTO conversations (user_id, state, draft, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, draft = excluded.draft,"
+        " updated_at = excluded.updated_at",
+        (user_id, state, json.dumps(draft, ensure_ascii=False), iso(now)),
+    )
+
+
+def language_statement(user_id: int, language: str | None) -> Statement:
+    """The statement of ``save_language``."""
+    return ("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+
+
+def reachable_statement(user_id: int) -> Statement:
+    """The statement of ``mark_reachable``."""
+    return ("UPDATE users SET unreachable = 0 WHERE id = ?", (user_id,))
 
 
 async def load_conversation(
