@@ -155,3 +155,137 @@ async def last_title_id(conn: aiosqlite.Connection) -> int:
     """The id of the newest title (0 when there is none)."""
     row = await fetch_one(conn, "SELECT COALESCE(MAX(id), 0) FROM library_titles")
     return int(row[0]) if row else 0
+
+
+# Followers: what residents follow, how they are told, and what they were told last.
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """One thing a resident follows: a subject, an author (as they wrote the name), a language."""
+
+    id: int
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """A resident who follows something, with the last title they were told about."""
+
+    user_id: int
+    channel: str
+    chat_id: str
+    language: str | None
+    mode: str
+    seen_title_id: int
+    digest_week: str | None
+
+
+async def follows_of(conn: aiosqlite.Connection, user_id: int) -> list[Follow]:
+    """What a resident follows, in the order they began."""
+    rows = await fetch_all(
+        conn,
+        "SELECT rowid, kind, value FROM library_follows WHERE user_id = ? ORDER BY rowid",
+        (user_id,),
+    )
+    return [Follow(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+async def follow(
+    conn: aiosqlite.Connection, user_id: int, kind: str, value: str, now: datetime
+) -> None:
+    """Follow something; a new follower is told about titles from now on, not the old ones."""
+    await conn.execute(
+        "INSERT INTO library_readers (user_id, seen_title_id)"
+        # WHERE true: SQLite's parser needs it between a SELECT and ON CONFLICT.
+        " SELECT ?, COALESCE(MAX(id), 0) FROM library_titles WHERE true"
+        " ON CONFLICT (user_id) DO NOTHING",
+        (user_id,),
+    )
+    await conn.execute(
+        "INSERT INTO library_follows (user_id, kind, value, at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        (user_id, kind, value, iso(now)),
+    )
+
+
+async def unfollow(conn: aiosqlite.Connection, user_id: int, follow_id: int) -> bool:
+    """Stop following one thing (by its id, of this resident only); whether it was followed."""
+    row = await fetch_one(
+        conn,
+        "DELETE FROM library_follows WHERE rowid = ? AND user_id = ? RETURNING 1",
+        (follow_id, user_id),
+    )
+    return row is not None
+
+
+async def unfollow_value(conn: aiosqlite.Connection, user_id: int, kind: str, value: str) -> bool:
+    """Stop following a subject or a language; whether it was followed."""
+    row = await fetch_one(
+        conn,
+        "DELETE FROM library_follows WHERE user_id = ? AND kind = ? AND value = ? RETURNING 1",
+        (user_id, kind, value),
+    )
+    return row is not None
+
+
+async def mode_of(conn: aiosqlite.Connection, user_id: int) -> str:
+    """``weekly`` (the default) or ``instant``."""
+    row = await fetch_one(conn, "SELECT mode FROM library_readers WHERE user_id = ?", (user_id,))
+    return str(row[0]) if row else "weekly"
+
+
+async def set_mode(conn: aiosqlite.Connection, user_id: int, mode: str) -> None:
+    """Be told weekly or as titles arrive."""
+    await conn.execute(
+        "INSERT INTO library_readers (user_id, mode, seen_title_id)"
+        " SELECT ?, ?, COALESCE(MAX(id), 0) FROM library_titles WHERE true"
+        " ON CONFLICT (user_id) DO UPDATE SET mode = excluded.mode",
+        (user_id, mode),
+    )
+
+
+async def readers_behind(conn: aiosqlite.Connection) -> list[Reader]:
+    """Reachable followers with titles newer than the last they were told about."""
+    rows = await fetch_all(
+        conn,
+        "SELECT r.user_id, u.channel, u.chat_id, u.language, r.mode, r.seen_title_id,"
+        " r.digest_week FROM library_readers r JOIN users u ON u.id = r.user_id"
+        " WHERE u.unreachable = 0"
+        " AND r.seen_title_id < (SELECT COALESCE(MAX(id), 0) FROM library_titles)"
+        " AND EXISTS (SELECT 1 FROM library_follows f WHERE f.user_id = r.user_id)"
+        " ORDER BY r.user_id",
+    )
+    return [Reader(int(r[0]), str(r[1]), str(r[2]), r[3], str(r[4]), int(r[5]), r[6]) for r in rows]
+
+
+async def all_follows(
+    conn: aiosqlite.Connection, user_ids: Sequence[int]
+) -> dict[int, list[Follow]]:
+    """What each of ``user_ids`` follows."""
+    found: dict[int, list[Follow]] = {u: [] for u in user_ids}
+    for start in range(0, len(user_ids), 500):
+        part = list(user_ids[start : start + 500])
+        rows = await fetch_all(
+            conn,
+            "SELECT user_id, rowid, kind, value FROM library_follows"  # noqa: S608
+            f" WHERE user_id IN ({','.join('?' * len(part))}) ORDER BY rowid",
+            part,
+        )
+        for r in rows:
+            found[int(r[0])].append(Follow(int(r[1]), str(r[2]), str(r[3])))
+    return found
+
+
+async def mark_told(
+    conn: aiosqlite.Connection, reader: Reader, seen_title_id: int, digest_week: str | None
+) -> bool:
+    """Record what a reader was told, if nobody did meanwhile (compare-and-set)."""
+    row = await fetch_one(
+        conn,
+        "UPDATE library_readers SET seen_title_id = ?, digest_week = COALESCE(?, digest_week)"
+        " WHERE user_id = ? AND seen_title_id = ? RETURNING 1",
+        (seen_title_id, digest_week, reader.user_id, reader.seen_title_id),
+    )
+    return row is not None

@@ -11,6 +11,7 @@ from handlers.context import Context, Step, column
 from handlers.events import Button, Reply, Text
 from handlers.flow import ButtonData
 from handlers.i18n import Translator
+from handlers.library.info import LibraryInfo
 from handlers.library.titles import LANGUAGE_NAMES, SUBJECTS, normalise
 from handlers.menu import main_menu_button
 from storage import library
@@ -113,14 +114,15 @@ async def new_in_subject(ctx: Context, press: NewInSubject) -> Step | None:
 
 def title_list(ctx: Context, heading: str, titles: list[Title]) -> Reply:
     """A heading and up to ``LIST_LIMIT`` titles, each with its catalogue link."""
-    lines = [heading, *(describe(ctx.t, ctx, t) for t in titles[:LIST_LIMIT])]
+    info = ctx.municipality.library
+    lines = [heading, *(describe(ctx.t, info, t) for t in titles[:LIST_LIMIT])]
     more = len(titles) - LIST_LIMIT
     if more > 0:
         lines.append(ctx.t.ngettext("… and {n} more.", "… and {n} more.", more))
     return Reply("\n\n".join(lines), column([back_button(ctx)]))
 
 
-def describe(t: Translator, ctx: Context, title: Title) -> str:
+def describe(t: Translator, info: LibraryInfo | None, title: Title) -> str:
     """One title: name, authors, publisher and year, language, the catalogue's page."""
     people = "; ".join(title.authors) or title.responsibility or ""
     lines = [f"📖 {_cut(title.title)}"]
@@ -132,7 +134,6 @@ def describe(t: Translator, ctx: Context, title: Title) -> str:
     if title.language and title.language != "srp":
         name = LANGUAGE_NAMES.get(title.language)
         lines.append(t.gettext(name) if name else title.language)
-    info = ctx.municipality.library
     link = title.link or (info.link(title.isbn, title.title, people) if info else None)
     if link:
         lines.append(f"🔗 {link}")

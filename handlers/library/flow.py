@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from handlers.context import Context, Step
 from handlers.events import Text
-from handlers.flow import Anywhere, CommandSpec, Entry, Flow
-from handlers.library import browse
+from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job
+from handlers.library import browse, follow
 from handlers.library.browse import LibraryAction, LibraryState, NewInSubject
+from handlers.library.follow import DigestMode, FollowValue, UnfollowAuthor
 from handlers.menu import Menu
 from handlers.texts import N_
 
@@ -16,6 +17,8 @@ SCREENS = {
     "search": browse.ask_search,
     "info": browse.contacts,
     "events": browse.events,
+    "follow": follow.show_follows,
+    "author": follow.ask_author,
 }
 
 
@@ -34,7 +37,10 @@ async def library_command(ctx: Context, args: str) -> Step:
 FLOW = Flow(
     name="library",
     states=LibraryState,
-    steps={(LibraryState.SEARCH, Text): browse.search},
+    steps={
+        (LibraryState.SEARCH, Text): browse.search,
+        (LibraryState.AUTHOR, Text): follow.add_author,
+    },
     hints={
         LibraryState.HOME: N_("Please choose one of the library's options."),
         LibraryState.SEARCH: N_("Please write a title or an author as a text message."),
@@ -45,7 +51,13 @@ FLOW = Flow(
         LibraryState.SEARCH: lambda ctx: [browse.home_reply(ctx)],
         LibraryState.AUTHOR: lambda ctx: [browse.home_reply(ctx)],
     },
-    anywhere={LibraryAction: Anywhere(open_screen), NewInSubject: Anywhere(browse.new_in_subject)},
+    anywhere={
+        LibraryAction: Anywhere(open_screen),
+        NewInSubject: Anywhere(browse.new_in_subject),
+        FollowValue: Anywhere(follow.toggle_value),
+        UnfollowAuthor: Anywhere(follow.stop_author),
+        DigestMode: Anywhere(follow.choose_mode),
+    },
     commands=(
         CommandSpec(
             "library",
@@ -55,4 +67,5 @@ FLOW = Flow(
         ),
     ),
     entries=(Entry(N_("📚 Library"), Menu("library"), browse.home, order=35),),
+    jobs=(Job("library-digest", follow.send_digests, seconds=300),),
 )
