@@ -398,6 +398,22 @@ async def test_photos_are_sent_as_pictures_that_viber_can_fetch(
     assert running.channel.media_file(signature, "bot.db") is None  # only photos are served
 
 
+async def test_a_retried_reply_does_not_send_again_what_went_out(running: Running) -> None:
+    await start_in_english(running)
+    stored = running.app.deps.photos.save(jpeg("green"))
+    before = len(running.fake.sent_to(ANA))
+    # The picture went out before the text failed: the retry sends the text only.
+    await running.channel.send(
+        ANA, Reply("The pipe is fixed.", photos=(stored.path,), done_parts=1)
+    )
+    sent = running.fake.sent_to(ANA)[before:]
+    assert [(m["type"], m.get("text")) for m in sent] == [("text", "The pipe is fixed.")]
+    running.fake.http_error_next("send_message", 500)
+    with pytest.raises(TemporaryError) as failed:
+        await running.channel.send(ANA, Reply("Again", photos=(stored.path,), done_parts=1))
+    assert failed.value.done == 1  # what the outbox keeps on the row for the next attempt
+
+
 async def test_send_errors_are_mapped_for_the_outbox(running: Running) -> None:
     await start_in_english(running)
     fake = running.fake

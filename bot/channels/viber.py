@@ -317,13 +317,22 @@ class ViberChannel:
         Viber cannot edit a sent message, so a reply that should replace one (``edit``) is
         sent anew. Raises the outbox's delivery errors.
         """
-        messages = render(reply, self.media_url)
+        # Messages an earlier attempt delivered (photos, the first parts of a long text) are
+        # not sent again; a failure says how many have gone out, for the outbox to keep.
+        done = reply.done_parts
+        messages = render(reply, self.media_url)[done:]
         welcome = self._welcomes.pop(chat_id, None)
         if welcome is not None and not welcome.done() and messages:
             welcome.set_result(self._welcome_body(messages.pop(0)))
+            done += 1
         token = None
         for message in messages:
-            token = await self._send_one(chat_id, message)
+            try:
+                token = await self._send_one(chat_id, message)
+            except DeliveryError as e:
+                e.done = done
+                raise
+            done += 1
         return token
 
     async def _send_one(self, chat_id: str, message: Any) -> str:
