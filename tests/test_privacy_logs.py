@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.logs import REDACTED, RedactingFilter
+from bot.logs import REDACTED, JsonFormatter, RedactingFilter
 from tests.conftest import ROOT, free_port
 from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.telegram_api import Call, FakeTelegramApi
@@ -133,12 +133,15 @@ def fail_with(message: str) -> None:
     raise RuntimeError(message)
 
 
+@pytest.mark.parametrize("json_lines", [False, True])
 def test_the_filter_redacts_secrets_wherever_they_come_from(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, json_lines: bool
 ) -> None:
     token = "1234567890:" + "AAEverySecretPartOfTheTokenIsHere_x"
     handler = logging.StreamHandler(io.StringIO())
     handler.addFilter(RedactingFilter(["viber-auth-token-value", None]))
+    if json_lines:
+        handler.setFormatter(JsonFormatter())
     logger = logging.getLogger("some.library")
     logger.addHandler(handler)
     try:
@@ -158,3 +161,7 @@ def test_the_filter_redacts_secrets_wherever_they_come_from(
     assert "viber-auth-token-value" not in written
     assert written.count(REDACTED) == 4
     assert "request failed" in written
+    if json_lines:
+        records = [json.loads(line) for line in written.splitlines()]
+        assert [r["level"] for r in records] == ["WARNING"] * 3 + ["ERROR"]
+        assert "RuntimeError: failed at /bot[redacted]/sendMessage" in records[3]["exception"]
