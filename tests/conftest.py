@@ -6,7 +6,8 @@ import asyncio
 import io
 import os
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -176,6 +177,15 @@ async def bot(
 
 
 # The Telegram channel against the fake Bot API, polling in the test's own event loop.
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 5) -> None:
+    """Wait until ``check()`` holds (polling, not a fixed sleep); fail naming ``what``."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: still not so after {seconds} s")
+        await asyncio.sleep(0.01)
 
 
 def free_port() -> int:

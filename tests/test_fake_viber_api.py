@@ -32,6 +32,7 @@ from viberbot.api.viber_requests import (
     ViberUnsubscribedRequest,
 )
 
+from tests.conftest import eventually
 from tests.fakes.viber_api import (
     AUTH_HEADER,
     MAX_TEXT,
@@ -214,9 +215,12 @@ async def test_picture_is_sent_and_its_media_can_be_downloaded_until_it_expires(
 
 async def test_media_expires_after_its_ttl(fake: FakeViberApi) -> None:
     url = fake.add_media(JPEG, ttl=0.05)
-    await asyncio.sleep(0.1)
-    async with aiohttp.ClientSession() as http, http.get(url) as response:
-        assert response.status == 404
+
+    async def expired() -> bool:
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            return response.status == 404
+
+    await eventually(expired, "the media is gone after its time to live", seconds=2)
 
 
 async def test_location_keyboard_needs_api_level_3(fake: FakeViberApi, api: Any) -> None:

@@ -17,7 +17,7 @@ from bot.runtime import serve, web_app
 from bot.settings import Settings
 from handlers.municipality import Municipality
 from storage import reports, users
-from tests.conftest import Running, free_port, jpeg, telegram_app
+from tests.conftest import Running, eventually, free_port, jpeg, telegram_app
 from tests.fakes.ports import FakeGeocoder
 from tests.fakes.telegram_api import Call
 
@@ -74,14 +74,27 @@ async def test_server_errors_are_retried(running: Running) -> None:
     await running.wait_text(ANA, "Изаберите", seconds=6)
 
 
+async def confirmed_past(running: Running, update_id: int) -> None:
+    """Wait until the bot confirmed (handled and committed) every update up to ``update_id``."""
+
+    def confirmed(_: list[Call]) -> bool:
+        return any(
+            int(c.params.get("offset", 0)) > update_id for c in running.fake.calls_of("getUpdates")
+        )
+
+    await running.fake.wait_for(confirmed)
+
+
 async def test_a_user_who_blocked_the_bot_is_marked_unreachable(running: Running) -> None:
     running.fake.block(ANA)
     running.fake.push_command(ANA, "start")
     await running.fake.wait_for_calls("sendMessage")
-    await asyncio.sleep(0.2)
-    conversation = await users.load_conversation(running.app.db.conn, "telegram", str(ANA))
-    assert conversation is not None
-    assert conversation.user.unreachable
+
+    async def unreachable() -> bool:
+        found = await users.load_conversation(running.app.db.conn, "telegram", str(ANA))
+        return found is not None and found.user.unreachable
+
+    await eventually(unreachable, "the resident is marked unreachable")
     assert len(running.fake.calls_of("sendMessage")) == 1  # no retries to a blocked chat
 
 
@@ -109,7 +122,8 @@ async def test_the_same_update_twice_in_a_batch_is_handled_once(running: Running
     duplicate = running.fake.update(update_id)
     running.fake.push_update(duplicate)
     await running.wait_text(ANA, "Изаберите")
-    await asyncio.sleep(0.3)
+    await confirmed_past(running, update_id)
+    await running.app.sender.drain()
     assert len(running.fake.sent_messages(ANA)) == 1
 
 
@@ -125,9 +139,10 @@ async def test_stickers_voice_and_groups(running: Running) -> None:
     await fake.wait_for(lambda _: len(fake.sent_messages(ANA)) > count)
     fake.add_chat(-100777, "Residents of Vlasotince", "supergroup")
     fake.push_text(ANA, "hello group", chat_id=-100777)
-    fake.push_callback(ANA, "sum:confirm")  # a stale button: answered and explained
+    stale = fake.push_callback(ANA, "sum:confirm")  # a stale button: answered and explained
     await fake.wait_for_calls("answerCallbackQuery", 2)
-    await asyncio.sleep(0.3)
+    await confirmed_past(running, stale)
+    await running.app.sender.drain()
     assert fake.sent_messages(-100777) == []
 
 

@@ -11,7 +11,6 @@ import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ import aiohttp
 import pytest
 import requests
 
-from bot.app import App, build_app
 from bot.channels.text import split_text, utf16_len
 from bot.channels.viber import (
     BUTTON_PREFIX,
@@ -55,12 +53,12 @@ from handlers.ports import PermanentError, RetryAfterError, TemporaryError, Unre
 from storage import reports, users
 from storage.outbox import NewMessage, enqueue
 from storage.photos import MAX_PHOTO_BYTES
-from tests.conftest import ROOT, VLASOTINCE, free_port, jpeg
+from tests.conftest import ROOT, VLASOTINCE, eventually, free_port, jpeg
+from tests.dialogs import ANA, MARKO, Running, actions, viber_app
 from tests.fakes.ports import FakeGeocoder
 from tests.fakes.telegram_api import FakeTelegramApi
 from tests.fakes.viber_api import (
     SIGNATURE_HEADER,
-    Call,
     FakeViberApi,
     ViberStatus,
     ViberUser,
@@ -78,90 +76,15 @@ from tests.fakes.viber_api import (
     unsubscribed,
 )
 
-ANA = "pttm25kSGUo1919sBORWyA=="
-MARKO = "EGAZ3SZRi6zW1D0uNYhQHg=="
 JSONDict = dict[str, Any]
-
-
-def actions(keyboard: JSONDict | None) -> list[str]:
-    """The ActionBody of each button of a keyboard."""
-    return [b["ActionBody"] for b in (keyboard or {}).get("Buttons", [])]
-
-
-@dataclass
-class Running:
-    """The bot with a Viber channel, its webhook served on 127.0.0.1, and the fake Viber."""
-
-    fake: FakeViberApi
-    app: App
-    channel: ViberChannel
-    updates: ViberUpdates
-    url: str
-    welcome: JSONDict | None = None
-
-    async def post(self, event: JSONDict, *, signature: str | None = None) -> tuple[int, str]:
-        return await self.fake.post_event(self.url, event, signature=signature)
-
-    def texts(self, user: str = ANA) -> list[str]:
-        return self.fake.texts_to(user)
-
-    async def wait_text(self, needle: str, user: str = ANA, seconds: float = 5) -> None:
-        def found(_: list[Call]) -> bool:
-            return any(needle in t for t in self.texts(user))
-
-        found.__qualname__ = f"a message to {user} containing {needle!r}"
-        await self.fake.wait_for(found, seconds)
-
-    async def say(self, event: JSONDict, needle: str, user: str = ANA) -> list[JSONDict]:
-        """Post an event and wait for a new message containing ``needle``; return the new ones."""
-        before = len(self.fake.sent_to(user))
-        status, _ = await self.post(event)
-        assert status == 200
-
-        def arrived(_: list[Call]) -> list[JSONDict]:
-            new = self.fake.sent_to(user)[before:]
-            return new if any(needle in str(m.get("text", "")) for m in new) else []
-
-        arrived.__qualname__ = f"a new message to {user} containing {needle!r}"
-        await self.fake.wait_for(arrived)
-        await self.app.sender.drain()  # the replies after it, too
-        return self.fake.sent_to(user)[before:]
-
-    def press(self, data: str, user: str = ANA) -> JSONDict:
-        """The event of pressing the button ``data`` on the keyboard the user sees."""
-        # The keyboard on screen is the last message's, or the welcome's before any message.
-        shown = self.fake.sent_to(user) or ([self.welcome] if self.welcome else [])
-        keyboard = shown[-1].get("keyboard") if shown else None
-        body = BUTTON_PREFIX + data
-        assert body in actions(keyboard), f"{data!r} is not offered: {actions(keyboard)}"
-        return message_text(user, body)
 
 
 @pytest.fixture
 async def running(
     settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
 ) -> AsyncIterator[Running]:
-    # Viber delivers only to users who subscribed or wrote first: the welcome must do without.
-    async with FakeViberApi(strict_subscribers=True) as fake:
-        port = free_port()
-        account = ViberAccount(
-            token=fake.token,
-            webhook_url=f"http://127.0.0.1:{port}/viber",
-            api_url=fake.base_url,
-        )
-        channel = ViberChannel(account, settings.data_dir, timeout=5, retry_wait_s=0.3)
-        async with build_app(settings, municipality, {"viber": channel}, geocoder=geocoder) as app:
-            updates = ViberUpdates(channel, app.dispatcher.dispatch)
-            routes = web_app()
-            updates.add_routes(routes.router)
-            runner = await serve(routes, Settings.from_env({"HTTP_PORT": str(port)}))
-            await channel.set_webhook()
-            sender = asyncio.create_task(app.sender.run())
-            yield Running(fake, app, channel, updates, account.webhook_url)
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
-            await runner.cleanup()
-            await updates.close()
+    async with viber_app(settings, municipality, geocoder) as app:
+        yield app
 
 
 async def start_in_english(running: Running, user: str = ANA) -> None:
@@ -261,7 +184,8 @@ async def test_a_bad_or_missing_signature_is_refused_and_changes_nothing(
         headers = {SIGNATURE_HEADER: running.fake.sign(b"{}")}  # signed, but another body
         async with http.post(running.url, json=event, headers=headers) as response:
             assert response.status == 403
-    await asyncio.sleep(0.2)
+    # Refused before any dispatch: nothing was committed, so nothing can follow.
+    await running.app.sender.drain()
     assert await users.load_conversation(running.app.db.conn, "viber", ANA) is None
     assert running.fake.calls_of("send_message") == []
 
@@ -272,7 +196,7 @@ async def test_a_redelivered_callback_is_handled_once(running: Running) -> None:
     for _ in range(2):  # Viber redelivers a callback that got no answer in time
         assert (await running.post(event))[0] == 200
     await running.wait_text("This bot lets you report")
-    await asyncio.sleep(0.3)
+    await running.app.sender.drain()  # both posts returned after their commit
     assert sum("This bot lets you report" in t for t in running.texts()) == 1
 
 
@@ -309,7 +233,7 @@ async def test_receipts_are_recorded_and_never_answered(
     token = running.fake.sent_to(ANA)[-1]["message_token"]
     for event in (delivered(ANA, token), seen(ANA, token), failed(ANA, token, "no device")):
         assert (await running.post(event))[0] == 200
-    await asyncio.sleep(0.3)
+    await running.app.sender.drain()  # each post returned after its (empty) commit
     assert len(running.fake.calls_of("send_message")) == sent
     logged = [r.getMessage() for r in caplog.records if str(token) in r.getMessage()]
     assert [m.split()[-1] for m in logged[:2]] == ["delivered", "seen"]
@@ -331,7 +255,7 @@ async def test_unsubscribing_marks_the_user_unreachable_and_sending_stops(
         await enqueue(conn, [notice, notice], datetime.now(UTC))
     running.app.sender.wake()
     await running.fake.wait_for(lambda c: len(running.fake.calls_of("send_message")) > calls)
-    await asyncio.sleep(0.3)
+    await running.app.sender.drain()  # the second notice is settled too (given up)
     [refused] = running.fake.calls_of("send_message")[calls:]
     assert refused.status == ViberStatus.RECEIVER_NOT_SUBSCRIBED
 
@@ -427,10 +351,12 @@ async def test_send_errors_are_mapped_for_the_outbox(running: Running) -> None:
     fake.fail_next("send_message", ViberStatus.RECEIVER_NOT_SUBSCRIBED, user_id=ANA)
     await running.post(running.press("menu:help"))
     await fake.wait_for(lambda c: c[-1].status == ViberStatus.RECEIVER_NOT_SUBSCRIBED)
-    await asyncio.sleep(0.3)
-    conversation = await users.load_conversation(running.app.db.conn, "viber", ANA)
-    assert conversation is not None
-    assert conversation.user.unreachable
+
+    async def unreachable() -> bool:
+        found = await users.load_conversation(running.app.db.conn, "viber", ANA)
+        return found is not None and found.user.unreachable
+
+    await eventually(unreachable, "the resident is marked unreachable")
 
 
 async def test_server_errors_are_retried_and_the_token_never_logged(
