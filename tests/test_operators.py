@@ -31,7 +31,7 @@ async def test_a_new_report_reaches_its_service_as_a_card_and_an_email(office: O
 async def test_acknowledge_from_the_card_edits_it_and_tells_the_resident(office: Office) -> None:
     await office.report_leak()
     replies = await office.staff("vesna", Press("st:ack:1"))  # type: ignore[arg-type]
-    assert any(f"{REF} is now acknowledged" in r for r in replies), replies
+    assert replies == [f"{REF} is now acknowledged."]
     edited = office.chat(WATER_CHAT)[-1]
     assert edited.edit
     assert "ПРИМЉЕНА" in edited.text  # staff chats read the municipality's first language
@@ -114,9 +114,7 @@ async def test_the_fix_question_both_ways(office: Office) -> None:
     await office.report_leak()
     await office.staff("vesna", f"/resolve {REF} Pipe replaced.")
     question = office.bot.channel.to("ana")[-1]
-    assert [b.data for row in question.buttons for b in row] == ["fix:no:1", "fix:yes:1"] or [
-        b.data for row in question.buttons for b in row
-    ] == ["fix:yes:1", "fix:no:1"]
+    assert [b.data for row in question.buttons for b in row] == ["fix:yes:1", "fix:no:1"]
     said_no = await office.bot.say("ana", Press("fix:no:1"))
     assert "reopened" in said_no[0].text
     assert "није решен" in office.chat(WATER_CHAT)[-1].text  # in the staff chat's language

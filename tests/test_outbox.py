@@ -61,7 +61,12 @@ async def test_a_blocked_user_is_marked_unreachable_and_nothing_more_is_sent(bot
     assert conversation.user.language == "en"  # the data stays
     # Writing again means the user unblocked the bot: replies flow again.
     replies = await bot.say("ana", "/help")
-    assert replies
+    assert [r.text.split("\n")[0] for r in replies] == [
+        "This bot lets you report communal problems in Vlasotince: potholes, street lights,"
+        " garbage, leaks, stray animals and more. Describe the problem, add photos and the"
+        " location, and you get a reference number. You will be told about every change.",
+        "What would you like to do?",
+    ]
     conversation = await users.load_conversation(bot.app.db.conn, "test", "ana")
     assert conversation is not None
     assert not conversation.user.unreachable
