@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from dataclasses import dataclass, field
 
@@ -10,13 +11,20 @@ from aiohttp import web
 
 @dataclass
 class FakeNominatim:
-    """Answers like Nominatim's JSON API; ``down`` makes it answer 503 like an overloaded server."""
+    """Answers like Nominatim's JSON API.
+
+    ``down`` makes it answer 503 like an overloaded server; ``hang`` makes it take each request
+    and never answer (until it stops), like a server that is stuck. ``requests`` lists every
+    request that reached it, answered or not.
+    """
 
     places: dict[str, tuple[float, float, str]] = field(default_factory=dict)
     down: bool = False
+    hang: bool = False
     requests: list[dict[str, str]] = field(default_factory=list)
     port: int = 0
     _runner: web.AppRunner | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
@@ -36,12 +44,16 @@ class FakeNominatim:
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 
     async def stop(self) -> None:
-        """Stop listening."""
+        """Stop listening (hanging requests are let go first)."""
+        self._stopping.set()
         if self._runner:
             await self._runner.cleanup()
 
-    def _record(self, request: web.Request) -> web.Response | None:
+    async def _record(self, request: web.Request) -> web.Response | None:
         self.requests.append(dict(request.query) | {"path": request.path})
+        if self.hang:
+            await self._stopping.wait()
+            return web.Response(status=503, text="Stopping")
         if "User-Agent" not in request.headers or "python" in request.headers["User-Agent"].lower():
             return web.json_response({"error": "a real User-Agent is required"}, status=403)
         if self.down:
@@ -49,7 +61,7 @@ class FakeNominatim:
         return None
 
     async def _search(self, request: web.Request) -> web.Response:
-        refused = self._record(request)
+        refused = await self._record(request)
         if refused:
             return refused
         q = request.query.get("q", "").lower()
@@ -61,7 +73,7 @@ class FakeNominatim:
         return web.json_response(hits[:1])
 
     async def _reverse(self, request: web.Request) -> web.Response:
-        refused = self._record(request)
+        refused = await self._record(request)
         if refused:
             return refused
         lat, lon = float(request.query["lat"]), float(request.query["lon"])
