@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
+from handlers.flow import Role
+from handlers.registry import REGISTRY
 from tests.conftest import ROOT, free_port, jpeg
 from tests.fakes.telegram_api import Call, FakeTelegramApi
 
@@ -47,6 +51,23 @@ async def test_the_bot_process_takes_a_whole_report_from_telegram(tmp_path: Path
             await fake.wait_for_calls("getUpdates", timeout=20)
             commands = fake.calls_of("setMyCommands")
             assert {c.params.get("language_code") for c in commands} == {None, "sr", "en"}
+            # Built from the registry: residents' commands in private chats, staff's in groups.
+            menus = {
+                (scope_of(c.params), c.params.get("language_code")): [
+                    item["command"] for item in listed(c.params)
+                ]
+                for c in commands
+            }
+            residents = menus[("all_private_chats", "en")]
+            assert residents == [
+                c.name for c in REGISTRY.commands if c.listed and c.role is Role.RESIDENT
+            ]
+            assert residents[:4] == ["start", "help", "language", "cancel"]
+            assert {"consultations", "subscribe"} <= set(residents)
+            assert "inbox" not in residents
+            staff_menu = menus[("all_group_chats", "en")]
+            assert {"inbox", "show", "ack", "consult", "announce"} <= set(staff_menu)
+            assert "start" not in staff_menu
             fake.push_command(MILA, "start", first_name="Мила")
             await wait_text(fake, "Изаберите језик")
             fake.push_callback(MILA, "lang:sr-Latn")
@@ -74,3 +95,15 @@ async def test_the_bot_process_takes_a_whole_report_from_telegram(tmp_path: Path
     assert report == [("VLA-2026-00001", "garbage", description, 42.9655)]
     assert len(photos) == 2
     assert all((data / p).is_file() for p in photos)
+
+
+def scope_of(params: dict[str, Any]) -> str:
+    """The type of a setMyCommands scope (sent as JSON)."""
+    scope = params.get("scope") or {}
+    return str((json.loads(scope) if isinstance(scope, str) else scope).get("type", "default"))
+
+
+def listed(params: dict[str, Any]) -> list[dict[str, str]]:
+    """The commands of a setMyCommands call (sent as JSON)."""
+    commands = params["commands"]
+    return list(json.loads(commands) if isinstance(commands, str) else commands)
