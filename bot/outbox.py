@@ -54,8 +54,24 @@ class SendLimits:
         self._per_chat = per_chat
         self._chats: dict[tuple[str, str], AsyncLimiter] = {}
 
+    @staticmethod
+    def is_group(chat_id: str) -> bool:
+        """Whether a chat is a group (Telegram's group ids are negative)."""
+        return chat_id.startswith("-")
+
+    def chat_wait(self, channel: str, chat_id: str) -> float:
+        """Seconds this chat must wait before one more message; 0 when it may have one now.
+
+        When the chat is at its limit, one slot frees within one message's share of the period
+        (3 s for a group, 1 s for a private chat): that is the wait, at most.
+        """
+        if channel not in self._global or not self._per_chat:
+            return 0.0
+        limiter = self._chat_limiter(channel, chat_id)
+        return 0.0 if limiter.has_capacity() else limiter.time_period / limiter.max_rate
+
     async def wait(self, channel: str, chat_id: str) -> None:
-        """Wait until one more message may go to this chat of this channel."""
+        """Take one message's place in this chat's rate and the channel's (which may wait)."""
         if channel not in self._global:
             return
         if self._per_chat:
@@ -70,8 +86,7 @@ class SendLimits:
                 self._chats = {
                     k: v for k, v in self._chats.items() if not v.has_capacity(v.max_rate)
                 }
-            group = chat_id.startswith("-")
-            limiter = AsyncLimiter(20, 60) if group else AsyncLimiter(3, 3)
+            limiter = AsyncLimiter(20, 60) if self.is_group(chat_id) else AsyncLimiter(3, 3)
             self._chats[key] = limiter
         return limiter
 
@@ -157,49 +172,44 @@ class OutboxSender:
         rows = await outbox.due(self._db.reader, list(self._channels), now, self._batch)
         if not rows:
             return 0
-        by_chat: dict[tuple[str, str], list[OutboxRow]] = {}
-        for row in rows:
-            by_chat.setdefault((row.channel, row.chat_id), []).append(row)
-        await asyncio.gather(*(self._send_chat(chat_rows) for chat_rows in by_chat.values()))
-        return len(rows)
+        # The channel's rate is taken in this order: a resident waiting for an answer (a private
+        # chat) before a staff group's alerts, which are read when someone looks.
+        rows.sort(key=lambda row: SendLimits.is_group(row.chat_id))
+        tried = await asyncio.gather(*(self._send_first(row) for row in rows))
+        return sum(tried)
 
-    async def _send_chat(self, rows: list[OutboxRow]) -> None:
-        """Send one chat's rows in order; stop at the first that must wait."""
-        for row in rows:
-            channel = self._channels[row.channel]
-            reply = Reply.from_payload(row.payload)
-            await self._limits.wait(row.channel, row.chat_id)
-            edit = await self._message_to_edit(row, reply)
-            if not await self._mark(row.id, "sending"):
-                return  # no longer pending (its chat was given up): nothing of it goes out
-            try:
-                message_id = await channel.send(row.chat_id, reply, edit=edit)
-            except RetryAfterError as e:
-                await self._later(
-                    row, e.seconds, f"retry_after {e.seconds}", count=False, done=e.done
-                )
-                return
-            except UnreachableError:
-                await self._unreachable(row)
-                return
-            except TemporaryError as e:
-                await self._later(row, backoff(row.attempts), str(e)[:200], done=e.done)
-                return
-            except PermanentError as e:
-                log.warning("outbox row %s refused for good: %s", row.id, e)
-                await self._give_up(row, "failed", str(e)[:200])
-                continue
-            except Exception as e:
-                # A channel's bug must not leave the row "sending" (taken as sent on restart).
-                log.exception("outbox row %s: unexpected error; retried later", row.id)
-                await self._later(row, backoff(row.attempts), type(e).__name__)
-                return
-            ref = (
-                (row.channel, row.chat_id, reply.key, message_id)
-                if reply.key and message_id
-                else None
-            )
-            await self._mark(row.id, "sent", ref)
+    async def _send_first(self, row: OutboxRow) -> bool:
+        """Send a chat's first pending row; return whether it was tried (not put off)."""
+        rest = self._limits.chat_wait(row.channel, row.chat_id)
+        if rest > 0:
+            # The chat is at its rate: its rows wait in the database, not in this pass, so
+            # the other chats' rows (a resident's reply) go out meanwhile.
+            await self._put_off(row, rest)
+            return False
+        await self._limits.wait(row.channel, row.chat_id)
+        reply = Reply.from_payload(row.payload)
+        edit = await self._message_to_edit(row, reply)
+        if not await self._mark(row.id, "sending"):
+            return False  # no longer pending (its chat was given up): none of it goes out
+        try:
+            message_id = await self._channels[row.channel].send(row.chat_id, reply, edit=edit)
+        except RetryAfterError as e:
+            await self._later(row, e.seconds, f"retry_after {e.seconds}", count=False, done=e.done)
+        except UnreachableError:
+            await self._unreachable(row)
+        except TemporaryError as e:
+            await self._later(row, backoff(row.attempts), str(e)[:200], done=e.done)
+        except PermanentError as e:
+            log.warning("outbox row %s refused for good: %s", row.id, e)
+            await self._give_up(row, "failed", str(e)[:200])
+        except Exception as e:
+            # A channel's bug must not leave the row "sending" (taken as sent on restart).
+            log.exception("outbox row %s: unexpected error; retried later", row.id)
+            await self._later(row, backoff(row.attempts), type(e).__name__)
+        else:
+            ref = (row.channel, row.chat_id, reply.key, message_id) if message_id else None
+            await self._mark(row.id, "sent", ref if reply.key else None)
+        return True
 
     async def _mark(
         self, row_id: int, status: str, ref: tuple[str, str, str, str] | None = None
@@ -252,6 +262,11 @@ class OutboxSender:
         payload = {**row.payload, "done_parts": done} if done else None
         async with self._db.transaction() as conn:
             await outbox.retry_later(conn, row.id, at, error, count=count, payload=payload)
+
+    async def _put_off(self, row: OutboxRow, seconds: float) -> None:
+        at = self._clock.now() + timedelta(seconds=seconds)
+        async with self._db.transaction() as conn:
+            await outbox.put_off(conn, row.id, at)
 
     async def _unreachable(self, row: OutboxRow) -> None:
         log.info("chat of user %s is unreachable; sending stops", row.user_id)

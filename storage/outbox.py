@@ -13,6 +13,12 @@ import aiosqlite
 from storage.clock import iso
 from storage.sql import Statement, fetch_all, fetch_one
 
+# The outbox row ``o`` is the first pending message of its chat.
+_FIRST_OF_ITS_CHAT = (
+    " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.status = 'pending'"
+    " AND e.channel = o.channel AND e.chat_id = o.chat_id AND e.id < o.id)"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
@@ -24,6 +30,7 @@ class OutboxRow:
     user_id: int | None
     payload: dict[str, Any]
     attempts: int
+    failing_since: str | None = None  # when its current run of failures began
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,33 +87,48 @@ async def enqueue(
 async def due(
     conn: aiosqlite.Connection, channels: Sequence[str], now: datetime, limit: int
 ) -> list[OutboxRow]:
-    """Return pending messages that are due, oldest first, for the channels this process serves."""
+    """Return the first pending message of each chat, where it is due, oldest first.
+
+    One message per chat and pass: a chat's messages go out in order, and a chat with many
+    (a staff group's burst of alerts) takes its turn with the others instead of holding a pass.
+    """
     marks = ",".join("?" * len(channels))
     # Only placeholders are formatted in.
     sql = (
-        "SELECT id, channel, chat_id, user_id, payload, attempts FROM outbox AS o"  # noqa: S608
+        "SELECT id, channel, chat_id, user_id, payload, attempts, failing_since"  # noqa: S608
+        " FROM outbox AS o"
         f" WHERE status = 'pending' AND next_attempt_at <= ? AND channel IN ({marks})"
-        # A chat's messages go out in order: none passes an earlier one that must wait.
-        " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.status = 'pending'"
-        " AND e.channel = o.channel AND e.chat_id = o.chat_id AND e.id < o.id"
-        " AND e.next_attempt_at > ?)"
+        + _FIRST_OF_ITS_CHAT
         # Replies and notices before broadcasts: nobody waits behind ten thousand announcements.
-        " ORDER BY broadcast_id IS NOT NULL, id LIMIT ?"
+        + " ORDER BY broadcast_id IS NOT NULL, id LIMIT ?"
     )
-    rows = await fetch_all(conn, sql, (iso(now), *channels, iso(now), limit))
-    return [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+    rows = await fetch_all(conn, sql, (iso(now), *channels, limit))
+    return [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
 
 
 async def next_due_at(conn: aiosqlite.Connection, channels: Sequence[str]) -> str | None:
-    """Return when the next pending message is due, or None when nothing is pending."""
+    """Return when the next pending message can go, or None when nothing is pending.
+
+    A chat's messages go in order, so a chat can go when its first pending message is due: the
+    ones queued behind a message that waits for a retry are not due before it, however old.
+    """
     marks = ",".join("?" * len(channels))
     row = await fetch_one(
         conn,
-        "SELECT MIN(next_attempt_at) FROM outbox"  # noqa: S608 - only placeholders
-        f" WHERE status = 'pending' AND channel IN ({marks})",
+        "SELECT MIN(next_attempt_at) FROM outbox AS o"  # noqa: S608 - only placeholders
+        f" WHERE status = 'pending' AND channel IN ({marks})" + _FIRST_OF_ITS_CHAT,
         channels,
     )
     return str(row[0]) if row and row[0] else None
+
+
+async def put_off(conn: aiosqlite.Connection, row_id: int, at: datetime) -> None:
+    """Reschedule a pending message (its chat must wait for its rate): the chat's later
+    messages wait behind it, and a pass does not wait for them."""
+    await conn.execute(
+        "UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+        (iso(at), row_id),
+    )
 
 
 async def set_statuses(

@@ -9,9 +9,11 @@ from collections.abc import Awaitable, Callable
 import aiosqlite
 import pytest
 
+from bot.outbox import OutboxSender, SendLimits
 from handlers.events import Reply
 from handlers.ports import PermanentError, RetryAfterError, TemporaryError, UnreachableError
 from storage import outbox, users
+from storage.clock import parse
 from storage.outbox import NewMessage
 from storage.sql import fetch_all
 from tests.conftest import Bot, Press
@@ -148,3 +150,57 @@ async def test_only_committed_messages_are_delivered_once_each(bot: Bot, fault: 
         ("first, committed", "sent"),
         ("second, committed", "sent"),
     ]
+
+
+async def enqueue_texts(bot: Bot, chat: str, texts: list[str]) -> None:
+    messages = [NewMessage("test", chat, None, Reply(t).to_payload()) for t in texts]
+    async with bot.app.db.transaction() as conn:
+        await outbox.enqueue(conn, messages, bot.clock.now())
+
+
+async def wait_until(condition: Callable[[], Awaitable[bool]]) -> None:
+    """Wait (at most 5 s) until ``condition`` holds."""
+    async with asyncio.timeout(5):
+        while True:
+            if await condition():
+                return
+            await asyncio.sleep(0.01)
+
+
+async def test_a_chat_at_its_rate_limit_does_not_delay_the_others(bot: Bot) -> None:
+    group = "-1001000000102"  # 20 messages a minute
+    sender = OutboxSender(
+        bot.app.db, {"test": bot.channel}, bot.clock, limits=SendLimits({"test": 1000})
+    )
+    await enqueue_texts(bot, group, [f"alert {i}" for i in range(21)])
+    await sender.drain()  # 20 go at once; the 21st would wait for the group's rate
+    await enqueue_texts(bot, "ana", ["your reply"])
+    await sender.deliver_due()
+    assert [r.text for r in bot.channel.to("ana")] == ["your reply"]
+    assert len(bot.channel.to(group)) == 20
+    (waiting,) = await fetch_all(
+        bot.app.db.conn, "SELECT next_attempt_at FROM outbox WHERE status = 'pending'"
+    )
+    assert parse(waiting[0]) > bot.clock.now()  # put off, in the database
+
+
+async def test_a_chat_waiting_for_a_retry_does_not_keep_the_sender_busy(bot: Bot) -> None:
+    await enqueue_texts(bot, "ana", ["first", "second", "third"])
+    bot.channel.failures = [RetryAfterError(20)]
+    task = asyncio.create_task(bot.app.sender.run())
+
+    async def retry_pending() -> bool:
+        rows = await fetch_all(bot.app.db.reader, "SELECT error FROM outbox WHERE id = 1")
+        return bool(rows[0][0] == "retry_after 20")
+
+    await wait_until(retry_pending)
+    queries: list[str] = []
+    await bot.app.db.reader.set_trace_callback(queries.append)
+    # While the loop is busy with 200 statements of ours, a sender that spins would query too.
+    for _ in range(200):
+        await fetch_all(bot.app.db.conn, "SELECT 1")
+    seen = list(queries)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert [q for q in seen if "outbox" in q] == []
+    assert bot.channel.to("ana") == []

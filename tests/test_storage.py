@@ -123,8 +123,13 @@ async def test_outbox_rows_come_due_in_order(tmp_path: Path) -> None:
         await outbox.enqueue(
             conn, [NewMessage("test", "ana", user.id, {"text": str(i)}) for i in range(3)], NOW
         )
+        await outbox.enqueue(conn, [NewMessage("test", "bob", None, {"text": "b"})], NOW)
     due = await outbox.due(db.conn, ["test"], NOW, 10)
-    assert [r.payload["text"] for r in due] == ["0", "1", "2"]
+    assert [r.payload["text"] for r in due] == ["0", "b"]  # the first of each chat
+    async with db.transaction() as conn:
+        await outbox.set_statuses(conn, [(due[0].id, "sending")], NOW)
+        await outbox.set_statuses(conn, [(due[0].id, "sent")], NOW)
+    assert [r.payload["text"] for r in await outbox.due(db.conn, ["test"], NOW, 10)] == ["1", "b"]
     assert await outbox.due(db.conn, ["viber"], NOW, 10) == []
     await db.close()
 
@@ -198,8 +203,11 @@ async def test_a_broadcast_is_finished_only_when_its_last_message_is_sent(tmp_pa
     db = await open_db(tmp_path)
     async with db.transaction() as conn:
         b = await broadcasts.create(conn, "communal", "No water", None, None, None, 2, NOW)
-        message = NewMessage("test", "ana", None, {"text": "No water"}, broadcast_id=b)
-        await outbox.enqueue(conn, [message, message], NOW)
+        await outbox.enqueue(
+            conn,
+            [NewMessage("test", who, None, {"text": "No water"}, b) for who in ("ana", "bob")],
+            NOW,
+        )
     first, last = await outbox.due(db.reader, ["test"], NOW, 10)
     async with db.transaction() as conn:
         await outbox.set_statuses(conn, [(first.id, "sending"), (last.id, "sending")], NOW)
