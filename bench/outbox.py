@@ -4,8 +4,8 @@ The real sender (bot/outbox.py) and the real Telegram channel (python-telegram-b
 process, on a real SQLite file, talk to the fake Bot API (tests/fakes/telegram_api.py) in its own
 process, with the production rates (TELEGRAM_RATE's default, 20 messages a minute per group).
 
-1. Fairness: 200 alerts are queued to one staff group, then 100 replies to a resident are
-   committed one by one, one every 0.2 s, each to another resident (as the dispatcher commits them, then wakes
+1. Fairness: 200 alerts are queued to one staff group, then 100 replies are committed one by
+   one, one every 0.2 s, each to another resident (as the dispatcher commits them, then wakes
    the sender). A reply's latency runs from its commit to the fake's receipt of its
    sendMessage; p50/p99 are printed.
 2. Waiting: a chat's first message gets a 429 with retry_after 20 and four more wait behind it.
