@@ -12,6 +12,7 @@ from bot.app import build_app
 from bot.channels.console import ConsoleChannel, chat
 from bot.runtime import run_messengers
 from bot.settings import Settings
+from bot.web import export
 from handlers.events import Sender
 from handlers.municipality import Municipality, MunicipalityFileError, load_municipality
 from storage.db import Database, DatabaseTooNewError
@@ -38,6 +39,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     library.add_argument("action", choices=["import"])
     library.add_argument("file", type=Path, help="MARC (ISO 2709, MARCXML), CSV or XLSX")
     library.add_argument("--dry-run", action="store_true", help="only say what it would add")
+    export.add_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -96,6 +98,8 @@ def run_command(args: argparse.Namespace, settings: Settings, municipality: Muni
             return budget_import.run(args, settings, municipality)
         case "library":
             return library_import.run(settings, args.file, dry_run=args.dry_run)
+        case "export":
+            return export.run(args, settings, municipality)
         case "chat":
             return asyncio.run(run_console(settings, municipality, args.user, staff=args.staff))
         case _ if settings.has_messenger:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bot import web as public_web
 from bot.app import App, build_app
 from bot.channels.email import EmailChannel, SmtpSettings
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, TelegramUpdates, make_bot
@@ -20,7 +21,6 @@ from bot.metrics import Metrics, metrics_route
 from bot.outbox import SendLimits
 from bot.scheduler import make_scheduler
 from bot.settings import Settings, webhook_path
-from bot.web import open311
 from handlers.municipality import Municipality
 from handlers.ports import Channel
 from handlers.registry import REGISTRY
@@ -163,10 +163,11 @@ async def _run(
         metrics.watch_database(settings.database)
         metrics.watch_dispatcher(app.dispatcher.handled, app.dispatcher.failed)
         routes.router.add_routes([metrics_route(metrics, settings.metrics_token)])
-    open311.add_routes(routes, settings, app)
+    public_web.add_routes(routes, settings, app)
     runner = await serve(routes, settings)
     tasks = [asyncio.create_task(app.sender.run(), name="outbox")]
     scheduler = make_scheduler(app.db, app.deps, app.sender)
+    public_web.schedule(scheduler, settings, app)
     metrics.watch_scheduler(scheduler)
     try:
         scheduler.start()

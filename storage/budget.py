@@ -145,3 +145,18 @@ async def revenue_totals(conn: aiosqlite.Connection, version_id: int) -> list[To
         (version_id,),
     )
     return [Total(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+
+async def lines_of(conn: aiosqlite.Connection, version_id: int) -> list[Line]:
+    """Every line of one version, in the document's order (the open data set)."""
+    rows = await fetch_all(
+        conn,
+        "SELECT line, side, program, activity, name, function, account, source, planned,"
+        " executed FROM budget_lines WHERE version_id = ? ORDER BY line",
+        (version_id,),
+    )
+    return [
+        Line(int(r[0]), str(r[1]), r[2], r[3], str(r[4]), r[5], str(r[6]), r[7], int(r[8]),
+             int(r[9]))
+        for r in rows
+    ]  # fmt: skip

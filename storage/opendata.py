@@ -241,3 +241,16 @@ async def ref_of_token(conn: aiosqlite.Connection, token: str) -> str | None:
         (token,),
     )
     return str(row[0]) if row else None
+
+
+async def ended_times(conn: aiosqlite.Connection) -> dict[int, datetime]:
+    """When each public report last reached an end (closed or rejected)."""
+    rows = await fetch_all(
+        conn,
+        "SELECT e.report_id, MAX(e.at) FROM report_events e"  # noqa: S608 - only placeholders
+        " JOIN reports r ON r.id = e.report_id"
+        f" WHERE r.public = 1 AND e.kind = 'status' AND e.new_status IN ({_marks(status.ENDED)})"
+        " GROUP BY e.report_id",
+        status.ENDED,
+    )
+    return {int(r[0]): parse(r[1]) for r in rows}

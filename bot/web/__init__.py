@@ -1,1 +1,47 @@
-"""The public web: the Open311 GeoReport v2 API (and, with it, the open data)."""
+"""The public web: the Open311 GeoReport v2 API and the open data sets."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import App
+from bot.settings import Settings
+from bot.web import datasets, open311
+
+log = logging.getLogger(__name__)
+
+
+def data_folder(settings: Settings) -> Path:
+    """Where the data sets are written (and served from)."""
+    return settings.data_dir / datasets.FOLDER
+
+
+def add_routes(routes: web.Application, settings: Settings, app: App) -> None:
+    """Serve the API and the data sets on the bot's web server."""
+    open311.add_routes(routes, settings, app)
+    datasets.add_routes(routes, data_folder(settings))
+
+
+async def refresh_data(settings: Settings, app: App) -> None:
+    """Write the data sets as they are now (read through the reader: committed data only)."""
+    try:
+        written = await datasets.refresh(
+            app.db.reader, app.deps.municipality, app.deps.clock.now(), settings.base_url,
+            data_folder(settings),
+        )  # fmt: skip
+    except Exception:
+        log.exception("the open data sets could not be written; the job runs again tomorrow")
+        return
+    log.info("open data sets written: %d files", len(written))
+
+
+def schedule(scheduler: AsyncIOScheduler, settings: Settings, app: App) -> None:
+    """The daily refresh of the data sets."""
+    # A partial, not a lambda: APScheduler awaits a coroutine function (and sees through partials).
+    refresh = functools.partial(refresh_data, settings, app)
+    datasets.schedule(scheduler, refresh, app.deps.municipality.timezone)

@@ -1,0 +1,296 @@
+"""The published data sets: the reports as CSV and GeoJSON, the budget's lines as CSV, a data.json
+catalogue with each set's metadata, and one ZIP of all; written to a folder, served under /data/.
+
+The CSV files start with a byte order mark, so that spreadsheet programs read them as UTF-8 and
+show the Cyrillic. Times are ISO 8601 in the municipality's zone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import zipfile
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from handlers.i18n import Translator, translator
+from handlers.municipality import Municipality
+from handlers.texts import N_, category_name, status_name
+from storage import budget, opendata
+from storage.opendata import PublicReport
+
+log = logging.getLogger(__name__)
+LICENCE = "https://creativecommons.org/licenses/by/4.0/"
+CATALOGUE = "data.json"
+ZIP_NAME = "open-data.zip"
+FOLDER = "opendata"  # under the data folder
+BOM = "\ufeff"
+REFRESH_AT = (3, 30)  # the daily job, the municipality's time
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A column of a data set and what it holds (a msgid)."""
+
+    name: str
+    description: str
+
+
+REPORT_FIELDS = (
+    Field("reference", N_("The report's public reference")),
+    Field("category", N_("The kind of problem (the Open311 service code)")),
+    Field("category_name", N_("The kind of problem, by name")),
+    Field("service", N_("The responsible service's code")),
+    Field("service_name", N_("The responsible service")),
+    Field(
+        "status",
+        N_("The status (new, acknowledged, in_progress, resolved, closed, reopened, rejected)"),
+    ),
+    Field("status_name", N_("The status, by name")),
+    Field("created", N_("When the report was received")),
+    Field("acknowledged", N_("When the service acknowledged it")),
+    Field("resolved", N_("When it was resolved")),
+    Field("closed", N_("When it was closed or rejected")),
+    Field("latitude", N_("Latitude (WGS84)")),
+    Field("longitude", N_("Longitude (WGS84)")),
+    Field("address", N_("The address, as given or found")),
+    Field("description", N_("The resident's description of the problem")),
+)  # fmt: skip
+BUDGET_FIELDS = (
+    Field("year", N_("The budget year")),
+    Field("document", N_("The document: adopted, rebalance or execution")),
+    Field("as_of", N_("The date of the document")),
+    Field("line", N_("The line's number in the document")),
+    Field("side", N_("spending or revenue")),
+    Field("program", N_("The program of the uniform program structure")),
+    Field("activity", N_("The program activity or project")),
+    Field("name", N_("The activity's or the revenue's name")),
+    Field("function", N_("The functional classification")),
+    Field("account", N_("The economic classification (account)")),
+    Field("source", N_("The source of funding")),
+    Field("planned", N_("Planned, in dinars")),
+    Field("executed", N_("Executed so far, in dinars")),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DataSet:
+    """One published file with its metadata."""
+
+    file: str
+    media_type: str
+    title: str  # msgids
+    description: str
+    fields: tuple[Field, ...]
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """Every file of one export, by name."""
+
+    files: dict[str, bytes]
+
+
+def _csv(fields: Sequence[Field], rows: list[list[Any]]) -> bytes:
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([f.name for f in fields])
+    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    return out.getvalue().encode("utf-8")
+
+
+class _Times:
+    def __init__(self, m: Municipality) -> None:
+        self.zone = ZoneInfo(m.timezone)
+
+    def __call__(self, moment: datetime | None) -> str | None:
+        return moment.astimezone(self.zone).isoformat(timespec="seconds") if moment else None
+
+
+def report_rows(
+    m: Municipality, t: Translator, found: list[PublicReport], ended: dict[int, datetime]
+) -> list[list[Any]]:
+    """The reports' public facts, one row each, in the order of ``REPORT_FIELDS``."""
+    at = _Times(m)
+    return [
+        [
+            r.ref, r.category, category_name(t, r.category), r.service,
+            t.name(m.service_name(r.service)), r.status, status_name(t, r.status),
+            at(r.created_at), at(r.acknowledged_at), at(r.resolved_at), at(ended.get(r.id)),
+            r.latitude, r.longitude, r.address, r.description,
+        ]
+        for r in found
+    ]  # fmt: skip
+
+
+def geojson(rows: list[list[Any]]) -> bytes:
+    """The reports as a GeoJSON FeatureCollection (a report without a point has no geometry)."""
+    names = [f.name for f in REPORT_FIELDS]
+    features = []
+    for row in rows:
+        properties = dict(zip(names, row, strict=True))
+        lat, lon = properties["latitude"], properties["longitude"]
+        point = {"type": "Point", "coordinates": [lon, lat]} if lat is not None else None
+        features.append({"type": "Feature", "geometry": point, "properties": properties})
+    document = {"type": "FeatureCollection", "features": features}
+    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+
+def _dinars(para: int) -> str:
+    return f"{para // 100}.{para % 100:02d}"
+
+
+async def budget_rows(conn: aiosqlite.Connection) -> list[list[Any]] | None:
+    """The newest budget document's lines, or None when no budget was imported."""
+    version = await budget.latest(conn)
+    if version is None:
+        return None
+    return [
+        [
+            version.year, version.kind, version.as_of.isoformat(), x.number, x.side, x.program,
+            x.activity, x.name, x.function, x.account, x.source, _dinars(x.planned),
+            _dinars(x.executed),
+        ]
+        for x in await budget.lines_of(conn, version.id)
+    ]  # fmt: skip
+
+
+async def build(
+    conn: aiosqlite.Connection, m: Municipality, now: datetime, base_url: str
+) -> Published:
+    """Every data set as it is now, the catalogue and the ZIP of all."""
+    t = translator(m.staff_language)
+    rows = report_rows(m, t, await opendata.all_public(conn), await opendata.ended_times(conn))
+    sets = [
+        DataSet("reports.csv", "text/csv", N_("Reported communal problems"),
+                N_("Every public report of a communal problem, with its status and times."),
+                REPORT_FIELDS, _csv(REPORT_FIELDS, rows)),
+        DataSet("reports.geojson", "application/geo+json", N_("Reported communal problems (map)"),
+                N_("The same reports as GeoJSON points, for maps."),
+                REPORT_FIELDS, geojson(rows)),
+    ]  # fmt: skip
+    lines = await budget_rows(conn)
+    if lines is not None:
+        sets.append(
+            DataSet("budget.csv", "text/csv", N_("Budget lines"),
+                    N_("Every line of the newest budget document: planned and executed."),
+                    BUDGET_FIELDS, _csv(BUDGET_FIELDS, lines))
+        )  # fmt: skip
+    files = {s.file: s.content for s in sets}
+    files[CATALOGUE] = catalogue(m, t, sets, now, base_url)
+    files[ZIP_NAME] = _zip(files)
+    return Published(files)
+
+
+def catalogue(
+    m: Municipality, t: Translator, sets: list[DataSet], now: datetime, base_url: str
+) -> bytes:
+    """The data.json catalogue (Project Open Data 1.1): title, publisher, licence, fields, ..."""
+    publisher = {"@type": "org:Organization", "name": t.name(m.name_in(t.language))}
+    modified = _Times(m)(now)
+    document = {
+        "@context": "https://project-open-data.cio.gov/v1.1/schema/catalog.jsonld",
+        "@type": "dcat:Catalog",
+        "conformsTo": "https://project-open-data.cio.gov/v1.1/schema",
+        "dataset": [
+            {
+                "@type": "dcat:Dataset",
+                "identifier": f"{base_url}/data/{s.file}",
+                "title": t.gettext(s.title),
+                "description": t.gettext(s.description),
+                "publisher": publisher,
+                "license": LICENCE,
+                "modified": modified,
+                "accrualPeriodicity": "R/P1D",
+                "accessLevel": "public",
+                "keyword": [m.code.lower(), "open311"],
+                "distribution": [
+                    {"@type": "dcat:Distribution", "downloadURL": f"{base_url}/data/{s.file}",
+                     "mediaType": s.media_type},
+                    {"@type": "dcat:Distribution", "downloadURL": f"{base_url}/data/{ZIP_NAME}",
+                     "mediaType": "application/zip"},
+                ],
+                "fields": [
+                    {"name": f.name, "description": t.gettext(f.description)} for f in s.fields
+                ],
+            }
+            for s in sets
+        ],
+    }  # fmt: skip
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+def write(folder: Path, published: Published) -> list[Path]:
+    """Write every file into ``folder``, each replaced whole (a reader never sees half a file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in published.files.items():
+        target = folder / name
+        partial = folder / f".{name}.partial"
+        partial.write_bytes(content)
+        os.replace(partial, target)
+        written.append(target)
+    return written
+
+
+async def refresh(
+    conn: aiosqlite.Connection, m: Municipality, now: datetime, base_url: str, folder: Path
+) -> list[Path]:
+    """Build and write the data sets."""
+    return write(folder, await build(conn, m, now, base_url))
+
+
+Refresh = Callable[[], Awaitable[None]]
+
+
+def schedule(scheduler: AsyncIOScheduler, refresh_now: Refresh, zone: str) -> None:
+    """Refresh the data sets every day (and once at the start), as the other jobs run."""
+    hour, minute = REFRESH_AT
+    scheduler.add_job(
+        refresh_now, CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(zone)),
+        id="open-data", next_run_time=datetime.now(ZoneInfo(zone)), coalesce=True,
+        max_instances=1, misfire_grace_time=None,
+    )  # fmt: skip
+
+
+def add_routes(routes: web.Application, folder: Path) -> None:
+    """Serve the written files under /data/ (the catalogue at /data/)."""
+
+    async def index(_: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("/data/" + CATALOGUE)
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        path = folder / name
+        if name.startswith(".") or not path.is_file():
+            raise web.HTTPNotFound
+        response = web.FileResponse(path)
+        if name.endswith(".csv"):
+            response.content_type = "text/csv"
+            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    routes.router.add_get("/data/", index)
+    routes.router.add_get(r"/data/{name:[a-z0-9-]+\.(?:csv|geojson|json|zip)}", serve)

@@ -1,0 +1,199 @@
+"""The open data sets: CSV with a BOM, GeoJSON, data.json, the ZIP; written by
+``moja-opstina export DIR`` and by the daily job, served under /data/."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import zipfile
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import aiohttp
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot import cli, runtime
+from bot import web as public_web
+from bot.app import build_app
+from bot.settings import Settings
+from bot.web import datasets
+from handlers.municipality import load_municipality
+from storage import budget
+from storage.budget import Line
+from tests.conftest import REF, VLASOTINCE, Bot, Office, free_port, leak_report
+from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
+
+SECOND = "VLA-2026-00002"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "BOT_DATA_DIR": str(tmp_path / "data"),
+            "BOT_CONFIG": str(VLASOTINCE),
+            "HTTP_PORT": str(free_port()),
+            "PUBLIC_URL": "https://opstina.example.org/",
+        }
+    )
+
+
+async def worked_reports(office: Office) -> None:
+    """Three reports: one rejected (closed), one open, one taken out of the open data."""
+    await office.report_leak()
+    await office.staff("vesna", f"/ack {REF}")
+    await office.staff("vesna", f"/reject {REF} Not ours: the pipe is private.")
+    await office.report_leak("mila")
+    await office.report_leak("boss")
+    await office.staff("vesna", "/private VLA-2026-00003")
+
+
+def rows_of(content: bytes) -> list[dict[str, str]]:
+    assert content.startswith(b"\xef\xbb\xbf")  # the BOM: spreadsheets then read UTF-8
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+async def test_the_reports_as_csv_geojson_catalogue_and_zip(office: Office) -> None:
+    await worked_reports(office)
+    app = office.bot.app
+    published = await datasets.build(
+        app.db.reader, app.deps.municipality, office.bot.clock.now(), "https://o.example"
+    )
+    files = published.files
+    assert sorted(files) == [
+        "data.json", "open-data.zip", "reports.csv", "reports.geojson",
+    ]  # fmt: skip
+    rows = rows_of(files["reports.csv"])
+    assert [r["reference"] for r in rows] == [REF, SECOND]
+    first = rows[0]
+    assert first["category"] == "water_sewage"
+    assert first["category_name"] == "Водовод и канализација"
+    assert first["service_name"] == "ЈКП Водовод и канализација"
+    assert first["status"] == "rejected"
+    assert first["created"] == "2026-05-17T11:00:00+02:00"
+    assert first["acknowledged"] == "2026-05-17T11:00:00+02:00"
+    assert first["closed"] == "2026-05-17T11:00:00+02:00"
+    assert first["resolved"] == ""
+    assert rows[1]["closed"] == ""
+    assert first["latitude"] == "42.9661"
+    assert first["description"] == "Water is gushing from a pipe on the corner"
+    text = files["reports.csv"].decode()
+    for personal in ("Ana", "Mila", "vesna", "private"):
+        assert personal not in text.replace("pipe is private", ""), personal
+    points = json.loads(files["reports.geojson"])
+    assert points["type"] == "FeatureCollection"
+    assert points["features"][0]["geometry"] == {
+        "type": "Point",
+        "coordinates": [22.129, 42.9661],
+    }
+    assert points["features"][1]["properties"]["reference"] == SECOND
+    catalogue = json.loads(files["data.json"])
+    sets = {d["distribution"][0]["downloadURL"]: d for d in catalogue["dataset"]}
+    reports_set = sets["https://o.example/data/reports.csv"]
+    assert reports_set["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert reports_set["publisher"]["name"] == "Власотинце"
+    assert reports_set["modified"] == "2026-05-17T11:00:00+02:00"
+    assert reports_set["accrualPeriodicity"] == "R/P1D"
+    assert reports_set["title"] == "Пријављени комунални проблеми"
+    assert [f["name"] for f in reports_set["fields"]][:3] == [
+        "reference", "category", "category_name",
+    ]  # fmt: skip
+    assert all(f["description"] for f in reports_set["fields"])
+    with zipfile.ZipFile(io.BytesIO(files["open-data.zip"])) as archive:
+        assert sorted(archive.namelist()) == ["data.json", "reports.csv", "reports.geojson"]
+        assert archive.read("reports.csv") == files["reports.csv"]
+
+
+async def test_the_budget_lines_are_published_once_there_is_a_budget(office: Office) -> None:
+    app = office.bot.app
+    lines = [
+        Line(1, "spending", "0701", "0701-0002", "Одржавање путева", "451", "425", "01",
+             123456789, 50000),
+        Line(2, "revenue", None, None, "Порез на имовину", None, "713", None, 99900000, 0),
+    ]  # fmt: skip
+    async with app.db.transaction() as conn:
+        await budget.add_version(
+            conn, 2026, "execution", date(2026, 6, 30), "b.csv", lines, imported_by=None,
+            now=office.bot.clock.now(),
+        )  # fmt: skip
+    published = await datasets.build(app.db.reader, app.deps.municipality, app.deps.clock.now(), "")
+    rows = rows_of(published.files["budget.csv"])
+    assert rows[0] == {
+        "year": "2026", "document": "execution", "as_of": "2026-06-30", "line": "1",
+        "side": "spending", "program": "0701", "activity": "0701-0002",
+        "name": "Одржавање путева", "function": "451", "account": "425", "source": "01",
+        "planned": "1234567.89", "executed": "500.00",
+    }  # fmt: skip
+    assert rows[1]["program"] == ""
+    titles = [d["title"] for d in json.loads(published.files["data.json"])["dataset"]]
+    assert "Ставке буџета" in titles
+
+
+@pytest.fixture
+async def served(office: Office, settings: Settings) -> AsyncIterator[str]:
+    routes = runtime.web_app()
+    public_web.add_routes(routes, settings, office.bot.app)
+    runner = await runtime.serve(routes, settings)
+    try:
+        yield f"http://127.0.0.1:{settings.http_port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_daily_job_writes_what_data_serves(
+    office: Office, settings: Settings, served: str
+) -> None:
+    await worked_reports(office)
+    scheduler = AsyncIOScheduler()
+    public_web.schedule(scheduler, settings, office.bot.app)
+    job = scheduler.get_job("open-data")
+    assert job is not None
+    assert str(job.trigger) == "cron[hour='3', minute='30']"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{served}/data/reports.csv") as before:
+            assert before.status == 404  # nothing written yet
+        await job.func()
+        async with session.get(f"{served}/data/reports.csv") as answer:
+            assert answer.status == 200
+            assert answer.content_type == "text/csv"
+            assert [r["reference"] for r in rows_of(await answer.read())] == [REF, SECOND]
+        async with session.get(f"{served}/data/", allow_redirects=False) as index:
+            assert index.status == 302
+            assert index.headers["Location"] == "/data/data.json"
+        async with session.get(f"{served}/data/data.json") as catalogue:
+            listed = json.loads(await catalogue.read())
+        assert listed["dataset"][0]["identifier"] == "https://opstina.example.org/data/reports.csv"
+        for missing in ("/data/.reports.csv.partial", "/data/bot.db", "/data/..%2Fbot.db"):
+            async with session.get(served + missing) as refused:
+                assert refused.status == 404, missing
+
+
+def test_moja_opstina_export_writes_the_folder(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    async def file_a_report() -> None:
+        m = load_municipality(settings.config)
+        channel = CollectingChannel()
+        async with build_app(
+            settings, m, {"test": channel}, clock=FakeClock(), geocoder=FakeGeocoder()
+        ) as app:
+            bot = Bot(app, channel, FakeClock())
+            for item in leak_report():
+                await bot.say("ana", item)
+
+    asyncio.run(file_a_report())
+    monkeypatch.setenv("BOT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("BOT_CONFIG", str(VLASOTINCE))
+    folder = tmp_path / "export"
+    assert cli.main(["export", str(folder)]) == 0
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "data.json", "open-data.zip", "reports.csv", "reports.geojson",
+    ]  # fmt: skip
+    assert [r["reference"] for r in rows_of((folder / "reports.csv").read_bytes())] == [REF]
+    printed = capsys.readouterr().out
+    assert "reports.csv (" in printed
