@@ -11,7 +11,7 @@ LOCK := requirements.lock
 TOOLS := .venv-tools
 PIP_TOOLS := pip-tools==7.6.2
 
-.PHONY: install run test bench clean messages lock deploy-tools
+.PHONY: install run test bench clean messages lock deploy-tools browser
 
 $(BIN)/python:
 	@echo "make: creating $(VENV) with $$($(PYTHON) --version)"
@@ -30,7 +30,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/moja-opstina run
 
-test: $(STAMP) deploy-tools
+test: $(STAMP) deploy-tools browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -39,6 +39,10 @@ test: $(STAMP) deploy-tools
 # systemd-analyze and nginx check the files of deploy/ in tests/test_deploy.py (fetched when missing).
 deploy-tools:
 	@deploy/get-check-tools $(VENV)/deploy-tools
+
+# Debian's chromium for tests/test_site.py (apt-get as root when missing).
+browser:
+	@tests/get-chromium
 
 bench: $(STAMP)
 	$(BIN)/python bench/dispatcher.py

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot import backup, budget_import, check, datalock, library_import, logs
+from bot import web as public_web
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel, chat
 from bot.runtime import run_messengers
@@ -105,7 +106,8 @@ def run_command(args: argparse.Namespace, settings: Settings, municipality: Muni
         case _ if settings.has_messenger:
             return asyncio.run(run_messengers(settings, municipality))
         case _:
-            return asyncio.run(run_console(settings, municipality, "resident", staff=False))
+            run = run_console(settings, municipality, "resident", staff=False, site=True)
+            return asyncio.run(run)
 
 
 async def migrate(settings: Settings) -> int:
@@ -120,16 +122,19 @@ async def migrate(settings: Settings) -> int:
 
 
 async def run_console(
-    settings: Settings, municipality: Municipality, user: str, *, staff: bool
+    settings: Settings, municipality: Municipality, user: str, *, staff: bool, site: bool = False
 ) -> int:
-    """Chat on stdin and stdout until the end of input."""
+    """Chat on stdin and stdout until the end of input (``site``: with the public site too)."""
     channel = ConsoleChannel(data_dir=settings.data_dir)
     if staff:
         admin = next(m for m in municipality.staff if m.role == "admin")
         sender = Sender("console", f"staff:{admin.user_id}", f"staff:{admin.user_id}", admin.name)
     else:
         sender = Sender("console", user, user, user)
-    async with build_app(settings, municipality, {"console": channel}) as app:
+    async with (
+        build_app(settings, municipality, {"console": channel}) as app,
+        public_web.serving(settings, app, on=site),
+    ):
         await app.sender.recover()
         await chat(channel, sender, app.dispatcher.dispatch, app.sender.drain, sys.stdin)
     return 0

@@ -12,6 +12,7 @@ DEFAULT_GEOCODER_URL = "https://nominatim.openstreetmap.org"
 DEFAULT_USER_AGENT = "moja-opstina/0.1 (+https://github.com/moja-opstina)"
 DEFAULT_VIBER_API_URL = "https://chatapi.viber.com/pa"
 DEFAULT_VIBER_BOT_NAME = "Moja opština"
+DEFAULT_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 # Viber refuses every message whose sender name is longer than this.
 VIBER_BOT_NAME_LIMIT = 28
 
@@ -52,6 +53,7 @@ class Settings:
     # Open311 clients that may file reports: (client name, API key) pairs.
     open311_api_keys: tuple[tuple[str, str], ...] = ()
     public_url: str | None = None  # where the public reaches this server (links to photos)
+    tile_url: str = DEFAULT_TILE_URL  # the site's map tiles
 
     @property
     def database(self) -> Path:
@@ -118,6 +120,7 @@ class Settings:
             log_format=env.get("LOG_FORMAT", "text").lower(),
             open311_api_keys=api_keys(env.get("OPEN311_API_KEYS", "")),
             public_url=env.get("PUBLIC_URL") or None,
+            tile_url=env.get("SITE_TILE_URL") or DEFAULT_TILE_URL,
         )
 
     def problems(self) -> list[str]:

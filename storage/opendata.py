@@ -254,3 +254,86 @@ async def ended_times(conn: aiosqlite.Connection) -> dict[int, datetime]:
         status.ENDED,
     )
     return {int(r[0]): parse(r[1]) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    """How one service does with its public reports."""
+
+    service: str
+    open_now: int
+    median_ack_days: float | None
+    median_resolve_days: float | None
+    resolved_in_time: float | None  # the share of resolved reports resolved by their deadline
+    per_month: tuple[tuple[str, int], ...]  # (YYYY-MM, reports received), oldest first
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def last_months(now: datetime, count: int) -> list[str]:
+    """``YYYY-MM`` of the ``count`` months up to ``now``'s, oldest first."""
+    year, month = now.year, now.month
+    found = []
+    for _ in range(count):
+        found.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return found[::-1]
+
+
+async def scorecards(
+    conn: aiosqlite.Connection, now: datetime, months: int = 12
+) -> list[Scorecard]:
+    """Per service (of the public reports): open now, medians, the SLA share, 12 months."""
+    rows = await fetch_all(
+        conn,
+        "SELECT service, status, created_at, acknowledged_at, resolved_at, sla_due_at"
+        " FROM reports WHERE public = 1",
+    )
+    grouped: dict[str, list[aiosqlite.Row]] = {}
+    for row in rows:
+        grouped.setdefault(str(row[0]), []).append(row)
+    wanted = last_months(now, months)
+    return [_scorecard(s, items, wanted) for s, items in sorted(grouped.items())]
+
+
+def _scorecard(service: str, rows: list[aiosqlite.Row], months: list[str]) -> Scorecard:
+    day = 86400.0
+    ack, resolve, in_time = [], [], []
+    counts = dict.fromkeys(months, 0)
+    for r in rows:
+        created = parse(r[2])
+        if r[3]:
+            ack.append((parse(r[3]) - created).total_seconds() / day)
+        if r[4]:
+            resolve.append((parse(r[4]) - created).total_seconds() / day)
+            in_time.append(parse(r[4]) <= parse(r[5]))
+        month = r[2][:7]  # stored in UTC; a month's edge may fall an hour or two apart
+        if month in counts:
+            counts[month] += 1
+    return Scorecard(
+        service=service,
+        open_now=sum(1 for r in rows if r[1] in status.OPEN),
+        median_ack_days=_median(ack),
+        median_resolve_days=_median(resolve),
+        resolved_in_time=sum(in_time) / len(in_time) if in_time else None,
+        per_month=tuple(counts.items()),
+    )
+
+
+async def open_before(
+    conn: aiosqlite.Connection, before: datetime, limit: int
+) -> list[PublicReport]:
+    """Public reports still open that were filed before ``before`` (the map shows them too)."""
+    rows = await fetch_all(
+        conn,
+        _SELECT + f" AND r.created_at < ? AND r.status IN ({_marks(status.OPEN)})"
+        " ORDER BY r.created_at DESC LIMIT ?",
+        (iso(before), *status.OPEN, limit),
+    )
+    return [_report(r) for r in rows]

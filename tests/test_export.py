@@ -161,9 +161,11 @@ async def test_the_daily_job_writes_what_data_serves(
             assert answer.status == 200
             assert answer.content_type == "text/csv"
             assert [r["reference"] for r in rows_of(await answer.read())] == [REF, SECOND]
-        async with session.get(f"{served}/data/", allow_redirects=False) as index:
-            assert index.status == 302
-            assert index.headers["Location"] == "/data/data.json"
+        async with session.get(f"{served}/data/") as index:
+            assert index.status == 200
+            page = await index.text()
+            assert 'href="/data/reports.csv"' in page
+            assert 'href="/data/data.json"' in page
         async with session.get(f"{served}/data/data.json") as catalogue:
             listed = json.loads(await catalogue.read())
         assert listed["dataset"][0]["identifier"] == "https://opstina.example.org/data/reports.csv"

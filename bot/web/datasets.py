@@ -97,6 +97,28 @@ class DataSet:
     content: bytes
 
 
+# Each data set's title and description (msgids), by file.
+ABOUT = {
+    "reports.csv": (
+        N_("Reported communal problems"),
+        N_("Every public report of a communal problem, with its status and times."),
+    ),
+    "reports.geojson": (
+        N_("Reported communal problems (map)"),
+        N_("The same reports as GeoJSON points, for maps."),
+    ),
+    "budget.csv": (
+        N_("Budget lines"),
+        N_("Every line of the newest budget document: planned and executed."),
+    ),
+}
+
+
+def _data_set(file: str, media_type: str, fields: tuple[Field, ...], content: bytes) -> DataSet:
+    title, description = ABOUT[file]
+    return DataSet(file, media_type, title, description, fields, content)
+
+
 @dataclass(frozen=True, slots=True)
 class Published:
     """Every file of one export, by name."""
@@ -176,20 +198,12 @@ async def build(
     t = translator(m.staff_language)
     rows = report_rows(m, t, await opendata.all_public(conn), await opendata.ended_times(conn))
     sets = [
-        DataSet("reports.csv", "text/csv", N_("Reported communal problems"),
-                N_("Every public report of a communal problem, with its status and times."),
-                REPORT_FIELDS, _csv(REPORT_FIELDS, rows)),
-        DataSet("reports.geojson", "application/geo+json", N_("Reported communal problems (map)"),
-                N_("The same reports as GeoJSON points, for maps."),
-                REPORT_FIELDS, geojson(rows)),
-    ]  # fmt: skip
+        _data_set("reports.csv", "text/csv", REPORT_FIELDS, _csv(REPORT_FIELDS, rows)),
+        _data_set("reports.geojson", "application/geo+json", REPORT_FIELDS, geojson(rows)),
+    ]
     lines = await budget_rows(conn)
     if lines is not None:
-        sets.append(
-            DataSet("budget.csv", "text/csv", N_("Budget lines"),
-                    N_("Every line of the newest budget document: planned and executed."),
-                    BUDGET_FIELDS, _csv(BUDGET_FIELDS, lines))
-        )  # fmt: skip
+        sets.append(_data_set("budget.csv", "text/csv", BUDGET_FIELDS, _csv(BUDGET_FIELDS, lines)))
     files = {s.file: s.content for s in sets}
     files[CATALOGUE] = catalogue(m, t, sets, now, base_url)
     files[ZIP_NAME] = _zip(files)
@@ -276,10 +290,7 @@ def schedule(scheduler: AsyncIOScheduler, refresh_now: Refresh, zone: str) -> No
 
 
 def add_routes(routes: web.Application, folder: Path) -> None:
-    """Serve the written files under /data/ (the catalogue at /data/)."""
-
-    async def index(_: web.Request) -> web.StreamResponse:
-        raise web.HTTPFound("/data/" + CATALOGUE)
+    """Serve the written files under /data/ (the site's page at /data/ lists them)."""
 
     async def serve(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -292,5 +303,4 @@ def add_routes(routes: web.Application, folder: Path) -> None:
             response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
-    routes.router.add_get("/data/", index)
     routes.router.add_get(r"/data/{name:[a-z0-9-]+\.(?:csv|geojson|json|zip)}", serve)

@@ -1,0 +1,246 @@
+"""The public site at /: server-rendered pages (Jinja2) over the same queries as the API.
+
+Little JavaScript (the map only), no cookies and no trackers: the language is a link's ``?lang=``.
+The pages read through the API's read-only connection (committed data only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bot.web import datasets
+from bot.web.open311 import OpenData
+from handlers.budget.programs import program_name
+from handlers.i18n import LANGUAGES, Translator, translator
+from handlers.texts import category_name, event_name, status_name
+from storage import budget, consultations, library, opendata
+from storage.opendata import PublicNote, PublicReport, RequestQuery, Scorecard
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+RECENT = 20
+MAP_DAYS = 90
+MAP_LIMIT = 2000
+LIBRARY_DAYS = 60
+# The map's colours by status, and the legend's groups.
+COLOURS = {
+    "new": "#cc0000", "reopened": "#cc0000", "acknowledged": "#e69138",
+    "in_progress": "#1c4587", "resolved": "#38761d", "closed": "#38761d", "rejected": "#666666",
+}  # fmt: skip
+LEGEND = (
+    ("open", "new"), ("acknowledged", "acknowledged"), ("in_progress", "in_progress"),
+    ("done", "resolved"), ("rejected", "rejected"),
+)  # fmt: skip
+
+
+def environment() -> jinja2.Environment:
+    """The templates, HTML-escaped."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass(slots=True)
+class Site:
+    """The pages and what they need."""
+
+    data: OpenData
+    templates: jinja2.Environment
+    tile_url: str
+    data_folder: Path
+
+    def language(self, request: web.Request) -> str:
+        """The ``?lang=`` asked for, else the municipality's first language."""
+        asked = request.query.get("lang", "")
+        return asked if asked in LANGUAGES else self.data.m.staff_language
+
+    def render(self, name: str, t: Translator, **values: Any) -> web.Response:
+        """A page in ``t``'s language."""
+        m = self.data.m
+        page = self.templates.get_template(name).render(
+            _=t.gettext, language=t.language,
+            languages=list(LANGUAGES.items()), municipality=t.name(m.name_in(t.language)),
+            website=m.website, **values,
+        )  # fmt: skip
+        return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+
+def security_headers(tile_url: str) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """No scripts or styles from elsewhere; images from us and the tile server only."""
+    parts = urlsplit(tile_url.replace("{s}.", "*."))
+    tiles = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
+    policy = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';"
+        f" img-src 'self' data: {tiles}; connect-src 'self'; frame-ancestors 'none'"
+    )
+
+    @web.middleware
+    async def add(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if request.path == "/" or request.path.startswith(("/data/", "/static/")):
+            response.headers["Content-Security-Policy"] = policy
+            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return add
+
+
+def add_routes(routes: web.Application, data: OpenData, tile_url: str, folder: Path) -> None:
+    """Serve the site: / and /data/, and the shipped static files (Leaflet, the map script)."""
+    site = Site(data, environment(), tile_url, folder)
+    routes.middlewares.append(security_headers(tile_url))
+
+    async def home(request: web.Request) -> web.Response:
+        t = translator(site.language(request))
+        return site.render("index.html", t, **await home_values(site, t))
+
+    async def data_page(request: web.Request) -> web.Response:
+        t = translator(site.language(request))
+        return site.render("data.html", t, sets=catalogue_entries(t, folder))
+
+    routes.router.add_get("/", home)
+    routes.router.add_get("/data/", data_page)
+    routes.router.add_static("/static", STATIC)
+
+
+def catalogue_entries(t: Translator, folder: Path) -> list[dict[str, str]]:
+    """The data sets the last export wrote, described in the page's language."""
+    return [
+        {"title": t.gettext(title), "description": t.gettext(description), "file": file}
+        for file, (title, description) in datasets.ABOUT.items()
+        if (folder / file).is_file()
+    ]
+
+
+async def home_values(site: Site, t: Translator) -> dict[str, Any]:
+    """Everything the first page shows."""
+    data, conn = site.data, site.data.conn
+    now = data.app.deps.clock.now()
+    zone = ZoneInfo(data.m.timezone)
+    query = RequestQuery(start=now - timedelta(days=MAP_DAYS), end=now, limit=MAP_LIMIT)
+    shown = await opendata.find_requests(conn, query)
+    still_open = await opendata.open_before(conn, query.start, MAP_LIMIT)
+    recent = shown[:RECENT]
+    notes: dict[int, list[PublicNote]] = {}
+    for note in await opendata.notes_of(conn, [r.id for r in recent]):
+        notes.setdefault(note.report_id, []).append(note)
+    return {
+        "tile_url": site.tile_url,
+        "tile_attribution": "© OpenStreetMap",
+        "center": (data.m.center_lat, data.m.center_lon),
+        "points": [_point(t, r) for r in [*shown, *still_open] if r.latitude is not None],
+        "legend": [(swatch, status_name(t, s)) for swatch, s in LEGEND],
+        "recent": [_recent(site, t, r, notes.get(r.id, []), zone) for r in recent],
+        "scorecards": [
+            _card(site, t, c, i) for i, c in enumerate(await opendata.scorecards(conn, now))
+        ],
+        "budget": await _budget(site, t),
+        "consultations": [_consultation(c, zone) for c in await consultations.current(conn, now)],
+        "titles": [
+            {"title": b.title, "authors": ", ".join(b.authors), "link": b.link}
+            for b in (await library.added_since(conn, now - timedelta(days=LIBRARY_DAYS)))[:10]
+        ],
+    }
+
+
+def _consultation(c: consultations.Consultation, zone: ZoneInfo) -> dict[str, Any]:
+    when = c.starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+    return {
+        "title": c.title, "description": c.description, "place": c.place, "link": c.link,
+        "minutes": c.minutes, "when": when,
+    }  # fmt: skip
+
+
+def _point(t: Translator, r: PublicReport) -> dict[str, Any]:
+    return {
+        "ref": r.ref, "lat": r.latitude, "lon": r.longitude, "status": r.status,
+        "status_name": status_name(t, r.status), "category": category_name(t, r.category),
+        "colour": COLOURS.get(r.status, "#666666"),
+    }  # fmt: skip
+
+
+def _when(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%d.%m.%Y")
+
+
+def _recent(
+    site: Site, t: Translator, r: PublicReport, notes: list[PublicNote], zone: ZoneInfo
+) -> dict[str, Any]:
+    def text(n: PublicNote) -> str:
+        if n.kind == "status" and n.new_status:
+            named = status_name(t, n.new_status)
+            return f"{named}: {n.text}" if n.text else named
+        return n.text or event_name(t, n.kind)
+
+    photo = f"/media/{r.photo_sha256}.jpg" if r.photo_sha256 else None
+    return {
+        "ref": r.ref, "category": category_name(t, r.category),
+        "status": status_name(t, r.status), "created": _when(r.created_at, zone),
+        "description": r.description, "address": r.address, "photo": photo,
+        "notes": [{"at": _when(n.at, zone), "text": text(n)} for n in notes],
+    }  # fmt: skip
+
+
+def _days(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def _card(site: Site, t: Translator, c: Scorecard, index: int) -> dict[str, Any]:
+    highest = max((n for _, n in c.per_month), default=0) or 1
+    bars = [
+        {"x": 4 + i * 19.5, "height": round(50 * n / highest, 1),
+         "y": round(56 - 50 * n / highest, 1), "label": month[5:]}
+        for i, (month, n) in enumerate(c.per_month)
+    ]  # fmt: skip
+    return {
+        "id": index,
+        "name": t.name(site.data.m.service_name(c.service)),
+        "open": c.open_now,
+        "ack": _days(c.median_ack_days),
+        "resolve": _days(c.median_resolve_days),
+        "within": "-" if c.resolved_in_time is None else f"{100 * c.resolved_in_time:.0f} %",
+        "bars": bars,
+        "months_text": ", ".join(f"{month} {n}" for month, n in c.per_month),
+    }
+
+
+def _money(para: int) -> str:
+    return f"{para // 100:,}".replace(",", ".")
+
+
+async def _budget(site: Site, t: Translator) -> dict[str, Any] | None:
+    version = await budget.latest(site.data.conn)
+    if version is None:
+        return None
+    programs = await budget.program_totals(site.data.conn, version.id)
+    caption = t.gettext(
+        "Budget {year}, as of {date}: planned and executed by program.",
+        year=version.year,
+        date=version.as_of.strftime("%d.%m.%Y"),
+    )
+    return {
+        "caption": caption,
+        "programs": [
+            {
+                "name": f"{p.key} {program_name(t, p.key)}",
+                "planned": _money(p.planned),
+                "executed": _money(p.executed),
+                "share": f"{100 * p.executed / p.planned:.0f}" if p.planned else "-",
+            }
+            for p in programs
+        ],
+    }
