@@ -54,6 +54,7 @@ class PublicReport:
     resolved_at: datetime | None
     photo_sha256: str | None
     source: str
+    status_notes: str | None = None  # the note of the last status change
 
     @property
     def is_open(self) -> bool:
@@ -78,7 +79,9 @@ _SELECT = (
     "SELECT r.id, r.ref, r.category, r.service, r.status, r.description, r.latitude,"
     " r.longitude, r.address, r.created_at, r.updated_at, r.sla_due_at, r.acknowledged_at,"
     " r.resolved_at, (SELECT p.sha256 FROM report_photos p WHERE p.report_id = r.id"
-    " ORDER BY p.position LIMIT 1), r.source FROM reports r WHERE r.public = 1"
+    " ORDER BY p.position LIMIT 1), r.source, (SELECT e.text FROM report_events e"
+    " WHERE e.report_id = r.id AND e.kind = 'status' AND e.public = 1 ORDER BY e.id DESC LIMIT 1)"
+    " FROM reports r WHERE r.public = 1"
 )
 
 
@@ -89,6 +92,7 @@ def _report(r: aiosqlite.Row) -> PublicReport:
         updated_at=parse(r[10]), sla_due_at=parse(r[11]),
         acknowledged_at=parse(r[12]) if r[12] else None,
         resolved_at=parse(r[13]) if r[13] else None, photo_sha256=r[14], source=r[15],
+        status_notes=r[16],
     )  # fmt: skip
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,41 @@ FMS_STATUS = {
 }  # fmt: skip
 
 
+class Answers:
+    """The last answers to GET requests, kept until the database changes.
+
+    The key holds SQLite's ``data_version`` of the reader (it changes when another connection
+    commits) and the minute of the clock (the default 90 days end now), so an answer is never
+    older than the last commit, nor than a minute for the windows that end now.
+    """
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[str, int, str], web.Response] = OrderedDict()
+
+    def get(self, key: tuple[str, int, str]) -> web.Response | None:
+        """A kept answer (a fresh copy: a response object is sent once)."""
+        kept = self._kept.get(key)
+        if kept is None:
+            return None
+        self._kept.move_to_end(key)
+        return _copy(kept)
+
+    def put(self, key: tuple[str, int, str], response: web.Response) -> None:
+        """Keep an answer."""
+        self._kept[key] = response
+        if len(self._kept) > self.SIZE:
+            self._kept.popitem(last=False)
+
+
+def _copy(response: web.Response) -> web.Response:
+    copy = web.Response(body=response.body, status=response.status)
+    copy.content_type = response.content_type
+    copy.charset = response.charset
+    return copy
+
+
 @dataclass(slots=True)
 class OpenData:
     """What the API needs: the bot's parts, its settings and a read-only connection."""
@@ -57,6 +93,23 @@ class OpenData:
     app: App
     settings: Settings
     reader: aiosqlite.Connection | None = None
+    _names: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    answers: Answers = field(default_factory=lambda: Answers())
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The municipality's time zone (times are published in it)."""
+        return ZoneInfo(self.m.timezone)
+
+    def names(self, category: str, service: str) -> tuple[str, str]:
+        """The published names of a category and a service (they change only with a restart)."""
+        key = (category, service)
+        found = self._names.get(key)
+        if found is None:
+            t = self.t
+            found = (category_name(t, category), t.name(self.m.service_name(service)))
+            self._names[key] = found
+        return found
 
     @property
     def m(self) -> Municipality:
@@ -112,13 +165,34 @@ def add_routes(routes: web.Application, settings: Settings, app: App) -> OpenDat
 def _answering(data: OpenData, handler: Handler) -> Callable[[web.Request], Awaitable[Any]]:
     async def run(request: web.Request) -> web.Response:
         fmt = request.match_info["fmt"]
+        key = None
+        if request.method == "GET":
+            key = (request.path_qs, await data_version(data.conn), minute(data))
+            kept = data.answers.get(key)
+            if kept is not None:
+                return kept
         try:
             check_jurisdiction(data.m, request)
-            return await handler(data, request, fmt)
+            response = await handler(data, request, fmt)
         except ApiError as e:
             return error_response(fmt, e)
+        if key is not None and response.status == 200:
+            data.answers.put(key, response)
+            return _copy(response)
+        return response
 
     return run
+
+
+async def data_version(conn: aiosqlite.Connection) -> int:
+    """SQLite's counter of commits by other connections, as this connection sees it."""
+    rows = list(await conn.execute_fetchall("PRAGMA data_version"))
+    return int(rows[0][0])
+
+
+def minute(data: OpenData) -> str:
+    """The clock's minute (an answer whose window ends now is kept that long at most)."""
+    return data.app.deps.clock.now().strftime("%Y-%m-%dT%H:%M")
 
 
 def check_jurisdiction(m: Municipality, request: web.Request) -> None:
@@ -196,7 +270,7 @@ async def service_definition(data: OpenData, request: web.Request, fmt: str) -> 
 def _time(data: OpenData, moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(ZoneInfo(data.m.timezone)).isoformat(timespec="seconds")
+    return moment.astimezone(data.zone).isoformat(timespec="seconds")
 
 
 def _media_url(data: OpenData, report: PublicReport) -> str | None:
@@ -217,15 +291,15 @@ def request_document(
 ) -> dict[str, Any]:
     """One report as GeoReport v2 publishes it (``extended``: with Open311's extensions)."""
     t = data.t
-    last_status = next((n for n in reversed(notes) if n.kind == "status"), None)
+    service_name, agency = data.names(report.category, report.service)
     document: dict[str, Any] = {
         "service_request_id": report.ref,
         "status": "open" if report.is_open else "closed",
-        "status_notes": last_status.text if last_status else None,
-        "service_name": category_name(t, report.category),
+        "status_notes": report.status_notes,
+        "service_name": service_name,
         "service_code": report.category,
         "description": report.description,
-        "agency_responsible": t.name(data.m.service_name(report.service)),
+        "agency_responsible": agency,
         "service_notice": None,
         "requested_datetime": _time(data, report.created_at),
         "updated_datetime": _time(data, report.updated_at),
@@ -256,8 +330,9 @@ async def _documents(
 ) -> list[dict[str, Any]]:
     extended = _param(request, "extensions").lower() == "true"
     notes: dict[int, list[PublicNote]] = {}
-    for note in await opendata.notes_of(data.conn, [r.id for r in found]):
-        notes.setdefault(note.report_id, []).append(note)
+    if extended:
+        for note in await opendata.notes_of(data.conn, [r.id for r in found]):
+            notes.setdefault(note.report_id, []).append(note)
     return [request_document(data, r, notes.get(r.id, []), extended=extended) for r in found]
 
 
