@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -82,10 +83,20 @@ async def prepare(path: Path, count: int) -> None:
     await db.close()
 
 
-async def latencies(session: aiohttp.ClientSession, url: str, n: int) -> tuple[list[float], int]:
-    """``n`` requests one after another: milliseconds each, and the size of one answer."""
+Change = Callable[[], Awaitable[None]] | None
+
+
+async def latencies(
+    session: aiohttp.ClientSession, url: str, n: int, change: Change = None
+) -> tuple[list[float], int]:
+    """``n`` requests one after another: milliseconds each, and the size of one answer.
+
+    With ``change``, a commit comes before each request (not timed): no kept answer serves it.
+    """
     found, size = [], 0
     for _ in range(n):
+        if change is not None:
+            await change()
         start = time.perf_counter()
         async with session.get(url) as answer:
             body = await answer.read()
@@ -137,13 +148,21 @@ async def main(count: int, n: int) -> None:
             base = f"http://127.0.0.1:{settings.http_port}"
             try:
                 async with aiohttp.ClientSession() as session:
-                    await _measure(session, base, n)
+                    await _measure(session, base, n, None)
+                    await _measure(session, base, n, lambda: _commit(app.db))
             finally:
                 await runner.cleanup()
 
 
-async def _measure(session: aiohttp.ClientSession, base: str, n: int) -> None:
+async def _commit(db: Database) -> None:
+    """A staff answer on one report: a commit, so nothing kept may serve the next request."""
+    async with db.transaction() as conn:
+        await reports.add_event(conn, 1, "reply", actor_id=None, now=datetime.now(UTC), text="Ок")
+
+
+async def _measure(session: aiohttp.ClientSession, base: str, n: int, change: Change) -> None:
     api = f"{base}/open311/v2"
+    print("after a commit each time (nothing kept):" if change else "repeated (answers kept):")
     cases = [
         ("GET requests.json (1,000 of the last 90 days)", f"{api}/requests.json", n),
         ("GET requests.xml (1,000 of the last 90 days)", f"{api}/requests.xml", n),
@@ -155,11 +174,13 @@ async def _measure(session: aiohttp.ClientSession, base: str, n: int) -> None:
     ]  # fmt: skip
     for name, url, times in cases:
         await latencies(session, url, 3)  # warm up
-        found, size = await latencies(session, url, times)
+        found, size = await latencies(session, url, times, change)
         print(
             f"{name}: p50 {statistics.median(found):.1f} ms, p99 {p99(found):.1f} ms,"
             f" {size / 1024:.0f} KiB, {times} requests"
         )
+    if change is not None:
+        return  # the throughput below is of kept answers
     for name, url in (
         ("requests.json", f"{api}/requests.json"),
         ("requests.xml", f"{api}/requests.xml"),

@@ -294,10 +294,12 @@ async def scorecards(
     conn: aiosqlite.Connection, now: datetime, months: int = 12
 ) -> list[Scorecard]:
     """Per service (of the public reports): open now, medians, the SLA share, 12 months."""
+    # The days are computed by SQLite: reading 10,000 rows of times into Python costs more.
     rows = await fetch_all(
         conn,
-        "SELECT service, status, created_at, acknowledged_at, resolved_at, sla_due_at"
-        " FROM reports WHERE public = 1",
+        "SELECT service, status, julianday(acknowledged_at) - julianday(created_at),"
+        " julianday(resolved_at) - julianday(created_at), resolved_at <= sla_due_at,"
+        " substr(created_at, 1, 7) FROM reports WHERE public = 1",
     )
     grouped: dict[str, list[aiosqlite.Row]] = {}
     for row in rows:
@@ -307,24 +309,16 @@ async def scorecards(
 
 
 def _scorecard(service: str, rows: list[aiosqlite.Row], months: list[str]) -> Scorecard:
-    day = 86400.0
-    ack, resolve, in_time = [], [], []
     counts = dict.fromkeys(months, 0)
     for r in rows:
-        created = parse(r[2])
-        if r[3]:
-            ack.append((parse(r[3]) - created).total_seconds() / day)
-        if r[4]:
-            resolve.append((parse(r[4]) - created).total_seconds() / day)
-            in_time.append(parse(r[4]) <= parse(r[5]))
-        month = r[2][:7]  # stored in UTC; a month's edge may fall an hour or two apart
-        if month in counts:
-            counts[month] += 1
+        if r[5] in counts:  # the month in UTC: a month's edge may fall an hour or two apart
+            counts[r[5]] += 1
+    in_time = [bool(r[4]) for r in rows if r[3] is not None]
     return Scorecard(
         service=service,
         open_now=sum(1 for r in rows if r[1] in status.OPEN),
-        median_ack_days=_median(ack),
-        median_resolve_days=_median(resolve),
+        median_ack_days=_median([float(r[2]) for r in rows if r[2] is not None]),
+        median_resolve_days=_median([float(r[3]) for r in rows if r[3] is not None]),
         resolved_in_time=sum(in_time) / len(in_time) if in_time else None,
         per_month=tuple(counts.items()),
     )

@@ -22,7 +22,7 @@ from bot.app import build_app
 from bot.settings import Settings
 from bot.web import datasets
 from handlers.municipality import load_municipality
-from storage import budget
+from storage import budget, opendata
 from storage.budget import Line
 from tests.conftest import REF, VLASOTINCE, Bot, Office, free_port, leak_report
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
@@ -199,3 +199,26 @@ def test_moja_opstina_export_writes_the_folder(
     assert [r["reference"] for r in rows_of((folder / "reports.csv").read_bytes())] == [REF]
     printed = capsys.readouterr().out
     assert "reports.csv (" in printed
+
+
+async def test_the_scorecard_of_a_service(office: Office) -> None:
+    clock = office.bot.clock
+    await office.report_leak()
+    clock.advance(hours=12)
+    await office.staff("vesna", f"/ack {REF}")
+    clock.advance(hours=12)
+    await office.staff("vesna", f"/resolve {REF}")  # at its 24-hour deadline: in time
+    await office.report_leak("mila")
+    clock.advance(days=1)
+    await office.staff("vesna", f"/ack {SECOND}")
+    clock.advance(days=2)
+    await office.staff("vesna", f"/resolve {SECOND}")  # after three days: late
+    await office.report_leak("boss")
+    (card,) = await opendata.scorecards(office.bot.app.db.reader, clock.now())
+    assert card.service == "water"
+    assert card.open_now == 1
+    assert card.median_ack_days == pytest.approx(0.75)
+    assert card.median_resolve_days == pytest.approx(2.0)
+    assert card.resolved_in_time == pytest.approx(0.5)
+    assert card.per_month[-1] == ("2026-05", 3)
+    assert [m for m, _ in card.per_month][:2] == ["2025-06", "2025-07"]

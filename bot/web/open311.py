@@ -70,7 +70,7 @@ class Answers:
         if kept is None:
             return None
         self._kept.move_to_end(key)
-        return _copy(kept)
+        return copy_answer(kept)
 
     def put(self, key: tuple[str, int, str], response: web.Response) -> None:
         """Keep an answer."""
@@ -79,7 +79,8 @@ class Answers:
             self._kept.popitem(last=False)
 
 
-def _copy(response: web.Response) -> web.Response:
+def copy_answer(response: web.Response) -> web.Response:
+    """A new response with a kept one's body and type (aiohttp sends a response object once)."""
     copy = web.Response(body=response.body, status=response.status)
     copy.content_type = response.content_type
     copy.charset = response.charset
@@ -178,7 +179,7 @@ def _answering(data: OpenData, handler: Handler) -> Callable[[web.Request], Awai
             return error_response(fmt, e)
         if key is not None and response.status == 200:
             data.answers.put(key, response)
-            return _copy(response)
+            return copy_answer(response)
         return response
 
     return run

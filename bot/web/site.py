@@ -19,7 +19,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.web import datasets
-from bot.web.open311 import OpenData
+from bot.web.open311 import OpenData, copy_answer, data_version, minute
 from handlers.budget.programs import program_name
 from handlers.i18n import LANGUAGES, Translator, translator
 from handlers.texts import category_name, event_name, status_name
@@ -30,7 +30,7 @@ HERE = Path(__file__).parent
 STATIC = HERE / "static"
 RECENT = 20
 MAP_DAYS = 90
-MAP_LIMIT = 2000
+MAP_LIMIT = 1500
 LIBRARY_DAYS = 60
 # The map's colours by status, and the legend's groups.
 COLOURS = {
@@ -105,8 +105,15 @@ def add_routes(routes: web.Application, data: OpenData, tile_url: str, folder: P
     routes.middlewares.append(security_headers(tile_url))
 
     async def home(request: web.Request) -> web.Response:
+        # Kept as the API's answers are: until the next commit, or the next minute.
+        key = (request.path_qs, await data_version(data.conn), minute(data))
+        kept = data.answers.get(key)
+        if kept is not None:
+            return kept
         t = translator(site.language(request))
-        return site.render("index.html", t, **await home_values(site, t))
+        page = site.render("index.html", t, **await home_values(site, t))
+        data.answers.put(key, page)
+        return copy_answer(page)
 
     async def data_page(request: web.Request) -> web.Response:
         t = translator(site.language(request))
@@ -142,7 +149,11 @@ async def home_values(site: Site, t: Translator) -> dict[str, Any]:
         "tile_url": site.tile_url,
         "tile_attribution": "© OpenStreetMap",
         "center": (data.m.center_lat, data.m.center_lon),
-        "points": [_point(t, r) for r in [*shown, *still_open] if r.latitude is not None],
+        "points": {
+            "reports": [_point(r) for r in [*shown, *still_open] if r.latitude is not None],
+            "statuses": {s: [status_name(t, s), colour] for s, colour in COLOURS.items()},
+            "categories": {c: category_name(t, c) for c in data.m.categories},
+        },
         "legend": [(swatch, status_name(t, s)) for swatch, s in LEGEND],
         "recent": [_recent(site, t, r, notes.get(r.id, []), zone) for r in recent],
         "scorecards": [
@@ -165,12 +176,9 @@ def _consultation(c: consultations.Consultation, zone: ZoneInfo) -> dict[str, An
     }  # fmt: skip
 
 
-def _point(t: Translator, r: PublicReport) -> dict[str, Any]:
-    return {
-        "ref": r.ref, "lat": r.latitude, "lon": r.longitude, "status": r.status,
-        "status_name": status_name(t, r.status), "category": category_name(t, r.category),
-        "colour": COLOURS.get(r.status, "#666666"),
-    }  # fmt: skip
+def _point(r: PublicReport) -> list[Any]:
+    """A map point, short (a page may carry a few thousand): ref, lat, lon, status, category."""
+    return [r.ref, round(r.latitude or 0, 6), round(r.longitude or 0, 6), r.status, r.category]
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:

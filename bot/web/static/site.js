@@ -7,7 +7,14 @@
   if (!box || !data || typeof L === "undefined") {
     return;
   }
-  var reports = JSON.parse(data.textContent);
+  var found = JSON.parse(data.textContent);
+  var reports = found.reports.map(function (p) {
+    var status = found.statuses[p[3]] || [p[3], "#666666"];
+    return {
+      ref: p[0], lat: p[1], lon: p[2], status: p[3], status_name: status[0], colour: status[1],
+      category: found.categories[p[4]] || p[4]
+    };
+  });
   var map = L.map(box, { scrollWheelZoom: false });
   L.tileLayer(box.dataset.tiles, {
     maxZoom: 19,
