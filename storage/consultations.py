@@ -76,7 +76,12 @@ async def create(
         # A consultation corrected in the municipality file takes the new details.
         " ON CONFLICT (key) DO UPDATE SET title = excluded.title,"
         " description = excluded.description, starts_at = excluded.starts_at,"
-        " ends_at = excluded.ends_at, place = excluded.place, link = excluded.link RETURNING id",
+        " ends_at = excluded.ends_at, place = excluded.place, link = excluded.link,"
+        # A real correction raises the calendar file's SEQUENCE; the same details do not.
+        " revision = revision + (title IS NOT excluded.title OR description IS NOT"
+        " excluded.description OR starts_at IS NOT excluded.starts_at OR ends_at IS NOT"
+        " excluded.ends_at OR place IS NOT excluded.place OR link IS NOT excluded.link)"
+        " RETURNING id",
         (new.key, new.title, new.description, iso(new.starts_at), iso(new.ends_at), new.place,
          new.link, created_by, iso(now)),
     )  # fmt: skip
@@ -108,7 +113,8 @@ async def set_minutes(
 ) -> None:
     """Store the summary or minutes of a meeting."""
     await conn.execute(
-        "UPDATE consultations SET minutes = ?, minutes_at = ? WHERE id = ?",
+        "UPDATE consultations SET minutes = ?, minutes_at = ?, revision = revision + 1"
+        " WHERE id = ?",
         (minutes, iso(now), consultation_id),
     )
 

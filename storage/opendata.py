@@ -335,3 +335,11 @@ async def open_before(
         (iso(before), *status.OPEN, limit),
     )
     return [_report(r) for r in rows]
+
+
+async def revision_of(conn: aiosqlite.Connection, consultation_id: int) -> int:
+    """How many times a consultation has changed (its calendar file's SEQUENCE)."""
+    row = await fetch_one(
+        conn, "SELECT revision FROM consultations WHERE id = ?", (consultation_id,)
+    )
+    return int(row[0]) if row else 0

@@ -13,7 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
 from bot.settings import Settings
-from bot.web import datasets, open311, site
+from bot.web import calendar, datasets, open311, site
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ def add_routes(routes: web.Application, settings: Settings, app: App) -> None:
     data = open311.add_routes(routes, settings, app)
     datasets.add_routes(routes, data_folder(settings))
     site.add_routes(routes, data, settings.tile_url, data_folder(settings))
+    calendar.add_routes(routes, data)
 
 
 async def refresh_data(settings: Settings, app: App) -> None:

@@ -172,7 +172,7 @@ def _consultation(c: consultations.Consultation, zone: ZoneInfo) -> dict[str, An
     when = c.starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
     return {
         "title": c.title, "description": c.description, "place": c.place, "link": c.link,
-        "minutes": c.minutes, "when": when,
+        "minutes": c.minutes, "when": when, "calendar": f"/consultations/{c.id}.ics",
     }  # fmt: skip
 
 
