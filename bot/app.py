@@ -15,6 +15,7 @@ from handlers.context import Deps
 from handlers.events import Sender
 from handlers.flow import Registry
 from handlers.municipality import Municipality
+from handlers.plan.config import store_file_plan
 from handlers.ports import Channel, Clock, Geocoder
 from handlers.registry import REGISTRY
 from storage import consultations, users
@@ -71,6 +72,7 @@ async def sync_consultations(db: Database, municipality: Municipality, clock: Cl
                 c.title, c.description, c.starts_at, c.ends_at, c.place, c.link, key=c.key
             )
             await consultations.create(conn, entry, None, clock.now())
+        await store_file_plan(conn, municipality.plan, clock.now())
 
 
 @asynccontextmanager

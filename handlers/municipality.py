@@ -11,6 +11,7 @@ from typing import Any
 
 from handlers.i18n import LANGUAGES
 from handlers.library.info import LibraryInfo, parse_library
+from handlers.plan.config import PlanSection, PlanSectionError, parse_plan
 
 # The categories the catalogs have names for; a municipality picks its services for them.
 CATEGORY_IDS = (
@@ -99,6 +100,7 @@ class Municipality:
     name_hu: str | None = None
     staff_answer_minutes: int = 10  # how long a question to a staff member waits for the answer
     library: LibraryInfo | None = None
+    plan: PlanSection | None = None  # the action plan (handlers/plan/config.py)
 
     def name_in(self, language: str) -> str:
         """The municipality's name as a reader of ``language`` knows it (Sombor is Zombor)."""
@@ -135,7 +137,7 @@ def load_municipality(path: Path) -> Municipality:
         raise MunicipalityFileError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as e:
         raise MunicipalityFileError(f"{path}: not valid TOML: {e}") from None
-    except _Invalid as e:
+    except (_Invalid, PlanSectionError) as e:
         raise MunicipalityFileError(f"{path}: {e}") from None
 
 
@@ -179,6 +181,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
             "templates",
             "consultations",
             "library",
+            "plan",
         },
     )
     m = _table(data, "municipality")
@@ -233,6 +236,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
         templates=_parse_templates(data.get("templates", [])),
         consultations=_parse_consultations(data.get("consultations", [])),
         library=_parse_library(data.get("library")),
+        plan=parse_plan(data.get("plan"), set(services)),
     )
 
 

@@ -16,6 +16,7 @@ from handlers import (
 )
 from handlers.flow import Flow, Registry
 from handlers.library import flow as library
+from handlers.plan import flow as plan
 from handlers.staff import commands as staff
 
 FLOWS: tuple[Flow, ...] = (
@@ -25,6 +26,7 @@ FLOWS: tuple[Flow, ...] = (
     followup.FLOW,
     consultations.FLOW,
     library.FLOW,
+    plan.FLOW,
     notifications.FLOW,
     announce.FLOW,
     staff.FLOW,

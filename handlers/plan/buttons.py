@@ -1,0 +1,38 @@
+"""The action plan's buttons (typed data, packed and unpacked by the engine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from handlers.flow import ButtonData
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPlan(ButtonData):
+    """The commitments with their progress."""
+
+    prefix = "plan"
+
+
+@dataclass(frozen=True, slots=True)
+class ShowMeasure(ButtonData):
+    """One measure: its progress, milestones and activities."""
+
+    prefix = "pms"
+    measure_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureHistory(ButtonData):
+    """A measure's changes, with who and when."""
+
+    prefix = "phist"
+    measure_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class FollowMeasure(ButtonData):
+    """Follow a measure (or stop following it)."""
+
+    prefix = "pfol"
+    measure_id: int

@@ -1,0 +1,99 @@
+"""Residents read the plan: the commitments, a measure, its history; and follow a measure."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from handlers.context import Context, Step, column
+from handlers.events import Reply
+from handlers.menu import MenuState, main_menu_button
+from handlers.plan import views
+from handlers.plan.buttons import FollowMeasure, MeasureHistory, ShowMeasure, ShowPlan
+from handlers.plan.progress import Plan
+from storage import plan as store
+
+
+async def load_plan(ctx: Context) -> Plan:
+    """Every measure, in one query."""
+    return Plan(await store.all_measures(ctx.conn))
+
+
+async def show_plan(ctx: Context, press: ShowPlan | None = None) -> Step:
+    """The commitments with their progress bars, each opening its measures."""
+    del press
+    _ = ctx.t.gettext
+    plan = await load_plan(ctx)
+    if not plan.roots:
+        text = _("The municipality has not published its action plan here yet.")
+        return Step(MenuState.MAIN, {}, [Reply(text, column([main_menu_button(ctx)]))])
+    section = ctx.municipality.plan
+    text = views.overview(
+        ctx.t, plan, section.title if section else "", example=bool(section and section.example)
+    )
+    choices = [ShowMeasure(m.id).button(views.child_label(ctx.t, plan, m)) for m in plan.roots]
+    return Step(MenuState.MAIN, {}, [Reply(text, column([*choices, main_menu_button(ctx)]))])
+
+
+async def show_measure(ctx: Context, press: ShowMeasure) -> Step | None:
+    """One measure: progress, status, dates, milestones; its activities, history and Follow."""
+    plan = await load_plan(ctx)
+    m = plan.by_id.get(press.measure_id)
+    if m is None:
+        return None
+    _ = ctx.t.gettext
+    milestones = await store.milestones(ctx.conn, m.id)
+    following = await store.is_following(ctx.conn, m.id, ctx.user.id)
+    choices = [
+        ShowMeasure(c.id).button(views.child_label(ctx.t, plan, c)) for c in plan.children(m.id)
+    ]
+    choices.append(MeasureHistory(m.id).button(_("🕘 History")))
+    choices.append(
+        FollowMeasure(m.id).button(_("🔕 Stop following") if following else _("🔔 Follow"))
+    )
+    parent = plan.by_id.get(m.parent_id) if m.parent_id is not None else None
+    if parent is not None:
+        choices.append(ShowMeasure(parent.id).button(f"⬆️ {views.heading(ctx.t, parent)}"[:60]))
+    choices += [ShowPlan().button(_("🎯 Action plan")), main_menu_button(ctx)]
+    text = views.details(ctx.t, plan, m, milestones)
+    return Step(MenuState.MAIN, {}, [Reply(text, column(choices))])
+
+
+async def show_history(ctx: Context, press: MeasureHistory) -> Step | None:
+    """A measure's changes, each with who made it and when."""
+    m = await store.get(ctx.conn, press.measure_id)
+    if m is None:
+        return None
+    _ = ctx.t.gettext
+    events = await store.history(ctx.conn, m.id)
+    zone = ZoneInfo(ctx.municipality.timezone)
+    lines = [views.event_line(ctx.t, e, zone) for e in events] or [_("No changes yet.")]
+    text = _("History of {measure}:", measure=views.heading(ctx.t, m)) + "\n\n" + "\n".join(lines)
+    back = ShowMeasure(m.id).button(_("↩️ Back to the measure"))
+    return Step(MenuState.MAIN, {}, [Reply(text, column([back, main_menu_button(ctx)]))])
+
+
+async def follow(ctx: Context, press: FollowMeasure) -> Step | None:
+    """Follow a measure (its activities too), or stop following it."""
+    m = await store.get(ctx.conn, press.measure_id)
+    if m is None:
+        return None
+    _ = ctx.t.gettext
+    now_following = await store.toggle_follow(ctx.conn, m.id, ctx.user.id, ctx.now)
+    title = views.heading(ctx.t, m)
+    if now_following:
+        text = _("You follow {measure}: you will be told of every change.", measure=title)
+    else:
+        text = _("You no longer follow {measure}.", measure=title)
+    back = ShowMeasure(m.id).button(_("↩️ Back to the measure"))
+    return Step(MenuState.MAIN, {}, [Reply(text, column([back, main_menu_button(ctx)]))])
+
+
+async def open_plan(ctx: Context) -> Step:
+    """The main menu's "Action plan"."""
+    return await show_plan(ctx)
+
+
+async def plan_command(ctx: Context, args: str = "") -> Step:
+    """/plan: the action plan."""
+    del args
+    return await show_plan(ctx)
