@@ -73,7 +73,7 @@ def test_half_a_per_cent_rounds_up() -> None:
 def write_plan(tmp_path: Path, measures: str) -> Path:
     path = tmp_path / "m.toml"
     text = VLASOTINCE.read_text(encoding="utf-8").split("\n[plan]")[0]
-    path.write_text(text + "\n[plan]\ntitle = \"План\"\n" + measures, encoding="utf-8")
+    path.write_text(text + '\n[plan]\ntitle = "План"\n' + measures, encoding="utf-8")
     return path
 
 
@@ -211,8 +211,8 @@ async def test_staff_update_a_measure_and_its_followers_are_told(plan_bot: Bot) 
     bot = plan_bot
     await bot.say("ana", Press("menu:plan"))
     await bot.say("ana", Press(data_of(bot, "ana", "1. Prijava")))
-    await bot.play("ana", [(Press(data_of(bot, "ana", "Follow")), [
-        "You follow 1. Prijava komunalnih problema", "you will be told of every change"])])  # fmt: skip
+    followed = ["You follow 1. Prijava komunalnih problema", "you will be told of every change"]
+    await bot.play("ana", [(Press(data_of(bot, "ana", "Follow")), followed)])
     await bot.say("bob", Press("menu:plan"))
     await bot.say("bob", Press(data_of(bot, "bob", "1. Prijava")))
     await bot.say("bob", Press(data_of(bot, "bob", "1.3.")))
@@ -270,8 +270,8 @@ async def test_finishing_an_activity_sets_it_done(plan_bot: Bot) -> None:
     await bot.play("boss", [("/measure 2.1 progress 10", ["Status: not started → in progress"])])
     await bot.play("boss", [("/measure 2.2 status done", ["Status: not started → done"])])
     await bot.say("ana", Press("menu:plan"))
-    await bot.play("ana", [(Press(data_of(bot, "ana", "2. U")), ["[2.2. Javna rasprava o nacrtu"
-                                                                  " budžeta za 2027… (100%)]"])])  # fmt: skip
+    done = "[2.2. Javna rasprava o nacrtu budžeta za 2027… (100%)]"
+    await bot.play("ana", [(Press(data_of(bot, "ana", "2. U")), [done])])
 
 
 async def run_overdue(bot: Bot) -> int:
@@ -331,7 +331,9 @@ async def test_a_restart_keeps_what_staff_set_and_takes_the_files_texts(
     )
     changed = replace(municipality, plan=replace(municipality.plan, measures=renamed))
     channel = CollectingChannel()
-    async with build_app(settings, changed, {"test": channel}, clock=clock, geocoder=geocoder) as app:
+    async with build_app(
+        settings, changed, {"test": channel}, clock=clock, geocoder=geocoder
+    ) as app:
         again = Bot(app, channel, clock)
         await again.say("ana", Press("menu:plan"))
         await again.say("ana", Press(data_of(again, "ana", "1. Prijava")))
