@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot import backup, budget_import, check, datalock, library_import, logs
+from bot import backup, budget_import, check, datalock, library_import, logs, plan_import
 from bot import web as public_web
 from bot.app import build_app
 from bot.channels.console import ConsoleChannel, chat
@@ -36,6 +36,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "folder", nargs="?", type=Path, help="backup: a new folder; restore: a backup folder"
     )
     budget_import.add_parser(commands)
+    plan_import.add_parser(commands)
     library = commands.add_parser("library", help="the town library")
     library.add_argument("action", choices=["import"])
     library.add_argument("file", type=Path, help="MARC (ISO 2709, MARCXML), CSV or XLSX")
@@ -97,6 +98,8 @@ def run_command(args: argparse.Namespace, settings: Settings, municipality: Muni
             return asyncio.run(migrate(settings))
         case "budget":
             return budget_import.run(args, settings, municipality)
+        case "plan":
+            return plan_import.run(args, settings, municipality)
         case "library":
             return library_import.run(settings, args.file, dry_run=args.dry_run)
         case "export":

@@ -71,6 +71,16 @@ class Milestone:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """A status or progress that an import changed (its followers are told)."""
+
+    measure_id: int
+    kind: str  # "progress" or "status"
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One change of a measure: who (None: the municipality file, an import, the schedule)."""
 
@@ -110,8 +120,8 @@ async def save_plan(
     *,
     keep_progress: bool,
     note: str | None = None,
-) -> int:
-    """Store measures by key (in the caller's transaction); return how many there were.
+) -> list[Change]:
+    """Store measures by key (in the caller's transaction); return the changes made to them.
 
     Texts, dates, weights and the structure always follow what is given. With ``keep_progress``
     (the municipality file, read at every start) an existing measure keeps the status, progress
@@ -123,6 +133,7 @@ async def save_plan(
         for r in await fetch_all(conn, "SELECT key, id, status, progress FROM plan_measures")
     }
     ids: dict[str, int] = {}
+    changes: list[Change] = []
     for position, m in enumerate(measures):
         before = known.get(m.key)
         parent_id = ids.get(m.parent_key) if m.parent_key else None
@@ -158,9 +169,11 @@ async def save_plan(
             if old_progress != m.progress:
                 await add_event(conn, measure_id, None, "progress", old_progress, m.progress,
                                 note, now)  # fmt: skip
+                changes.append(Change(measure_id, "progress", str(old_progress), str(m.progress)))
             if old_status != m.status:
                 await add_event(conn, measure_id, None, "status", old_status, m.status, note, now)
-    return len(measures)
+                changes.append(Change(measure_id, "status", old_status, m.status))
+    return changes
 
 
 async def _save_milestones(
