@@ -12,6 +12,7 @@ from typing import Any
 from handlers.i18n import LANGUAGES
 from handlers.library.info import LibraryInfo, parse_library
 from handlers.plan.config import PlanSection, PlanSectionError, parse_plan
+from handlers.social_guide import SocialGuide, SocialSectionError, parse_social
 
 # The categories the catalogs have names for; a municipality picks its services for them.
 CATEGORY_IDS = (
@@ -101,6 +102,7 @@ class Municipality:
     staff_answer_minutes: int = 10  # how long a question to a staff member waits for the answer
     library: LibraryInfo | None = None
     plan: PlanSection | None = None  # the action plan (handlers/plan/config.py)
+    social: SocialGuide | None = None  # social protection (handlers/social_guide.py)
 
     def name_in(self, language: str) -> str:
         """The municipality's name as a reader of ``language`` knows it (Sombor is Zombor)."""
@@ -137,7 +139,7 @@ def load_municipality(path: Path) -> Municipality:
         raise MunicipalityFileError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as e:
         raise MunicipalityFileError(f"{path}: not valid TOML: {e}") from None
-    except (_Invalid, PlanSectionError) as e:
+    except (_Invalid, PlanSectionError, SocialSectionError) as e:
         raise MunicipalityFileError(f"{path}: {e}") from None
 
 
@@ -182,6 +184,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
             "consultations",
             "library",
             "plan",
+            "social",
         },
     )
     m = _table(data, "municipality")
@@ -237,6 +240,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
         consultations=_parse_consultations(data.get("consultations", [])),
         library=_parse_library(data.get("library")),
         plan=parse_plan(data.get("plan"), set(services)),
+        social=parse_social(data.get("social"), languages),
     )
 
 

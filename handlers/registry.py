@@ -13,6 +13,7 @@ from handlers import (
     notifications,
     opendata,
     report,
+    social,
 )
 from handlers.flow import Flow, Registry
 from handlers.library import flow as library
@@ -27,6 +28,7 @@ FLOWS: tuple[Flow, ...] = (
     consultations.FLOW,
     library.FLOW,
     plan.FLOW,
+    social.FLOW,
     notifications.FLOW,
     announce.FLOW,
     staff.FLOW,
