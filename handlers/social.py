@@ -3,13 +3,66 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow
-from handlers.menu import Menu, MenuState, main_menu_button
+from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing_to_cancel
 from handlers.social_guide import Office, SocialRight
 from handlers.texts import N_
+
+
+class QuizState(StrEnum):
+    """The questions of "What could I be entitled to?"."""
+
+    HOUSEHOLD = "social:household"
+    AGE = "social:age"
+    INCOME = "social:income"
+    DISABILITY = "social:disability"
+    CHILDREN = "social:children"
+
+
+# Each question: its text, and each answer's label with the facts it tells of the household.
+QUESTIONS: dict[QuizState, tuple[str, tuple[tuple[str, str, tuple[str, ...]], ...]]] = {
+    QuizState.HOUSEHOLD: (N_("How many people live in your household?"), (
+        ("1", N_("I live alone"), ("alone",)), ("2", "2", ()), ("3", "3–4", ()),
+        ("5", N_("5 or more"), ()),
+    )),
+    QuizState.AGE: (N_("Is anyone in the household 65 or older?"), (
+        ("yes", N_("Yes"), ("elderly",)), ("no", N_("No"), ()),
+    )),
+    QuizState.INCOME: (N_("The household's monthly income per member (approximately)?"), (
+        ("low", N_("up to 15,000 dinars"), ("income_low", "income_modest")),
+        ("mid", N_("15,000 to 30,000 dinars"), ("income_modest",)),
+        ("high", N_("over 30,000 dinars"), ()),
+    )),
+    QuizState.DISABILITY: (
+        N_("Does anyone in the household have a disability or need another person's care?"),
+        (("yes", N_("Yes"), ("disability",)), ("no", N_("No"), ())),
+    ),
+    QuizState.CHILDREN: (N_("Are there children in the household?"), (
+        ("no", N_("No"), ()),
+        ("baby", N_("Yes, one born in the last 6 months"), ("children", "baby")),
+        ("yes", N_("Yes"), ("children",)),
+    )),
+}  # fmt: skip
+ORDER = list(QUESTIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class StartQuiz(ButtonData):
+    """What could I be entitled to?"""
+
+    prefix = "socz"
+
+
+@dataclass(frozen=True, slots=True)
+class QuizAnswer(ButtonData):
+    """An answer to the current question."""
+
+    prefix = "socq"
+    value: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +96,8 @@ async def show_guide(ctx: Context, press: SocialHome | None = None) -> Step:
     if guide.example:
         lines.append(_("(Example content, to be checked by the municipality.)"))
     choices = [ShowRight(r.key).button(r.title.in_language(lang)) for r in guide.rights]
+    if any(r.if_all or r.if_any for r in guide.rights):
+        choices.insert(0, StartQuiz().button(_("🧭 What could I be entitled to?")))
     keys = column([*choices, main_menu_button(ctx)])
     return Step(MenuState.MAIN, {}, [Reply("\n".join(lines), keys)])
 
@@ -82,6 +137,72 @@ async def show_right(ctx: Context, press: ShowRight) -> Step | None:
     return Step(MenuState.MAIN, {}, [Reply(text, column([back, main_menu_button(ctx)]))])
 
 
+# "What could I be entitled to?": five questions, the answers only in the conversation's draft
+# until the list is shown (then dropped: nothing of them is stored).
+
+
+def ask(ctx: Context) -> list[Reply]:
+    """The current question with its answers as buttons."""
+    text, answers = QUESTIONS[QuizState(ctx.state)]
+    _ = ctx.t.gettext
+    keys = column([QuizAnswer(value).button(_(label)) for value, label, _facts in answers])
+    number = ORDER.index(QuizState(ctx.state)) + 1
+    return [Reply(f"{number}/{len(ORDER)} {_(text)}", keys)]
+
+
+async def start_quiz(ctx: Context, press: StartQuiz | None = None) -> Step:
+    """Ask the first question."""
+    del press
+    ctx.state, ctx.draft = QuizState.HOUSEHOLD, {"facts": []}
+    intro = ctx.t.gettext(
+        "A few questions about your household. The answers are not kept: they only choose which"
+        " rights and services to show you."
+    )
+    return Step(ctx.state, ctx.draft, [Reply(intro), *ask(ctx)])
+
+
+async def answer(ctx: Context, press: QuizAnswer) -> Step | None:
+    """Take an answer; ask the next question, or show what may apply."""
+    state = QuizState(ctx.state)
+    found = next((a for a in QUESTIONS[state][1] if a[0] == press.value), None)
+    if found is None:
+        return None  # an answer of another question: the hint
+    facts = sorted({*ctx.draft.get("facts", []), *found[2]})
+    following = ORDER.index(state) + 1
+    if following < len(ORDER):
+        ctx.state, ctx.draft = ORDER[following], {"facts": facts}
+        return Step(ctx.state, ctx.draft, ask(ctx))
+    return results(ctx, set(facts))
+
+
+def results(ctx: Context, facts: set[str]) -> Step:
+    """The rights that may apply, with the note that the Centre decides; the answers dropped."""
+    _ = ctx.t.gettext
+    guide = ctx.municipality.social
+    rights = [r for r in guide.rights if r.may_apply(facts)] if guide else []
+    lang = ctx.t.language
+    if rights:
+        lines = [_("These may apply to your household:")]
+        lines += [f"• {r.title.in_language(lang)}" for r in rights]
+    else:
+        lines = [_("From your answers none of the rights listed here seems to apply.")]
+    lines.append(
+        "\n" + _("The Centre for Social Work decides whether you are entitled, after looking at"
+                 " your request and documents; it can also advise you on what else may help."
+                 " Your answers were not kept.")
+    )  # fmt: skip
+    choices = [ShowRight(r.key).button(r.title.in_language(lang)) for r in rights]
+    keys = column([*choices, SocialHome().button(_("↩️ Social protection")), main_menu_button(ctx)])
+    return Step(MenuState.MAIN, {}, [Reply("\n".join(lines), keys)])
+
+
+def cancel_quiz(ctx: Context) -> Step:
+    """/cancel during the questions: the answers are dropped."""
+    if ctx.state not in QuizState._value2member_map_:
+        return nothing_to_cancel(ctx)
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, ctx.t.gettext("Cancelled."))])
+
+
 async def _open(ctx: Context) -> Step:
     return await show_guide(ctx)
 
@@ -93,7 +214,16 @@ async def _command(ctx: Context, args: str = "") -> Step:
 
 FLOW = Flow(
     name="social",
-    anywhere={SocialHome: Anywhere(show_guide), ShowRight: Anywhere(show_right)},
+    states=QuizState,
+    steps={(state, QuizAnswer): answer for state in QuizState},
+    hints={state: N_("Please answer with one of the buttons, or /cancel.") for state in QuizState},
+    prompts={state: ask for state in QuizState},
+    anywhere={
+        SocialHome: Anywhere(show_guide),
+        ShowRight: Anywhere(show_right),
+        StartQuiz: Anywhere(start_quiz),
+    },
+    cancel=cancel_quiz,
     commands=(
         CommandSpec(
             "social", _command, help=N_("rights and services of social protection"), listed=True

@@ -13,6 +13,10 @@ from typing import Any
 from handlers.i18n import to_latin
 
 KEY = re.compile(r"[a-z0-9_]{1,30}")
+# What the questionnaire "What could I be entitled to?" learns of a household.
+FACTS = (
+    "alone", "elderly", "disability", "children", "baby", "income_low", "income_modest",
+)  # fmt: skip
 
 
 class SocialSectionError(Exception):
@@ -58,6 +62,15 @@ class SocialRight:
     documents: Localized
     office: str  # an Office's key
     how: Localized | None
+    # The questionnaire lists it when all of ``if_all`` and one of ``if_any`` (if given) hold.
+    if_all: frozenset[str] = frozenset()
+    if_any: frozenset[str] = frozenset()
+
+    def may_apply(self, facts: set[str]) -> bool:
+        """Whether the questionnaire lists this right for a household with these facts."""
+        if not self.if_all and not self.if_any:
+            return False
+        return self.if_all <= facts and (not self.if_any or bool(self.if_any & facts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +111,8 @@ def parse_social(data: object, languages: tuple[str, ...]) -> SocialGuide | None
     seen: dict[str, object] = {}
     for i, item in enumerate(_list(data, "rights"), 1):
         where = f"social right #{i}"
-        _only(item, where, {"key", "title", "summary", "who", "documents", "office", "how"})
+        _only(item, where, {"key", "title", "summary", "who", "documents", "office", "how",
+                            "if_all", "if_any"})  # fmt: skip
         key = _key(item, where, seen)
         seen[key] = item
         office = _plain(item, where, "office")
@@ -114,6 +128,8 @@ def parse_social(data: object, languages: tuple[str, ...]) -> SocialGuide | None
                 _localized(item, where, "documents", needed),
                 office,
                 how,
+                _facts(item, where, "if_all"),
+                _facts(item, where, "if_any"),
             )
         )
     return SocialGuide(bool(data.get("example", False)), offices, tuple(rights))
@@ -157,3 +173,10 @@ def _localized(item: dict[str, Any], where: str, key: str, needed: list[str]) ->
     if unknown:
         raise SocialSectionError(f"{where}: '{key}' has an unknown language '{unknown[0]}'")
     return Localized(tuple(sorted((k, str(v).strip()) for k, v in value.items())))
+
+
+def _facts(item: dict[str, Any], where: str, key: str) -> frozenset[str]:
+    value = item.get(key, [])
+    if not isinstance(value, list) or any(x not in FACTS for x in value):
+        raise SocialSectionError(f"{where}: '{key}' must list some of {', '.join(FACTS)}")
+    return frozenset(value)

@@ -96,3 +96,54 @@ def test_a_guide_missing_a_language_or_an_office_stops_the_bot(
     with pytest.raises(MunicipalityFileError) as e:
         load_municipality(with_social(tmp_path, old, new))
     assert problem in str(e.value)
+
+
+async def test_what_could_i_be_entitled_to_lists_what_may_apply_and_keeps_no_answer(
+    bot: Bot,
+) -> None:
+    await bot.say("ana", "/start")
+    await bot.say("ana", Press("lang:en"))
+    await bot.say("ana", "/social")
+    await bot.play("ana", [
+        (Press(data_of(bot, "ana", "What could I be entitled to?")),
+         ["The answers are not kept", "1/5 How many people live in your household?",
+          "[I live alone]", "[5 or more]"]),
+        (Press("socq:1"), ["2/5 Is anyone in the household 65 or older?", "[Yes]", "[No]"]),
+        (Press("socq:high"), ["Please answer with one of the buttons, or /cancel.",
+                              "2/5 Is anyone in the household 65 or older?"]),  # not this one's
+        ("some text", ["Please answer with one of the buttons"]),
+        (Press("socq:yes"), ["3/5 The household's monthly income per member"]),
+        (Press("socq:low"), ["4/5 Does anyone in the household have a disability"]),
+        (Press("socq:no"), ["5/5 Are there children in the household?"]),
+        (Press("socq:no"), [
+            "These may apply to your household:\n• Financial social assistance\n"
+            "• One-off financial assistance\n• Home care for the elderly\n"
+            "• Free meals (soup kitchen)",
+            "The Centre for Social Work decides whether you are entitled",
+            "Your answers were not kept.", "[Home care for the elderly]",
+        ]),
+    ])  # fmt: skip
+    # Nothing of the answers is left in the conversation.
+    async with bot.app.db.transaction() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT c.state, c.draft FROM conversations c JOIN users u ON u.id = c.user_id"
+            " WHERE u.external_id = 'ana'"
+        )
+    assert [tuple(r) for r in rows] == [("menu:main", "{}")]
+
+
+async def test_a_family_with_a_baby_and_a_modest_income_and_cancelling(bot: Bot) -> None:
+    await bot.say("bob", "/start")
+    await bot.say("bob", Press("lang:en"))
+    await bot.say("bob", "/social")
+    await bot.say("bob", Press(data_of(bot, "bob", "What could I be entitled to?")))
+    for value in ("3", "no", "mid", "no"):
+        await bot.say("bob", Press(f"socq:{value}"))
+    shown = await bot.say("bob", Press("socq:baby"))
+    assert [line for line in shown[0].text.split("\n") if line.startswith("•")] == [
+        "• One-off financial assistance", "• Child allowance", "• Parental allowance",
+    ]  # fmt: skip
+    await bot.say("bob", Press(data_of(bot, "bob", "Social protection")))
+    await bot.say("bob", Press(data_of(bot, "bob", "What could I be entitled to?")))
+    await bot.play("bob", [("/cancel", ["Cancelled."])])
+    await bot.play("bob", [(Press("socq:no"), ["Please choose one of the options below."])])
