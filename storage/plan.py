@@ -367,3 +367,65 @@ async def followers(
         measure_ids,
     )
     return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+
+
+# Residents' comments and questions, and the staff's answers.
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    """A resident's comment or question on a measure."""
+
+    id: int
+    measure_id: int
+    user_id: int
+    text: str
+    answer: str | None
+
+
+async def add_comment(
+    conn: aiosqlite.Connection, measure_id: int, user_id: int, text: str, now: datetime
+) -> int:
+    """Store a comment; return its id."""
+    row = await fetch_one(
+        conn,
+        "INSERT INTO plan_comments (measure_id, user_id, text, at) VALUES (?, ?, ?, ?)"
+        " RETURNING id",
+        (measure_id, user_id, text, iso(now)),
+    )
+    if row is None:
+        raise RuntimeError("INSERT ... RETURNING gave no row")
+    return int(row[0])
+
+
+async def get_comment(conn: aiosqlite.Connection, comment_id: int) -> Comment | None:
+    """One comment by its id."""
+    row = await fetch_one(
+        conn,
+        "SELECT id, measure_id, user_id, text, answer FROM plan_comments WHERE id = ?",
+        (comment_id,),
+    )
+    return Comment(int(row[0]), int(row[1]), int(row[2]), str(row[3]), row[4]) if row else None
+
+
+async def answer_comment(
+    conn: aiosqlite.Connection, comment_id: int, text: str, staff_id: int, now: datetime
+) -> None:
+    """Store the staff's answer (a later answer replaces an earlier one)."""
+    await conn.execute(
+        "UPDATE plan_comments SET answer = ?, answered_by = ?, answered_at = ? WHERE id = ?",
+        (text, staff_id, iso(now), comment_id),
+    )
+
+
+async def responsible_staff(
+    conn: aiosqlite.Connection, service: str | None
+) -> list[tuple[int, str, str, str | None]]:
+    """(user id, channel, chat, language) of the admins and the operators of ``service``."""
+    rows = await fetch_all(
+        conn,
+        "SELECT id, channel, chat_id, language FROM users WHERE unreachable = 0"
+        " AND (role = 'admin' OR (role = 'operator' AND services LIKE ?)) ORDER BY id",
+        (f'%"{service}"%' if service else "",),
+    )
+    return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]

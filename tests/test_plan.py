@@ -341,3 +341,34 @@ async def test_a_restart_keeps_what_staff_set_and_takes_the_files_texts(
     assert "1.3. Novi naslov" in shown[0].text
     assert "▓▓▓▓▓▓░░░░ 60%" in shown[0].text
     assert "✅ 2. 15.07.2026" in shown[0].text
+
+
+async def test_a_residents_question_goes_to_the_measures_staff_and_the_answer_back(
+    plan_bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = plan_bot
+    caplog.set_level("DEBUG", logger="handlers")
+    caplog.set_level("DEBUG", logger="bot")
+    await bot.say("ana", Press("menu:plan"))
+    await bot.say("ana", Press(data_of(bot, "ana", "1. Prijava")))
+    await bot.say("ana", Press(data_of(bot, "ana", "1.3.")))
+    question = "When will the report for Q2 be published?"
+    await bot.play("ana", [
+        (Press(data_of(bot, "ana", "Comment or question")), [
+            "Write your comment or question on 1.3. Tromesečni izveštaj"]),
+        ("/plan", ["Please write your comment as a text message, or /cancel."]),  # kept
+        (question, ["Thank you! Your comment was sent to the staff responsible for it."]),
+    ])  # fmt: skip
+    for staff in ("kata", "boss"):  # the measure's service and the admin; not the water service
+        assert "💬 Comment #1 on 1.3. Tromesečni izveštaj" in bot.channel.to(staff)[-1].text
+        assert question in bot.channel.to(staff)[-1].text
+    assert all(question not in r.text for r in bot.channel.to("vesna"))
+    await bot.play("vesna", [("/plananswer 1 Soon.", ["Only an admin or the measure's service"])])
+    await bot.play("kata", [
+        ("/plananswer 99 Soon.", ["Usage: /plananswer ID TEXT"]),
+        ("/plananswer 1 In July, on the municipality's site.", ["The answer was sent."]),
+    ])  # fmt: skip
+    told = bot.channel.to("ana")[-1].text
+    assert "The municipality answered your comment on 1.3." in told
+    assert "In July, on the municipality's site." in told
+    assert question not in caplog.text

@@ -36,3 +36,11 @@ class FollowMeasure(ButtonData):
 
     prefix = "pfol"
     measure_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommentOnMeasure(ButtonData):
+    """Comment on a measure or ask about it."""
+
+    prefix = "pcom"
+    measure_id: int

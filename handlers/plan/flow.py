@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from handlers.events import Text
 from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job, Role
 from handlers.menu import Menu
-from handlers.plan import resident, staff
-from handlers.plan.buttons import FollowMeasure, MeasureHistory, ShowMeasure, ShowPlan
+from handlers.plan import comments, resident, staff
+from handlers.plan.buttons import (
+    CommentOnMeasure,
+    FollowMeasure,
+    MeasureHistory,
+    ShowMeasure,
+    ShowPlan,
+)
 from handlers.plan.notices import mark_overdue
 from handlers.texts import N_
 
 FLOW = Flow(
     name="plan",
+    states=comments.PlanState,
+    steps={(comments.PlanState.COMMENT, Text): comments.add_comment},
+    hints={
+        comments.PlanState.COMMENT: N_("Please write your comment as a text message, or /cancel.")
+    },
+    keeps=frozenset({comments.PlanState.COMMENT}),
     anywhere={
+        CommentOnMeasure: Anywhere(comments.start_comment),
         ShowPlan: Anywhere(resident.show_plan),
         ShowMeasure: Anywhere(resident.show_measure),
         MeasureHistory: Anywhere(resident.show_history),
@@ -26,6 +40,13 @@ FLOW = Flow(
             staff.measure_command,
             role=Role.OPERATOR,
             help=N_("update a measure of the action plan"),
+            leaves=False,
+        ),
+        CommandSpec(
+            "plananswer",
+            comments.answer_command,
+            role=Role.OPERATOR,
+            help=N_("answer a resident's comment on a measure"),
             leaves=False,
         ),
     ),

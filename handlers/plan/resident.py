@@ -8,7 +8,13 @@ from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.menu import MenuState, main_menu_button
 from handlers.plan import views
-from handlers.plan.buttons import FollowMeasure, MeasureHistory, ShowMeasure, ShowPlan
+from handlers.plan.buttons import (
+    CommentOnMeasure,
+    FollowMeasure,
+    MeasureHistory,
+    ShowMeasure,
+    ShowPlan,
+)
 from handlers.plan.progress import Plan
 from storage import plan as store
 
@@ -47,6 +53,7 @@ async def show_measure(ctx: Context, press: ShowMeasure) -> Step | None:
         ShowMeasure(c.id).button(views.child_label(ctx.t, plan, c)) for c in plan.children(m.id)
     ]
     choices.append(MeasureHistory(m.id).button(_("🕘 History")))
+    choices.append(CommentOnMeasure(m.id).button(_("💬 Comment or question")))
     choices.append(
         FollowMeasure(m.id).button(_("🔕 Stop following") if following else _("🔔 Follow"))
     )
