@@ -14,6 +14,7 @@ from handlers import (
     opendata,
     report,
     social,
+    social_private,
 )
 from handlers.flow import Flow, Registry
 from handlers.library import flow as library
@@ -29,6 +30,7 @@ FLOWS: tuple[Flow, ...] = (
     library.FLOW,
     plan.FLOW,
     social.FLOW,
+    social_private.FLOW,
     notifications.FLOW,
     announce.FLOW,
     staff.FLOW,

@@ -10,7 +10,9 @@ from handlers.events import Reply
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow
 from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing_to_cancel
 from handlers.social_guide import Office, SocialRight
+from handlers.social_private import AskCentre, GiveFeedback, feedback_line
 from handlers.texts import N_
+from storage import social
 
 
 class QuizState(StrEnum):
@@ -98,11 +100,13 @@ async def show_guide(ctx: Context, press: SocialHome | None = None) -> Step:
     choices = [ShowRight(r.key).button(r.title.in_language(lang)) for r in guide.rights]
     if any(r.if_all or r.if_any for r in guide.rights):
         choices.insert(0, StartQuiz().button(_("🧭 What could I be entitled to?")))
+    if guide.centre_staff:
+        choices.append(AskCentre().button(_("✉️ Ask the Centre (private)")))
     keys = column([*choices, main_menu_button(ctx)])
     return Step(MenuState.MAIN, {}, [Reply("\n".join(lines), keys)])
 
 
-def right_text(ctx: Context, right: SocialRight, office: Office) -> str:
+def right_text(ctx: Context, right: SocialRight, office: Office, feedback: str | None) -> str:
     """A right with who is entitled, the documents and the office's contacts."""
     _ = ctx.t.gettext
     lang = ctx.t.language
@@ -122,6 +126,8 @@ def right_text(ctx: Context, right: SocialRight, office: Office) -> str:
         lines.append(f"🗺 {office.map_url}")
     if right.how is not None:
         lines += ["", right.how.in_language(lang)]
+    if feedback:
+        lines += ["", feedback]
     return "\n".join(lines)
 
 
@@ -132,9 +138,15 @@ async def show_right(ctx: Context, press: ShowRight) -> Step | None:
     if guide is None or right is None:
         return None
     office = guide.offices[right.office]
-    back = SocialHome().button(ctx.t.gettext("↩️ Social protection"))
-    text = right_text(ctx, right, office)
-    return Step(MenuState.MAIN, {}, [Reply(text, column([back, main_menu_button(ctx)]))])
+    _ = ctx.t.gettext
+    feedback = feedback_line(ctx.t, await social.feedback_counts(ctx.conn, right.key))
+    text = right_text(ctx, right, office, feedback)
+    keys = [
+        GiveFeedback(right.key, "ask").button(_("🗳 I used this: how did it go?")),
+        SocialHome().button(_("↩️ Social protection")),
+        main_menu_button(ctx),
+    ]
+    return Step(MenuState.MAIN, {}, [Reply(text, column(keys))])
 
 
 # "What could I be entitled to?": five questions, the answers only in the conversation's draft

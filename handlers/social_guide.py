@@ -80,6 +80,8 @@ class SocialGuide:
     example: bool
     offices: dict[str, Office]
     rights: tuple[SocialRight, ...]
+    # The Centre's staff (messenger, user id): the only ones who see "Ask the Centre" questions.
+    centre_staff: tuple[tuple[str, str], ...] = ()
 
 
 def parse_social(data: object, languages: tuple[str, ...]) -> SocialGuide | None:
@@ -92,7 +94,7 @@ def parse_social(data: object, languages: tuple[str, ...]) -> SocialGuide | None
         return None
     if not isinstance(data, dict):
         raise SocialSectionError("[social] must be a table")
-    _only(data, "[social]", {"example", "offices", "rights"})
+    _only(data, "[social]", {"example", "offices", "rights", "centre_staff"})
     needed = sorted({lang.split("-")[0] for lang in languages} | {"sr"})
     offices: dict[str, Office] = {}
     for i, item in enumerate(_list(data, "offices"), 1):
@@ -132,7 +134,13 @@ def parse_social(data: object, languages: tuple[str, ...]) -> SocialGuide | None
                 _facts(item, where, "if_any"),
             )
         )
-    return SocialGuide(bool(data.get("example", False)), offices, tuple(rights))
+    staff = data.get("centre_staff", [])
+    if not isinstance(staff, list) or not all(
+        isinstance(x, str) and re.fullmatch(r"[a-z]+:\S+", x) for x in staff
+    ):
+        raise SocialSectionError("[social]: 'centre_staff' must list \"messenger:user_id\"")
+    identities = tuple((x.split(":", 1)[0], x.split(":", 1)[1]) for x in staff)
+    return SocialGuide(bool(data.get("example", False)), offices, tuple(rights), identities)
 
 
 def _only(table: dict[str, Any], where: str, allowed: set[str]) -> None:

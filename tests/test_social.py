@@ -3,13 +3,22 @@ offers; a file missing a text in one of them is refused, naming the entry."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from handlers.municipality import Municipality, MunicipalityFileError, load_municipality
-from tests.conftest import VLASOTINCE, Bot, Press
+from bot.app import build_app
+from bot.settings import Settings
+from handlers.municipality import (
+    Municipality,
+    MunicipalityFileError,
+    StaffMember,
+    load_municipality,
+)
+from tests.conftest import VLASOTINCE, Bot, Office, Press
+from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 
 def data_of(bot: Bot, user: str, label: str) -> str:
@@ -147,3 +156,86 @@ async def test_a_family_with_a_baby_and_a_modest_income_and_cancelling(bot: Bot)
     await bot.say("bob", Press(data_of(bot, "bob", "What could I be entitled to?")))
     await bot.play("bob", [("/cancel", ["Cancelled."])])
     await bot.play("bob", [(Press("socq:no"), ["Please choose one of the options below."])])
+
+
+@pytest.fixture
+async def centre(
+    settings: Settings, municipality: Municipality, clock: FakeClock, geocoder: FakeGeocoder
+) -> AsyncIterator[Office]:
+    """The bot with the Centre's staff member "centre", an admin, the staff groups and e-mail."""
+    assert municipality.social is not None
+    guide = replace(municipality.social, centre_staff=(("test", "centre"),))
+    staff = (StaffMember("test", "boss", "Шеф", "admin", ()),)
+    m = replace(municipality, social=guide, staff=staff)
+    residents, groups, mail = (CollectingChannel("test"), CollectingChannel("telegram"),
+                               CollectingChannel("email"))  # fmt: skip
+    channels = {"test": residents, "telegram": groups, "email": mail}
+    async with build_app(settings, m, channels, clock=clock, geocoder=geocoder) as app:
+        office = Office(Bot(app, residents, clock), groups, mail)
+        for user in ("centre", "boss", "ana"):
+            await office.bot.say(user, "/start")
+            await office.bot.say(user, Press("lang:en"))
+        yield office
+
+
+async def test_ask_the_centre_reaches_its_staff_only_in_private_and_never_a_log(
+    centre: Office, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = centre.bot
+    caplog.set_level("DEBUG", logger="handlers")
+    caplog.set_level("DEBUG", logger="bot")
+    question = "My mother (82) lives alone in Svođe; can she get home care?"
+    await bot.say("ana", "/social")
+    await bot.play("ana", [
+        (Press(data_of(bot, "ana", "Ask the Centre")), ["Only the Centre's staff will read it"]),
+        (question, ["Your question was sent to the Centre's staff only."]),
+    ])  # fmt: skip
+    to_centre = bot.channel.to("centre")[-1].text
+    assert "✉️ Private question #1 to the Centre:" in to_centre
+    assert question in to_centre
+    assert all(question not in r.text for r in bot.channel.to("boss"))  # not even the admin
+    assert all(question not in r.text for _chat, r in centre.staff_chats.sent)
+    assert all(question not in r.text for _chat, r in centre.mail.sent)
+    await bot.play("boss", [("/centreanswer 1 Yes.", ["This is for the Centre's staff only."])])
+    await bot.play("centre", [
+        ("/centreanswer 7 Yes.", ["Usage: /centreanswer ID TEXT"]),
+        ("/centreanswer 1 Yes; please call us to arrange a visit.", ["The answer was sent."]),
+    ])  # fmt: skip
+    assert "please call us to arrange a visit" in bot.channel.to("ana")[-1].text
+    async with bot.app.db.transaction() as conn:
+        reports = await conn.execute_fetchall("SELECT description FROM reports")
+    assert list(reports) == []  # not a report: no export, no open data has it
+    assert question not in caplog.text
+
+
+async def test_feedback_is_published_only_as_counts_of_5_or_more(centre: Office) -> None:
+    bot = centre.bot
+    home_care = "socr:home_care"
+
+    async def feedback(user: str, *presses: str) -> str:
+        await bot.say(user, "/start")
+        await bot.say(user, Press("lang:en"))
+        await bot.say(user, Press(home_care))
+        await bot.say(user, Press(data_of(bot, user, "I used this")))
+        replies = []
+        for press in presses:
+            replies = await bot.say(user, Press(press))
+        return replies[-1].text
+
+    for user in ("r1", "r2", "r3", "r4"):
+        assert await feedback(user, "socfb:home_care:yes", "socrt:home_care:good") == (
+            "Thank you for your feedback."
+        )
+    shown = (await bot.say("ana", Press(home_care)))[0].text
+    assert "Residents' feedback" not in shown  # 4 is too few
+    await feedback("r5", "socfb:home_care:yes", "socrt:home_care:good")
+    shown = (await bot.say("ana", Press(home_care)))[0].text
+    assert "Residents' feedback: 5 received it, 0 did not; good 5, fair 0, bad 0." in shown
+    await feedback("r6", "socfb:home_care:no")
+    shown = (await bot.say("ana", Press(home_care)))[0].text
+    # One "did not" would be told by 5 and 1: that group is not shown at all.
+    assert "Residents' feedback: good 5, fair 0, bad 0." in shown
+    assert await feedback("r6", "socfb:home_care:no") == "You have already given feedback on this."
+    async with bot.app.db.transaction() as conn:
+        columns = [r[1] for r in await conn.execute_fetchall("PRAGMA table_info(social_feedback)")]
+    assert "user_id" not in columns  # anonymous

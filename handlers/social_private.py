@@ -1,0 +1,205 @@
+"""Ask the Centre (a private question) and anonymous feedback on a right or service used.
+
+A question reaches only the Centre's staff that the municipality file names, in their private
+chats: never a staff group, never a report (so no export or open data has it), never a log line.
+Feedback names no one: it is published only as counts, and no count under 5 is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from handlers import engine
+from handlers.context import Context, Step, column, parse_id
+from handlers.events import Outgoing, Reply, Text
+from handlers.flow import Anywhere, ButtonData, CommandSpec, Flow
+from handlers.i18n import Translator, translator
+from handlers.menu import MenuState, main_menu_button, menu_reply
+from handlers.texts import N_
+from storage import social, users
+
+MAX_TEXT = 2000
+MIN_PUBLISHED = 5  # a smaller count could point at a person
+RATINGS = ("good", "fair", "bad")
+RATING_NAMES = {"good": N_("👍 Good"), "fair": N_("👌 Fair"), "bad": N_("👎 Bad")}
+
+
+class PrivateState(StrEnum):
+    """A resident writing a question to the Centre."""
+
+    ASK = "social:ask"
+
+
+@dataclass(frozen=True, slots=True)
+class AskCentre(ButtonData):
+    """Ask the Centre a private question."""
+
+    prefix = "socask"
+
+
+@dataclass(frozen=True, slots=True)
+class GiveFeedback(ButtonData):
+    """I used this right or service: did I receive it (``answer``: ask, yes, no)?"""
+
+    prefix = "socfb"
+    key: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateIt(ButtonData):
+    """How it went: good, fair or bad."""
+
+    prefix = "socrt"
+    key: str
+    rating: str
+
+
+def _centre_staff(ctx: Context) -> list[tuple[str, str]]:
+    guide = ctx.municipality.social
+    return list(guide.centre_staff) if guide else []
+
+
+async def start_question(ctx: Context, press: AskCentre) -> Step:
+    """Ask for the question; what the resident was doing waits."""
+    del press
+    text = ctx.t.gettext(
+        "Write your question to the Centre for Social Work. Only the Centre's staff will read it,"
+        " and they will answer you here. (/cancel to stop)"
+    )
+    ctx.state, ctx.draft = MenuState.MAIN, {}
+    return engine.interrupt(ctx, PrivateState.ASK, [Reply(text)])
+
+
+async def send_question(ctx: Context, event: Text) -> Step | None:
+    """Store the question and send it to the Centre's staff, in private."""
+    text = event.text.strip()[:MAX_TEXT]
+    if not text:
+        return None
+    question_id = await social.add_question(ctx.conn, ctx.user.id, text, ctx.now)
+    done = ctx.t.gettext(
+        "Your question was sent to the Centre's staff only. They will answer here."
+    )
+    step = Step(MenuState.MAIN, {}, [menu_reply(ctx, done)])
+    for _id, channel, chat, language in await social.users_by_identity(
+        ctx.conn, _centre_staff(ctx)
+    ):
+        if chat.startswith("-"):  # a group's chat: never (the file could name one by mistake)
+            continue
+        t = translator(language)
+        notice = t.gettext(
+            "✉️ Private question #{id} to the Centre:\n{text}\n\nAnswer with /centreanswer {id}"
+            " TEXT", id=question_id, text=text,
+        )  # fmt: skip
+        step.outgoing.append(Outgoing(channel, chat, Reply(notice)))
+    return step
+
+
+async def answer_question(ctx: Context, args: str) -> Step:
+    """/centreanswer ID TEXT: the Centre's answer (its staff only)."""
+    _ = ctx.t.gettext
+    if (ctx.user.channel, ctx.user.external_id) not in _centre_staff(ctx):
+        return Step(ctx.state, ctx.draft, [Reply(_("This is for the Centre's staff only."))])
+    raw_id, _sep, text = args.strip().partition(" ")
+    question_id = parse_id(raw_id)
+    question = await social.get_question(ctx.conn, question_id) if question_id else None
+    if question is None or not text.strip():
+        usage = _("Usage: /centreanswer ID TEXT (the number of a question)")
+        return Step(ctx.state, ctx.draft, [Reply(usage)])
+    answer = text.strip()[:MAX_TEXT]
+    await social.answer_question(ctx.conn, question.id, answer, ctx.user.id, ctx.now)
+    step = Step(ctx.state, ctx.draft, [Reply(_("The answer was sent."))])
+    resident = await users.load_conversation_by_id(ctx.conn, question.user_id)
+    if resident is not None and not resident.user.unreachable:
+        t = translator(resident.user.language)
+        notice = t.gettext(
+            "The Centre for Social Work answered your question:\n{text}", text=answer
+        )
+        step.outgoing = [Outgoing(resident.user.channel, resident.user.chat_id, Reply(notice))]
+    return step
+
+
+# Anonymous feedback.
+
+
+def _right_title(ctx: Context, key: str) -> str | None:
+    guide = ctx.municipality.social
+    right = next((r for r in guide.rights if r.key == key), None) if guide else None
+    return right.title.in_language(ctx.t.language) if right else None
+
+
+async def give_feedback(ctx: Context, press: GiveFeedback) -> Step | None:
+    """Did you receive it? Yes asks how it went; No is stored."""
+    title = _right_title(ctx, press.key)
+    if title is None or press.answer not in ("ask", "yes", "no"):
+        return None
+    _ = ctx.t.gettext
+    if press.answer == "ask":
+        text = _("Did you receive {right}? Your answer is anonymous.", right=title)
+        keys = [GiveFeedback(press.key, "yes").button(_("Yes")),
+                GiveFeedback(press.key, "no").button(_("No"))]  # fmt: skip
+        return Step(MenuState.MAIN, {}, [Reply(text, column(keys))])
+    if press.answer == "yes":
+        keys = [RateIt(press.key, r).button(_(RATING_NAMES[r])) for r in RATINGS]
+        return Step(MenuState.MAIN, {}, [Reply(_("How did it go?"), column(keys))])
+    return await _store(ctx, press.key, received=False, rating=None)
+
+
+async def rate(ctx: Context, press: RateIt) -> Step | None:
+    """Store how it went."""
+    if _right_title(ctx, press.key) is None or press.rating not in RATINGS:
+        return None
+    return await _store(ctx, press.key, received=True, rating=press.rating)
+
+
+async def _store(ctx: Context, key: str, *, received: bool, rating: str | None) -> Step:
+    _ = ctx.t.gettext
+    stored = await social.add_feedback(
+        ctx.conn, ctx.user.id, key, received=received, rating=rating, now=ctx.now
+    )
+    text = (
+        _("Thank you for your feedback.")
+        if stored
+        else _("You have already given feedback on this.")
+    )
+    return Step(MenuState.MAIN, {}, [Reply(text, column([main_menu_button(ctx)]))])
+
+
+def feedback_line(t: Translator, counts: dict[str, int]) -> str | None:
+    """The published counts, or None: a group of counts is shown only when none is under 5.
+
+    Showing one count of a group and hiding another would let the hidden one be worked out from
+    the total, so a group with any count from 1 to 4 is not shown at all.
+    """
+    parts = []
+    received = {k: counts.get(k, 0) for k in ("received", "not_received")}
+    if _publishable(received):
+        parts.append(t.gettext("{yes} received it, {no} did not", yes=received["received"],
+                               no=received["not_received"]))  # fmt: skip
+    ratings = {k: counts.get(k, 0) for k in RATINGS}
+    if _publishable(ratings):
+        parts.append(t.gettext("good {good}, fair {fair}, bad {bad}", **ratings))
+    if not parts:
+        return None
+    return t.gettext("Residents' feedback: {counts}.", counts="; ".join(parts))
+
+
+def _publishable(group: dict[str, int]) -> bool:
+    values = list(group.values())
+    return sum(values) > 0 and all(v == 0 or v >= MIN_PUBLISHED for v in values)
+
+
+FLOW = Flow(
+    name="social-private",
+    states=PrivateState,
+    steps={(PrivateState.ASK, Text): send_question},
+    hints={PrivateState.ASK: N_("Please write your question as a text message, or /cancel.")},
+    anywhere={
+        AskCentre: Anywhere(start_question),
+        GiveFeedback: Anywhere(give_feedback),
+        RateIt: Anywhere(rate),
+    },
+    commands=(CommandSpec("centreanswer", answer_question, leaves=False),),
+    keeps=frozenset({PrivateState.ASK}),
+)
