@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from handlers.budget.money import millions
 from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow
@@ -12,7 +13,7 @@ from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing
 from handlers.social_guide import Office, SocialRight
 from handlers.social_private import AskCentre, GiveFeedback, feedback_line
 from handlers.texts import N_
-from storage import social
+from storage import budget, social
 
 
 class QuizState(StrEnum):
@@ -97,6 +98,9 @@ async def show_guide(ctx: Context, press: SocialHome | None = None) -> Step:
     ]  # fmt: skip
     if guide.example:
         lines.append(_("(Example content, to be checked by the municipality.)"))
+    spending = await budget_line(ctx)
+    if spending:
+        lines.append("\n" + spending)
     choices = [ShowRight(r.key).button(r.title.in_language(lang)) for r in guide.rights]
     if any(r.if_all or r.if_any for r in guide.rights):
         choices.insert(0, StartQuiz().button(_("🧭 What could I be entitled to?")))
@@ -104,6 +108,26 @@ async def show_guide(ctx: Context, press: SocialHome | None = None) -> Step:
         choices.append(AskCentre().button(_("✉️ Ask the Centre (private)")))
     keys = column([*choices, main_menu_button(ctx)])
     return Step(MenuState.MAIN, {}, [Reply("\n".join(lines), keys)])
+
+
+SOCIAL_PROGRAM = "0901"  # the uniform budget program "Social and child protection"
+
+
+async def budget_line(ctx: Context) -> str | None:
+    """What the latest budget document plans and has spent on program 0901, with its date."""
+    version = await budget.latest(ctx.conn)
+    if version is None:
+        return None
+    totals = {x.key: x for x in await budget.program_totals(ctx.conn, version.id)}
+    social_total = totals.get(SOCIAL_PROGRAM)
+    if social_total is None:
+        return None
+    return ctx.t.gettext(
+        "💰 Social and child protection in the budget for {year} (program 0901): planned {planned},"
+        " executed {executed}, as of {date}.",
+        year=version.year, planned=millions(ctx.t, social_total.planned),
+        executed=millions(ctx.t, social_total.executed), date=version.as_of.strftime("%d.%m.%Y"),
+    )  # fmt: skip
 
 
 def right_text(ctx: Context, right: SocialRight, office: Office, feedback: str | None) -> str:
@@ -126,6 +150,13 @@ def right_text(ctx: Context, right: SocialRight, office: Office, feedback: str |
         lines.append(f"🗺 {office.map_url}")
     if right.how is not None:
         lines += ["", right.how.in_language(lang)]
+    if right.figures:
+        lines += ["", _("📊 Beneficiaries:")]
+        lines += [
+            _("{period}: {n} (published {date})", period=f.period, n=f.beneficiaries,
+              date=f.published_on.strftime("%d.%m.%Y"))
+            for f in right.figures
+        ]  # fmt: skip
     if feedback:
         lines += ["", feedback]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from handlers.i18n import to_latin
@@ -52,6 +53,15 @@ class Office:
 
 
 @dataclass(frozen=True, slots=True)
+class Figure:
+    """Beneficiaries of a right in one period, as the municipality published them on a date."""
+
+    period: str
+    beneficiaries: int
+    published_on: date
+
+
+@dataclass(frozen=True, slots=True)
 class SocialRight:
     """A right or service: who is entitled, the documents, where and when to apply."""
 
@@ -65,6 +75,7 @@ class SocialRight:
     # The questionnaire lists it when all of ``if_all`` and one of ``if_any`` (if given) hold.
     if_all: frozenset[str] = frozenset()
     if_any: frozenset[str] = frozenset()
+    figures: tuple[Figure, ...] = ()
 
     def may_apply(self, facts: set[str]) -> bool:
         """Whether the questionnaire lists this right for a household with these facts."""
@@ -114,7 +125,7 @@ def parse_social(data: object, languages: tuple[str, ...]) -> SocialGuide | None
     for i, item in enumerate(_list(data, "rights"), 1):
         where = f"social right #{i}"
         _only(item, where, {"key", "title", "summary", "who", "documents", "office", "how",
-                            "if_all", "if_any"})  # fmt: skip
+                            "if_all", "if_any", "figures"})  # fmt: skip
         key = _key(item, where, seen)
         seen[key] = item
         office = _plain(item, where, "office")
@@ -132,6 +143,7 @@ def parse_social(data: object, languages: tuple[str, ...]) -> SocialGuide | None
                 how,
                 _facts(item, where, "if_all"),
                 _facts(item, where, "if_any"),
+                _figures(item, where),
             )
         )
     staff = data.get("centre_staff", [])
@@ -188,3 +200,18 @@ def _facts(item: dict[str, Any], where: str, key: str) -> frozenset[str]:
     if not isinstance(value, list) or any(x not in FACTS for x in value):
         raise SocialSectionError(f"{where}: '{key}' must list some of {', '.join(FACTS)}")
     return frozenset(value)
+
+
+def _figures(item: dict[str, Any], where: str) -> tuple[Figure, ...]:
+    found = []
+    for i, f in enumerate(item.get("figures", []), 1):
+        here = f"{where}, figure #{i}"
+        if not isinstance(f, dict) or set(f) != {"period", "beneficiaries", "published_on"}:
+            raise SocialSectionError(f"{here}: needs period, beneficiaries and published_on")
+        count, day = f["beneficiaries"], f["published_on"]
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise SocialSectionError(f"{here}: 'beneficiaries' must be a whole number")
+        if not isinstance(day, date) or not isinstance(f["period"], str):
+            raise SocialSectionError(f"{here}: 'published_on' must be a date")
+        found.append(Figure(f["period"], count, day))
+    return tuple(found)

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.app import build_app
 from bot.settings import Settings
+from handlers.budget import imports
+from handlers.budget.importer import DocumentKind, read_budget
+from handlers.budget.money import millions
+from handlers.i18n import translator
 from handlers.municipality import (
     Municipality,
     MunicipalityFileError,
@@ -239,3 +244,26 @@ async def test_feedback_is_published_only_as_counts_of_5_or_more(centre: Office)
     async with bot.app.db.transaction() as conn:
         columns = [r[1] for r in await conn.execute_fetchall("PRAGMA table_info(social_feedback)")]
     assert "user_id" not in columns  # anonymous
+
+
+async def test_the_figures_are_shown_with_their_dates_and_the_budget_of_program_0901(
+    bot: Bot,
+) -> None:
+    await bot.say("ana", "/start")
+    await bot.say("ana", Press("lang:en"))
+    figures = "📊 Beneficiaries:\n2026 Q1: 312 (published 20.04.2026)\n2026 Q2: 298 (published"
+    await bot.play("ana", [(Press("socr:financial_aid"), [figures])])
+    shown = (await bot.say("ana", "/social"))[0].text
+    assert "program 0901" not in shown  # no budget imported yet
+    example = VLASOTINCE.parent / "budget" / "vlasotince-2026-adopted-EXAMPLE.csv"
+    lines = read_budget(example.name, example.read_bytes(), DocumentKind.ADOPTED)
+    document = imports.Document(2026, DocumentKind.ADOPTED, date(2025, 12, 20), example.name)
+    async with bot.app.db.transaction() as conn:
+        await imports.store(conn, document, lines, imported_by=None, now=bot.clock.now())
+    planned = sum(x.planned for x in lines if x.program == "0901")
+    shown = (await bot.say("ana", "/social"))[0].text
+    expected = millions(translator("en"), planned)
+    assert (
+        f"💰 Social and child protection in the budget for 2026 (program 0901): planned {expected},"
+        " executed 0.0 million dinars, as of 20.12.2025." in shown
+    )
