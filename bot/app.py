@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.clock import SystemClock
 from bot.dispatcher import Dispatcher
@@ -99,7 +100,10 @@ async def build_app(
         )  # fmt: skip
         geocoder = nominatim
     deps = Deps(municipality, clock, geocoder, PhotoStore(settings.data_dir), REGISTRY)
-    sender = OutboxSender(db, channels, clock, limits=limits)
+    sender = OutboxSender(
+        db, channels, clock, limits=limits,
+        give_up_after=timedelta(hours=settings.outbox_give_up_hours),
+    )  # fmt: skip
     dispatcher = Dispatcher(
         db, deps, role_of=lambda s: staff_role(municipality, s), on_outbox=sender.wake
     )

@@ -13,6 +13,7 @@ import aiosqlite
 from aiolimiter import AsyncLimiter
 
 from handlers.events import Reply
+from handlers.i18n import translator
 from handlers.ports import (
     Channel,
     Clock,
@@ -24,11 +25,13 @@ from handlers.ports import (
 from storage import message_refs, outbox, subscriptions, users
 from storage.clock import parse
 from storage.db import Database
-from storage.outbox import OutboxRow
+from storage.outbox import NewMessage, OutboxRow
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 600.0
+GIVE_UP_AFTER = timedelta(hours=24)
+ALERT_KEY = "outbox:given-up"  # the admins' alerts about given-up messages
 IDLE_WAIT_S = 30.0
 
 
@@ -108,12 +111,14 @@ class OutboxSender:
         *,
         batch: int = 200,
         limits: SendLimits | None = None,
+        give_up_after: timedelta = GIVE_UP_AFTER,
     ) -> None:
         self._db = db
         self._channels = dict(channels)
         self._clock = clock
         self._batch = batch
         self._limits = limits or SendLimits({})
+        self._give_up_after = give_up_after
         self._marks: list[
             tuple[int, str, tuple[str, str, str, str] | None, asyncio.Future[bool]]
         ] = []
@@ -255,13 +260,45 @@ class OutboxSender:
     async def _later(
         self, row: OutboxRow, seconds: float, error: str, *, count: bool = True, done: int = 0
     ) -> None:
-        # A failure that may pass is retried for as long as it takes, at most every
-        # MAX_BACKOFF_S: a report's e-mail or a resident's answer is never dropped for it.
-        at: datetime = self._clock.now() + timedelta(seconds=seconds)
+        """Retry a row that may pass later; give it up once it has failed for too long."""
+        now = self._clock.now()
         # Parts that went out before the failure are not sent again.
         payload = {**row.payload, "done_parts": done} if done else None
+        if row.failing_since and now - parse(row.failing_since) >= self._give_up_after:
+            log.warning(
+                "outbox row %s failed for %s; given up: %s", row.id, self._give_up_after, error
+            )
+            async with self._db.transaction() as conn:
+                await outbox.give_up(conn, [row.id], "failed", error)
+                await outbox.enqueue(conn, await self._alerts(conn, row, error), now)
+            return
+        at: datetime = now + timedelta(seconds=seconds)
         async with self._db.transaction() as conn:
-            await outbox.retry_later(conn, row.id, at, error, count=count, payload=payload)
+            await outbox.retry_later(conn, row.id, at, error, now, count=count, payload=payload)
+
+    async def _alerts(
+        self, conn: aiosqlite.Connection, row: OutboxRow, error: str
+    ) -> list[NewMessage]:
+        """Tell the admins, in their private chats, that a message was given up.
+
+        Not for an alert itself (it would chase its own tail) nor for a broadcast's message
+        (the broadcast's outcome line counts those that failed).
+        """
+        if row.payload.get("key") == ALERT_KEY or row.broadcast_id is not None:
+            return []
+        hours = round(self._give_up_after.total_seconds() / 3600)
+        messages = []
+        for admin in await users.admins(conn):
+            text = translator(admin.language).ngettext(
+                "Message No. {id} to chat {chat} ({channel}) could not be sent for {n} hour"
+                " and was given up; the chat's later messages go on. Last error: {error}",
+                "Message No. {id} to chat {chat} ({channel}) could not be sent for {n} hours"
+                " and was given up; the chat's later messages go on. Last error: {error}",
+                hours, id=row.id, chat=row.chat_id, channel=row.channel, error=error,
+            )  # fmt: skip
+            reply = Reply(text, key=ALERT_KEY)
+            messages.append(NewMessage(admin.channel, admin.chat_id, admin.id, reply.to_payload()))
+        return messages
 
     async def _put_off(self, row: OutboxRow, seconds: float) -> None:
         at = self._clock.now() + timedelta(seconds=seconds)

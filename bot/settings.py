@@ -49,6 +49,7 @@ class Settings:
     smtp_starttls: bool = True
     metrics_token: str | None = None
     health_outbox_max_age: float = 300.0
+    outbox_give_up_hours: float = 24.0
     log_format: str = "text"
     # Open311 clients that may file reports: (client name, API key) pairs.
     open311_api_keys: tuple[tuple[str, str], ...] = ()
@@ -117,6 +118,7 @@ class Settings:
             smtp_starttls=env.get("SMTP_STARTTLS", "true").lower() in ("1", "true", "yes"),
             metrics_token=env.get("METRICS_TOKEN") or None,
             health_outbox_max_age=float(env.get("HEALTH_OUTBOX_MAX_AGE", "300")),
+            outbox_give_up_hours=float(env.get("OUTBOX_GIVE_UP_HOURS", "24")),
             log_format=env.get("LOG_FORMAT", "text").lower(),
             open311_api_keys=api_keys(env.get("OPEN311_API_KEYS", "")),
             public_url=env.get("PUBLIC_URL") or None,

@@ -31,6 +31,7 @@ class OutboxRow:
     payload: dict[str, Any]
     attempts: int
     failing_since: str | None = None  # when its current run of failures began
+    broadcast_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,8 @@ async def due(
     marks = ",".join("?" * len(channels))
     # Only placeholders are formatted in.
     sql = (
-        "SELECT id, channel, chat_id, user_id, payload, attempts, failing_since"  # noqa: S608
+        "SELECT id, channel, chat_id, user_id, payload, attempts, failing_since,"  # noqa: S608
+        " broadcast_id"
         " FROM outbox AS o"
         f" WHERE status = 'pending' AND next_attempt_at <= ? AND channel IN ({marks})"
         + _FIRST_OF_ITS_CHAT
@@ -103,7 +105,7 @@ async def due(
         + " ORDER BY broadcast_id IS NOT NULL, id LIMIT ?"
     )
     rows = await fetch_all(conn, sql, (iso(now), *channels, limit))
-    return [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
+    return [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7]) for r in rows]
 
 
 async def next_due_at(conn: aiosqlite.Connection, channels: Sequence[str]) -> str | None:
@@ -175,18 +177,21 @@ async def retry_later(
     row_id: int,
     at: datetime,
     error: str,
+    now: datetime,
     *,
     count: bool = True,
     payload: dict[str, Any] | None = None,
 ) -> None:
-    """Put a message back for a later attempt (with a new payload when part of it went out)."""
+    """Put a message back for a later attempt (with a new payload when part of it went out);
+    its run of failures began ``now`` unless it had begun before."""
     await conn.execute(
         "UPDATE outbox SET status = 'pending', next_attempt_at = ?, error = ?,"
-        " attempts = attempts + ?, payload = COALESCE(?, payload)"
-        " WHERE id = ? AND status = 'sending'",
+        " attempts = attempts + ?, payload = COALESCE(?, payload),"
+        " failing_since = COALESCE(failing_since, ?) WHERE id = ? AND status = 'sending'",
         (
             iso(at), error, 0 if count else -1,
-            json.dumps(payload, ensure_ascii=False) if payload is not None else None, row_id,
+            json.dumps(payload, ensure_ascii=False) if payload is not None else None, iso(now),
+            row_id,
         ),
     )  # fmt: skip
 

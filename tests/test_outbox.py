@@ -10,13 +10,16 @@ import aiosqlite
 import pytest
 
 from bot.outbox import OutboxSender, SendLimits
+from bot.settings import Settings
 from handlers.events import Reply
+from handlers.municipality import Municipality
 from handlers.ports import PermanentError, RetryAfterError, TemporaryError, UnreachableError
 from storage import outbox, users
 from storage.clock import parse
 from storage.outbox import NewMessage
 from storage.sql import fetch_all
-from tests.conftest import Bot, Press
+from tests.conftest import Bot, Office, Press, telegram_app
+from tests.fakes.ports import FakeGeocoder
 
 Work = Callable[[aiosqlite.Connection], Awaitable[None]]
 
@@ -204,3 +207,44 @@ async def test_a_chat_waiting_for_a_retry_does_not_keep_the_sender_busy(bot: Bot
     await asyncio.gather(task, return_exceptions=True)
     assert [q for q in seen if "outbox" in q] == []
     assert bot.channel.to("ana") == []
+
+
+async def test_a_message_failing_past_the_cap_is_given_up_and_the_admins_are_told(
+    office: Office,
+) -> None:
+    bot = office.bot
+    bot.channel.failures_for["ana"] = [TemporaryError("down")] * 3
+    await enqueue_texts(bot, "ana", ["first", "second"])
+    await bot.app.sender.drain()
+    bot.clock.advance(hours=23)
+    await bot.app.sender.drain()  # failing for 23 h: tried again later
+    assert bot.channel.to("ana") == []
+    bot.clock.advance(hours=1, seconds=1)
+    await bot.app.sender.drain()  # past 24 h: given up, and the chat goes on
+    assert [r.text for r in bot.channel.to("ana")] == ["second"]
+    (alert,) = bot.channel.to("boss")[-1:]
+    assert "could not be sent for 24 hours and was given up" in alert.text
+    assert "Last error: down" in alert.text
+    assert [r.text for r in bot.channel.to("vesna")][-1:] != [alert.text]  # admins only
+    rows = await fetch_all(
+        bot.app.db.conn, "SELECT status FROM outbox WHERE chat_id = 'ana' ORDER BY id"
+    )
+    assert [r[0] for r in rows] == ["failed", "sent"]
+
+
+async def test_a_card_whose_photo_file_is_missing_goes_as_text_and_holds_nothing(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> None:
+    async with telegram_app(settings, municipality, geocoder) as (fake, app, _):
+        card = Reply("Card VLA-2026-00001", photos=("photos/ab/gone.jpg",))
+        after = Reply("The next message")
+        async with app.db.transaction() as conn:
+            await outbox.enqueue(
+                conn,
+                [NewMessage("telegram", "1001", None, r.to_payload()) for r in (card, after)],
+                app.deps.clock.now(),
+            )
+        await app.sender.drain()
+        texts = [m.get("text") for m in fake.sent_messages(1001)]
+        assert texts == ["Card VLA-2026-00001", "The next message"]
+        assert fake.calls_of("sendPhoto") == []

@@ -259,7 +259,7 @@ class TelegramChannel:
             text = e.message.lower()
             if "not modified" in text:
                 return edit
-            if "chat not found" in text or "user is deactivated" in text:
+            if _about_the_chat(e):
                 raise UnreachableError(e.message) from e
             raise PermanentError(e.message) from e
         except ChatMigrated as e:
@@ -308,11 +308,21 @@ class TelegramChannel:
         return message_id
 
     async def _send_photos(self, chat_id: int, paths: Sequence[str]) -> None:
-        contents = [await asyncio.to_thread((self._data_dir / p).read_bytes) for p in paths]
-        if len(contents) == 1:
-            await self.bot.send_photo(chat_id, contents[0])
-        elif contents:
-            await self.bot.send_media_group(chat_id, [InputMediaPhoto(c) for c in contents[:10]])
+        """Send the photos; when a file is missing or Telegram refuses it, the text goes alone."""
+        try:
+            contents = [await asyncio.to_thread((self._data_dir / p).read_bytes) for p in paths]
+            if len(contents) == 1:
+                await self.bot.send_photo(chat_id, contents[0])
+            elif contents:
+                await self.bot.send_media_group(
+                    chat_id, [InputMediaPhoto(c) for c in contents[:10]]
+                )
+        except FileNotFoundError:
+            log.warning("a photo file is missing; the message is sent without its photos")
+        except BadRequest as e:
+            if _about_the_chat(e):
+                raise
+            log.warning("photos refused (%s); the message is sent without them", e.message)
 
     async def register_commands(self, languages: Sequence[str], registry: Registry) -> None:
         """Register the listed commands in each offered language: residents' in private chats,
@@ -334,6 +344,12 @@ class TelegramChannel:
             for listed, scope in scopes:
                 commands = [BotCommand(c.name, _(c.help)[:256]) for c in listed]
                 await self.bot.set_my_commands(commands, scope=scope, language_code=code)
+
+
+def _about_the_chat(e: BadRequest) -> bool:
+    """Whether Telegram refused a request because of its chat (gone), not of its content."""
+    text = e.message.lower()
+    return "chat not found" in text or "user is deactivated" in text
 
 
 def _seconds(value: int | timedelta) -> float:
