@@ -103,6 +103,7 @@ class Municipality:
     library: LibraryInfo | None = None
     plan: PlanSection | None = None  # the action plan (handlers/plan/config.py)
     social: SocialGuide | None = None  # social protection (handlers/social_guide.py)
+    population: int | None = None  # residents, for the budget per resident
 
     def name_in(self, language: str) -> str:
         """The municipality's name as a reader of ``language`` knows it (Sombor is Zombor)."""
@@ -191,7 +192,16 @@ def _parse(data: dict[str, Any]) -> Municipality:
     _only_keys(
         m,
         "[municipality]",
-        {"code", "name_cyrl", "name_latn", "name_hu", "languages", "timezone", "website"},
+        {
+            "code",
+            "name_cyrl",
+            "name_latn",
+            "name_hu",
+            "languages",
+            "timezone",
+            "website",
+            "population",
+        },
     )
     code = _field(m, "[municipality]", "code", str)
     if not re.fullmatch(r"[A-Z]{3}", code):
@@ -222,6 +232,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
         code=code,
         name_cyrl=_field(m, "[municipality]", "name_cyrl", str),
         name_hu=m.get("name_hu"),
+        population=_population(m),
         name_latn=_field(m, "[municipality]", "name_latn", str),
         languages=languages,
         timezone=str(m.get("timezone", "Europe/Belgrade")),
@@ -249,6 +260,15 @@ def _parse_library(table: Any) -> LibraryInfo | None:
         return parse_library(table)
     except ValueError as e:
         raise _Invalid(f"[library]: {e}") from None
+
+
+def _population(m: dict[str, Any]) -> int | None:
+    if "population" not in m:
+        return None
+    population = _field(m, "[municipality]", "population", int)
+    if population <= 0:
+        raise _Invalid("[municipality]: 'population' must be positive")
+    return int(population)
 
 
 def _parse_consultations(items: list[dict[str, Any]]) -> tuple[ConsultationEntry, ...]:

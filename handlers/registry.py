@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from handlers import (
     announce,
+    budget,
     consultations,
     followup,
     jobs,
@@ -31,6 +32,7 @@ FLOWS: tuple[Flow, ...] = (
     plan.FLOW,
     social.FLOW,
     social_private.FLOW,
+    budget.FLOW,
     notifications.FLOW,
     announce.FLOW,
     staff.FLOW,

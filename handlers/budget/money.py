@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_decimal
 
@@ -20,9 +20,16 @@ def exact(t: Translator, para: int) -> str:
     return format_decimal(Decimal(para) / 100, "#,##0.00", locale=_locale(t))
 
 
+def dinars(t: Translator, para: int) -> str:
+    """An amount in whole dinars, with thousands separated: 46.888."""
+    return format_decimal(para // 100, "#,##0", locale=_locale(t))
+
+
 def millions(t: Translator, para: int) -> str:
     """An amount in millions of dinars, in words: "48.2 million dinars"."""
-    value = format_decimal(Decimal(para) / 100_000_000, "#,##0.0", locale=_locale(t))
+    # Half up, as people round (634.05 is 634.1), not Babel's half even.
+    rounded = (Decimal(para) / 100_000_000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    value = format_decimal(rounded, "#,##0.0", locale=_locale(t))
     return t.gettext("{amount} million dinars", amount=value)
 
 

@@ -1,0 +1,177 @@
+"""What residents see: the year's totals, revenue by source, spending by program, activities."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from handlers.budget.imports import kind_name
+from handlers.budget.money import dinars, millions, per_cent
+from handlers.budget.programs import program_name, revenue_group, revenue_group_name
+from handlers.context import Context, Step, column
+from handlers.events import Reply
+from handlers.flow import ButtonData
+from handlers.menu import MenuState, main_menu_button, menu_reply
+from storage import budget
+from storage.budget import Total, Version
+
+
+@dataclass(frozen=True, slots=True)
+class ShowBudget(ButtonData):
+    """A version's overview (the totals, revenue by source, spending by program)."""
+
+    prefix = "bud"
+    version_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShowProgram(ButtonData):
+    """One program of a version: its activities and projects."""
+
+    prefix = "budp"
+    version_id: int
+    program: str
+
+
+def as_of(v: Version) -> str:
+    """The date a version's figures are of."""
+    return v.as_of.strftime("%d.%m.%Y")
+
+
+def share_line(ctx: Context, name: str, total: Total, whole: int) -> str:
+    """ "Name: 48.2 million dinars (12%)"."""
+    return f"• {name}: {millions(ctx.t, total.planned)} ({per_cent(total.planned, whole)}%)"
+
+
+def spent_words(ctx: Context, v: Version, planned: int, executed: int) -> str:
+    """What was spent of the plan, in plain words, as of the version's date."""
+    _ = ctx.t.gettext
+    if v.kind != "execution":
+        return _("Planned: {planned}.", planned=millions(ctx.t, planned))
+    return _(
+        "Of {planned} planned, {executed} ({pct}%) was spent by {date}.",
+        planned=millions(ctx.t, planned),
+        executed=millions(ctx.t, executed),
+        pct=per_cent(executed, planned),
+        date=as_of(v),
+    )
+
+
+async def overview(ctx: Context) -> Step:
+    """The latest version of the budget: the main-menu entry."""
+    v = await budget.latest(ctx.conn)
+    if v is None:
+        text = ctx.t.gettext("The municipality has not published its budget here yet.")
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
+    return await show_version(ctx, v)
+
+
+async def show(ctx: Context, press: ShowBudget) -> Step | None:
+    """A version's overview from its button."""
+    v = await budget.get(ctx.conn, press.version_id)
+    return await show_version(ctx, v) if v is not None else None
+
+
+async def show_version(ctx: Context, v: Version) -> Step:
+    """The totals, revenue by source and spending by program, each program a button."""
+    _ = ctx.t.gettext
+    programs = await budget.program_totals(ctx.conn, v.id)
+    revenue = await budget.revenue_totals(ctx.conn, v.id)
+    planned = sum(p.planned for p in programs)
+    executed = sum(p.executed for p in programs)
+    text = [
+        _(
+            "Budget of {name} for {year}",
+            name=ctx.municipality.name_in(ctx.t.language),
+            year=v.year,
+        ),
+        _("{kind} as of {date}", kind=kind_name(ctx.t, v.kind), date=as_of(v)).capitalize(),
+        "",
+        spent_words(ctx, v, planned, executed),
+    ]
+    text += await _beside(ctx, v, planned)
+    text += ["", _("Revenue by source:")]
+    text += [
+        share_line(ctx, revenue_group_name(ctx.t, key), total, sum(r.planned for r in revenue))
+        for key, total in _by_group(revenue)
+    ]
+    text += ["", _("Spending by program:")]
+    text += [share_line(ctx, program_name(ctx.t, p.key), p, planned) for p in programs]
+    text += ["", _("Choose a program to see its activities and projects.")]
+    choices = [
+        ShowProgram(v.id, p.key).button(
+            f"{program_name(ctx.t, p.key)} ({per_cent(p.executed, p.planned)}%)"
+        )
+        if v.kind == "execution"
+        else ShowProgram(v.id, p.key).button(program_name(ctx.t, p.key))
+        for p in programs
+    ]
+    reply = Reply("\n".join(text), column([*choices, main_menu_button(ctx)]))
+    return Step(MenuState.MAIN, {}, [reply])
+
+
+async def _beside(ctx: Context, v: Version, planned: int) -> list[str]:
+    """Per resident, and the previous year beside this one where it was imported."""
+    _ = ctx.t.gettext
+    lines = []
+    population = ctx.municipality.population
+    if population:
+        per_resident = dinars(ctx.t, planned // population)
+        lines.append(_("That is {amount} dinars per resident.", amount=per_resident))
+    last_year = await budget.latest(ctx.conn, v.year - 1)
+    if last_year is not None:
+        before = sum(p.planned for p in await budget.program_totals(ctx.conn, last_year.id))
+        lines.append(_("In {year}: {amount}.", year=last_year.year, amount=millions(ctx.t, before)))
+    return lines
+
+
+def _by_group(revenue: list[Total]) -> list[tuple[str, Total]]:
+    planned: dict[str, int] = defaultdict(int)
+    executed: dict[str, int] = defaultdict(int)
+    for r in revenue:
+        planned[revenue_group(r.key)] += r.planned
+        executed[revenue_group(r.key)] += r.executed
+    groups = [(g, Total(g, "", planned[g], executed[g])) for g in planned]
+    return sorted(groups, key=lambda x: -x[1].planned)
+
+
+async def show_program(ctx: Context, press: ShowProgram) -> Step | None:
+    """A program's activities and projects with plan, executed so far and per cent."""
+    v = await budget.get(ctx.conn, press.version_id)
+    if v is None:
+        return None
+    activities = await budget.activity_totals(ctx.conn, v.id, press.program)
+    if not activities:
+        return None
+    _ = ctx.t.gettext
+    planned = sum(a.planned for a in activities)
+    executed = sum(a.executed for a in activities)
+    text = [
+        f"{press.program} {program_name(ctx.t, press.program)} ({v.year})",
+        spent_words(ctx, v, planned, executed),
+    ]
+    text += await _program_last_year(ctx, v, press.program)
+    text.append("")
+    for a in activities:
+        line = f"• {ctx.t.name(a.name)} ({a.key}): {millions(ctx.t, a.planned)}"
+        if v.kind == "execution":
+            line += ", " + _(
+                "spent {executed} ({pct}%)",
+                executed=millions(ctx.t, a.executed),
+                pct=per_cent(a.executed, a.planned),
+            )
+        text.append(line)
+    back = ShowBudget(v.id).button(_("↩️ The whole budget"))
+    return Step(MenuState.MAIN, {}, [Reply("\n".join(text), column([back, main_menu_button(ctx)]))])
+
+
+async def _program_last_year(ctx: Context, v: Version, program: str) -> list[str]:
+    last_year = await budget.latest(ctx.conn, v.year - 1)
+    if last_year is None:
+        return []
+    before = sum(a.planned for a in await budget.activity_totals(ctx.conn, last_year.id, program))
+    if not before:
+        return []
+    return [
+        ctx.t.gettext("In {year}: {amount}.", year=last_year.year, amount=millions(ctx.t, before))
+    ]
