@@ -70,13 +70,23 @@ class Photo:
     reply_to: str | None = None  # the id of the message it answers (a staff chat's reply)
 
 
+MAX_FILE_BYTES = 5 * 1024 * 1024  # a document larger than this is not downloaded
+
+
 @dataclass(frozen=True, slots=True)
 class File:
-    """A file that is not an image (a PDF, a video, ...)."""
+    """A file that is not an image (a PDF, a spreadsheet, ...).
+
+    ``content`` is the document's bytes when the channel downloaded it (at most MAX_FILE_BYTES),
+    else None; ``name`` is the file name the sender gave it.
+    """
 
     sender: Sender
     kind: str
     update_id: str | None = None
+    name: str = ""
+    content: bytes | None = None
+    size: int = 0
 
 
 @dataclass(frozen=True, slots=True)

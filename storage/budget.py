@@ -58,14 +58,19 @@ async def add_version(
     *,
     imported_by: int | None,
     now: datetime,
+    published: bool = True,
 ) -> int:
-    """Store a document and its lines (in the caller's transaction); return the version id."""
+    """Store a document and its lines (in the caller's transaction); return the version id.
+
+    An unpublished version (one previewed in chat) is not shown until ``publish``.
+    """
     row = await fetch_one(
         conn,
-        "INSERT INTO budget_versions (year, kind, as_of, file_name, imported_by, imported_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        (year, kind, as_of.isoformat(), file_name, imported_by, iso(now)),
-    )
+        "INSERT INTO budget_versions (year, kind, as_of, file_name, imported_by, imported_at,"
+        " published_at, published_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (year, kind, as_of.isoformat(), file_name, imported_by, iso(now),
+         iso(now) if published else None, imported_by if published else None),
+    )  # fmt: skip
     if row is None:
         raise RuntimeError("INSERT ... RETURNING gave no row")
     version_id = int(row[0])
@@ -81,7 +86,9 @@ async def add_version(
     return version_id
 
 
-_VERSION = "SELECT id, year, kind, as_of, file_name FROM budget_versions"
+_VERSION = (
+    "SELECT id, year, kind, as_of, file_name FROM budget_versions WHERE published_at IS NOT NULL"
+)
 _NEWEST_FIRST = " ORDER BY year DESC, as_of DESC, id DESC LIMIT 1"
 
 
@@ -94,22 +101,48 @@ async def latest(conn: aiosqlite.Connection, year: int | None = None) -> Version
     if year is None:
         row = await fetch_one(conn, _VERSION + _NEWEST_FIRST)
     else:
-        row = await fetch_one(conn, _VERSION + " WHERE year = ?" + _NEWEST_FIRST, (year,))
+        row = await fetch_one(conn, _VERSION + " AND year = ?" + _NEWEST_FIRST, (year,))
     return _version(row) if row else None
 
 
 async def get(conn: aiosqlite.Connection, version_id: int) -> Version | None:
     """One version by its id."""
-    row = await fetch_one(conn, _VERSION + " WHERE id = ?", (version_id,))
+    row = await fetch_one(conn, _VERSION + " AND id = ?", (version_id,))
     return _version(row) if row else None
 
 
 async def before(conn: aiosqlite.Connection, year: int, as_of: date) -> Version | None:
     """The newest version of ``year`` as of ``as_of`` or before (what a new one follows)."""
     row = await fetch_one(
-        conn, _VERSION + " WHERE year = ? AND as_of <= ?" + _NEWEST_FIRST, (year, as_of.isoformat())
+        conn, _VERSION + " AND year = ? AND as_of <= ?" + _NEWEST_FIRST, (year, as_of.isoformat())
     )
     return _version(row) if row else None
+
+
+async def publish(conn: aiosqlite.Connection, version_id: int, by: int, now: datetime) -> bool:
+    """Publish an unpublished version, once (two presses publish it once); whether it was."""
+    row = await fetch_one(
+        conn,
+        "UPDATE budget_versions SET published_at = ?, published_by = ?"
+        " WHERE id = ? AND published_at IS NULL RETURNING id",
+        (iso(now), by, version_id),
+    )
+    return row is not None
+
+
+async def drop_unpublished(
+    conn: aiosqlite.Connection, *, version_id: int | None = None, imported_by: int | None = None
+) -> None:
+    """Delete an unpublished version (by id, or every one an admin prepared) with its lines."""
+    await conn.execute(
+        "DELETE FROM budget_lines WHERE version_id IN (SELECT id FROM budget_versions"
+        " WHERE published_at IS NULL AND (id = ? OR imported_by = ?))",
+        (version_id, imported_by),
+    )
+    await conn.execute(
+        "DELETE FROM budget_versions WHERE published_at IS NULL AND (id = ? OR imported_by = ?)",
+        (version_id, imported_by),
+    )
 
 
 async def program_totals(conn: aiosqlite.Connection, version_id: int) -> list[Total]:

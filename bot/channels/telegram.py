@@ -55,6 +55,7 @@ from bot.channels.text import split_text as text_parts
 from bot.dispatcher import Outcome
 from handlers import events
 from handlers.events import (
+    MAX_FILE_BYTES,
     AskLocation,
     Blocked,
     ButtonChoice,
@@ -458,7 +459,8 @@ class TelegramUpdates:
             doc = message.document
             if (doc.mime_type or "").startswith("image/"):
                 return await self._photo(sender, doc.file_id, doc.file_size or 0, uid)
-            return File(sender, "document", uid)
+            name = doc.file_name or ""
+            return await self._document(sender, doc.file_id, name, doc.file_size, uid)
         if message.contact is not None:
             return Contact(sender, message.contact.phone_number, uid)
         kind = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), "other")
@@ -498,6 +500,20 @@ class TelegramUpdates:
             log.warning("photo download failed: %s", type(e).__name__)
             return Photo(sender, file_id, None, size, uid)
         return Photo(sender, file_id, content, len(content), uid)
+
+    async def _document(
+        self, sender: Sender, file_id: str, name: str, size: int | None, uid: str
+    ) -> File:
+        """A document with its bytes (a budget file an admin sends), when small enough."""
+        if size is None or size > MAX_FILE_BYTES:
+            return File(sender, "document", uid, name=name, size=size or 0)
+        try:
+            telegram_file = await self.bot.get_file(file_id)
+            content = bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as e:
+            log.warning("document download failed: %s", type(e).__name__)
+            return File(sender, "document", uid, name=name, size=size)
+        return File(sender, "document", uid, name=name, content=content, size=len(content))
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long-poll until ``stop`` is set, confirming an offset only after its batch is handled."""

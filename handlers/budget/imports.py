@@ -85,11 +85,12 @@ async def store(
     *,
     imported_by: int | None,
     now: datetime,
+    published: bool = True,
 ) -> int:
     """Store the document as a new version of its year; return its id."""
     return await budget.add_version(
         conn, document.year, document.kind, document.as_of, document.file_name, lines,
-        imported_by=imported_by, now=now,
+        imported_by=imported_by, now=now, published=published,
     )  # fmt: skip
 
 

@@ -1,0 +1,176 @@
+"""The admin's import in chat: ``/budget import``, the kind, the date, the document, a preview
+with the totals per program and the changes against the version before it, then publish."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from handlers import engine
+from handlers.budget import imports
+from handlers.budget.importer import BudgetFileError, DocumentKind, read_budget
+from handlers.context import Context, Step, column
+from handlers.events import File, Reply, Text
+from handlers.flow import ButtonData, Role
+from handlers.menu import MenuState, menu_reply
+from storage import budget
+
+log = logging.getLogger(__name__)
+
+
+class BudgetState(StrEnum):
+    """An admin importing a budget document."""
+
+    KIND = "budget:kind"
+    DATE = "budget:date"
+    FILE = "budget:file"
+    CONFIRM = "budget:confirm"
+
+
+@dataclass(frozen=True, slots=True)
+class ChooseKind(ButtonData):
+    """Which document is imported."""
+
+    prefix = "budk"
+    role = Role.ADMIN
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Publish(ButtonData):
+    """Publish the previewed version (``ok``) or drop it (``drop``)."""
+
+    prefix = "budc"
+    role = Role.ADMIN
+    action: str
+
+
+_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\.?(?:\s+(\d{4})\.?)?")
+
+
+async def start(ctx: Context, args: str) -> Step:
+    """/budget import: ask which document it is."""
+    _ = ctx.t.gettext
+    if args.split()[:1] != ["import"]:
+        return engine.stay(ctx, [Reply(_("Usage: /budget import"))])
+    return Step(BudgetState.KIND, {}, kind_prompt(ctx))
+
+
+def kind_prompt(ctx: Context) -> list[Reply]:
+    """The kinds of document as buttons."""
+    choices = [
+        ChooseKind(k.value).button(imports.kind_name(ctx.t, k).capitalize()) for k in DocumentKind
+    ]
+    return [Reply(ctx.t.gettext("Which document are you importing?"), column(choices))]
+
+
+async def choose_kind(ctx: Context, press: ChooseKind) -> Step | None:
+    """Keep the kind; ask for the date the figures are of."""
+    if press.kind not in DocumentKind._value2member_map_:
+        return None
+    return Step(BudgetState.DATE, {"kind": press.kind}, date_prompt(ctx))
+
+
+def date_prompt(ctx: Context) -> list[Reply]:
+    """Ask for the date (and the year, when it is another)."""
+    return [
+        Reply(
+            ctx.t.gettext(
+                "As of which date are the figures? Write it as 30.06.2026; add the budget year"
+                " when it is another one (an adopted budget: 20.12.2025 2026)."
+            )
+        )
+    ]
+
+
+def parse_date(text: str) -> tuple[date, int] | None:
+    """The date and the budget year of ``30.06.2026`` or ``20.12.2025 2026``, or None."""
+    found = _DATE.fullmatch(text.strip())
+    if found is None:
+        return None
+    day, month, year, budget_year = found.groups()
+    try:
+        as_of = date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+    the_year = int(budget_year) if budget_year else as_of.year
+    return (as_of, the_year) if abs(the_year - as_of.year) <= 1 else None
+
+
+async def write_date(ctx: Context, event: Text) -> Step | None:
+    """Keep the date; ask for the file."""
+    parsed = parse_date(event.text)
+    if parsed is None:
+        return None
+    as_of, year = parsed
+    draft = {**ctx.draft, "as_of": as_of.isoformat(), "year": year}
+    return Step(BudgetState.FILE, draft, file_prompt(ctx))
+
+
+def file_prompt(ctx: Context) -> list[Reply]:
+    """Ask for the document."""
+    return [
+        Reply(
+            ctx.t.gettext(
+                "Send the budget file as a document (CSV or XLSX, at most 5 MB), in the format"
+                " of the README. (/cancel to stop)"
+            )
+        )
+    ]
+
+
+async def receive_file(ctx: Context, event: File) -> Step:
+    """Check the file whole; refuse it with every problem, or store it unpublished and preview."""
+    _ = ctx.t.gettext
+    if event.content is None:
+        text = _("That file could not be read (larger than 5 MB?). Send it again, smaller.")
+        return engine.stay(ctx, [Reply(text)])
+    kind = DocumentKind(str(ctx.draft["kind"]))
+    name = event.name or "budget"
+    try:
+        lines = read_budget(name, event.content, kind)
+    except BudgetFileError as e:
+        problems = "\n".join(e.render(ctx.t))
+        text = _("Nothing was imported. Correct the file and send it again:") + "\n" + problems
+        return engine.stay(ctx, [Reply(text)])
+    as_of = date.fromisoformat(str(ctx.draft["as_of"]))
+    document = imports.Document(int(ctx.draft["year"]), kind, as_of, name)
+    preview = await imports.preview(ctx.conn, document, lines)
+    # A preview left without an answer (a /cancel, a new import) is dropped now.
+    await budget.drop_unpublished(ctx.conn, imported_by=ctx.user.id)
+    # A preview left without an answer (a /cancel, a new import) is dropped now.
+    await budget.drop_unpublished(ctx.conn, imported_by=ctx.user.id)
+    version_id = await imports.store(
+        ctx.conn, document, lines, imported_by=ctx.user.id, now=ctx.now, published=False
+    )
+    log.info("admin %s prepared budget version %s", ctx.user.id, version_id)
+    choices = [
+        Publish("ok").button(_("✅ Publish")),
+        Publish("drop").button(_("🗑 Drop")),
+    ]
+    reply = Reply(imports.describe(ctx.t, preview)[:3500], column(choices))
+    return Step(BudgetState.CONFIRM, {"version_id": version_id}, [reply])
+
+
+async def decide(ctx: Context, press: Publish) -> Step | None:
+    """Publish the prepared version (once), or drop it."""
+    _ = ctx.t.gettext
+    version_id = ctx.draft.get("version_id")
+    if not isinstance(version_id, int) or press.action not in ("ok", "drop"):
+        return None
+    if press.action == "drop":
+        await budget.drop_unpublished(ctx.conn, version_id=version_id)
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Dropped; nothing was published."))])
+    if not await budget.publish(ctx.conn, version_id, ctx.user.id, ctx.now):
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx)])
+    log.info("admin %s published budget version %s", ctx.user.id, version_id)
+    text = _("Published: residents now see this version of the budget.")
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
+
+
+def cancel(ctx: Context) -> Step:
+    """/cancel: drop the import (a prepared version stays unpublished until dropped here)."""
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, ctx.t.gettext("Cancelled."))])

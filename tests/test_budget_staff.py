@@ -1,0 +1,104 @@
+"""The admin imports a budget by sending the document in chat: through the fake Bot API, the
+document's bytes are downloaded, checked whole, previewed with the changes, then published."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from handlers.events import File
+from tests.conftest import ROOT, Office, Press, Running
+
+EXAMPLES = ROOT / "config" / "budget"
+ADOPTED = (EXAMPLES / "vlasotince-2026-adopted-EXAMPLE.csv").read_bytes()
+JUNE = (EXAMPLES / "vlasotince-2026-execution-06-30-EXAMPLE.csv").read_bytes()
+RESIDENT = 5001
+ADMIN = 100000101  # the admin of config/vlasotince.toml
+
+
+def published(db: Path) -> list[tuple[str, str, bool]]:
+    conn = sqlite3.connect(db)
+    try:
+        return [
+            (str(r[0]), str(r[1]), r[2] is not None)
+            for r in conn.execute(
+                "SELECT kind, as_of, published_at FROM budget_versions ORDER BY id"
+            )
+        ]
+    finally:
+        conn.close()
+
+
+async def test_an_admin_imports_by_document_and_residents_see_it(running: Running) -> None:
+    fake, app = running.fake, running.app
+    for user in (RESIDENT, ADMIN):
+        fake.push_command(user, "start")
+        fake.push_callback(user, "lang:en")
+        await running.wait_text(user, "Welcome")
+    fake.push_command(ADMIN, "budget", "import")
+    await running.wait_text(ADMIN, "Which document are you importing?")
+    fake.push_callback(ADMIN, "budk:adopted")
+    await running.wait_text(ADMIN, "As of which date are the figures?")
+    fake.push_text(ADMIN, "20.12.2025 2026")
+    await running.wait_text(ADMIN, "Send the budget file as a document")
+    fake.push_document(ADMIN, ADOPTED, file_name="budzet-2026.csv", mime_type="text/csv")
+    await running.wait_text(ADMIN, "budzet-2026.csv: adopted budget for 2026, as of 20.12.2025")
+    await running.wait_text(ADMIN, "This is the first version of this year's budget.")
+    db = app.db.path
+    assert db is not None
+    assert published(db) == [("adopted", "2025-12-20", False)]
+    fake.push_callback(RESIDENT, "menu:budget")
+    await running.wait_text(RESIDENT, "has not published its budget here yet")
+    fake.push_callback(ADMIN, "budc:ok")
+    await running.wait_text(ADMIN, "Published: residents now see this version")
+    assert published(db) == [("adopted", "2025-12-20", True)]
+    fake.push_callback(RESIDENT, "menu:budget")
+    await running.wait_text(RESIDENT, "Budget of Vlasotince for 2026")
+
+    # The next document: its errors first (nothing stored), then the corrected file.
+    fake.push_command(ADMIN, "budget", "import")
+    fake.push_callback(ADMIN, "budk:execution")
+    fake.push_text(ADMIN, "30.06.2026")
+    await running.wait_text(ADMIN, "Send the budget file as a document")
+    broken = JUNE.replace(b";0701;0701-0002;", b";0701;1102-0002;", 1)
+    fake.push_document(ADMIN, broken, file_name="izvrsenje.csv", mime_type="text/csv")
+    await running.wait_text(ADMIN, "does not belong to program 0701")
+    await running.wait_text(ADMIN, "izvrsenje.csv, line")
+    assert len(published(db)) == 1
+    fake.push_document(ADMIN, JUNE, file_name="izvrsenje.csv", mime_type="text/csv")
+    await running.wait_text(ADMIN, "Differences in the plan are against the adopted budget")
+    fake.push_callback(ADMIN, "budc:ok")
+    await running.wait_text(ADMIN, "Published")
+    fake.push_callback(RESIDENT, "menu:budget")
+    await running.wait_text(RESIDENT, "Execution report as of 30.06.2026")
+
+
+def document(office: Office, user: str, content: bytes | None, name: str = "b.csv") -> File:
+    size = len(content or b"") or 6_000_000
+    return File(office.bot.sender(user), "document", name=name, content=content, size=size)
+
+
+async def test_only_admins_import_and_a_dropped_version_is_never_shown(office: Office) -> None:
+    bot = office.bot
+    for user in ("vesna", "mila"):
+        await bot.play(user, [("/budget import", ["This is for municipal staff only"])])
+    await bot.play(
+        "boss",
+        [
+            ("/budget", ["Usage: /budget import"]),
+            ("/budget import", ["Which document are you importing?", "[Execution report]"]),
+            (Press("budk:forecast"), ["Please choose the kind of document with the buttons."]),
+            (Press("budk:execution"), ["As of which date are the figures?"]),
+            ("31.02.2026", ["Please write the date as 30.06.2026"]),
+            ("30.06.2026", ["Send the budget file as a document"]),
+            ("here it is", ["Please send the file as a document"]),
+            (document(office, "boss", None), ["could not be read"]),
+            (document(office, "boss", b"\x00\x01binary"), ["not a CSV file"]),
+            (document(office, "boss", JUNE, "jun.csv"), ["jun.csv: execution report for 2026"]),
+            # A resident cannot press the admin's buttons (the engine checks the role).
+            (Press("budc:maybe"), ["Please publish or drop the preview with the buttons."]),
+            (Press("budc:drop"), ["Dropped; nothing was published."]),
+        ],
+    )
+    await bot.play("mila", [(Press("menu:budget"), ["has not published its budget here yet"])])
+    assert all("Published" not in r.text for r in await bot.say("mila", Press("budc:ok")))
