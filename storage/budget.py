@@ -119,6 +119,17 @@ async def before(conn: aiosqlite.Connection, year: int, as_of: date) -> Version 
     return _version(row) if row else None
 
 
+async def before_version(conn: aiosqlite.Connection, v: Version) -> Version | None:
+    """The published version of ``v``'s year that ``v`` follows (by date, then by import)."""
+    day = v.as_of.isoformat()
+    row = await fetch_one(
+        conn,
+        _VERSION + " AND year = ? AND (as_of < ? OR (as_of = ? AND id < ?))" + _NEWEST_FIRST,
+        (v.year, day, day, v.id),
+    )
+    return _version(row) if row else None
+
+
 async def publish(conn: aiosqlite.Connection, version_id: int, by: int, now: datetime) -> bool:
     """Publish an unpublished version, once (two presses publish it once); whether it was."""
     row = await fetch_one(

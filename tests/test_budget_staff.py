@@ -4,9 +4,13 @@ document's bytes are downloaded, checked whole, previewed with the changes, then
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 
+from handlers.budget.followers import lagging, render_news, year_share
 from handlers.events import File
+from handlers.i18n import translator
+from storage.budget import Total, Version
 from tests.conftest import ROOT, Office, Press, Running
 
 EXAMPLES = ROOT / "config" / "budget"
@@ -102,3 +106,38 @@ async def test_only_admins_import_and_a_dropped_version_is_never_shown(office: O
     )
     await bot.play("mila", [(Press("menu:budget"), ["has not published its budget here yet"])])
     assert all("Published" not in r.text for r in await bot.say("mila", Press("budc:ok")))
+
+
+async def test_followers_are_told_what_changed_once_it_is_published(office: Office) -> None:
+    bot = office.bot
+    await bot.say("mila", Press("menu:notify"))
+    await bot.play("mila", [(Press("sub:budget"), ["Budget"])])
+    for kind, when, content in (
+        ("adopted", "20.12.2025 2026", ADOPTED),
+        ("execution", "30.06.2026", JUNE),
+    ):
+        await bot.say("boss", "/budget import")
+        await bot.say("boss", Press(f"budk:{kind}"))
+        await bot.say("boss", when)
+        await bot.say("boss", document(office, "boss", content))
+        before = len(bot.channel.to("mila"))
+        await bot.play("boss", [(Press("budc:ok"), ["Sending: 0 / 1", "Published"])])
+    news = [r.text for r in bot.channel.to("mila")[before:]]
+    assert news == [
+        "💰 The budget of Vlasotince for 2026 was updated: execution report as of 30.06.2026.\n"
+        "Spent so far: 45% of the plan."
+    ]
+
+
+def test_a_program_lags_when_its_execution_is_well_below_the_years_share() -> None:
+    june = Version(1, 2026, "execution", date(2026, 6, 30), "x.csv")
+    assert year_share(june.as_of, 2026) == 50
+    programs = [Total("0701", "", 1000, 340), Total("1102", "", 1000, 350), Total("2001", "", 0, 0)]
+    assert [p.key for p in lagging(june, programs)] == ["0701"]
+    adopted = Version(2, 2026, "adopted", date(2025, 12, 20), "y.csv")
+    assert lagging(adopted, programs) == []
+    text = render_news(
+        translator("en"), "Vlasotince", june, programs, {"0701": Total("0701", "", 900, 0)}
+    )
+    assert "Behind the year (50% of it has passed):\n• Transport and roads: 34%" in text.text
+    assert "Changes in the plan:\n• Transport and roads: +0.0 million dinars" in text.text

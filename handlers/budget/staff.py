@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 
 from handlers import engine
-from handlers.budget import imports
+from handlers.budget import followers, imports
 from handlers.budget.importer import BudgetFileError, DocumentKind, read_budget
 from handlers.context import Context, Step, column
 from handlers.events import File, Reply, Text
@@ -168,7 +168,8 @@ async def decide(ctx: Context, press: Publish) -> Step | None:
         return Step(MenuState.MAIN, {}, [menu_reply(ctx)])
     log.info("admin %s published budget version %s", ctx.user.id, version_id)
     text = _("Published: residents now see this version of the budget.")
-    return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
+    progress = await followers.tell_followers(ctx, version_id)
+    return Step(MenuState.MAIN, {}, [*([progress] if progress else []), menu_reply(ctx, text)])
 
 
 def cancel(ctx: Context) -> Step:

@@ -1,0 +1,146 @@
+"""Benchmark: importing a 5,000-line budget file (target under 2 s), and a resident's overview.
+
+Writes a CSV of 5,000 spending and revenue lines in the shape staff produce (semicolons, decimal
+comma, thousands points, UTF-8) and an XLSX of the same lines, then times, on a real SQLite file:
+the whole-file check (read_budget), the store of the version (one transaction), and the resident's
+overview and a program's page through the dispatcher's path (the queries a press runs).
+
+    python bench/budget.py [--lines 5000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(ROOT))
+
+import openpyxl  # noqa: E402 - after the path is set for a plain script run
+
+from handlers.budget import imports  # noqa: E402
+from handlers.budget.importer import DocumentKind, read_budget  # noqa: E402
+from handlers.budget.programs import PROGRAMS  # noqa: E402
+from storage import budget  # noqa: E402
+from storage.db import Database  # noqa: E402
+
+HEADER = "vrsta;program;aktivnost;naziv;funkcija;konto;izvor;planirano;izvršeno"
+ACCOUNTS = ("411", "412", "421", "423", "424", "425", "426", "451", "463", "472", "481", "511")
+
+
+def rows(n: int) -> list[list[str]]:
+    """``n`` distinct lines: spending over the 17 programs, a tenth revenue."""
+    out = []
+    codes = list(PROGRAMS)
+    for i in range(n):
+        planned = 1_000_000 + 7_919 * i
+        executed = planned * 45 // 100
+        if i % 10 == 9:
+            out.append(["prihod", "", "", f"Приход {i}", "", f"7{i:05d}"[:6], "01",
+                        str(planned), str(executed)])  # fmt: skip
+            continue
+        program = codes[i % len(codes)]
+        activity = f"{program}-{(i // len(codes)) % 9999 + 1:04d}"
+        account = ACCOUNTS[i % len(ACCOUNTS)]
+        out.append(["rashod", program, activity, f"Активност {i}", "620", account, "01",
+                    str(planned), str(executed)])  # fmt: skip
+    return out
+
+
+def dinars(raw: str) -> str:
+    """Whole dinars written as staff write them: 1.234.567,00."""
+    return f"{int(raw):,}".replace(",", ".") + ",00"
+
+
+def csv_bytes(lines: list[list[str]]) -> bytes:
+    """The lines as a semicolon-separated UTF-8 file."""
+    body = [";".join([*r[:7], dinars(r[7]), dinars(r[8])]) for r in lines]
+    return ("\r\n".join([HEADER, *body]) + "\r\n").encode("utf-8")
+
+
+def xlsx_bytes(lines: list[list[str]]) -> bytes:
+    """The lines as an Excel workbook, amounts as numbers."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(HEADER.split(";"))
+    for r in lines:
+        sheet.append([*r[:7], int(r[7]), int(r[8])])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def timed(work: object) -> float:
+    """Seconds that ``work()`` took."""
+    start = time.perf_counter()
+    work()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+async def store_and_read(content: bytes, folder: Path, run: int) -> tuple[float, float, float]:
+    """Seconds to store the version, to read the overview, and a program's page."""
+    db = await Database.open(folder / f"bench-{run}.db")
+    try:
+        lines = read_budget("bench.csv", content, DocumentKind.EXECUTION)
+        document = imports.Document(2026, DocumentKind.EXECUTION, date(2026, 6, 30), "bench.csv")
+        start = time.perf_counter()
+        async with db.transaction() as conn:
+            await imports.store(conn, document, lines, imported_by=None, now=datetime.now(UTC))
+        stored = time.perf_counter() - start
+        start = time.perf_counter()
+        v = await budget.latest(db.conn)
+        assert v is not None
+        await budget.program_totals(db.conn, v.id)
+        await budget.revenue_totals(db.conn, v.id)
+        overview = time.perf_counter() - start
+        start = time.perf_counter()
+        await budget.activity_totals(db.conn, v.id, "0701")
+        program = time.perf_counter() - start
+        return stored, overview, program
+    finally:
+        await db.close()
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lines", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    lines = rows(args.lines)
+    csv_file, xlsx_file = csv_bytes(lines), xlsx_bytes(lines)
+    check_csv = [
+        timed(lambda: read_budget("b.csv", csv_file, DocumentKind.EXECUTION))
+        for _ in range(args.runs)
+    ]
+    check_xlsx = [
+        timed(lambda: read_budget("b.xlsx", xlsx_file, DocumentKind.EXECUTION))
+        for _ in range(args.runs)
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        results = [
+            asyncio.run(store_and_read(csv_file, Path(folder), run)) for run in range(args.runs)
+        ]
+    stored = [r[0] for r in results]
+    total = [c + s for c, s in zip(check_csv, stored, strict=True)]
+    sizes = f"CSV {len(csv_file) / 1024:.0f} KB, XLSX {len(xlsx_file) / 1024:.0f} KB"
+    print(f"{args.lines} lines, {sizes}, median of {args.runs} runs")
+    print(f"check CSV (whole file)   {statistics.median(check_csv) * 1000:8.1f} ms")
+    print(f"check XLSX (whole file)  {statistics.median(check_xlsx) * 1000:8.1f} ms")
+    print(f"store the version        {statistics.median(stored) * 1000:8.1f} ms")
+    print(f"import CSV (check+store) {statistics.median(total) * 1000:8.1f} ms (target < 2000 ms)")
+    print(f"overview queries         {statistics.median([r[1] for r in results]) * 1000:8.2f} ms")
+    print(f"program page query       {statistics.median([r[2] for r in results]) * 1000:8.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
