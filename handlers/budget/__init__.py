@@ -43,7 +43,7 @@ FLOW = Flow(
             help=N_("import a budget document (/budget import)"),
         ),
     ),
-    entries=(Entry(N_("💰 Budget"), Menu("budget"), residents.overview, order=35),),
+    entries=(Entry(N_("💰 Budget"), Menu("budget"), residents.overview, order=33),),
     keeps=frozenset({BudgetState.CONFIRM}),
     cancel=staff.cancel,
     role=Role.ADMIN,
