@@ -227,7 +227,7 @@ class Dispatcher:
         if conversation is None:
             with contextlib.suppress(Exception):  # read only for the user's language
                 s = event.sender
-                conversation = await users.load_conversation(self._db.conn, s.channel, s.user_id)
+                conversation = await users.load_conversation(self._db.reader, s.channel, s.user_id)
         user = conversation.user if conversation else None
         text = translator(user.language if user else None).gettext(
             "Sorry, something went wrong on our side. Please try again."
