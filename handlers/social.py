@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+import aiosqlite
 
 from handlers.budget.money import millions
 from handlers.context import Context, Step, column
-from handlers.events import Reply
-from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow
+from handlers.events import Outgoing, Reply
+from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Job
 from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing_to_cancel
+from handlers.municipality import Municipality
 from handlers.social_guide import Office, SocialRight
 from handlers.social_private import AskCentre, GiveFeedback, feedback_line
 from handlers.texts import N_
-from storage import budget, social
+from storage import budget, social, users
 
 
 class QuizState(StrEnum):
@@ -246,6 +250,21 @@ def cancel_quiz(ctx: Context) -> Step:
     return Step(MenuState.MAIN, {}, [menu_reply(ctx, ctx.t.gettext("Cancelled."))])
 
 
+ABANDONED = timedelta(minutes=30)
+
+
+async def drop_abandoned_answers(
+    conn: aiosqlite.Connection, m: Municipality, now: datetime
+) -> list[Outgoing]:
+    """Drop the answers of a questionnaire left half done: they are not kept past 30 minutes."""
+    del m
+    states = [str(s) for s in QuizState]
+    for left in await users.waiting_since(conn, states, now - ABANDONED):
+        user = left.user
+        await users.clear_states_of(conn, user.channel, user.external_id, states, MenuState.MAIN)
+    return []
+
+
 async def _open(ctx: Context) -> Step:
     return await show_guide(ctx)
 
@@ -273,4 +292,5 @@ FLOW = Flow(
         ),
     ),
     entries=(Entry(N_("🤝 Social protection"), Menu("social"), _open, order=37),),
+    jobs=(Job("social-drop-abandoned-answers", drop_abandoned_answers, seconds=600),),
 )

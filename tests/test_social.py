@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
+from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.budget import imports
 from handlers.budget.importer import DocumentKind, read_budget
@@ -267,3 +268,30 @@ async def test_the_figures_are_shown_with_their_dates_and_the_budget_of_program_
         f"💰 Social and child protection in the budget for 2026 (program 0901): planned {expected},"
         " executed 0.0 million dinars, as of 20.12.2025." in shown
     )
+
+
+async def test_answers_of_a_questionnaire_left_half_done_are_dropped_after_30_minutes(
+    bot: Bot,
+) -> None:
+    await bot.say("ana", "/start")
+    await bot.say("ana", Press("lang:en"))
+    await bot.say("ana", "/social")
+    await bot.say("ana", Press(data_of(bot, "ana", "What could I be entitled to?")))
+    await bot.say("ana", Press("socq:1"))
+    await bot.say("ana", Press("socq:yes"))  # elderly, living alone: then nothing more
+
+    async def conversation() -> list[tuple[str, str]]:
+        async with bot.app.db.transaction() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT c.state, c.draft FROM conversations c JOIN users u ON u.id = c.user_id"
+                " WHERE u.external_id = 'ana'"
+            )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
+    job = find_job(bot.app.deps.registry, "social-drop-abandoned-answers")
+    bot.clock.advance(minutes=29)
+    await run_job(bot.app.db, bot.app.deps, bot.app.sender, job)
+    assert "elderly" in (await conversation())[0][1]
+    bot.clock.advance(minutes=2)
+    await run_job(bot.app.db, bot.app.deps, bot.app.sender, job)
+    assert await conversation() == [("menu:main", "{}")]
