@@ -48,6 +48,8 @@ async def closed_notices(
         " If it is, write to us with a new report.",
         ref=report.ref,
     )
+    if not user.chat_id:  # an anonymised report: nobody to tell
+        return card_update
     return [Outgoing(user.channel, user.chat_id, Reply(text)), *card_update]
 
 

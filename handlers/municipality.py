@@ -78,6 +78,17 @@ class ConsultationEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Privacy:
+    """The controller of residents' personal data (the municipality) and how long it keeps it."""
+
+    controller: str
+    address: str
+    email: str
+    phone: str | None = None
+    retention_months: int = 24  # after a report ends, its personal data is erased
+
+
+@dataclass(frozen=True, slots=True)
 class Municipality:
     """Everything the bot knows about the municipality it serves."""
 
@@ -104,6 +115,7 @@ class Municipality:
     plan: PlanSection | None = None  # the action plan (handlers/plan/config.py)
     social: SocialGuide | None = None  # social protection (handlers/social_guide.py)
     population: int | None = None  # residents, for the budget per resident
+    privacy: Privacy | None = None  # None: the file names no controller (/privacy says so)
 
     def name_in(self, language: str) -> str:
         """The municipality's name as a reader of ``language`` knows it (Sombor is Zombor)."""
@@ -186,6 +198,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
             "library",
             "plan",
             "social",
+            "privacy",
         },
     )
     m = _table(data, "municipality")
@@ -252,6 +265,27 @@ def _parse(data: dict[str, Any]) -> Municipality:
         library=_parse_library(data.get("library")),
         plan=parse_plan(data.get("plan"), set(services)),
         social=parse_social(data.get("social"), languages),
+        privacy=_parse_privacy(data.get("privacy")),
+    )
+
+
+def _parse_privacy(table: dict[str, Any] | None) -> Privacy | None:
+    """The [privacy] table: the controller's name and contact, and the retention in months."""
+    if table is None:
+        return None
+    where = "[privacy]"
+    _only_keys(table, where, {"controller", "address", "email", "phone", "retention_months"})
+    email = _field(table, where, "email", str)
+    months = int(table.get("retention_months", 24))
+    if "@" not in email or months <= 0:
+        raise _Invalid(f"{where}: invalid email or non-positive retention_months")
+    phone = table.get("phone")
+    return Privacy(
+        controller=_field(table, where, "controller", str),
+        address=_field(table, where, "address", str),
+        email=email,
+        phone=str(phone) if phone is not None else None,
+        retention_months=months,
     )
 
 

@@ -105,7 +105,8 @@ def new_report_notices(m: Municipality, report: Report, first_name: str) -> list
 async def to_resident(ctx: Context, report: Report, build: ResidentMessage) -> list[Outgoing]:
     """A message to the report's resident, rendered in their language."""
     resident = await users.load_conversation_by_id(ctx.conn, report.user_id)
-    if resident is None or resident.user.channel == API_CHANNEL:
+    if resident is None or resident.user.channel == API_CHANNEL or not resident.user.chat_id:
+        # API reports and anonymised ones: there is no chat to tell
         return []
     user = resident.user
     return [Outgoing(user.channel, user.chat_id, r) for r in build(translator(user.language))]

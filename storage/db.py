@@ -51,10 +51,12 @@ async def _connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connecti
     target = f"file:{path}?mode=ro" if read_only else str(path)
     conn = await aiosqlite.connect(target, isolation_level=None, uri=read_only)
     conn.row_factory = sqlite3.Row
+    # secure_delete: what an erasure deletes is overwritten in the file, not left in free space
+    # (some builds of SQLite have it on by default, not all).
     pragmas = (
         "PRAGMA query_only=ON;"
         if read_only
-        else ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        else ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;")
     )
     await conn.executescript(
         f"{pragmas} PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BUSY_TIMEOUT_MS};"

@@ -1,0 +1,310 @@
+"""The resident's data under the resident's control (Law on Personal Data Protection).
+
+``/privacy`` says what is stored, why, for how long, who sees it and who the controller is;
+``/mydata`` sends everything stored about the resident (as readable text and as JSON, in
+messages: the messengers' ports send text and photos, not files); ``/deleteme`` erases it after
+a confirmation. Staff keep a report's photos as evidence with ``/evidence REF``. Two jobs: the
+retention (reports ended more than N months ago lose their personal data) and the last step of
+an erasure (the goodbye message, once sent, and the emptied user row are deleted).
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import aiosqlite
+
+from handlers import engine
+from handlers.context import Context, Step, buttons
+from handlers.events import Outgoing, Reply
+from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role
+from handlers.municipality import Municipality
+from handlers.notices import card_update
+from handlers.texts import N_, category_name, status_name
+from storage import privacy, reports
+
+PART = 3500  # characters per message: within Telegram's 4,096 and Viber's 7,000
+BACKUP_DAYS = 14  # deploy/moja-opstina-backup.service removes older backups
+
+
+class PrivacyState(StrEnum):
+    """The one question of this feature: erase everything?"""
+
+    CONFIRM = "privacy:confirm"
+
+
+@dataclass(frozen=True, slots=True)
+class EraseAnswer(ButtonData):
+    """The answer to "erase your data?": ``yes`` or ``no``."""
+
+    prefix = "erase"
+    answer: str
+
+
+async def show_privacy(ctx: Context, args: str = "") -> Step:
+    """Say what is stored, why, for how long, who sees it, and who the controller is."""
+    del args
+    return engine.stay(ctx, [Reply(privacy_notice(ctx))])
+
+
+def privacy_notice(ctx: Context) -> str:
+    """The privacy notice in the resident's language."""
+    _ = ctx.t.gettext
+    p = ctx.municipality.privacy
+    months = p.retention_months if p else 24
+    parts = [
+        _("🔒 Your personal data"),
+        _(
+            "What is stored: your first name and your id on the messenger, your chat with the"
+            " bot, the language you chose, your reports (description, photos without their"
+            " metadata, place), your comments and answers, and the topics you follow."
+        ),
+        _(
+            "Why: to handle your reports and tell you how they go (a task in the public interest"
+            " of the municipality), and to send you the announcements you asked for (your"
+            " consent, which you can withdraw with /subscribe at any time)."
+        ),
+        ctx.t.ngettext(
+            "For how long: while you use the bot. {n} month after a report is closed its"
+            " personal data is erased and the report stays only anonymised, for the statistics."
+            " Backups are kept for {days} days.",
+            "For how long: while you use the bot. {n} months after a report is closed its"
+            " personal data is erased and the report stays only anonymised, for the statistics."
+            " Backups are kept for {days} days.",
+            months,
+            days=BACKUP_DAYS,
+        ),
+        _(
+            "Who sees it: the staff of the municipal service responsible for your report (your"
+            " name only if you did not hide it), and nobody else. Reports sent by e-mail stay in"
+            " the service's mailbox."
+        ),
+        _(
+            "Your rights: /mydata sends you everything stored about you, /deleteme erases it."
+            " You may also complain to the Commissioner for Information of Public Importance and"
+            " Personal Data Protection (www.poverenik.rs)."
+        ),
+    ]
+    if p is None:
+        parts.append(_("Controller: the municipality ({name}).", name=_name(ctx)))
+    else:
+        contact = ", ".join(x for x in (ctx.t.name(p.address), p.email, p.phone) if x)
+        parts.append(
+            _("Controller: {controller}, {contact}", controller=ctx.t.name(p.controller),
+              contact=contact)
+        )  # fmt: skip
+    return "\n\n".join(parts)
+
+
+def _name(ctx: Context) -> str:
+    return ctx.municipality.name_in(ctx.t.language)
+
+
+async def send_my_data(ctx: Context, args: str = "") -> Step:
+    """Send everything stored about the resident: readable, then the same as JSON."""
+    del args
+    _ = ctx.t.gettext
+    data = await privacy.personal_data(ctx.conn, ctx.user.id)
+    readable = readable_data(ctx, data)
+    as_json = json.dumps(data, ensure_ascii=False, indent=1)
+    intro = _(
+        "Everything stored about you follows, first to read and then as JSON (as messages:"
+        " the messenger does not let the bot send files here)."
+    )
+    replies = [Reply(intro), *[Reply(p) for p in split(readable)]]
+    replies += [Reply(p) for p in split(as_json)]
+    return engine.stay(ctx, replies)
+
+
+def readable_data(ctx: Context, data: dict[str, Any]) -> str:
+    """The export as text a person reads."""
+    _ = ctx.t.gettext
+    u = data["user"]
+    lines = [
+        _("Name: {name}", name=u["first_name"] or "-"),
+        _("Messenger: {messenger}, id {id}", messenger=u["messenger"], id=u["id"]),
+        _("Language: {language}", language=u["language"] or "-"),
+        _("With us since: {at}", at=u["since"][:10]),
+        _("Topics you follow: {topics}",
+          topics=", ".join(s["topic"] for s in data["subscriptions"]) or "-"),
+    ]  # fmt: skip
+    for r in data["reports"]:
+        lines += [
+            "",
+            " · ".join(
+                (r["ref"], category_name(ctx.t, r["category"]), status_name(ctx.t, r["status"]))
+            ),
+            _("Description: {description}", description=r["description"]),
+            _("Place: {place}", place=r["address"] or _coordinates(r)),
+            _("Photos: {n}", n=len(r["photos"])),
+        ]
+    for e in data["report_messages"]:
+        lines.append(f"{e['ref']} {e['at'][:16]}: {e['text'] or '📷'}")
+    for c in data["consultation_comments"]:
+        lines.append(f"{c['consultation']} {c['at'][:16]}: {c['text']}")
+    return "\n".join(lines)
+
+
+def _coordinates(r: dict[str, Any]) -> str:
+    if r["latitude"] is None:
+        return "-"
+    return f"{r['latitude']:.5f}, {r['longitude']:.5f}"
+
+
+def split(text: str, size: int = PART) -> list[str]:
+    """``text`` in parts of at most ``size`` characters, cut at line ends where there are any."""
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > size:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:size])
+            line = line[size:]
+        if len(current) + len(line) > size:
+            parts.append(current)
+            current = ""
+        current += line
+    if current.strip():
+        parts.append(current)
+    return [p.rstrip("\n") for p in parts]
+
+
+async def ask_to_erase(ctx: Context, args: str = "") -> Step:
+    """Ask for a confirmation before erasing (staff accounts are the admins' to remove)."""
+    del args
+    _ = ctx.t.gettext
+    if ctx.user.is_staff:
+        text = _("Staff accounts are removed by an admin (/staff remove); nothing was changed.")
+        return engine.stay(ctx, [Reply(text)])
+    return Step(PrivacyState.CONFIRM, {}, confirm_prompt(ctx))
+
+
+def confirm_prompt(ctx: Context) -> list[Reply]:
+    """The question: erase everything?"""
+    _ = ctx.t.gettext
+    text = _(
+        "Erase your personal data? Your name, your ids, this chat, your subscriptions, your"
+        " comments and your photos are deleted; your reports stay without your name and"
+        " description, for the statistics. This cannot be undone."
+    )
+    keys = buttons(
+        [EraseAnswer("yes").button(_("🗑 Yes, erase everything"))],
+        [EraseAnswer("no").button(_("↩️ No, keep it"))],
+    )
+    return [Reply(text, keys)]
+
+
+async def answer_erase(ctx: Context, press: EraseAnswer) -> Step | None:
+    """Erase on yes (and say what was kept and why); back to the menu on no."""
+    _ = ctx.t.gettext
+    if press.answer == "no":
+        return engine.leave_for_menu(ctx, _("Nothing was erased."))
+    if press.answer != "yes":
+        return None
+    done = await privacy.erase_user(ctx.conn, ctx.user.id, ctx.now)
+    await privacy.delete_photo_files(ctx.conn, done.photos)
+    step = Step(ctx.registry.home, {}, [Reply(erased_text(ctx, done))])
+    for report_id in done.ids:  # the staff chats' cards lose the name and the description too
+        report = await reports.get_report(ctx.conn, report_id)
+        if report is not None:
+            step.outgoing += await card_update(ctx, report)
+    return step
+
+
+def erased_text(ctx: Context, done: privacy.Erasure) -> str:
+    """What was erased, what was kept, and why."""
+    t = ctx.t
+    lines = [t.gettext("Your personal data is erased.")]
+    if done.reports:
+        lines.append(t.ngettext(
+            "{n} report stays, without your name, description and address, for the"
+            " municipality's statistics (category, place, status and dates).",
+            "{n} reports stay, without your name, description and address, for the"
+            " municipality's statistics (category, place, status and dates).",
+            done.reports,
+        ))  # fmt: skip
+    if done.evidence:
+        lines.append(t.ngettext(
+            "The photos of {n} report are kept, because the municipal staff marked them as"
+            " evidence.",
+            "The photos of {n} reports are kept, because the municipal staff marked them as"
+            " evidence.",
+            done.evidence,
+        ))  # fmt: skip
+    lines.append(t.gettext("If you write to the bot again, you start as a new user."))
+    return "\n\n".join(lines)
+
+
+async def mark_evidence(ctx: Context, args: str) -> Step:
+    """/evidence REF: keep the report's photos when its resident's data is erased."""
+    _ = ctx.t.gettext
+    report = await reports.find_by_ref(ctx.conn, args.strip().upper()[:32])
+    if report is None or not ctx.user.may_act_for(report.service):
+        return engine.stay(ctx, [Reply(_("Usage: /evidence REF (a report of your service)."))])
+    await privacy.mark_evidence(ctx.conn, report.id, ctx.user.id, ctx.now)
+    text = _("The photos of {ref} are kept as evidence.", ref=report.ref)
+    return engine.stay(ctx, [Reply(text)])
+
+
+async def retain(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> list[Outgoing]:
+    """Erase the personal data of reports that ended more than the retention ago."""
+    months = m.privacy.retention_months if m.privacy else 24
+    due = await privacy.ended_before(conn, months_before(now, months))
+    done = await privacy.anonymise_reports(conn, due, now)
+    await privacy.delete_photo_files(conn, await privacy.unused_photos(conn, list(done.photos)))
+    return []
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` calendar months earlier (the month's last day when shorter)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+async def finish_erasures(
+    conn: aiosqlite.Connection, m: Municipality, now: datetime
+) -> list[Outgoing]:
+    """Delete the goodbye messages once sent, and the emptied users they were sent to."""
+    del m, now
+    await privacy.finish_erasures(conn)
+    return []
+
+
+FLOW = Flow(
+    name="privacy",
+    states=PrivacyState,
+    steps={(PrivacyState.CONFIRM, EraseAnswer): answer_erase},
+    hints={PrivacyState.CONFIRM: N_("Please answer with the buttons: erase your data or not.")},
+    prompts={PrivacyState.CONFIRM: confirm_prompt},
+    commands=(
+        CommandSpec(
+            "privacy",
+            show_privacy,
+            help=N_("what we store about you, and why"),
+            listed=True,
+            leaves=False,
+        ),
+        CommandSpec("mydata", send_my_data, help=N_("everything stored about you"), leaves=False),
+        CommandSpec("deleteme", ask_to_erase, help=N_("erase your personal data")),
+        CommandSpec(
+            "evidence",
+            mark_evidence,
+            role=Role.OPERATOR,
+            help=N_("REF - keep a report's photos as evidence"),
+            leaves=False,
+        ),
+    ),
+    jobs=(
+        Job("privacy-retention", retain, seconds=24 * 3600),
+        Job("privacy-erasures", finish_erasures, seconds=600),
+    ),
+)
