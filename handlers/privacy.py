@@ -132,6 +132,8 @@ def readable_data(ctx: Context, data: dict[str, Any]) -> str:
         _("With us since: {at}", at=u["since"][:10]),
         _("Topics you follow: {topics}",
           topics=", ".join(s["topic"] for s in data["subscriptions"]) or "-"),
+        _("Library alerts you follow: {follows}",
+          follows=", ".join(f"{f['kind']}: {f['value']}" for f in data["library_follows"]) or "-"),
     ]  # fmt: skip
     for r in data["reports"]:
         lines += [

@@ -43,6 +43,8 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("staff_members", "added_by"): "staff only",
     ("budget_versions", "imported_by"): "staff only",
     ("report_evidence", "marked_by"): "staff only",
+    ("library_follows", "user_id"): "deleted",
+    ("library_readers", "user_id"): "deleted",
 }
 
 
@@ -92,6 +94,11 @@ async def personal_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, A
     topics = await fetch_all(
         conn, "SELECT topic, at FROM subscriptions WHERE user_id = ? ORDER BY topic", (user_id,)
     )
+    follows = await fetch_all(
+        conn,
+        "SELECT kind, value, at FROM library_follows WHERE user_id = ? ORDER BY kind, value",
+        (user_id,),
+    )
     return {
         "user": {
             "messenger": user[0], "id": user[1], "chat": user[2], "first_name": user[3],
@@ -114,6 +121,7 @@ async def personal_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, A
             for c in comments
         ],
         "subscriptions": [{"topic": t[0], "since": t[1]} for t in topics],
+        "library_follows": [{"kind": f[0], "value": f[1], "since": f[2]} for f in follows],
     }  # fmt: skip
 
 
@@ -160,7 +168,7 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     anonymised = await anonymise_reports(conn, ids, now)
     for table in (
         "conversations", "subscriptions", "report_starts", "consultation_participants",
-        "consultation_comments", "reminders_sent",
+        "consultation_comments", "reminders_sent", "library_follows", "library_readers",
     ):  # fmt: skip
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
     await conn.execute(
@@ -223,6 +231,8 @@ async def anonymise_reports(
         [*free, *free],
     )
     await conn.execute(f"DELETE FROM report_photos WHERE report_id IN ({free_marks})", free)  # noqa: S608
+    # The names, e-mails and phones of reports filed through the Open311 API.
+    await conn.execute(f"DELETE FROM report_contacts WHERE report_id IN ({marks})", report_ids)  # noqa: S608
     # The resident's own words in the history (comments, answers); the municipality's stay.
     mine = "actor_id = (SELECT user_id FROM reports r WHERE r.id = report_events.report_id)"
     photo = f"CASE WHEN report_id IN ({free_marks}) THEN NULL ELSE photo END"
