@@ -17,7 +17,7 @@ from bot.settings import Settings
 from handlers.i18n import translator
 from handlers.municipality import Municipality, StaffMember
 from storage import privacy
-from tests.conftest import REF, WATER_CHAT, Bot, Office, Picture, Pin, Press, jpeg
+from tests.conftest import REF, WATER_CHAT, Bot, DialogInput, Office, Picture, Pin, Press, jpeg
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 RESIDENT = "radmila77310"  # the resident's messenger id and chat id
@@ -51,13 +51,14 @@ def users_tables(db: Path) -> set[tuple[str, str]]:
 async def whole_life(office: Office) -> None:
     """A report with a photo, a comment, a photo comment, an answer, a consultation comment."""
     bot = office.bot
-    for item in [
+    life: list[DialogInput] = [
         "/start", Press("lang:en"), Press("menu:report"), Press("cat:water_sewage"),
         DESCRIPTION, Picture(jpeg("navy", (70, 50))), Press("photos:done"),
         Pin(42.9661, 22.1290), Press("sum:confirm"),
         Press("rep:1"), Press("cm:1"), COMMENT,
         Press("rep:1"), Press("cm:1"), Picture(jpeg("teal", (72, 52))),
-    ]:  # fmt: skip
+    ]  # fmt: skip
+    for item in life:
         await bot.say(RESIDENT, item)
     await office.staff("vesna", f"/ask {REF} Is the water brown or clear?")
     answered = await bot.say(RESIDENT, ANSWER)
