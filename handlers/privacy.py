@@ -149,6 +149,8 @@ def readable_data(ctx: Context, data: dict[str, Any]) -> str:
         lines.append(f"{e['ref']} {e['at'][:16]}: {e['text'] or '📷'}")
     for c in data["consultation_comments"]:
         lines.append(f"{c['consultation']} {c['at'][:16]}: {c['text']}")
+    for w in data["plan_and_social_questions"]:
+        lines.append(f"{w['at'][:16]}: {w['text']}")
     return "\n".join(lines)
 
 

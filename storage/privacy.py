@@ -45,6 +45,13 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("report_evidence", "marked_by"): "staff only",
     ("library_follows", "user_id"): "deleted",
     ("library_readers", "user_id"): "deleted",
+    ("plan_events", "actor_id"): "staff only",
+    ("plan_followers", "user_id"): "deleted",
+    ("plan_comments", "user_id"): "deleted",
+    ("plan_comments", "answered_by"): "staff only",
+    ("social_questions", "user_id"): "deleted",
+    ("social_questions", "answered_by"): "staff only",
+    ("social_feedback_given", "user_id"): "deleted (the feedback stays as counts)",
 }
 
 
@@ -94,6 +101,13 @@ async def personal_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, A
     topics = await fetch_all(
         conn, "SELECT topic, at FROM subscriptions WHERE user_id = ? ORDER BY topic", (user_id,)
     )
+    written = await fetch_all(
+        conn,
+        "SELECT 'plan', at, text, answer FROM plan_comments WHERE user_id = :u"
+        " UNION ALL SELECT 'social', at, text, answer FROM social_questions WHERE user_id = :u"
+        " ORDER BY 2",
+        {"u": user_id},
+    )
     follows = await fetch_all(
         conn,
         "SELECT kind, value, at FROM library_follows WHERE user_id = ? ORDER BY kind, value",
@@ -121,6 +135,9 @@ async def personal_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, A
             for c in comments
         ],
         "subscriptions": [{"topic": t[0], "since": t[1]} for t in topics],
+        "plan_and_social_questions": [
+            {"where": w[0], "at": w[1], "text": w[2], "answer": w[3]} for w in written
+        ],
         "library_follows": [{"kind": f[0], "value": f[1], "since": f[2]} for f in follows],
     }  # fmt: skip
 
@@ -169,6 +186,7 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     for table in (
         "conversations", "subscriptions", "report_starts", "consultation_participants",
         "consultation_comments", "reminders_sent", "library_follows", "library_readers",
+        "plan_followers", "plan_comments", "social_questions", "social_feedback_given",
     ):  # fmt: skip
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
     await conn.execute(
