@@ -42,6 +42,7 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("broadcasts", "admin_id"): "staff only",
     ("staff_members", "added_by"): "staff only",
     ("budget_versions", "imported_by"): "staff only",
+    ("budget_versions", "published_by"): "staff only",
     ("report_evidence", "marked_by"): "staff only",
     ("library_follows", "user_id"): "deleted",
     ("library_readers", "user_id"): "deleted",
