@@ -13,8 +13,9 @@ from geopy.distance import geodesic
 
 from handlers.context import Context, Step
 from handlers.events import Outgoing, Reply
-from handlers.flow import CommandSpec, Flow, Role
+from handlers.flow import CommandSpec, Entry, Flow, Role
 from handlers.i18n import translator
+from handlers.menu import Menu, MenuState, menu_reply
 from handlers.municipality import Municipality
 from handlers.notices import API_CHANNEL, new_report_notices
 from handlers.report import MAX_DESCRIPTION, MIN_DESCRIPTION
@@ -58,8 +59,38 @@ def _staff_command(name: str, run: StaffCommand, help_line: str) -> CommandSpec:
     )
 
 
+async def how_we_do(ctx: Context) -> Step:
+    """The scorecard of each service, in words (the site shows it with its chart)."""
+    _ = ctx.t.gettext
+    cards = await opendata.scorecards(ctx.conn, ctx.now)
+    lines = [_("How the municipal services handle the reports (all time):")]
+    for c in cards:
+        name = ctx.t.name(ctx.municipality.service_name(c.service))
+        within = "-" if c.resolved_in_time is None else f"{100 * c.resolved_in_time:.0f} %"
+        text = _(
+            "{service}: open now {open}; median days to acknowledge {ack}, to resolve {resolve};"
+            " resolved within the deadline {within}",
+            service=name,
+            open=c.open_now,
+            ack=_days(c.median_ack_days),
+            resolve=_days(c.median_resolve_days),
+            within=within,
+        )
+        lines.append(text)
+    if not cards:
+        lines.append(_("No reports yet."))
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, "\n\n".join(lines))])
+
+
+def _days(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
 FLOW = Flow(
     name="opendata",
+    entries=(
+        Entry(N_("📊 How is my municipality doing?"), Menu("scorecard"), how_we_do, order=45),
+    ),
     commands=(
         _staff_command("private", make_private, N_("take a report out of the open data")),
         _staff_command("public", make_public, N_("publish a report again")),

@@ -24,7 +24,7 @@ from bot.web import datasets
 from handlers.municipality import load_municipality
 from storage import budget, opendata
 from storage.budget import Line
-from tests.conftest import REF, VLASOTINCE, Bot, Office, free_port, leak_report
+from tests.conftest import REF, VLASOTINCE, Bot, Office, Press, free_port, leak_report
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 SECOND = "VLA-2026-00002"
@@ -222,3 +222,27 @@ async def test_the_scorecard_of_a_service(office: Office) -> None:
     assert card.resolved_in_time == pytest.approx(0.5)
     assert card.per_month[-1] == ("2026-05", 3)
     assert [m for m, _ in card.per_month][:2] == ["2025-06", "2025-07"]
+
+
+async def test_residents_ask_how_the_municipality_is_doing(office: Office) -> None:
+    clock = office.bot.clock
+    await office.report_leak()
+    clock.advance(hours=12)
+    await office.staff("vesna", f"/ack {REF}")
+    menu = await office.bot.say("ana", Press("menu:main"))
+    labels = [b.label for row in menu[-1].buttons for b in row]
+    assert "📊 How is my municipality doing?" in labels
+    await office.bot.play(
+        "ana",
+        [
+            (
+                Press("menu:scorecard"),
+                [
+                    "How the municipal services handle the reports",
+                    "JKP Vodovod i kanalizacija: open now 1; median days to acknowledge 0.5,"
+                    " to resolve -; resolved within the deadline -",
+                    "[📝 Report a problem]",
+                ],
+            )
+        ],
+    )
