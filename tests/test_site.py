@@ -173,7 +173,9 @@ async def test_the_first_page_shows_the_map_reports_scorecards_and_budget(
     assert "Ana" not in await page.inner_text("main")
     photo = recent.first.locator("img")
     assert "VLA-2026-00001" in (await photo.get_attribute("alt") or "")
-    assert await photo.evaluate("img => img.complete && img.naturalWidth > 0")
+    # The photo loads once the details are open: wait for it (it fails if it never does).
+    loaded = await photo.element_handle()
+    await page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=loaded)
     card = page.locator("#scorecards .card").first
     assert "ЈКП Водовод и канализација" in await card.inner_text()
     assert "1" in await card.locator("dd").first.inner_text()
