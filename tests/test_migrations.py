@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import outbox, reports, users
+from storage import budget, outbox, reports, users
 from storage.db import Database, DatabaseTooNewError, _migrations, latest_version
 from tests.conftest import ROOT
 
@@ -78,6 +78,13 @@ SEEDS: dict[int, str] = {
                         broadcast_id)
         VALUES ('telegram', '1001', 1, '{{"text": "Позив"}}', '{AT}', '{AT}', 1);
     INSERT INTO digests_sent (service, day) VALUES ('roads', '2026-03-02');
+    """,
+    8: f"""
+    INSERT INTO budget_versions (id, year, kind, as_of, file_name, imported_by, imported_at)
+        VALUES (1, 2026, 'adopted', '2025-12-20', 'budzet.csv', NULL, '{AT}');
+    INSERT INTO budget_lines (version_id, line, side, program, activity, name, function,
+                              account, source, planned, executed)
+        VALUES (1, 2, 'spending', '0701', '0701-0002', 'Путеви', '451', '425', '01', 100, 0);
     """,
 }
 
@@ -213,3 +220,18 @@ def test_the_bot_stops_with_one_clear_line_on_a_newer_database(
     assert f"schema version {latest_version() + 1}" in lines[0]
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize("version", range(8, 15))
+async def test_budget_versions_imported_before_publishing_existed_stay_published(
+    tmp_path: Path, version: int
+) -> None:
+    path = tmp_path / "bot.db"
+    build_at(path, version)
+    db = await Database.open(path)
+    try:
+        latest = await budget.latest(db.conn)
+    finally:
+        await db.close()
+    assert latest is not None
+    assert (latest.kind, latest.file_name) == ("adopted", "budzet.csv")
