@@ -27,11 +27,16 @@ TELEGRAM_DATA_LIMIT = 64  # bytes of callback_data
 
 
 class Role(StrEnum):
-    """Who may use a command, a button or a flow; each role includes the ones before it."""
+    """Who may use a command, a button or a flow; each role includes the ones before it.
+
+    A feature's own role (the librarian) stands beside the operators: it admits its holders and
+    the admins.
+    """
 
     RESIDENT = "resident"
     OPERATOR = "operator"
     ADMIN = "admin"
+    LIBRARIAN = "librarian"
 
     def admits(self, user: User) -> bool:
         """Whether ``user``, with the role stored now, may act in this role."""
@@ -39,6 +44,8 @@ class Role(StrEnum):
             return True
         if self is Role.OPERATOR:
             return user.is_staff
+        if self is Role.LIBRARIAN:
+            return user.role in ("librarian", "admin")
         return user.role == "admin"
 
 

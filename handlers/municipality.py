@@ -27,7 +27,7 @@ CATEGORY_IDS = (
     "other",
 )
 MESSENGERS = ("telegram", "viber", "console")
-ROLES = ("admin", "operator")
+ROLES = ("admin", "operator", "librarian")
 
 
 class MunicipalityFileError(Exception):

@@ -289,3 +289,73 @@ async def mark_told(
         (seen_title_id, digest_week, reader.user_id, reader.seen_title_id),
     )
     return row is not None
+
+
+async def get(conn: aiosqlite.Connection, title_id: int) -> Title | None:
+    """One title."""
+    row = await fetch_one(conn, _SELECT + " WHERE id = ?", (title_id,))
+    return _title(row) if row else None
+
+
+async def find(conn: aiosqlite.Connection, isbn: str | None, match_key: str) -> Title | None:
+    """The library's copy of a book: the same ISBN, or the same title and author."""
+    row = await fetch_one(
+        conn,
+        _SELECT + " WHERE (isbn = ? AND isbn IS NOT NULL) OR match_key = ? ORDER BY id LIMIT 1",
+        (isbn, match_key),
+    )
+    return _title(row) if row else None
+
+
+# The library's own events (those of the municipality file are read from the file).
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A reading or a workshop the librarian announced in chat."""
+
+    title: str
+    starts_at: datetime
+    place: str
+
+
+async def add_event(
+    conn: aiosqlite.Connection, title: str, starts_at: datetime, place: str, by: int, now: datetime
+) -> None:
+    """Store an event."""
+    await conn.execute(
+        "INSERT INTO library_events (title, starts_at, place, created_by, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (title, iso(starts_at), place, by, iso(now)),
+    )
+
+
+async def events_from(conn: aiosqlite.Connection, since: datetime, limit: int) -> list[Event]:
+    """Events starting at or after ``since``, the nearest first."""
+    rows = await fetch_all(
+        conn,
+        "SELECT title, starts_at, place FROM library_events WHERE starts_at >= ?"
+        " ORDER BY starts_at LIMIT ?",
+        (iso(since), limit),
+    )
+    return [Event(str(r[0]), parse(r[1]), str(r[2])) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Librarian:
+    """Where to reach a librarian."""
+
+    channel: str
+    chat_id: str
+    language: str | None
+
+
+async def librarians(conn: aiosqlite.Connection) -> list[Librarian]:
+    """The reachable librarians, or the admins when the file names no librarian."""
+    rows = await fetch_all(
+        conn,
+        "SELECT channel, chat_id, language FROM users WHERE unreachable = 0 AND role = 'librarian'"
+        " UNION ALL SELECT channel, chat_id, language FROM users WHERE unreachable = 0"
+        " AND role = 'admin' AND NOT EXISTS (SELECT 1 FROM users WHERE role = 'librarian')",
+    )
+    return [Librarian(str(r[0]), str(r[1]), r[2]) for r in rows]

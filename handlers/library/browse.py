@@ -28,6 +28,10 @@ class LibraryState(StrEnum):
     HOME = "library:home"
     SEARCH = "library:search"
     AUTHOR = "library:author"
+    SUGGEST_TITLE = "library:suggest_title"
+    SUGGEST_AUTHOR = "library:suggest_author"
+    SUGGEST_ISBN = "library:suggest_isbn"
+    SUGGEST_WHY = "library:suggest_why"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ def home_reply(ctx: Context) -> Reply:
         LibraryAction("new").button(_("🆕 New this month")),
         LibraryAction("search").button(_("🔎 Search titles")),
         LibraryAction("follow").button(_("⭐ Follow subjects, authors, languages")),
+        LibraryAction("suggest").button(_("💡 Suggest a missing title")),
         LibraryAction("info").button(_("🕒 Opening hours and contacts")),
         LibraryAction("events").button(_("🎭 Events")),
         main_menu_button(ctx),
@@ -150,13 +155,23 @@ async def ask_search(ctx: Context) -> Step:
     return Step(LibraryState.SEARCH, {}, [Reply(text, column([back_button(ctx)]))])
 
 
-async def search(ctx: Context, event: Text) -> Step | None:
-    """The titles whose title or authors hold every word written; the next search may follow."""
-    words = normalise(event.text).split()[:SEARCH_WORDS]
+def search_words(text: str) -> list[str]:
+    """The words to look for: normalised, at most ``SEARCH_WORDS``."""
+    return normalise(text).split()[:SEARCH_WORDS]
+
+
+async def search(ctx: Context, event: Text, *, suggested: int = 0) -> Step | None:
+    """The titles whose title or authors hold every word written; the next search may follow.
+
+    ``suggested``: how many suggested titles were found as well (then "nothing" is not said).
+    """
+    words = search_words(event.text)
     if not words:
         return None
     _ = ctx.t.gettext
     found = await library.search(ctx.conn, words, LIST_LIMIT + 1)
+    if not found and suggested:
+        return Step(LibraryState.SEARCH, {}, [])
     if not found:
         text = _("Nothing found for «{query}». Try another word, or go back to the library.",
                  query=event.text.strip()[:100])  # fmt: skip
@@ -184,17 +199,21 @@ async def events(ctx: Context) -> Step:
     _ = ctx.t.gettext
     info = ctx.municipality.library
     zone = ZoneInfo(ctx.municipality.timezone)
-    coming = sorted(
-        (e for e in (info.events if info else ()) if e.starts_at >= ctx.now),
-        key=lambda e: e.starts_at,
-    )[:LIST_LIMIT]
+    stored = await library.events_from(ctx.conn, ctx.now, LIST_LIMIT)
+    announced = [(e.starts_at, e.title, e.place, "") for e in stored]
+    from_file = [
+        (e.starts_at, e.title, e.place, e.description)
+        for e in (info.events if info else ())
+        if e.starts_at >= ctx.now
+    ]
+    coming = sorted([*from_file, *announced], key=lambda e: e[0])[:LIST_LIMIT]
     if not coming:
         text = _("No library events are announced now.")
     else:
         lines = [_("Coming library events:")]
-        for e in coming:
-            when = e.starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
-            lines.append("\n".join(x for x in (f"🎭 {e.title}", f"🕒 {when}, {e.place}",
-                                               e.description) if x))  # fmt: skip
+        for starts_at, title, place, description in coming:
+            when = starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+            lines.append("\n".join(x for x in (f"🎭 {title}", f"🕒 {when}, {place}",
+                                               description) if x))  # fmt: skip
         text = "\n\n".join(lines)
     return Step(LibraryState.HOME, {}, [Reply(text, column([back_button(ctx)]))])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from handlers import engine
 from handlers.context import Context, Step
 from handlers.events import Text
 from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job
-from handlers.library import browse, follow
+from handlers.library import browse, follow, staff, suggest
 from handlers.library.browse import LibraryAction, LibraryState, NewInSubject
 from handlers.library.follow import DigestMode, FollowValue, UnfollowAuthor
+from handlers.library.suggest import SUGGEST_STATES, SupportSuggestion
 from handlers.menu import Menu
 from handlers.texts import N_
 
@@ -19,6 +21,7 @@ SCREENS = {
     "events": browse.events,
     "follow": follow.show_follows,
     "author": follow.ask_author,
+    "suggest": suggest.start,
 }
 
 
@@ -29,27 +32,46 @@ async def open_screen(ctx: Context, press: LibraryAction) -> Step | None:
 
 
 async def library_command(ctx: Context, args: str) -> Step:
-    """/library: the library's screen."""
-    del args
-    return await browse.home(ctx)
+    """/library: the library's screen; the librarian's work after it (``/library suggestions``)."""
+    word, _sep, rest = args.strip().partition(" ")
+    if not word:
+        return await browse.home(ctx)
+    if not staff.is_librarian(ctx):
+        return engine.refuse(ctx, f"/library {word[:20]}")
+    if word == "suggestions":
+        return await staff.ranked(ctx, rest)
+    if word in staff.ANSWER_WORDS:
+        return await staff.answer(ctx, word, rest)
+    if word == "event":
+        return await staff.add_event(ctx, rest)
+    return staff.usage(ctx)
 
 
 FLOW = Flow(
     name="library",
     states=LibraryState,
     steps={
-        (LibraryState.SEARCH, Text): browse.search,
+        (LibraryState.SEARCH, Text): suggest.search,
+        (LibraryState.SUGGEST_TITLE, Text): suggest.write_title,
+        (LibraryState.SUGGEST_AUTHOR, Text): suggest.write_author,
+        (LibraryState.SUGGEST_ISBN, Text): suggest.write_isbn,
+        (LibraryState.SUGGEST_WHY, Text): suggest.write_reason,
         (LibraryState.AUTHOR, Text): follow.add_author,
     },
     hints={
         LibraryState.HOME: N_("Please choose one of the library's options."),
         LibraryState.SEARCH: N_("Please write a title or an author as a text message."),
         LibraryState.AUTHOR: N_("Please write the author's name as a text message."),
+        **{
+            state: N_("Please answer the question as a text message, or /cancel.")
+            for state in SUGGEST_STATES
+        },
     },
     prompts={
         LibraryState.HOME: lambda ctx: [browse.home_reply(ctx)],
         LibraryState.SEARCH: lambda ctx: [browse.home_reply(ctx)],
         LibraryState.AUTHOR: lambda ctx: [browse.home_reply(ctx)],
+        **{state: suggest.prompt for state in SUGGEST_STATES},
     },
     anywhere={
         LibraryAction: Anywhere(open_screen),
@@ -57,6 +79,7 @@ FLOW = Flow(
         FollowValue: Anywhere(follow.toggle_value),
         UnfollowAuthor: Anywhere(follow.stop_author),
         DigestMode: Anywhere(follow.choose_mode),
+        SupportSuggestion: Anywhere(suggest.support),
     },
     commands=(
         CommandSpec(
@@ -64,8 +87,15 @@ FLOW = Flow(
             library_command,
             help=N_("the town library: new titles, search, hours"),
             listed=True,
+            leaves=False,
         ),
     ),
     entries=(Entry(N_("📚 Library"), Menu("library"), browse.home, order=35),),
-    jobs=(Job("library-digest", follow.send_digests, seconds=300),),
+    jobs=(
+        Job("library-digest", follow.send_digests, seconds=300),
+        Job("library-arrivals", staff.tell_arrivals, seconds=300),
+        Job("library-suggestions-digest", staff.digest_for_librarians, seconds=300),
+    ),
+    keeps=SUGGEST_STATES,
+    cancel=suggest.cancel,
 )
