@@ -32,6 +32,8 @@ class LibraryState(StrEnum):
     SUGGEST_AUTHOR = "library:suggest_author"
     SUGGEST_ISBN = "library:suggest_isbn"
     SUGGEST_WHY = "library:suggest_why"
+    IMPORT = "library:import"
+    IMPORT_CONFIRM = "library:import_confirm"
 
 
 @dataclass(frozen=True, slots=True)

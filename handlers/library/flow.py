@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from handlers import engine
 from handlers.context import Context, Step
-from handlers.events import Text
-from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job
-from handlers.library import browse, follow, staff, suggest
+from handlers.events import File, Text
+from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job, Role
+from handlers.library import browse, chat_import, follow, staff, suggest
 from handlers.library.browse import LibraryAction, LibraryState, NewInSubject
+from handlers.library.chat_import import ImportDecision
 from handlers.library.follow import DigestMode, FollowValue, UnfollowAuthor
 from handlers.library.suggest import SUGGEST_STATES, SupportSuggestion
-from handlers.menu import Menu
+from handlers.menu import Menu, MenuState, menu_reply
 from handlers.texts import N_
 
 SCREENS = {
@@ -44,7 +45,19 @@ async def library_command(ctx: Context, args: str) -> Step:
         return await staff.answer(ctx, word, rest)
     if word == "event":
         return await staff.add_event(ctx, rest)
+    if word == "import":
+        return await chat_import.start(ctx)
     return staff.usage(ctx)
+
+
+IMPORT_STATES = frozenset({LibraryState.IMPORT, LibraryState.IMPORT_CONFIRM})
+
+
+def cancel(ctx: Context) -> Step:
+    """/cancel while suggesting or importing: nothing is stored."""
+    if ctx.state in IMPORT_STATES:
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, ctx.t.gettext("Cancelled."))])
+    return suggest.cancel(ctx)
 
 
 FLOW = Flow(
@@ -56,6 +69,8 @@ FLOW = Flow(
         (LibraryState.SUGGEST_AUTHOR, Text): suggest.write_author,
         (LibraryState.SUGGEST_ISBN, Text): suggest.write_isbn,
         (LibraryState.SUGGEST_WHY, Text): suggest.write_reason,
+        (LibraryState.IMPORT, File): chat_import.receive,
+        (LibraryState.IMPORT_CONFIRM, ImportDecision): chat_import.decide,
         (LibraryState.AUTHOR, Text): follow.add_author,
     },
     hints={
@@ -66,12 +81,16 @@ FLOW = Flow(
             state: N_("Please answer the question as a text message, or /cancel.")
             for state in SUGGEST_STATES
         },
+        LibraryState.IMPORT: N_("Please send the file as a document, or /cancel."),
+        LibraryState.IMPORT_CONFIRM: N_("Please import or cancel with the buttons."),
     },
     prompts={
         LibraryState.HOME: lambda ctx: [browse.home_reply(ctx)],
         LibraryState.SEARCH: lambda ctx: [browse.home_reply(ctx)],
         LibraryState.AUTHOR: lambda ctx: [browse.home_reply(ctx)],
         **{state: suggest.prompt for state in SUGGEST_STATES},
+        LibraryState.IMPORT: lambda ctx: [],
+        LibraryState.IMPORT_CONFIRM: lambda ctx: [],
     },
     anywhere={
         LibraryAction: Anywhere(open_screen),
@@ -96,6 +115,8 @@ FLOW = Flow(
         Job("library-arrivals", staff.tell_arrivals, seconds=300),
         Job("library-suggestions-digest", staff.digest_for_librarians, seconds=300),
     ),
-    keeps=SUGGEST_STATES,
-    cancel=suggest.cancel,
+    look_ups={(LibraryState.IMPORT, File): chat_import.read_file},
+    keeps=SUGGEST_STATES | IMPORT_STATES,
+    cancel=cancel,
+    state_roles={state: Role.LIBRARIAN for state in IMPORT_STATES},
 )

@@ -17,17 +17,55 @@ from typing import Any
 import openpyxl
 import pymarc
 
+from handlers.i18n import Translator, translator
 from handlers.library.titles import InvalidIsbnError, NewTitle, isbn13, normalise
+from handlers.texts import N_
 
 MAX_ERRORS = 20  # a broken file names its first errors, not thousands
+NOT_ISBN = N_("not a valid ISBN: {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What is wrong (a msgid) and where (a msgid naming the file, line or record, column)."""
+
+    where: str
+    what: str
+    params: dict[str, object]
+
+    def render(self, t: Translator) -> str:
+        """The problem in the reader's language."""
+        return t.gettext(self.where, **self.params) + ": " + t.gettext(self.what, **self.params)
 
 
 class ImportRefusedError(Exception):
-    """The file cannot be imported; ``errors`` each name the file, the line and the column."""
+    """The file cannot be imported; each problem names the file, the line and the column."""
 
-    def __init__(self, errors: Sequence[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = tuple(errors)
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems[:MAX_ERRORS])
+        self.more = max(0, len(problems) - MAX_ERRORS)
+        super().__init__("; ".join(self.render(translator("en"))))
+
+    def render(self, t: Translator) -> list[str]:
+        """Every problem shown (the first ``MAX_ERRORS``), in the reader's language."""
+        lines = [p.render(t) for p in self.problems]
+        if self.more:
+            lines.append(t.ngettext("... and {n} more", "... and {n} more", self.more))
+        return lines
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """The problems in English (the command line's language)."""
+        return tuple(self.render(translator("en")))
+
+
+# Where a problem is, and what it is: catalog messages, filled in when shown.
+IN_FILE = N_("{file}")
+IN_RECORD = N_("{file}, record {record}")
+IN_FIELD = N_("{file}, record {record}, field {field}")
+IN_LINE = N_("{file}, line {line}")
+IN_CELL = N_("{file}, line {line}, column {column}")
+IN_NAMED_CELL = N_("{file}, line {line}, column {column} ({name})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,32 +134,35 @@ def read_marcxml(name: str, content: bytes) -> list[NewTitle]:
         parsed = pymarc.parse_xml_to_array(io.BytesIO(content))  # type: ignore[no-untyped-call]
         records: list[pymarc.Record | None] = list(parsed)
     except Exception as e:  # the XML parser's own errors are many kinds
-        raise ImportRefusedError([f"{name}: not valid MARCXML ({type(e).__name__})"]) from None
+        problem = Problem(IN_FILE, N_("not valid MARCXML ({value})"),
+                          {"file": name, "value": type(e).__name__})  # fmt: skip
+        raise ImportRefusedError([problem]) from None
     return _from_records(name, records)
 
 
 def _from_records(name: str, records: list[pymarc.Record | None]) -> list[NewTitle]:
     titles, errors = [], []
     for number, record in enumerate(records, 1):
-        where = f"{name}, record {number}"
+        where = {"file": name, "record": number}
         if record is None:
-            errors.append(f"{where}: not a valid MARC record")
+            errors.append(Problem(IN_RECORD, N_("not a valid MARC record"), where))
             continue
         try:
             titles.append(from_unimarc(record))
         except _FieldError as e:
-            errors.append(f"{where}, field {e.field}: {e.problem}")
+            errors.append(Problem(IN_FIELD, e.problem, {**where, "field": e.field, **e.params}))
     if not records:
-        errors.append(f"{name}: no MARC records")
+        errors.append(Problem(IN_FILE, N_("no MARC records"), {"file": name}))
     _refuse_if(errors)
     return titles
 
 
 class _FieldError(Exception):
-    def __init__(self, field: str, problem: str) -> None:
+    def __init__(self, field: str, problem: str, **params: object) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+        self.params = params
 
 
 def _first(record: pymarc.Record, tag: str, code: str) -> str | None:
@@ -137,12 +178,12 @@ def from_unimarc(record: pymarc.Record) -> NewTitle:
     010$a ISBN, 210$c publisher, 210$d year, 675$a UDC, 101$a language."""
     title = _first(record, "200", "a")
     if title is None:
-        raise _FieldError("200$a", "no title")
+        raise _FieldError("200$a", N_("no title"))
     raw_isbn = _first(record, "010", "a")
     try:
         isbn = isbn13(raw_isbn) if raw_isbn else None
     except InvalidIsbnError:
-        raise _FieldError("010$a", f"not a valid ISBN: {raw_isbn}") from None
+        raise _FieldError("010$a", NOT_ISBN, value=raw_isbn) from None
     return NewTitle(
         title=_clean_title(title),
         authors=tuple(_author(f) for f in record.get_fields("700", "701") if _author(f)),
@@ -199,7 +240,8 @@ def read_xlsx(name: str, content: bytes) -> list[NewTitle]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ImportRefusedError([f"{name}: not a readable XLSX workbook"]) from None
+        problem = Problem(IN_FILE, N_("not a readable XLSX workbook"), {"file": name})
+        raise ImportRefusedError([problem]) from None
     try:
         sheet = book.worksheets[0]
         rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
@@ -219,21 +261,20 @@ def _cell(value: object) -> str:
 def _from_rows(name: str, rows: list[list[str]], column_name: Any) -> list[NewTitle]:
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
-        raise ImportRefusedError([f"{name}: the file is empty"])
+        raise ImportRefusedError([Problem(IN_FILE, N_("the file is empty"), {"file": name})])
     header, errors = _header(name, rows[0], column_name)
     _refuse_if(errors)
     titles = []
     for line, row in _numbered(rows[1:]):
         values = {key: row[i].strip() if i < len(row) else "" for key, i in header.items()}
         title, problems = _from_row(values)
-        for key, problem in problems:
-            errors.append(
-                f"{name}, line {line}, column {column_name(header[key])} ({key}): {problem}"
-            )
+        for key, problem, value in problems:
+            where = {"file": name, "line": line, "column": column_name(header[key]), "name": key}
+            errors.append(Problem(IN_NAMED_CELL, problem, {**where, "value": value}))
         if title is not None and not problems:
             titles.append(title)
     if not titles and not errors:
-        errors.append(f"{name}: no titles under the header row")
+        errors.append(Problem(IN_FILE, N_("no titles under the header row"), {"file": name}))
     _refuse_if(errors)
     return titles
 
@@ -243,37 +284,41 @@ def _numbered(rows: list[list[str]]) -> Iterator[tuple[int, list[str]]]:
     yield from enumerate(rows, 2)
 
 
-def _header(name: str, row: list[str], column_name: Any) -> tuple[dict[str, int], list[str]]:
+def _header(name: str, row: list[str], column_name: Any) -> tuple[dict[str, int], list[Problem]]:
     found: dict[str, int] = {}
     errors = []
     for i, cell in enumerate(row):
         key = _BY_NAME.get(normalise(cell))
         if key is None and cell.strip():
-            errors.append(f"{name}, line 1, column {column_name(i)}: unknown column {cell!r}")
+            where = {"file": name, "line": 1, "column": column_name(i), "value": cell}
+            errors.append(Problem(IN_CELL, N_("unknown column '{value}'"), where))
         elif key is not None:
             found[key] = i
     for column in COLUMNS:
         if column.required and column.name not in found:
-            errors.append(f"{name}, line 1: no column {column.name!r}")
+            where = {"file": name, "line": 1, "value": column.name}
+            errors.append(Problem(IN_LINE, N_("no column '{value}'"), where))
     return found, errors
 
 
-def _from_row(values: dict[str, str]) -> tuple[NewTitle | None, list[tuple[str, str]]]:
-    problems: list[tuple[str, str]] = []
+def _from_row(values: dict[str, str]) -> tuple[NewTitle | None, list[tuple[str, str, str]]]:
+    problems: list[tuple[str, str, str]] = []
     if not values.get("title"):
-        problems.append(("title", "empty"))
+        problems.append(("title", N_("empty"), ""))
     isbn = None
     if values.get("isbn"):
         try:
             isbn = isbn13(values["isbn"])
         except InvalidIsbnError:
-            problems.append(("isbn", f"not a valid ISBN: {values['isbn']}"))
+            problems.append(("isbn", NOT_ISBN, values["isbn"]))
     year = values.get("year") or None
     if year is not None and not re.fullmatch(r"\d{4}", year):
-        problems.append(("year", f"not a year: {year}"))
+        problems.append(("year", N_("not a year: {value}"), year))
     language = (values.get("language") or "").lower() or None
     if language is not None and not re.fullmatch(r"[a-z]{3}", language):
-        problems.append(("language", f"not a three-letter code (srp, hun, eng): {language}"))
+        problems.append(
+            ("language", N_("not a three-letter code (srp, hun, eng): {value}"), language)
+        )
     if problems:
         return None, problems
     authors = tuple(a.strip() for a in (values.get("author") or "").split(";") if a.strip())
@@ -288,8 +333,6 @@ def _from_row(values: dict[str, str]) -> tuple[NewTitle | None, list[tuple[str, 
     ), []
 
 
-def _refuse_if(errors: list[str]) -> None:
+def _refuse_if(errors: list[Problem]) -> None:
     if errors:
-        more = len(errors) - MAX_ERRORS
-        shown = errors[:MAX_ERRORS] + ([f"... and {more} more"] if more > 0 else [])
-        raise ImportRefusedError(shown)
+        raise ImportRefusedError(errors)
