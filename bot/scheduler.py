@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.outbox import OutboxSender
 from handlers.context import Deps
 from handlers.events import Outgoing
-from handlers.flow import Registry
+from handlers.flow import PrepareFn, Registry
 from handlers.municipality import Municipality
 from storage import outbox
 from storage.db import Database
@@ -48,7 +48,7 @@ def make_scheduler(db: Database, deps: Deps, sender: OutboxSender) -> AsyncIOSch
     scheduler = AsyncIOScheduler(timezone=zone)
     now = datetime.now(zone)
     for job in deps.registry.jobs:
-        args = (db, deps, sender, job.name, job.run)
+        args = (db, deps, sender, job.name, job.run, job.prepare)
         if job.at is not None:
             trigger = CronTrigger(hour=job.at.hour, minute=job.at.minute, timezone=zone)
             scheduler.add_job(
@@ -65,9 +65,14 @@ def make_scheduler(db: Database, deps: Deps, sender: OutboxSender) -> AsyncIOSch
     return scheduler
 
 
-async def _guarded(db: Database, deps: Deps, sender: OutboxSender, name: str, job: Job) -> bool:
+async def _guarded(
+    db: Database, deps: Deps, sender: OutboxSender, name: str, job: Job,
+    prepare: PrepareFn | None = None,
+) -> bool:  # fmt: skip
     """Run a job; False when it failed (the scheduler's listeners count it)."""
     try:
+        if prepare is not None:  # slow work first, outside the transaction
+            job = await prepare(deps.municipality, deps.clock.now())
         await run_job(db, deps, sender, job)
     except Exception:
         log.exception("job %s failed; it runs again at its next time", name)

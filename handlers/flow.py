@@ -115,6 +115,7 @@ StepFn = Callable[["Context", Any], Awaitable["Step | None"]]
 Prompt = Callable[["Context"], list[Reply]]
 LookUpFn = Callable[["Deps", Inbound], Awaitable["Lookup | None"]]
 JobFn = Callable[[aiosqlite.Connection, "Municipality", datetime], Awaitable[list[Outgoing]]]
+PrepareFn = Callable[["Municipality", datetime], Awaitable[JobFn]]
 Kind = type  # an event class (Text, Photo, ...) or a ButtonData class
 
 
@@ -155,12 +156,16 @@ class Anywhere:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """A scheduled job: every ``seconds``, or daily at ``at`` (the municipality's time)."""
+    """A scheduled job: every ``seconds``, or daily at ``at`` (the municipality's time).
+
+    ``prepare`` does slow work (a download) before the transaction and returns what to run in it.
+    """
 
     name: str
     run: JobFn
     seconds: float = 0
     at: time | None = None
+    prepare: PrepareFn | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from handlers import engine
 from handlers.context import Context, Step
 from handlers.events import File, Text
 from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job, Role
-from handlers.library import browse, chat_import, follow, staff, suggest
+from handlers.library import browse, chat_import, feed, follow, staff, suggest
 from handlers.library.browse import LibraryAction, LibraryState, NewInSubject
 from handlers.library.chat_import import ImportDecision
 from handlers.library.follow import DigestMode, FollowValue, UnfollowAuthor
@@ -114,6 +114,7 @@ FLOW = Flow(
         Job("library-digest", follow.send_digests, seconds=300),
         Job("library-arrivals", staff.tell_arrivals, seconds=300),
         Job("library-suggestions-digest", staff.digest_for_librarians, seconds=300),
+        Job("library-feed", feed.no_poll, seconds=1800, prepare=feed.prepare_poll),
     ),
     look_ups={(LibraryState.IMPORT, File): chat_import.read_file},
     keeps=SUGGEST_STATES | IMPORT_STATES,
