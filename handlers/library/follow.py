@@ -8,8 +8,10 @@ message, so the job can run twice, or after a restart, and send nothing twice.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -139,22 +141,48 @@ async def add_author(ctx: Context, event: Text) -> Step | None:
     return await show_follows(ctx, note)
 
 
+@lru_cache(maxsize=65536)
 def author_key(name: str) -> frozenset[str]:
-    """An author's names, normalised, in any order."""
+    """An author's names, normalised, in any order (cached: the digest asks for each name once
+    per follower and title, and normalising is the costly part)."""
     return frozenset(normalise(name).split())
 
 
-def matches(follows: list[Follow], title: Title) -> bool:
-    """Whether a title is one of the things a reader follows."""
-    people = [author_key(a) for a in (*title.authors, title.responsibility or "") if a]
-    for f in follows:
-        if f.kind == "subject" and f.value == title.subject:
-            return True
-        if f.kind == "language" and f.value == title.language:
-            return True
-        if f.kind == "author" and any(author_key(f.value) <= p for p in people):
-            return True
-    return False
+def matching(
+    readers: list[Reader], follows: dict[int, list[Follow]], titles: list[Title]
+) -> dict[int, list[Title]]:
+    """The titles each reader follows, by indexes (a subject's, a language's, an author's
+    readers) rather than by testing every title against every reader."""
+    by_subject: dict[str, set[int]] = defaultdict(set)
+    by_language: dict[str, set[int]] = defaultdict(set)
+    by_author: dict[frozenset[str], set[int]] = defaultdict(set)
+    for reader in readers:
+        for f in follows.get(reader.user_id, []):
+            if f.kind == "subject":
+                by_subject[f.value].add(reader.user_id)
+            elif f.kind == "language":
+                by_language[f.value].add(reader.user_id)
+            elif author_key(f.value):
+                by_author[author_key(f.value)].add(reader.user_id)
+    people = [[author_key(a) for a in (*t.authors, t.responsibility or "") if a] for t in titles]
+    by_token: dict[str, set[int]] = defaultdict(set)
+    for i, names in enumerate(people):
+        for name in names:
+            for token in name:
+                by_token[token].add(i)
+    hits: dict[int, set[int]] = defaultdict(set)
+    for i, title in enumerate(titles):
+        for user_id in by_subject.get(title.subject, set()) | by_language.get(
+            title.language or "", set()
+        ):
+            hits[user_id].add(i)
+    for key, user_ids in by_author.items():
+        candidates = set.intersection(*(by_token.get(token, set()) for token in key))
+        # One author's names, not a forename of one co-author and the surname of another.
+        same = {i for i in candidates if any(key <= name for name in people[i])}
+        for user_id in user_ids:
+            hits[user_id] |= same
+    return {user_id: [titles[i] for i in sorted(found)] for user_id, found in hits.items()}
 
 
 def week_of(moment: datetime) -> str:
@@ -179,14 +207,14 @@ async def send_digests(
         return []
     titles = await library.titles_after(conn, min(r.seen_title_id for r in readers), TITLES_PER_RUN)
     follows = await library.all_follows(conn, [r.user_id for r in readers])
+    matched = matching(readers, follows, titles)
     out = []
     for reader in readers:
-        fresh = [t for t in titles if t.id > reader.seen_title_id]
-        if not fresh:
+        if not titles or titles[-1].id <= reader.seen_title_id:
             continue
-        found = [t for t in fresh if matches(follows[reader.user_id], t)]
+        found = [t for t in matched.get(reader.user_id, []) if t.id > reader.seen_title_id]
         digest = week if found and reader.mode == "weekly" else None
-        if await library.mark_told(conn, reader, fresh[-1].id, digest) and found:
+        if await library.mark_told(conn, reader, titles[-1].id, digest) and found:
             out.append(digest_message(m, reader, found))
     return out
 
