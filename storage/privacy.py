@@ -46,6 +46,10 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("report_evidence", "marked_by"): "staff only",
     ("library_follows", "user_id"): "deleted",
     ("library_readers", "user_id"): "deleted",
+    ("library_supporters", "user_id"): "deleted (their reasons with them)",
+    ("library_suggestions", "user_id"): "kept (a title and an author; the user row is emptied)",
+    ("library_suggestions", "answered_by"): "staff only",
+    ("library_events", "created_by"): "staff only",
     ("plan_events", "actor_id"): "staff only",
     ("plan_followers", "user_id"): "deleted",
     ("plan_comments", "user_id"): "deleted",
@@ -187,7 +191,8 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     for table in (
         "conversations", "subscriptions", "report_starts", "consultation_participants",
         "consultation_comments", "reminders_sent", "library_follows", "library_readers",
-        "plan_followers", "plan_comments", "social_questions", "social_feedback_given",
+        "library_supporters", "plan_followers", "plan_comments", "social_questions",
+        "social_feedback_given",
     ):  # fmt: skip
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
     await conn.execute(
