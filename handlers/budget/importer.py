@@ -14,19 +14,19 @@ import io
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from handlers.budget.programs import ACTIVITY_CODE, PROGRAMS, REVENUE_ACCOUNT, SPENDING_ACCOUNT
-from handlers.i18n import Translator, to_latin
+from handlers.file_problems import FileProblemsError, Problem
+from handlers.i18n import to_latin
 from handlers.texts import N_
 from storage.budget import Line
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_PROBLEMS_SHOWN = 20
 
 
 class DocumentKind(StrEnum):
@@ -44,40 +44,8 @@ class Side(StrEnum):
     REVENUE = "revenue"
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """What is wrong at one place of the file; ``message`` is a msgid with ``params``."""
-
-    line: int
-    column: str
-    message: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-class BudgetFileError(Exception):
+class BudgetFileError(FileProblemsError):
     """The file has problems; nothing of it may be stored."""
-
-    def __init__(self, file: str, problems: list[Problem]) -> None:
-        super().__init__(f"{file}: {len(problems)} problem(s)")
-        self.file = file
-        self.problems = problems
-
-    def render(self, t: Translator, limit: int = MAX_PROBLEMS_SHOWN) -> list[str]:
-        """Each problem in the reader's language, naming the file, the line and the column."""
-        lines = [
-            t.gettext(
-                "{file}, line {line}, column {column}: {problem}",
-                file=self.file,
-                line=p.line,
-                column=p.column,
-                problem=t.gettext(p.message, **p.params),
-            )
-            for p in self.problems[:limit]
-        ]
-        if len(self.problems) > limit:
-            more = len(self.problems) - limit
-            lines.append(t.gettext("(problems not shown: {n})", n=more))
-        return lines
 
 
 # Header names staff write (Serbian in either script, or English), folded to plain Latin.

@@ -14,54 +14,23 @@ import io
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from handlers.i18n import Translator, to_latin
+from handlers.file_problems import FileProblemsError, Problem
+from handlers.i18n import to_latin
 from handlers.plan.model import plan_flaws
 from handlers.texts import N_
 from storage.plan import NewMeasure, NewMilestone
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_PROBLEMS_SHOWN = 20
 MAX_TEXT = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """What is wrong at one place of the file; ``message`` is a msgid with ``params``."""
-
-    line: int
-    column: str
-    message: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-class PlanFileError(Exception):
+class PlanFileError(FileProblemsError):
     """The file has problems; nothing of it may be stored."""
-
-    def __init__(self, file: str, problems: list[Problem]) -> None:
-        super().__init__(f"{file}: {len(problems)} problem(s)")
-        self.file = file
-        self.problems = problems
-
-    def render(self, t: Translator, limit: int = MAX_PROBLEMS_SHOWN) -> list[str]:
-        """Each problem in the reader's language, naming the file, the line and the column."""
-        lines = [
-            t.gettext(
-                "{file}, line {line}, column {column}: {problem}",
-                file=self.file,
-                line=p.line,
-                column=p.column,
-                problem=t.gettext(p.message, **p.params),
-            )
-            for p in self.problems[:limit]
-        ]
-        if len(self.problems) > limit:
-            lines.append(t.gettext("(problems not shown: {n})", n=len(self.problems) - limit))
-        return lines
 
 
 # Header names staff write (Serbian in either script, or English), folded to plain Latin.
