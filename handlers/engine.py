@@ -6,7 +6,9 @@
 3. commands, with the role their declaration names;
 4. buttons that work from anywhere (a notice's button, the main menu);
 5. the current state's table: (state, kind of event or of button) -> step;
-6. the hint of the current state, and its question again.
+6. what the event starts, where the state has no step for it and holds no work (a photo or a
+   location from the main menu starts a report);
+7. the hint of the current state, and its question again.
 
 Roles are checked from the declarations on every command, button and step, at the moment of
 acting. Interrupting a flow and coming back (a question from the municipality, a comment, a
@@ -20,7 +22,7 @@ from typing import Any
 
 from handlers.context import Context, Deps, Lookup, Step
 from handlers.events import Blocked, ButtonChoice, Command, Inbound, Reply
-from handlers.flow import ButtonData, Flow, Kind, Registry, Role, unpack_button
+from handlers.flow import ButtonData, Flow, Kind, Registry, Role, Start, unpack_button
 from storage import subscriptions, users
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,26 @@ async def handle(ctx: Context, event: Inbound) -> Step:
         return await first_contact(ctx, event)
     if isinstance(event, ButtonChoice):
         return await press(ctx, event)
-    return await by_state(ctx, type(event), event) or explain(ctx)
+    return await by_state(ctx, type(event), event) or await begin(ctx, event) or explain(ctx)
+
+
+async def begin(ctx: Context, event: Inbound) -> Step | None:
+    """Start what the event begins, unless the current state has a use for it or waits."""
+    start = starts_here(ctx.registry, ctx.state, type(event))
+    if start is None or is_interruption(ctx):
+        return None
+    return await start.step(ctx, event)
+
+
+def starts_here(registry: Registry, state: str, kind: Kind) -> Start | None:
+    """What ``kind`` begins in ``state``: nothing where the state uses it or keeps work."""
+    flow = registry.flow_of(state)
+    if flow is None or flow.states is None:
+        return None
+    here = flow.states(state)
+    if (here, kind) in flow.steps or here in flow.keeps:
+        return None
+    return registry.start(kind)
 
 
 async def first_contact(ctx: Context, event: Inbound) -> Step:
@@ -245,6 +266,9 @@ async def look_up(deps: Deps, registry: Registry, state: str, event: Inbound) ->
     if flow is None or flow.states is None:
         return None
     work = flow.look_ups.get((flow.states(state), type(event)))
+    if work is None:
+        start = starts_here(registry, state, type(event))
+        work = start.look_up if start is not None else None
     return await work(deps, event) if work is not None else None
 
 

@@ -68,6 +68,7 @@ class Photo:
     size: int
     update_id: str | None = None
     reply_to: str | None = None  # the id of the message it answers (a staff chat's reply)
+    caption: str = ""  # the text sent with it
 
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a document larger than this is not downloaded

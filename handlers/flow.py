@@ -155,6 +155,18 @@ class Anywhere:
 
 
 @dataclass(frozen=True, slots=True)
+class Start:
+    """What an event begins where the current state has no step for it and holds no work.
+
+    A photo or a location from the main menu starts a report; ``look_up`` is its slow work
+    before the transaction, as a flow's look-ups are for its own states.
+    """
+
+    step: StepFn
+    look_up: LookUpFn | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Job:
     """A scheduled job: every ``seconds``, or daily at ``at`` (the municipality's time).
 
@@ -187,6 +199,7 @@ class Flow:
     commands: tuple[CommandSpec, ...] = ()
     entries: tuple[Entry, ...] = ()
     look_ups: Mapping[tuple[Any, Kind], LookUpFn] = field(default_factory=dict)
+    starts: Mapping[Kind, Start] = field(default_factory=dict)
     jobs: tuple[Job, ...] = ()
     keeps: frozenset[Any] = frozenset()
     guard: Prompt | None = None
@@ -215,6 +228,7 @@ class Registry:
         self.first = first  # where a user without a language starts
         self._commands: dict[str, CommandSpec] = {}
         self._anywhere: dict[type[ButtonData], Anywhere] = {}
+        self._starts: dict[Kind, Start] = {}
         self._by_action: dict[str, Entry] = {}
         for flow in flows:
             for command in flow.commands:
@@ -225,6 +239,10 @@ class Registry:
                 if kind in self._anywhere:
                     raise ValueError(f"button {kind.prefix} works from anywhere twice")
                 self._anywhere[kind] = anywhere
+            for event_kind, start in flow.starts.items():
+                if event_kind in self._starts:
+                    raise ValueError(f"{event_kind.__name__} starts two flows")
+                self._starts[event_kind] = start
             for entry in flow.entries:
                 self._by_action[entry.data.pack()] = entry
         self.entries = sorted(self._by_action.values(), key=lambda e: e.order)
@@ -250,6 +268,10 @@ class Registry:
     def anywhere(self, kind: type[ButtonData]) -> Anywhere | None:
         """What a button that works from anywhere does."""
         return self._anywhere.get(kind)
+
+    def start(self, kind: Kind) -> Start | None:
+        """What an event of ``kind`` begins where nothing else takes it."""
+        return self._starts.get(kind)
 
     def entry(self, data: ButtonData) -> Entry | None:
         """The main-menu entry of a pressed menu button."""

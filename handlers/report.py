@@ -12,7 +12,7 @@ from geopy.distance import geodesic
 
 from handlers.context import Context, Deps, Lookup, Step, buttons, column
 from handlers.events import AskLocation, Inbound, Location, Photo, RemoveKeyboard, Reply, Text
-from handlers.flow import ButtonData, Entry, Flow, Prompt
+from handlers.flow import ButtonData, Entry, Flow, Kind, LookUpFn, Prompt, Start, StepFn
 from handlers.menu import Menu, MenuState, menu_reply
 from handlers.municipality import CATEGORY_IDS
 from handlers.notices import new_report_notices
@@ -218,11 +218,25 @@ PROMPTS: dict[ReportState, Prompt] = {
 }
 
 
+ORDER = (CATEGORY, DESCRIPTION, PHOTOS, LOCATION, SUMMARY)
+
+
+def first_missing(draft: dict[str, Any], state: ReportState) -> ReportState:
+    """``state``, or the first step after it whose part a quick report has already given."""
+    known = {
+        CATEGORY: "category" in draft,
+        DESCRIPTION: "description" in draft,
+        PHOTOS: bool(draft.get("photos")),
+        LOCATION: draft.get("latitude") is not None or bool(draft.get("address")),
+    }
+    return next((s for s in ORDER[ORDER.index(state) :] if not known.get(s)), SUMMARY)
+
+
 def _next(
     ctx: Context, draft: dict[str, Any], state: ReportState, before: tuple[Reply, ...] = ()
 ) -> Step:
-    """Go to ``state``, or back to the summary when the resident is editing one part."""
-    target = SUMMARY if draft.get("editing") else state
+    """Go to ``state`` (or past the parts the draft has), or to the summary when editing."""
+    target = SUMMARY if draft.get("editing") else first_missing(draft, state)
     ctx.draft = draft
     return Step(target, draft, [*before, *PROMPTS[target](ctx)])
 
@@ -250,24 +264,47 @@ async def describe(ctx: Context, event: Text) -> Step:
 
 
 async def add_photo(ctx: Context, event: Photo) -> Step:
-    """Attach a photo that was saved before the transaction, or say why it was refused."""
+    """Attach a photo that was saved before the transaction, or say why it was refused.
+
+    A photo is taken at any step before the summary (an album, a photo before its question);
+    its caption is the description when that is still asked for.
+    """
     _ = ctx.t.gettext
+    here = ReportState(ctx.state)
     lookup = ctx.lookup or Lookup("invalid")
-    if lookup.outcome != "saved":
-        refusal = (
-            _("That file is larger than 10 MB. Please send a smaller photo.")
-            if lookup.outcome == "too_large"
-            else _("That file is not a picture I can read. Please send a photo (JPEG or PNG).")
-        )
-        return Step(PHOTOS, ctx.draft, [Reply(refusal), *ask_photos(ctx)])
+    known = ctx.draft.get("photos", [])
+    if lookup.outcome != "saved" or len(known) >= MAX_PHOTOS:
+        return Step(here, ctx.draft, [Reply(photo_refusal(ctx, lookup)), *PROMPTS[here](ctx)])
     photo = {**lookup.data, "channel": event.sender.channel, "file_id": event.file_id}
-    photos = [*ctx.draft.get("photos", []), photo][:MAX_PHOTOS]
+    photos = [*known, photo]
     added = Reply(_("Photo {n} of {max} added.", n=len(photos), max=MAX_PHOTOS))
-    draft = {**ctx.draft, "photos": photos}
-    if len(photos) < MAX_PHOTOS:
-        ctx.draft = draft
-        return Step(PHOTOS, draft, [added, *ask_photos(ctx)])
-    return _next(ctx, draft, LOCATION, (added,))
+    draft = {**ctx.draft, "photos": photos, **caption_description(ctx, event)}
+    located = first_missing(draft, LOCATION) != LOCATION and not draft.get("editing")
+    if here == PHOTOS and (len(photos) == MAX_PHOTOS or located):
+        return _next(ctx, draft, LOCATION, (added,))
+    if here == DESCRIPTION and "description" in draft:
+        return _next(ctx, draft, PHOTOS, (added,))
+    ctx.draft = draft
+    return Step(here, draft, [added, *PROMPTS[here](ctx)])
+
+
+def photo_refusal(ctx: Context, lookup: Lookup) -> str:
+    """Why a photo was not added."""
+    _ = ctx.t.gettext
+    if lookup.outcome == "saved":
+        return _("A report has at most {max} photos; this one was not added.", max=MAX_PHOTOS)
+    if lookup.outcome == "too_large":
+        return _("That file is larger than 10 MB. Please send a smaller photo.")
+    return _("That file is not a picture I can read. Please send a photo (JPEG or PNG).")
+
+
+def caption_description(ctx: Context, event: Photo) -> dict[str, str]:
+    """The photo's caption as the description, where one is still wanted and it is long enough."""
+    caption = event.caption.strip()
+    wanted = ctx.state == DESCRIPTION or "description" not in ctx.draft
+    if not wanted or not MIN_DESCRIPTION <= len(caption) <= MAX_DESCRIPTION:
+        return {}
+    return {"description": caption}
 
 
 async def finish_photos(ctx: Context, choice: PhotosDone) -> Step | None:
@@ -287,12 +324,30 @@ async def share_location(ctx: Context, event: Location) -> Step:
     refusal = check_location(ctx, event.latitude, event.longitude)
     if refusal:
         return Step(ctx.state, ctx.draft, [Reply(refusal), *ask_location(ctx)])
+    ctx.draft = with_location(ctx, event)
+    return Step(SUMMARY, ctx.draft, [location_received(ctx), *summary(ctx)])
+
+
+def with_location(ctx: Context, event: Location) -> dict[str, Any]:
+    """The draft with a shared location (and the address found for it)."""
     address = ctx.lookup.data.get("address") if ctx.lookup else None
     draft = {**ctx.draft, "latitude": event.latitude, "longitude": event.longitude}
     draft["address"] = address or event.title or None
     draft.pop("pending", None)
+    return draft
+
+
+async def note_location(ctx: Context, event: Location) -> Step:
+    """A location shared before its question: kept, and the current question asked again."""
+    here = ReportState(ctx.state)
+    refusal = check_location(ctx, event.latitude, event.longitude)
+    if refusal:
+        return Step(here, ctx.draft, [Reply(refusal), *PROMPTS[here](ctx)])
+    draft = with_location(ctx, event)
+    if here == PHOTOS:  # instead of Done: the photos are over
+        return _next(ctx, draft, LOCATION, (location_received(ctx),))
     ctx.draft = draft
-    return Step(SUMMARY, draft, [location_received(ctx), *summary(ctx)])
+    return Step(here, draft, [location_received(ctx), *PROMPTS[here](ctx)])
 
 
 def check_location(ctx: Context, latitude: float, longitude: float) -> str | None:
@@ -477,6 +532,43 @@ async def _geocode(deps: Deps, query: str) -> Lookup:
     )
 
 
+# Quick report: a photo or a location from the main menu (or from a state with no use for it)
+# starts a report with it in the draft; the steps then ask only for what is missing.
+
+
+async def start_with_photo(ctx: Context, event: Photo) -> Step:
+    """Begin a report with the photo (and its caption as the description)."""
+    started = await start_report(ctx)
+    if started.state != CATEGORY:
+        return started
+    ctx.state, ctx.draft = CATEGORY, started.draft
+    return await add_photo(ctx, event)
+
+
+async def start_with_location(ctx: Context, event: Location) -> Step:
+    """Begin a report at the shared place, if it lies within the municipality."""
+    refusal = check_location(ctx, event.latitude, event.longitude)
+    if refusal:
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, refusal)])
+    started = await start_report(ctx)
+    if started.state != CATEGORY:
+        return started
+    ctx.state, ctx.draft = CATEGORY, started.draft
+    return await note_location(ctx, event)
+
+
+EARLY_PHOTO = (CATEGORY, DESCRIPTION, LOCATION, SUMMARY)  # PHOTOS asks for them anyway
+EARLY_LOCATION = (CATEGORY, DESCRIPTION, PHOTOS)
+QUICK_STEPS: dict[tuple[ReportState, Kind], StepFn] = {
+    **{(state, Photo): add_photo for state in EARLY_PHOTO},
+    **{(state, Location): note_location for state in EARLY_LOCATION},
+}
+QUICK_LOOK_UPS: dict[tuple[ReportState, Kind], LookUpFn] = {
+    **{(state, Photo): save_photo for state in EARLY_PHOTO},
+    **{(state, Location): name_the_place for state in EARLY_LOCATION},
+}
+
+
 def in_progress(ctx: Context) -> list[Reply]:
     """Remind a resident of the report they are writing, and ask its question again."""
     text = ctx.t.gettext(
@@ -506,6 +598,7 @@ FLOW = Flow(
         (ADDRESS, AddressAnswer): confirm_address,
         (SUMMARY, SummaryAction): decide_summary,
         (EDIT, EditPart): choose_edit,
+        **QUICK_STEPS,
     },
     hints={
         CATEGORY: N_("Please choose the kind of problem with one of the buttons."),
@@ -524,6 +617,11 @@ FLOW = Flow(
         (ADDRESS, Text): geocode_typed,
         (LOCATION, Location): name_the_place,
         (ADDRESS, Location): name_the_place,
+        **QUICK_LOOK_UPS,
+    },
+    starts={
+        Photo: Start(start_with_photo, save_photo),
+        Location: Start(start_with_location, name_the_place),
     },
     keeps=frozenset(ReportState),
     guard=in_progress,

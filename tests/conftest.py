@@ -72,6 +72,8 @@ class Picture:
 
     content: bytes | None
     size: int = 0
+    caption: str = ""
+    album: str = ""  # the media group it belongs to (Telegram sends an album photo by photo)
 
 
 DialogInput = str | Press | Pin | Picture | Inbound
@@ -105,7 +107,7 @@ class Bot:
                 return Location(s, item.latitude, item.longitude)
             case Picture():
                 size = item.size or len(item.content or b"")
-                return Photo(s, f"file-{size}", item.content, size)
+                return Photo(s, f"file-{size}", item.content, size, caption=item.caption)
         return item
 
     async def say(self, user: str, item: DialogInput) -> list[Reply]:

@@ -191,9 +191,11 @@ class TelegramDialog:
                 update = fake.push_callback(chat, data, message_id=shown[-1]["message_id"])
             case Pin(latitude, longitude):
                 update = fake.push_location(chat, latitude, longitude)
-            case Picture(content):
+            case Picture(content, _, caption, album):
                 assert content is not None
-                update = fake.push_photo(chat, content)
+                update = fake.push_photo(
+                    chat, content, caption=caption or None, media_group_id=album or None
+                )
             case str() if item.startswith("/"):
                 name, _, args = item[1:].partition(" ")
                 update = (
@@ -239,9 +241,10 @@ class ViberDialog:
                 event = self.running.press(data, viber_user)
             case Pin(latitude, longitude):
                 event = message_location(viber_user, latitude, longitude)
-            case Picture(content):
+            case Picture(content, _, caption):
                 assert content is not None
-                event = message_picture(viber_user, fake.add_media(content))
+                url = fake.add_media(content)
+                event = message_picture(viber_user, url, text=caption or None)
             case str():
                 event = message_text(viber_user, item)
             case _:

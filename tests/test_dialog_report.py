@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from handlers.events import Sender, Unsupported
 from storage import reports
 from tests.conftest import SCHOOL, Bot, DialogInput, Picture, Pin, Press, jpeg
 
 CENTRE = Pin(42.9665, 22.1285)
+FIL = Sender("test", "fil", "fil", "Fil")
 
 
 async def start_in_english(bot: Bot, user: str) -> None:
@@ -131,7 +133,7 @@ async def test_wrong_kinds_of_input_get_the_step_explained_and_keep_the_draft(bo
         [
             (Press("menu:report"), []),
             (Press("cat:stray_animals"), []),
-            (Picture(jpeg()), ["Please describe the problem in a text message."]),
+            (Unsupported(FIL, "sticker"), ["Please describe the problem in a text message."]),
             (Press("cat:garbage"), ["Please describe the problem in a text message."]),
             ("/frobnicate", ["I do not know the command /frobnicate.", "Describe the problem"]),
             (Press("menu:report"), ["You have a report in progress"]),
@@ -141,7 +143,7 @@ async def test_wrong_kinds_of_input_get_the_step_explained_and_keep_the_draft(bo
             ("some text", ["Please send a photo"]),
             (Picture(b"not an image at all"), ["not a picture I can read"]),
             (Picture(None, size=11 * 1024 * 1024), ["larger than 10 MB"]),
-            (Pin(42.9665, 22.1285), ["Please send a photo"]),
+            (Unsupported(FIL, "sticker"), ["Please send a photo"]),
             (Press("photos:skip"), ["Where is the problem?"]),
             (Press("sum:confirm"), ["Please share the location"]),
             (CENTRE, ["Please check your report", "Stray animals", "A pack of dogs"]),
@@ -297,3 +299,73 @@ async def test_first_contact_asks_for_the_language_in_every_offered_language(bot
     assert "Choose your language" in replies[0].text
     labels = [b.label for row in replies[0].buttons for b in row]
     assert labels == ["Српски (ћирилица)", "Srpski (latinica)", "English"]
+
+
+async def test_a_quick_report_keeps_the_caption_the_album_and_the_place(bot: Bot) -> None:
+    await start_in_english(bot, "ana")
+    caption = "Bins behind the school are full"
+    await bot.play(
+        "ana",
+        [
+            (Picture(jpeg("red"), caption=f"  {caption} "), ["Photo 1 of 3 added."]),
+            (Picture(jpeg("blue"), caption="ok"), ["Photo 2 of 3 added."]),
+            (Press("cat:garbage"), ["Where is the problem?"]),
+            (CENTRE, ["Please check your report", f"Description: {caption}", "Photos: 2"]),
+            (Press("sum:confirm"), ["VLA-2026-00001"]),
+        ],
+    )
+    stored = await reports.get_report(bot.app.db.conn, 1)
+    assert stored is not None
+    assert (stored.category, stored.description) == ("garbage", caption)
+    assert len(stored.photo_paths) == 2
+    assert (stored.latitude, stored.longitude) == (42.9665, 22.1285)
+
+
+async def test_a_caption_too_short_is_no_description(bot: Bot) -> None:
+    await start_in_english(bot, "ana")
+    await bot.play(
+        "ana",
+        [
+            (Picture(jpeg("red"), caption="ok"), ["Photo 1 of 3 added."]),
+            (Press("cat:garbage"), ["Describe the problem"]),
+            (Picture(jpeg("blue"), caption="Overflowing bins"), ["Photo 2 of 3 added."]),
+            (CENTRE, ["Please check your report", "Description: Overflowing bins"]),
+        ],
+    )
+
+
+async def test_a_far_away_place_from_the_menu_starts_no_report(bot: Bot) -> None:
+    await start_in_english(bot, "ana")
+    far = await bot.say("ana", Pin(44.8125, 20.4612))
+    assert "outside the municipality" in far[0].text
+    assert far[0].buttons[0][0].data == "menu:report"
+    hint = await bot.say("ana", "hello")
+    assert hint[0].text == "Please choose one of the options below."
+
+
+async def test_a_quick_report_counts_towards_the_hourly_limit(bot: Bot) -> None:
+    await start_in_english(bot, "max")
+    for _ in range(5):
+        assert "What kind of problem" in (await bot.say("max", CENTRE))[1].text
+        await bot.say("max", "/cancel")
+    refused = await bot.say("max", Picture(jpeg()))
+    assert "Please wait" in refused[0].text
+    assert await reports.get_report(bot.app.db.conn, 1) is None
+
+
+async def test_a_photo_in_an_awaited_answer_or_a_kept_step_starts_nothing(bot: Bot) -> None:
+    await start_in_english(bot, "ana")
+    await bot.play(
+        "ana",
+        [
+            (Press("menu:report"), []),
+            (Press("cat:garbage"), []),
+            ("Bins behind the school are full", []),
+            (Press("photos:skip"), []),
+            (CENTRE, ["Please check your report"]),
+            (Press("sum:edit"), ["What would you like to change?"]),
+            (Picture(jpeg()), ["Please choose what you want to change with the buttons."]),
+            ("/language", ["Choose your language"]),
+            (Picture(jpeg()), ["Please choose a language with one of the buttons."]),
+        ],
+    )

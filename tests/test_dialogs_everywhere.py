@@ -56,6 +56,44 @@ REPORT: Table = [
 ]  # fmt: skip
 
 
+SUMMARY = "Please check your report:"
+RECEIVED = "📍 Location received."
+SCHOOL_PIN = Pin(42.9661, 22.1290)
+BINS = "Bins behind the school are full"
+LANGUAGE: Table = [(Press("lang:en"), ["Language set: English.", WELCOME])]
+# Quick reports of a returning resident: each table counts what the resident sends or presses.
+QUICK: dict[str, Table] = {
+    "a photo with a caption": [
+        (Picture(jpeg("gray"), caption=BINS), ["Photo 1 of 3 added.", CATEGORY]),
+        (Press("cat:garbage"), [WHERE]),
+        (SCHOOL_PIN, [RECEIVED, SUMMARY]),
+        (Press("sum:confirm"), [THANKS]),
+    ],
+    "a photo, then the questions": [
+        (Picture(jpeg("gray")), ["Photo 1 of 3 added.", CATEGORY]),
+        (Press("cat:garbage"), [DESCRIBE]),
+        (BINS, [WHERE]),
+        (SCHOOL_PIN, [RECEIVED, SUMMARY]),
+        (Press("sum:confirm"), [THANKS]),
+    ],
+    "a location, then a photo": [
+        (SCHOOL_PIN, [RECEIVED, CATEGORY]),
+        (Picture(jpeg("gray")), ["Photo 1 of 3 added.", CATEGORY]),
+        (Press("cat:garbage"), [DESCRIBE]),
+        (BINS, [SUMMARY]),
+        (Press("sum:confirm"), [THANKS]),
+    ],
+    "a location, then the questions": [
+        (SCHOOL_PIN, [RECEIVED, CATEGORY]),
+        (Press("cat:garbage"), [DESCRIBE]),
+        (BINS, [PHOTOS]),
+        (Picture(jpeg("gray")), ["Photo 1 of 3 added.", SUMMARY]),
+        (Press("sum:confirm"), [THANKS]),
+    ],
+}
+MINE = (Press("menu:mine"), ["You have 1 report."])
+
+
 @pytest.fixture(params=["collecting", "telegram", "viber"])
 async def dialog(
     request: pytest.FixtureRequest,
@@ -101,3 +139,51 @@ async def test_a_button_that_is_not_on_the_screen_fails_the_table(dialog: Dialog
     await play(dialog, "ana", REPORT[:2])
     with pytest.raises(AssertionError, match=r"not on the screen|is not offered"):
         await dialog.say("ana", Press("sum:confirm"))
+
+
+@pytest.mark.parametrize("how", QUICK)
+async def test_a_returning_resident_reports_with_a_photo_and_a_location_in_five(
+    dialog: Dialog, how: str
+) -> None:
+    await play(dialog, "ana", LANGUAGE)
+    table = QUICK[how]
+    assert len(table) <= 5
+    await play(dialog, "ana", [*table, MINE])
+
+
+async def test_an_album_is_one_report_with_its_photos(dialog: Dialog) -> None:
+    album = "album-1"
+    await play(dialog, "ana", LANGUAGE)
+    await play(
+        dialog,
+        "ana",
+        [
+            (Picture(jpeg("gray"), caption=BINS, album=album), ["Photo 1 of 3 added.", CATEGORY]),
+            (Picture(jpeg("blue"), album=album), ["Photo 2 of 3 added.", CATEGORY]),
+            (Picture(jpeg("red"), album=album), ["Photo 3 of 3 added.", CATEGORY]),
+            (Picture(jpeg("navy"), album=album), [
+                "A report has at most 3 photos; this one was not added.", CATEGORY,
+            ]),
+            (Press("cat:garbage"), [WHERE]),
+            (SCHOOL_PIN, [RECEIVED, SUMMARY]),
+            (Press("sum:confirm"), [THANKS]),
+            MINE,
+        ],
+    )  # fmt: skip
+
+
+async def test_a_finished_conversation_takes_a_photo_as_a_new_report(dialog: Dialog) -> None:
+    await play(dialog, "ana", [*LANGUAGE, *QUICK["a photo with a caption"]])
+    second = "VLA-2026-00002"
+    await play(
+        dialog,
+        "ana",
+        [
+            (Press("menu:mine"), ["You have 1 report."]),
+            (Picture(jpeg("blue")), ["Photo 1 of 3 added.", CATEGORY]),
+            (Press("cat:garbage"), [DESCRIBE]),
+            ("The bins are full again", [WHERE]),
+            (SCHOOL_PIN, [RECEIVED, SUMMARY]),
+            (Press("sum:confirm"), [THANKS.replace("VLA-2026-00001", second)]),
+        ],
+    )

@@ -454,11 +454,13 @@ class TelegramUpdates:
             )
         if message.photo:
             largest = max(message.photo, key=lambda p: p.width * p.height)
-            return await self._photo(sender, largest.file_id, largest.file_size or 0, uid)
+            photo = await self._photo(sender, largest.file_id, largest.file_size or 0, uid)
+            return replace(photo, caption=message.caption or "")
         if message.document is not None:
             doc = message.document
             if (doc.mime_type or "").startswith("image/"):
-                return await self._photo(sender, doc.file_id, doc.file_size or 0, uid)
+                photo = await self._photo(sender, doc.file_id, doc.file_size or 0, uid)
+                return replace(photo, caption=message.caption or "")
             name = doc.file_name or ""
             return await self._document(sender, doc.file_id, name, doc.file_size, uid)
         if message.contact is not None:

@@ -29,7 +29,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
@@ -520,7 +520,8 @@ class ViberUpdates:
             case TextMessage():
                 return text_event(sender, message.text or "", uid)
             case PictureMessage():
-                return await self._photo(sender, message.media, raw.get("size"), uid)
+                photo = await self._photo(sender, message.media, raw.get("size"), uid)
+                return replace(photo, caption=str(message.text or ""))
             case FileMessage() if str(message.file_name or "").lower().endswith(IMAGE_SUFFIXES):
                 return await self._photo(sender, message.media, message.size, uid)
             case FileMessage():
