@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.charts import ChartRenderer
 from bot.clock import SystemClock
 from bot.dispatcher import Dispatcher
 from bot.geocoder import NominatimGeocoder
@@ -103,6 +104,7 @@ async def build_app(
     sender = OutboxSender(
         db, channels, clock, limits=limits,
         give_up_after=timedelta(hours=settings.outbox_give_up_hours),
+        charts=ChartRenderer(settings.data_dir),
     )  # fmt: skip
     dispatcher = Dispatcher(
         db, deps, role_of=lambda s: staff_role(municipality, s), on_outbox=sender.wake

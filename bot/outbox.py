@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 from aiolimiter import AsyncLimiter
 
+from bot.charts import ChartRenderer
 from handlers.events import Reply
 from handlers.i18n import translator
 from handlers.ports import (
@@ -112,8 +113,10 @@ class OutboxSender:
         batch: int = 200,
         limits: SendLimits | None = None,
         give_up_after: timedelta = GIVE_UP_AFTER,
+        charts: ChartRenderer | None = None,
     ) -> None:
         self._db = db
+        self._charts = charts
         self._channels = dict(channels)
         self._clock = clock
         self._batch = batch
@@ -192,7 +195,7 @@ class OutboxSender:
             await self._put_off(row, rest)
             return False
         await self._limits.wait(row.channel, row.chat_id)
-        reply = Reply.from_payload(row.payload)
+        reply = await self._drawn(Reply.from_payload(row.payload))
         edit = await self._message_to_edit(row, reply)
         if not await self._mark(row.id, "sending"):
             return False  # no longer pending (its chat was given up): none of it goes out
@@ -215,6 +218,15 @@ class OutboxSender:
             ref = (row.channel, row.chat_id, reply.key, message_id) if message_id else None
             await self._mark(row.id, "sent", ref if reply.key else None)
         return True
+
+    async def _drawn(self, reply: Reply) -> Reply:
+        """The reply with its chart drawn as a photo (here: no transaction is open)."""
+        if reply.chart is None:
+            return reply
+        if self._charts is None:
+            log.warning("no chart renderer is set; a chart is left out of a message")
+            return Reply.from_payload({**reply.to_payload(), "chart": None})
+        return await self._charts.with_picture(reply)
 
     async def _mark(
         self, row_id: int, status: str, ref: tuple[str, str, str, str] | None = None

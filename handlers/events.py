@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, assert_never
@@ -153,6 +154,63 @@ class ForceReply:
 
 # What a message carries besides its text; channels render each kind (and assert_never the rest).
 Markup = Choices | AskLocation | RemoveKeyboard | ForceReply | None
+MAX_CHART_BARS = 24  # more bars than this do not read on a phone
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """The data of a horizontal bar chart; the outbox sender draws it, never a handler.
+
+    ``values`` are the bars; ``reference`` (when given) a lighter bar behind each, such as the
+    planned amount behind the executed one, named with ``values`` in ``legend``. ``value_labels``
+    are written at the bars' ends (formatted by the handler, in the reader's language);
+    ``maximum`` fixes the end of the axis (100 for per cent). The reply's text still carries
+    the figures: the picture is an addition, not the only way to read them. A chart holds
+    public figures only: its picture is kept in a cache and served by URL to the messengers.
+    """
+
+    title: str
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+    reference: tuple[float, ...] = ()
+    legend: tuple[str, ...] = ()
+    value_labels: tuple[str, ...] = ()
+    unit: str = ""
+    maximum: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.labels) <= MAX_CHART_BARS or len(self.values) != len(self.labels):
+            raise ValueError("a chart has 1 to 24 bars, one value per label")
+        for extra in (self.reference, self.value_labels):
+            if extra and len(extra) != len(self.labels):
+                raise ValueError("a chart's reference and value labels have one per label")
+        if any(not math.isfinite(v) or v < 0 for v in (*self.values, *self.reference)):
+            raise ValueError("a chart's values are finite and not negative")
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON an outbox row keeps of this chart."""
+        return {
+            "title": self.title, "labels": list(self.labels), "values": list(self.values),
+            "reference": list(self.reference), "legend": list(self.legend),
+            "value_labels": list(self.value_labels), "unit": self.unit, "maximum": self.maximum,
+        }  # fmt: skip
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Chart:
+        """The chart an outbox row keeps."""
+        maximum = payload.get("maximum")
+        return cls(
+            title=str(payload.get("title", "")),
+            labels=tuple(str(label) for label in payload.get("labels", ())),
+            values=tuple(float(v) for v in payload.get("values", ())),
+            reference=tuple(float(v) for v in payload.get("reference", ())),
+            legend=tuple(str(name) for name in payload.get("legend", ())),
+            value_labels=tuple(str(label) for label in payload.get("value_labels", ())),
+            unit=str(payload.get("unit", "")),
+            maximum=float(maximum) if maximum is not None else None,
+        )
+
+
 _KEYBOARDS = {"location": AskLocation, "remove": RemoveKeyboard, "force_reply": ForceReply}
 
 
@@ -162,9 +220,9 @@ class Reply:
 
     ``markup`` is its buttons or keyboard change (one of them: a message cannot carry both).
     ``photos`` are stored photo paths sent before the text (attachments in an e-mail, whose
-    ``subject`` is used). A message with a ``key`` is remembered once sent; with ``edit`` it
-    replaces the message sent under the same key in the same chat (a report's card), or is sent
-    anew when there is none.
+    ``subject`` is used); a ``chart`` is drawn by the sender and goes first among them. A
+    message with a ``key`` is remembered once sent; with ``edit`` it replaces the message sent
+    under the same key in the same chat (a report's card), or is sent anew when there is none.
     """
 
     text: str
@@ -174,6 +232,7 @@ class Reply:
     key: str = ""
     edit: bool = False
     done_parts: int = 0  # parts already delivered by an earlier attempt
+    chart: Chart | None = None
 
     @property
     def buttons(self) -> tuple[tuple[Button, ...], ...]:
@@ -200,12 +259,15 @@ class Reply:
             photos=list(self.photos), subject=self.subject, key=self.key, edit=self.edit,
             done_parts=self.done_parts,
         )  # fmt: skip
+        if self.chart is not None:
+            payload["chart"] = self.chart.to_payload()
         return payload
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> Reply:
         """The reply an outbox row keeps (rows written before this version read the same)."""
         rows = payload.get("buttons") or []
+        chart = payload.get("chart")
         markup: Markup = None
         if rows:
             markup = Choices(
@@ -225,6 +287,7 @@ class Reply:
             key=str(payload.get("key", "")),
             edit=bool(payload.get("edit", False)),
             done_parts=int(payload.get("done_parts", 0)),
+            chart=Chart.from_payload(chart) if isinstance(chart, Mapping) else None,
         )
 
 

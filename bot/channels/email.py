@@ -68,7 +68,8 @@ class EmailChannel:
         message.set_content(reply.text)
         for i, path in enumerate(reply.photos, 1):
             content = (self._data_dir / path).read_bytes()
+            kind, suffix = ("png", "png") if path.endswith(".png") else ("jpeg", "jpg")  # a chart
             message.add_attachment(
-                content, maintype="image", subtype="jpeg", filename=f"photo-{i}.jpg"
+                content, maintype="image", subtype=kind, filename=f"photo-{i}.{suffix}"
             )
         return message

@@ -1,0 +1,120 @@
+"""Draws the charts of replies as PNG files, outside any transaction, in a cache by content.
+
+A chart is drawn once per content: the same figures give the same file, so a retried message
+sends the same picture and a menu opened a hundred times draws it once. Files live under the
+data folder's ``photos/charts/`` so that every channel sends them as it sends photos (Viber
+fetches them by signed URL). They hold public figures only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import logging
+import textwrap
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on a server; chosen before anything draws
+
+from matplotlib.figure import Figure
+
+from handlers.events import Chart, Reply
+
+log = logging.getLogger(__name__)
+
+CHARTS_DIR = Path("photos") / "charts"
+KEEP_S = 2 * 24 * 3600  # older drawings are deleted when a new one is drawn
+LABEL_WIDTH = 26  # characters per line of a bar's label
+WIDTH_IN, DPI = 7.2, 110  # about 800 px wide: sharp on a phone, small to send
+BAR, REFERENCE = "#1f5f99", "#c9d6e3"
+
+
+class ChartRenderer:
+    """Turns a reply's chart into one more photo of the reply."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        # matplotlib is not made for drawing in several threads at once.
+        self._drawing = asyncio.Lock()
+
+    async def with_picture(self, reply: Reply) -> Reply:
+        """The reply with its chart drawn and put first among its photos.
+
+        A chart that cannot be drawn is left out (logged without its figures): the reply's text
+        carries the same figures, and an answer without a picture beats no answer.
+        """
+        if reply.chart is None:
+            return reply
+        try:
+            path = await self.draw(reply.chart)
+        except Exception:
+            log.exception("a chart could not be drawn; the message goes without it")
+            return replace(reply, chart=None)
+        return replace(reply, photos=(str(path), *reply.photos), chart=None)
+
+    async def draw(self, chart: Chart) -> Path:
+        """The chart's file, relative to the data folder, drawn when it is not cached."""
+        relative = CHARTS_DIR / f"{_content_key(chart)}.png"
+        target = self._data_dir / relative
+        if target.is_file():
+            return relative
+        async with self._drawing:
+            if not target.is_file():
+                png = await asyncio.to_thread(render_png, chart)
+                await asyncio.to_thread(_store, target, png)
+        return relative
+
+
+def _content_key(chart: Chart) -> str:
+    canonical = json.dumps(chart.to_payload(), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def _store(target: Path, png: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(png)
+    partial.replace(target)  # a reader never sees half a file
+    cutoff = time.time() - KEEP_S
+    for old in target.parent.glob("*.png"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+
+
+def render_png(chart: Chart) -> bytes:
+    """The chart as a PNG: horizontal bars, the first label on top, readable on a phone."""
+    bars = len(chart.labels)
+    labels = [textwrap.fill(label, LABEL_WIDTH, max_lines=3) for label in chart.labels]
+    lines = sum(label.count("\n") + 1 for label in labels)
+    height = 1.4 + 0.3 * lines + 0.15 * bars
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+    axes = figure.subplots()
+    rows = list(range(bars))
+    legend = [*chart.legend, "", ""]
+    if chart.reference:
+        axes.barh(rows, chart.reference, height=0.75, color=REFERENCE, label=legend[1] or None)
+    drawn = axes.barh(
+        rows, chart.values, height=0.45 if chart.reference else 0.7, color=BAR,
+        label=legend[0] or None,
+    )  # fmt: skip
+    if chart.value_labels:
+        axes.bar_label(drawn, labels=list(chart.value_labels), padding=4, fontsize=9)
+    axes.set_yticks(rows, labels=labels, fontsize=9)
+    axes.invert_yaxis()
+    top = chart.maximum or max((*chart.values, *chart.reference, 0.0)) or 1.0
+    axes.set_xlim(0, top * (1.0 if chart.maximum else 1.2))
+    axes.set_xlabel(chart.unit, fontsize=9)
+    axes.set_title(textwrap.fill(chart.title, 60), fontsize=11, loc="left")
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    if chart.legend:
+        axes.legend(fontsize=8, loc="lower right", frameon=False)
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
