@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.events import MAX_FILE_BYTES
 from handlers.i18n import Translator
 
 MAX_PROBLEMS_SHOWN = 20
@@ -43,3 +44,16 @@ class FileProblemsError(Exception):
         if len(self.problems) > limit:
             lines.append(t.gettext("(problems not shown: {n})", n=len(self.problems) - limit))
         return lines
+
+
+def undelivered_text(t: Translator, size: int) -> str:
+    """Why a sent document has no content: too large to take, or it did not come through."""
+    if size > MAX_FILE_BYTES:
+        return t.gettext(
+            "The file is larger than {mb} MB, too large for the chat. Send a smaller one, or"
+            " import it on the server with the command line.",
+            mb=MAX_FILE_BYTES // (1024 * 1024),
+        )
+    return t.gettext(
+        "The file did not come through (the messenger did not give it). Send it again."
+    )

@@ -3,8 +3,20 @@ from the fake Bot API; a bad file is refused with its lines, a good one previewe
 
 from __future__ import annotations
 
-from handlers.events import File
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import pytest
+
+from bot.settings import Settings
+from handlers.events import MAX_FILE_BYTES, File
+from handlers.municipality import Municipality, StaffMember
 from tests.conftest import Bot, Press, Running
+from tests.dialogs import ANA, MARKO, viber_app
+from tests.dialogs import Running as ViberRunning
+from tests.fakes.ports import FakeGeocoder
+from tests.fakes.viber_api import conversation_started, message_file, message_text
 from tests.library_records import iso2709, unimarc
 from tests.test_library_suggestions import library_bot  # noqa: F401 - the fixture
 
@@ -59,7 +71,10 @@ async def test_an_import_in_chat_in_serbian_and_cancelled(library_bot: Bot) -> N
              ["Датотека је одбијена; ништа није сачувано:\n"
               "a.csv, ред 2, колона 2 (year): није година: 20x4"]),
             (File(sender, "document", name="big.xlsx", content=None, size=30_000_000),
-             ["Датотека није стигла"]),
+             ["Датотека је већа од 5 MB, превелика за ћаскање. Пошаљите мању или је увезите на"
+              " серверу командном линијом."]),
+            (File(sender, "document", name="a.csv", content=None, size=0),
+             ["Датотека није стигла (месинџер је није предао). Пошаљите је поново."]),
             (File(sender, "document", name="n.mrc", content=iso2709(KIS), size=1),
              ["n.mrc: прочитан 1 наслов; нових: 1, већ познатих: 0.", "[✅ Увези]"]),
             (Press("libimp:cancel"), ["Отказано."]),
@@ -68,3 +83,38 @@ async def test_an_import_in_chat_in_serbian_and_cancelled(library_bot: Bot) -> N
     assert (await bot.say("ana", Press("lib:new")))[0].text == (
         "No new titles have arrived this month yet."
     )
+
+
+@pytest.fixture
+async def viber(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> AsyncIterator[ViberRunning]:
+    """The bot on Viber, whose librarian is MARKO."""
+    librarian = StaffMember("viber", MARKO, "Вера", "librarian", ())
+    m = replace(municipality, staff=(*municipality.staff, librarian))
+    async with viber_app(settings, m, geocoder) as running:
+        for user in (ANA, MARKO):
+            status, body = await running.post(conversation_started(user))
+            assert status == 200
+            running.welcome = json.loads(body)
+            await running.say(running.press("lang:en", user), "Welcome", user)
+        yield running
+
+
+async def test_the_librarian_imports_a_file_sent_through_viber(viber: ViberRunning) -> None:
+    fake = viber.fake
+    await viber.say(message_text(MARKO, "/library import"), "Send the file", MARKO)
+    big = fake.add_media(b"x" * (MAX_FILE_BYTES + 1), content_type="application/marc")
+    declared = message_file(MARKO, big, "sve.mrc", size=MAX_FILE_BYTES + 1)
+    await viber.say(declared, "The file is larger than 5 MB", MARKO)
+    gone = fake.add_media(iso2709(KIS), content_type="application/marc")
+    fake.expire_media(gone)
+    await viber.say(message_file(MARKO, gone, "n.mrc", size=9), "did not come through", MARKO)
+
+    records = iso2709(DRINA, KIS)
+    media = fake.add_media(records, content_type="application/marc", file_name="nove.mrc")
+    sent = message_file(MARKO, media, "nove.mrc", size=len(records))
+    await viber.say(sent, "nove.mrc: 2 titles read, 2 new, 0 already known.", MARKO)
+    await viber.say(viber.press("libimp:ok", MARKO), "Imported: 2 new titles.", MARKO)
+    await viber.say(viber.press("menu:library", ANA), "📚 ", ANA)
+    await viber.say(viber.press("lib:new", ANA), "2 new titles this month.", ANA)

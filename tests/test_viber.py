@@ -34,6 +34,7 @@ from bot.dispatcher import Outcome
 from bot.runtime import run_messengers, serve, web_app
 from bot.settings import Settings
 from handlers.events import (
+    MAX_FILE_BYTES,
     AskLocation,
     Blocked,
     Button,
@@ -67,6 +68,7 @@ from tests.fakes.viber_api import (
     failed,
     message,
     message_contact,
+    message_file,
     message_location,
     message_picture,
     message_sticker,
@@ -476,6 +478,31 @@ async def test_pictures_over_10_mb_are_not_downloaded(running: Running) -> None:
     assert isinstance(undeclared, Photo)
     assert undeclared.content is None
     assert undeclared.size > MAX_PHOTO_BYTES
+
+
+async def test_documents_are_downloaded_with_their_name_up_to_the_limit(running: Running) -> None:
+    fake, to_event = running.fake, running.updates.to_event
+    sheet = "naslov;autor\nRani jadi;Kiš\n".encode("cp1250")
+    media = fake.add_media(sheet, content_type="text/csv", file_name="nove.csv")
+    document = await to_event(message_file(ANA, media, "nove.csv", size=len(sheet)))
+    assert isinstance(document, File)
+    assert (document.name, document.content, document.size) == ("nove.csv", sheet, len(sheet))
+    assert fake.media_downloads(media) == 1
+
+    big = fake.add_media(b"x" * (MAX_FILE_BYTES + 1), content_type="application/pdf")
+    declared = await to_event(message_file(ANA, big, "plan.pdf", size=MAX_FILE_BYTES + 1))
+    assert isinstance(declared, File)
+    assert (declared.content, declared.size) == (None, MAX_FILE_BYTES + 1)
+    assert fake.media_downloads(big) == 0  # never fetched: Viber said how big it is
+    undeclared = await to_event(message_file(ANA, big, "plan.pdf"))
+    assert isinstance(undeclared, File)
+    assert undeclared.content is None
+    assert undeclared.size > MAX_FILE_BYTES
+
+    fake.expire_media(media)  # Viber's media links expire: the file did not come through
+    expired = await to_event(message_file(ANA, media, "nove.csv", size=len(sheet)))
+    assert isinstance(expired, File)
+    assert (expired.name, expired.content, expired.size) == ("nove.csv", None, 0)
 
 
 # ------------------------------------------------------------- blocking and start-up

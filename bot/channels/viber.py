@@ -57,6 +57,7 @@ from viberbot.api.viber_requests import create_request
 
 from bot.dispatcher import Outcome
 from handlers.events import (
+    MAX_FILE_BYTES,
     AskLocation,
     Blocked,
     Button,
@@ -525,7 +526,9 @@ class ViberUpdates:
             case FileMessage() if str(message.file_name or "").lower().endswith(IMAGE_SUFFIXES):
                 return await self._photo(sender, message.media, message.size, uid)
             case FileMessage():
-                return File(sender, "document", uid)
+                return await self._document(
+                    sender, message.media, message.file_name, message.size, uid
+                )
             case LocationMessage():
                 return _location_event(sender, raw.get("location"), uid)
             case ContactMessage() if message.contact is not None:
@@ -541,25 +544,40 @@ class ViberUpdates:
             return Photo(sender, file_id, None, declared, uid)
         if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
             return Photo(sender, file_id, None, 0, uid)
-        content, size = await self._download(url)
+        content, size = await self._download(url, MAX_PHOTO_BYTES)
         return Photo(sender, file_id, content, size, uid)
 
-    async def _download(self, url: str) -> tuple[bytes | None, int]:
-        """The content of a URL and its size; None when it failed or is over 10 MB."""
+    async def _document(
+        self, sender: Sender, url: object, name: object, declared: object, uid: str | None
+    ) -> File:
+        """Download a document at once (a staff import), as Viber's media links expire.
+
+        Too large: no content and its size over MAX_FILE_BYTES; not downloaded: no content.
+        """
+        file_name = name if isinstance(name, str) else ""
+        if isinstance(declared, int) and declared > MAX_FILE_BYTES:
+            return File(sender, "document", uid, name=file_name, size=declared)
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            return File(sender, "document", uid, name=file_name)
+        content, size = await self._download(url, MAX_FILE_BYTES)
+        return File(sender, "document", uid, name=file_name, content=content, size=size)
+
+    async def _download(self, url: str, limit: int) -> tuple[bytes | None, int]:
+        """The content of a URL and its size; None when it failed or is over ``limit`` bytes."""
         try:
             async with self._session().get(url) as response:
                 if response.status != 200:
-                    log.warning("picture download failed: HTTP %s", response.status)
+                    log.warning("media download failed: HTTP %s", response.status)
                     return None, 0
-                if (response.content_length or 0) > MAX_PHOTO_BYTES:
+                if (response.content_length or 0) > limit:
                     return None, response.content_length or 0
                 content = bytearray()
                 async for chunk in response.content.iter_chunked(64 * 1024):
                     content += chunk
-                    if len(content) > MAX_PHOTO_BYTES:
+                    if len(content) > limit:
                         return None, len(content)
         except (aiohttp.ClientError, TimeoutError, ValueError) as e:
-            log.warning("picture download failed: %s", type(e).__name__)
+            log.warning("media download failed: %s", type(e).__name__)
             return None, 0
         return bytes(content), len(content)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from handlers.context import Context, Deps, Lookup, Step, buttons
 from handlers.events import File, Inbound, Reply
+from handlers.file_problems import undelivered_text
 from handlers.flow import ButtonData, Role
 from handlers.library import importing
 from handlers.library.browse import LibraryState
@@ -41,8 +42,10 @@ async def start(ctx: Context, args: str = "") -> Step:
 async def read_file(deps: Deps, event: Inbound) -> Lookup | None:
     """Read the sent file before the transaction (parsing is the slow part)."""
     del deps
-    if not isinstance(event, File) or event.content is None:
+    if not isinstance(event, File):
         return Lookup("missing")
+    if event.content is None:
+        return Lookup("undelivered", {"size": event.size})
     name = event.name or "file"
     try:
         titles = read_titles(name, event.content)
@@ -63,6 +66,8 @@ async def receive(ctx: Context, event: File) -> Step:
             _("The file was refused; nothing was stored:") + "\n" + "\n".join(error.render(ctx.t))
         )
         return Step(ctx.state, {}, [Reply(text)])
+    if found.outcome == "undelivered":
+        return Step(ctx.state, {}, [Reply(undelivered_text(ctx.t, int(found.data["size"])))])
     titles: list[NewTitle] = found.data.get("titles", [])
     if found.outcome != "read" or len(titles) > MAX_CHAT_TITLES:
         text = _(

@@ -342,6 +342,22 @@ def message_picture(
     return message(user, content, name=name, tracking_data=tracking_data)
 
 
+def message_file(
+    user: str | ViberUser,
+    media_url: str,
+    file_name: str,
+    *,
+    size: int | None = None,
+    tracking_data: str | None = None,
+    name: str | None = None,
+) -> JSONDict:
+    """A document (a spreadsheet, a PDF); Viber always names the file and says its size."""
+    content: JSONDict = {"type": "file", "media": media_url, "file_name": file_name}
+    if size is not None:
+        content["size"] = size
+    return message(user, content, name=name, tracking_data=tracking_data)
+
+
 def message_location(
     user: str | ViberUser,
     lat: float,
