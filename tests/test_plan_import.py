@@ -18,12 +18,15 @@ import pytest
 
 from bot.app import build_app
 from bot.settings import Settings
+from handlers.events import File
 from handlers.i18n import to_latin, translator
 from handlers.municipality import Municipality
 from handlers.plan.importer import PlanFileError, read_plan
 from handlers.plan.imports import import_plan
+from storage import plan as store
 from tests.conftest import ROOT, VLASOTINCE, Bot, Press
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
+from tests.test_plan import data_of, plan_bot  # noqa: F401 - the fixture
 
 EXAMPLE = ROOT / "config" / "plan" / "vlasotince-plan-2026-07-EXAMPLE.csv"
 SERVICES = {"communal", "water"}
@@ -235,3 +238,46 @@ def test_the_command_line_refuses_a_file_with_problems_and_stores_nothing(tmp_pa
     assert good.returncode == 0, good.stderr
     assert "13" in good.stdout
     assert progress_of(tmp_path)["1.2"] == 80
+
+
+# In chat: the admin sends the file, sees what it changes, confirms.
+
+
+async def test_the_admin_imports_the_plan_by_sending_the_file_in_chat(
+    plan_bot: Bot,  # noqa: F811 - the fixture
+) -> None:
+    bot = plan_bot
+    await bot.say("ana", Press("menu:plan"))
+    await bot.say("ana", Press(data_of(bot, "ana", "1.")))
+    await bot.say("ana", Press(data_of(bot, "ana", "Follow")))
+    count = len(read_plan(EXAMPLE.name, EXAMPLE.read_bytes(), {"communal"}))
+    boss = bot.sender("boss")
+    bad = csv_file([[*ROWS[0][:8], "можда", "", ""]])
+    new = csv_file([["9", "", "", "Нова мера", "Одељење", "", "", "", "", "", ""]])
+    await bot.play("kata", [("/plan import", ["This is for municipal staff only"])])
+    await bot.play(
+        "boss",
+        [
+            ("/plan import", ["Send the action plan file as a document"]),
+            ("hello", ["Please send the file as a document, or /cancel."]),
+            (File(boss, "document", name="los.csv", content=bad, size=len(bad)),
+             ["Nothing was imported. Correct the file and send it again:\nlos.csv, line 2,"]),
+            (File(boss, "document", name="x.csv", content=None, size=0),
+             ["The file did not come through"]),
+            (File(boss, "document", name=EXAMPLE.name, content=EXAMPLE.read_bytes(), size=1),
+             [f"{EXAMPLE.name}: {count} measures read, 0 new, {count} already in the plan"
+              " (updated).", "✏️ 1 ", "[✅ Import]"]),
+            (Press("planimp:ok"),
+             [f"Imported: {count} measures; changed: 4; followers told: 2."]),
+            ("/plan import", ["Send the action plan file"]),
+            (File(boss, "document", name="nova.csv", content=new, size=len(new)),
+             ["nova.csv: 1 measure read, 1 new, 0 already in the plan (updated).", "🆕 9 "]),
+            (Press("planimp:cancel"), ["Cancelled."]),
+        ],
+    )  # fmt: skip
+    told = [r.text for r in bot.channel.to("ana") if "Progress: 60% → 80%" in r.text]
+    assert len(told) == 1
+    async with bot.app.db.transaction() as conn:
+        assert (m := await store.by_key(conn, "1.3")) is not None
+        assert m.progress == 50
+        assert await store.by_key(conn, "9") is None  # cancelled: nothing stored

@@ -23,9 +23,11 @@ MAX_TEXT = 2000
 
 
 class PlanState(StrEnum):
-    """A resident writing a comment or a question on a measure."""
+    """A resident writing on a measure; an admin importing the plan file, then confirming."""
 
     COMMENT = "plan:comment"
+    IMPORT = "plan:import"
+    IMPORT_CONFIRM = "plan:import_confirm"
 
 
 async def start_comment(ctx: Context, press: CommentOnMeasure) -> Step | None:

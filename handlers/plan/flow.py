@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from handlers.events import Text
+from handlers.events import File, Text
 from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job, Role
 from handlers.menu import Menu
-from handlers.plan import comments, resident, staff
+from handlers.plan import chat_import, comments, resident, staff
 from handlers.plan.buttons import (
     CommentOnMeasure,
     FollowMeasure,
@@ -13,17 +13,27 @@ from handlers.plan.buttons import (
     ShowMeasure,
     ShowPlan,
 )
+from handlers.plan.chat_import import IMPORT_STATES, PlanImportDecision
 from handlers.plan.notices import mark_overdue
 from handlers.texts import N_
 
 FLOW = Flow(
     name="plan",
     states=comments.PlanState,
-    steps={(comments.PlanState.COMMENT, Text): comments.add_comment},
-    hints={
-        comments.PlanState.COMMENT: N_("Please write your comment as a text message, or /cancel.")
+    steps={
+        (comments.PlanState.COMMENT, Text): comments.add_comment,
+        (comments.PlanState.IMPORT, File): chat_import.receive,
+        (comments.PlanState.IMPORT_CONFIRM, PlanImportDecision): chat_import.decide,
     },
-    keeps=frozenset({comments.PlanState.COMMENT}),
+    hints={
+        comments.PlanState.COMMENT: N_("Please write your comment as a text message, or /cancel."),
+        comments.PlanState.IMPORT: N_("Please send the file as a document, or /cancel."),
+        comments.PlanState.IMPORT_CONFIRM: N_("Please import or cancel with the buttons."),
+    },
+    keeps=frozenset({comments.PlanState.COMMENT}) | IMPORT_STATES,
+    prompts={state: lambda ctx: [] for state in IMPORT_STATES},
+    look_ups={(comments.PlanState.IMPORT, File): chat_import.read_file},
+    state_roles={state: Role.ADMIN for state in IMPORT_STATES},
     anywhere={
         CommentOnMeasure: Anywhere(comments.start_comment),
         ShowPlan: Anywhere(resident.show_plan),
@@ -33,7 +43,10 @@ FLOW = Flow(
     },
     commands=(
         CommandSpec(
-            "plan", resident.plan_command, help=N_("the action plan and its progress"), listed=True
+            "plan",
+            resident.plan_command,
+            help=N_("the action plan and its progress"),
+            listed=True,
         ),
         CommandSpec(
             "measure",

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.menu import MenuState, main_menu_button
-from handlers.plan import views
+from handlers.plan import chat_import, views
 from handlers.plan.buttons import (
     CommentOnMeasure,
     FollowMeasure,
@@ -101,6 +101,7 @@ async def open_plan(ctx: Context) -> Step:
 
 
 async def plan_command(ctx: Context, args: str = "") -> Step:
-    """/plan: the action plan."""
-    del args
+    """/plan: the action plan; ``/plan import``: an admin sends the plan file."""
+    if args.strip().lower() == "import":
+        return chat_import.start(ctx)
     return await show_plan(ctx)
