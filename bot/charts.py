@@ -18,12 +18,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on a server; chosen before anything draws
-
-from matplotlib.figure import Figure
-
 from handlers.events import Chart, Reply
 
 log = logging.getLogger(__name__)
@@ -89,6 +83,13 @@ def _store(target: Path, png: bytes) -> None:
 
 def render_png(chart: Chart) -> bytes:
     """The chart as a PNG: horizontal bars, the first label on top, readable on a phone."""
+    # Imported at the first chart: matplotlib and numpy are 40 MB that a bot which never
+    # draws does not need to hold. The Agg backend: no display on a server.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
     bars = len(chart.labels)
     labels = [textwrap.fill(label, LABEL_WIDTH, max_lines=3) for label in chart.labels]
     lines = sum(label.count("\n") + 1 for label in labels)

@@ -17,7 +17,7 @@ from handlers.context import Context, Deps, Step
 from handlers.events import Blocked, Inbound, Outgoing, Reply, Sender
 from handlers.i18n import translator
 from storage import outbox, staff, updates, users
-from storage.db import Database
+from storage.db import Database, write_behind
 from storage.outbox import NewMessage
 from storage.sql import Statement, run_together
 from storage.users import Conversation, User
@@ -212,7 +212,8 @@ class Dispatcher:
             # No answer on the button here: the presser alone reads it, in their private chat.
             reply = Reply(step.alert).to_payload()
             messages.append(NewMessage(user.channel, user.chat_id, user.id, reply))
-        await run_together(self._db.conn, [*writes, *outbox.enqueue_statements(messages, ctx.now)])
+        # Nothing reads them back: they go with the next call (the next event's, or COMMIT).
+        await write_behind(self._db.conn, [*writes, *outbox.enqueue_statements(messages, ctx.now)])
 
     @staticmethod
     def _outgoing(o: Outgoing) -> NewMessage:

@@ -17,7 +17,8 @@ Params = Iterable[Any] | Mapping[str, Any]
 Statement = tuple[str, Params]
 
 
-def _bound(params: Params) -> tuple[Any, ...] | Mapping[str, Any]:
+def bound(params: Params) -> tuple[Any, ...] | Mapping[str, Any]:
+    """Parameters as sqlite3 takes them."""
     return params if isinstance(params, Mapping) else tuple(params)
 
 
@@ -25,14 +26,14 @@ async def fetch_all(
     conn: aiosqlite.Connection, sql: str, params: Params = ()
 ) -> list[aiosqlite.Row]:
     """Run a query (or a statement with RETURNING) and return every row."""
-    return list(await conn.execute_fetchall(sql, _bound(params)))
+    return list(await conn.execute_fetchall(sql, bound(params)))
 
 
 async def fetch_one(
     conn: aiosqlite.Connection, sql: str, params: Params = ()
 ) -> aiosqlite.Row | None:
     """Run a query and return its first row, or None."""
-    rows = await conn.execute_fetchall(sql, _bound(params))
+    rows = await conn.execute_fetchall(sql, bound(params))
     return next(iter(rows), None)
 
 
@@ -50,7 +51,7 @@ async def run_together(
         return []
 
     def run(raw: sqlite3.Connection) -> list[list[sqlite3.Row]]:
-        return [raw.execute(sql, _bound(params)).fetchall() for sql, params in statements]
+        return [raw.execute(sql, bound(params)).fetchall() for sql, params in statements]
 
     raw = conn._conn
     result = await conn._execute(run, raw)  # type: ignore[no-untyped-call]
