@@ -1,5 +1,8 @@
 """Translations from the gettext catalogs in ``locales/``, with Serbian Latin derived from Cyrillic.
 
+Bosnian (``bs``) has its own catalog, written in Latin (ijekavian): it is a language of its own,
+not a script of Serbian, so nothing is transliterated into it.
+
 The catalogs are ``.po`` files read with Babel and compiled in memory at start, so there is no
 build step and no compiled file to keep in step with its source.
 """
@@ -18,10 +21,11 @@ from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 
-# What a resident picks: a language and, for Serbian, a script.
+# What a resident picks: a language and, for Serbian, a script. The municipality file offers some.
 LANGUAGES: dict[str, str] = {
     "sr-Cyrl": "Српски (ћирилица)",
     "sr-Latn": "Srpski (latinica)",
+    "bs": "Bosanski",
     "en": "English",
     "hu": "Magyar",
 }

@@ -1,7 +1,8 @@
 """The ``[social]`` section of the municipality file: rights and services of social protection.
 
 Every text is written per language (``sr`` in Cyrillic, from which the Latin script is derived;
-``en``; ``hu``), and the file must give each text in every language the municipality offers.
+``bs`` in Latin; ``en``; ``hu``), and the file must give each text in every language the
+municipality offers.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class SocialSectionError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Localized:
-    """One text in the languages the file gives (``sr`` Cyrillic, ``en``, ``hu``)."""
+    """One text in the languages the file gives (``sr`` Cyrillic, ``bs``, ``en``, ``hu``)."""
 
     texts: tuple[tuple[str, str], ...]
 
@@ -185,11 +186,11 @@ def _plain(item: dict[str, Any], where: str, key: str) -> str:
 def _localized(item: dict[str, Any], where: str, key: str, needed: list[str]) -> Localized:
     value = item.get(key)
     if not isinstance(value, dict):
-        raise SocialSectionError(f"{where}: '{key}' must be a table of languages (sr, en, hu)")
+        raise SocialSectionError(f"{where}: '{key}' must be a table of languages (sr, bs, en, hu)")
     missing = [lang for lang in needed if not isinstance(value.get(lang), str) or not value[lang]]
     if missing:
         raise SocialSectionError(f"{where}: '{key}' has no text in '{missing[0]}'")
-    unknown = sorted(set(value) - {"sr", "en", "hu"})
+    unknown = sorted(set(value) - {"sr", "bs", "en", "hu"})
     if unknown:
         raise SocialSectionError(f"{where}: '{key}' has an unknown language '{unknown[0]}'")
     return Localized(tuple(sorted((k, str(v).strip()) for k, v in value.items())))

@@ -8,7 +8,7 @@ from babel.numbers import format_decimal
 
 from handlers.i18n import Translator
 
-_LOCALES = {"sr-Cyrl": "sr", "sr-Latn": "sr_Latn", "en": "en", "hu": "hu"}
+_LOCALES = {"sr-Cyrl": "sr", "sr-Latn": "sr_Latn", "bs": "bs", "en": "en", "hu": "hu"}
 
 
 def _locale(t: Translator) -> str:

@@ -1848,6 +1848,9 @@ class FakeTelegramApi:
         commands = params["commands"]
         if len(commands) > 100:
             raise bad_request("too many commands")
+        # The spec: "A two-letter ISO 639-1 language code" (bs, sr, hu), never sr-Latn.
+        if not re.fullmatch(r"([a-z]{2})?", params.get("language_code") or ""):
+            raise bad_request("LANGUAGE_CODE_INVALID")
         for command in commands:
             if not re.fullmatch(r"[a-z0-9_]{1,32}", command["command"]):
                 raise bad_request("BOT_COMMAND_INVALID")
