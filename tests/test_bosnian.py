@@ -154,7 +154,8 @@ def bosnian_catalog_texts() -> list[str]:
     texts: list[str] = []
     for m in catalog:
         if m.id:
-            texts.extend(m.string if isinstance(m.string, tuple) else (m.string,))
+            strings = m.string if isinstance(m.string, tuple) else (m.string,)
+            texts.extend(str(s) for s in strings)
     return texts
 
 
