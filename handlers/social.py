@@ -12,10 +12,11 @@ from handlers.budget.money import millions
 from handlers.context import Context, Step, column
 from handlers.events import Outgoing, Reply
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Job
+from handlers.i18n import Translator
 from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing_to_cancel
 from handlers.municipality import Municipality
 from handlers.social_guide import Office, SocialRight
-from handlers.social_private import AskCentre, GiveFeedback, feedback_line
+from handlers.social_private import AskCentre, GiveFeedback, feedback_line, to_centre_staff
 from handlers.texts import N_
 from storage import budget, social, users
 
@@ -28,6 +29,7 @@ class QuizState(StrEnum):
     INCOME = "social:income"
     DISABILITY = "social:disability"
     CHILDREN = "social:children"
+    RESULTS = "social:results"  # the list shown; the answers kept until the resident leaves it
 
 
 # Each question: its text, and each answer's label with the facts it tells of the household.
@@ -55,6 +57,7 @@ QUESTIONS: dict[QuizState, tuple[str, tuple[tuple[str, str, tuple[str, ...]], ..
     )),
 }  # fmt: skip
 ORDER = list(QUESTIONS)
+Answers = list[tuple[str, str]]  # (question's state, answer's value), in the order asked
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,14 @@ class QuizAnswer(ButtonData):
 
     prefix = "socq"
     value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactMe(ButtonData):
+    """Ask the Centre to contact me about my answers (``ask``), then ``yes`` or ``no``."""
+
+    prefix = "socct"
+    answer: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,16 +226,23 @@ async def answer(ctx: Context, press: QuizAnswer) -> Step | None:
     if found is None:
         return None  # an answer of another question: the hint
     facts = sorted({*ctx.draft.get("facts", []), *found[2]})
+    answers = [*ctx.draft.get("answers", []), [str(state), press.value]]
     following = ORDER.index(state) + 1
+    ctx.draft = {"facts": facts, "answers": answers}
     if following < len(ORDER):
-        ctx.state, ctx.draft = ORDER[following], {"facts": facts}
+        ctx.state = ORDER[following]
         return Step(ctx.state, ctx.draft, ask(ctx))
-    return results(ctx, set(facts))
+    return results(ctx)
 
 
-def results(ctx: Context, facts: set[str]) -> Step:
-    """The rights that may apply, with the note that the Centre decides; the answers dropped."""
+def results(ctx: Context) -> Step:
+    """The rights that may apply, with the note that the Centre decides.
+
+    Where the Centre has staff in chat, the resident may ask to be contacted: the answers wait
+    in the draft for that (dropped when they leave, or after 30 minutes); else they are dropped.
+    """
     _ = ctx.t.gettext
+    facts = set(ctx.draft.get("facts", []))
     guide = ctx.municipality.social
     rights = [r for r in guide.rights if r.may_apply(facts)] if guide else []
     lang = ctx.t.language
@@ -239,8 +257,71 @@ def results(ctx: Context, facts: set[str]) -> Step:
                  " Your answers were not kept.")
     )  # fmt: skip
     choices = [ShowRight(r.key).button(r.title.in_language(lang)) for r in rights]
+    if guide is not None and guide.centre_staff:
+        lines.append(_("If you wish, the Centre can contact you about them: only then are your"
+                       " answers sent to it and kept."))  # fmt: skip
+        choices.append(ContactMe("ask").button(_("📞 Ask the Centre to contact me")))
     keys = column([*choices, SocialHome().button(_("↩️ Social protection")), main_menu_button(ctx)])
-    return Step(MenuState.MAIN, {}, [Reply("\n".join(lines), keys)])
+    reply = Reply("\n".join(lines), keys)
+    if guide is None or not guide.centre_staff:
+        return Step(MenuState.MAIN, {}, [reply])
+    return Step(QuizState.RESULTS, ctx.draft, [reply])
+
+
+def answers_text(t: Translator, answers: Answers) -> str:
+    """Each question with the resident's answer, one a line."""
+    lines = []
+    for state, value in answers:
+        question, choices = QUESTIONS[QuizState(state)]
+        label = next((label for v, label, _facts in choices if v == value), value)
+        lines.append(f"• {t.gettext(question)} {t.gettext(label)}")
+    return "\n".join(lines)
+
+
+async def ask_to_be_contacted(ctx: Context, press: ContactMe) -> Step | None:
+    """Show what would be sent and ask for consent; send it on yes; drop the answers on no."""
+    _ = ctx.t.gettext
+    answers = [(str(state), str(value)) for state, value in ctx.draft.get("answers", [])]
+    if not answers or press.answer not in ("ask", "yes", "no"):
+        return None
+    if press.answer == "no":
+        text = _("Your answers were dropped; nothing was sent.")
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
+    if press.answer == "ask":
+        text = _(
+            "To contact you, the Centre's staff (only they) receive these answers and your name"
+            " in the messenger, and answer you here:\n{answers}\n\nThey are kept for the Centre"
+            " only, never published; /deleteme erases them. Send them?",
+            answers=answers_text(ctx.t, answers),
+        )
+        keys = [
+            ContactMe("yes").button(_("✅ Yes, the Centre may contact me")),
+            ContactMe("no").button(_("✖️ No, drop my answers")),
+        ]
+        return Step(ctx.state, ctx.draft, [Reply(text, column(keys))])
+    return await send_contact_request(ctx, answers)
+
+
+async def send_contact_request(ctx: Context, answers: Answers) -> Step:
+    """Store the request with the answers (a private question) and tell the Centre's staff."""
+    record = ctx.t.gettext(
+        "📞 Please contact me about what I could be entitled to. My answers:\n{answers}",
+        answers=answers_text(ctx.t, answers),
+    )
+    request_id = await social.add_question(ctx.conn, ctx.user.id, record, ctx.now)
+    name = ctx.user.first_name or "—"
+
+    def notice(t: Translator) -> str:
+        return t.gettext(
+            "📞 Request #{id}: {name} asks the Centre to contact them. Their answers:\n{answers}"
+            "\n\nAnswer with /centreanswer {id} TEXT",
+            id=request_id, name=name, answers=answers_text(t, answers),
+        )  # fmt: skip
+
+    done = ctx.t.gettext("Sent to the Centre's staff only. They will contact you here.")
+    step = Step(MenuState.MAIN, {}, [menu_reply(ctx, done)])
+    step.outgoing = await to_centre_staff(ctx, notice)
+    return step
 
 
 def cancel_quiz(ctx: Context) -> Step:
@@ -277,9 +358,15 @@ async def _command(ctx: Context, args: str = "") -> Step:
 FLOW = Flow(
     name="social",
     states=QuizState,
-    steps={(state, QuizAnswer): answer for state in QuizState},
+    steps={
+        **{(state, QuizAnswer): answer for state in ORDER},
+        (QuizState.RESULTS, ContactMe): ask_to_be_contacted,
+    },
     hints={state: N_("Please answer with one of the buttons, or /cancel.") for state in QuizState},
-    prompts={state: ask for state in QuizState},
+    prompts={
+        **{state: ask for state in ORDER},
+        QuizState.RESULTS: lambda ctx: results(ctx).replies,
+    },
     anywhere={
         SocialHome: Anywhere(show_guide),
         ShowRight: Anywhere(show_right),

@@ -7,6 +7,7 @@ Feedback names no one: it is published only as counts, and no count under 5 is s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -82,18 +83,27 @@ async def send_question(ctx: Context, event: Text) -> Step | None:
         "Your question was sent to the Centre's staff only. They will answer here."
     )
     step = Step(MenuState.MAIN, {}, [menu_reply(ctx, done)])
+
+    def notice(t: Translator) -> str:
+        return t.gettext(
+            "✉️ Private question #{id} to the Centre:\n{text}\n\nAnswer with /centreanswer {id}"
+            " TEXT", id=question_id, text=text,
+        )  # fmt: skip
+
+    step.outgoing = await to_centre_staff(ctx, notice)
+    return step
+
+
+async def to_centre_staff(ctx: Context, say: Callable[[Translator], str]) -> list[Outgoing]:
+    """A private message to each of the Centre's staff, in their language; never to a group."""
+    out = []
     for _id, channel, chat, language in await social.users_by_identity(
         ctx.conn, _centre_staff(ctx)
     ):
         if chat.startswith("-"):  # a group's chat: never (the file could name one by mistake)
             continue
-        t = translator(language)
-        notice = t.gettext(
-            "✉️ Private question #{id} to the Centre:\n{text}\n\nAnswer with /centreanswer {id}"
-            " TEXT", id=question_id, text=text,
-        )  # fmt: skip
-        step.outgoing.append(Outgoing(channel, chat, Reply(notice)))
-    return step
+        out.append(Outgoing(channel, chat, Reply(say(translator(language)))))
+    return out
 
 
 async def answer_question(ctx: Context, args: str) -> Step:

@@ -138,13 +138,23 @@ async def test_what_could_i_be_entitled_to_lists_what_may_apply_and_keeps_no_ans
             "Your answers were not kept.", "[Home care for the elderly]",
         ]),
     ])  # fmt: skip
-    # Nothing of the answers is left in the conversation.
+    # The answers wait in the conversation while the list is shown (to ask to be contacted);
+    # leaving it drops them, and nothing of them was stored anywhere else.
+    assert (await conversation_of(bot, "ana"))[0][0] == "social:results"
+    await bot.say("ana", Press("menu:main"))
+    assert await conversation_of(bot, "ana") == [("menu:main", "{}")]
+    async with bot.app.db.transaction() as conn:
+        assert list(await conn.execute_fetchall("SELECT * FROM social_questions")) == []
+
+
+async def conversation_of(bot: Bot, user: str) -> list[tuple[str, str]]:
     async with bot.app.db.transaction() as conn:
         rows = await conn.execute_fetchall(
             "SELECT c.state, c.draft FROM conversations c JOIN users u ON u.id = c.user_id"
-            " WHERE u.external_id = 'ana'"
+            " WHERE u.external_id = ?",
+            (user,),
         )
-    assert [tuple(r) for r in rows] == [("menu:main", "{}")]
+    return [(str(r[0]), str(r[1])) for r in rows]
 
 
 async def test_a_family_with_a_baby_and_a_modest_income_and_cancelling(bot: Bot) -> None:
@@ -212,6 +222,61 @@ async def test_ask_the_centre_reaches_its_staff_only_in_private_and_never_a_log(
         reports = await conn.execute_fetchall("SELECT description FROM reports")
     assert list(reports) == []  # not a report: no export, no open data has it
     assert question not in caplog.text
+
+
+async def test_asking_to_be_contacted_sends_the_answers_only_with_consent_to_the_centre_only(
+    centre: Office, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = centre.bot
+    caplog.set_level("DEBUG", logger="handlers")
+    caplog.set_level("DEBUG", logger="bot")
+
+    async def questionnaire() -> None:
+        await bot.say("ana", "/social")
+        await bot.say("ana", Press(data_of(bot, "ana", "What could I be entitled to?")))
+        for value in ("1", "yes", "low", "yes"):
+            await bot.say("ana", Press(f"socq:{value}"))
+
+    await questionnaire()
+    await bot.play("ana", [
+        (Press("socq:no"), ["These may apply to your household:",
+                            "only then are your answers sent to it and kept.",
+                            "[📞 Ask the Centre to contact me]"]),
+        (Press("socct:ask"), [
+            "To contact you, the Centre's staff (only they) receive these answers",
+            "• How many people live in your household? I live alone\n"
+            "• Is anyone in the household 65 or older? Yes\n"
+            "• The household's monthly income per member (approximately)? up to 15,000 dinars\n"
+            "• Does anyone in the household have a disability or need another person's care? Yes"
+            "\n• Are there children in the household? No",
+            "[✅ Yes, the Centre may contact me]", "[✖️ No, drop my answers]"]),
+        (Press("socct:no"), ["Your answers were dropped; nothing was sent."]),
+        (Press("socct:yes"), ["Please choose one of the options below."]),  # nothing left to send
+    ])  # fmt: skip
+    assert await conversation_of(bot, "ana") == [("menu:main", "{}")]
+    async with bot.app.db.transaction() as conn:
+        assert list(await conn.execute_fetchall("SELECT * FROM social_questions")) == []
+    assert "I live alone" not in "".join(r.text for r in bot.channel.to("centre"))
+
+    await questionnaire()
+    await bot.say("ana", Press("socq:no"))
+    await bot.say("ana", Press("socct:ask"))
+    await bot.play("ana", [(Press("socct:yes"), ["Sent to the Centre's staff only."])])
+    to_centre = bot.channel.to("centre")[-1].text
+    assert to_centre.startswith("📞 Request #1: Ana asks the Centre to contact them.")
+    assert "• Is anyone in the household 65 or older? Yes" in to_centre
+    assert to_centre.endswith("Answer with /centreanswer 1 TEXT")
+    assert all("I live alone" not in r.text for r in bot.channel.to("boss"))  # not the admin
+    assert all("I live alone" not in r.text for _chat, r in centre.staff_chats.sent)
+    assert all("I live alone" not in r.text for _chat, r in centre.mail.sent)
+    assert "I live alone" not in caplog.text
+    async with bot.app.db.transaction() as conn:
+        (stored,) = await conn.execute_fetchall("SELECT text FROM social_questions")
+    assert "I live alone" in stored[0]
+    await bot.play("centre", [("/centreanswer 1 We will call you tomorrow.",
+                               ["The answer was sent."])])  # fmt: skip
+    assert "We will call you tomorrow." in bot.channel.to("ana")[-1].text
+    assert await conversation_of(bot, "ana") == [("menu:main", "{}")]
 
 
 async def test_feedback_is_published_only_as_counts_of_5_or_more(centre: Office) -> None:
