@@ -12,13 +12,16 @@ import pytest
 from bot.app import build_app
 from bot.scheduler import find_job, run_job
 from bot.settings import Settings
+from handlers.i18n import translator
 from handlers.municipality import (
     Municipality,
     MunicipalityFileError,
     StaffMember,
     load_municipality,
 )
+from handlers.plan import views
 from handlers.plan.progress import Plan, bar
+from storage import plan as store
 from storage.plan import Measure
 from tests.conftest import VLASOTINCE, Bot, Press
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
@@ -205,6 +208,25 @@ async def test_residents_read_the_plan_down_to_an_activity_and_its_milestones(
             (Press("pms:999999"), ["Please choose one of the options below."]),  # made up
         ],
     )  # fmt: skip
+
+
+async def test_the_plan_comes_with_a_picture_of_every_commitments_progress(
+    plan_bot: Bot, settings: Settings
+) -> None:
+    bot = plan_bot
+    (shown,) = await bot.say("ana", Press("menu:plan"))
+    assert "71% · 🔵 in progress" in shown.text  # the figures stay in the text
+    (picture,) = shown.photos
+    assert picture.startswith("photos/charts/")
+    assert (settings.data_dir / picture).read_bytes().startswith(b"\x89PNG")
+    async with bot.app.db.transaction() as conn:
+        plan = Plan(await store.all_measures(conn))
+    chart = views.plan_chart(translator("en"), plan, "План")
+    assert chart.title == "Plan"  # in the reader's script
+    assert chart.values == (71.0, 13.0, 50.0, 0.0)
+    assert chart.value_labels == ("71%", "13%", "50%", "0%")
+    assert chart.labels[0] == "1. Prijava komunalnih problema sa povratnom informacijom gr…"
+    assert (chart.maximum, chart.unit) == (100, "%")
 
 
 async def test_staff_update_a_measure_and_its_followers_are_told(plan_bot: Bot) -> None:

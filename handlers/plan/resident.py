@@ -37,7 +37,9 @@ async def show_plan(ctx: Context, press: ShowPlan | None = None) -> Step:
         ctx.t, plan, section.title if section else "", example=bool(section and section.example)
     )
     choices = [ShowMeasure(m.id).button(views.child_label(ctx.t, plan, m)) for m in plan.roots]
-    return Step(MenuState.MAIN, {}, [Reply(text, column([*choices, main_menu_button(ctx)]))])
+    keys = column([*choices, main_menu_button(ctx)])
+    chart = views.plan_chart(ctx.t, plan, section.title if section else "")
+    return Step(MenuState.MAIN, {}, [Reply(text, keys, chart=chart)])
 
 
 async def show_measure(ctx: Context, press: ShowMeasure) -> Step | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from handlers.events import MAX_CHART_BARS, Chart
 from handlers.i18n import Translator
 from handlers.plan.model import STATUS_ICONS, STATUS_NAMES
 from handlers.plan.progress import Plan, bar, percent
@@ -13,6 +14,7 @@ from storage.plan import Event, Measure, Milestone
 MAX_DESCRIPTION = 1500  # a reply stays well under Telegram's 4,096 characters
 MAX_TITLE = 300
 MAX_EVENT_TEXT = 300
+MAX_CHART_LABEL = 60  # the picture wraps a label; a long commitment is cut
 
 
 def day(d: date | None) -> str:
@@ -89,3 +91,22 @@ def event_line(t: Translator, e: Event, zone: ZoneInfo) -> str:
     # Staff's own words are never transliterated.
     note = f" — {e.text[:MAX_EVENT_TEXT]}" if e.text else ""
     return f"{when} · {who}: {what}{note}"
+
+
+def plan_chart(t: Translator, plan: Plan, title: str) -> Chart:
+    """The picture of the whole plan: each commitment's progress in per cent."""
+    roots = plan.roots[:MAX_CHART_BARS]
+    values = tuple(float(percent(plan.progress(m.id))) for m in roots)
+    labels = tuple(_cut(heading(t, m), MAX_CHART_LABEL) for m in roots)
+    return Chart(
+        title=t.name(title) if title else t.gettext("The action plan"),
+        labels=labels,
+        values=values,
+        value_labels=tuple(f"{int(v)}%" for v in values),
+        unit="%",
+        maximum=100,
+    )
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
