@@ -15,6 +15,7 @@ from bot.runtime import run_messengers
 from bot.settings import Settings
 from bot.web import export
 from handlers.events import Sender
+from handlers.i18n import translator
 from handlers.municipality import Municipality, MunicipalityFileError, load_municipality
 from storage.db import Database, DatabaseTooNewError
 
@@ -101,7 +102,8 @@ def run_command(args: argparse.Namespace, settings: Settings, municipality: Muni
         case "plan":
             return plan_import.run(args, settings, municipality)
         case "library":
-            return library_import.run(settings, args.file, dry_run=args.dry_run)
+            t = translator(municipality.staff_language)
+            return library_import.run(settings, args.file, t, dry_run=args.dry_run)
         case "export":
             return export.run(args, settings, municipality)
         case "chat":

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pymarc import Field, Indicators, Subfield
 
 from handlers.library import importing
 from handlers.library.reading import ImportRefusedError, read_titles
@@ -48,6 +49,22 @@ def test_unimarc_records_are_read_field_by_field(build: object) -> None:
     assert titles[1].title == "Rani jadi"
     assert titles[2].authors == ("Anna Kovács", "Péter Szabó")
     assert titles[2].language == "hun"
+
+
+@pytest.mark.parametrize("build", [iso2709, marcxml], ids=["iso2709", "marcxml"])
+def test_co_authors_in_701_are_authors_and_a_translator_in_702_is_not(build: object) -> None:
+    assert callable(build)
+    record = unimarc("Добри знаци", "Пратчет", "Тери", coauthor=("Гејмен", "Нил"))
+    record.fields += [
+        Field("701", Indicators(" ", "1"), [Subfield("a", "Трећи,"), Subfield("b", "Аутор")]),
+        # 702: secondary responsibility (here the translator, relator code 730), not an author.
+        Field("702", Indicators(" ", "1"),
+              [Subfield("a", "Јовановић"), Subfield("b", "Зоран"), Subfield("4", "730")]),
+    ]  # fmt: skip
+    (title,) = read_titles("nove.mrc", build(record))
+    assert title.authors == ("Тери Пратчет", "Нил Гејмен", "Аутор Трећи")
+    key = match_key(title.title, title.authors[0])
+    assert key == match_key("Dobri znaci", "Pratčet Teri")  # the first author names the book
 
 
 def test_a_broken_marc_file_is_refused_naming_the_record_and_field() -> None:
@@ -229,15 +246,16 @@ def test_the_command_line_imports_refuses_and_does_not_repeat(tmp_path: Path) ->
     done = _cli(tmp_path, str(good))
     repeated = _cli(tmp_path, str(good))
 
+    # In the staff's language (Vlasotince's first: Serbian, Cyrillic), from the catalogs.
     assert (dry.returncode, dry.stdout) == (
         0,
-        "nove.xml: 2 titles read, would add 2, 0 already known\n",
+        "nove.xml: прочитана 2 наслова, било би додато 2, већ познатих 0\n",
     )
     assert refused.returncode == 1
     assert refused.stderr.splitlines() == [
-        "lose.csv, line 3, column 2 (isbn): not a valid ISBN: 12",
-        "moja-opstina: lose.csv refused; nothing was stored",
+        "lose.csv, ред 3, колона 2 (isbn): није исправан ISBN: 12",
+        "moja-opstina: lose.csv је одбијена; ништа није сачувано.",
     ]
-    assert done.stdout == "nove.xml: 2 titles read, added 2, 0 already known\n"
-    assert repeated.stdout == "nove.xml: 2 titles read, added 0, 2 already known\n"
+    assert done.stdout == "nove.xml: прочитана 2 наслова, додато 2, већ познатих 0\n"
+    assert repeated.stdout == "nove.xml: прочитана 2 наслова, додато 0, већ познатих 2\n"
     assert _stored(tmp_path) == ["На Дрини ћуприја", "Rani jadi"]

@@ -142,6 +142,38 @@ async def test_answers_reach_everyone_who_asked_and_an_ordered_title_arriving_to
     )
 
 
+async def test_available_tells_everyone_who_asked_with_the_catalogues_link(
+    library_bot: Bot,
+) -> None:
+    bot = library_bot
+    await suggest(bot, "ana", "Сеобе", "Милош Црњански", "978-86-521-4023-7", "-")
+    await bot.say("ben", Press("menu:library"))
+    await bot.say("ben", Press("lib:search"))
+    await bot.say("ben", "seobe")
+    await bot.say("ben", Press("libsup:1"))
+    await suggest(bot, "dan", "Prokleta avlija", "Ivo Andrić", "-", "-")
+    await suggest(bot, "cara", "Roman o Londonu", "Miloš Crnjanski", "-", "-")
+
+    told = await bot.say("vera", "/library available 1")
+    assert [r.text for r in told] == ["Answered; 2 residents are told."]
+    cobiss = "https://plus.cobiss.net/cobiss/sr/sr/bib/search?q=9788652140237"
+    assert last(bot, "ana") == f"«Сеобе» is already in the library: {cobiss}"
+    assert last(bot, "ben") == f"«Сеобе» već postoji u biblioteci: {cobiss}"
+    # Without an ISBN: the catalogue's search for the title and author; or the librarian's link.
+    await bot.say("vera", "/library available 2")
+    search = (
+        "https://plus.cobiss.net/cobiss/sr/sr/bib/search?q=Prokleta%20avlija%20Ivo%20Andri%C4%87"
+    )
+    assert last(bot, "dan") == f"«Prokleta avlija» is already in the library: {search}"
+    await bot.say("vera", "/library available 3 https://biblioteka.example.org/london")
+    assert last(bot, "cara") == (
+        "«Roman o Londonu» is already in the library: https://biblioteka.example.org/london"
+    )
+    assert (await bot.say("vera", "/library available 1"))[0].text == (
+        "Suggestion #1 was answered already."
+    )
+
+
 async def test_the_librarians_digest_of_new_suggestions_goes_once_a_week(library_bot: Bot) -> None:
     bot = library_bot
     bot.clock.moment = bot.clock.moment.replace(day=18, hour=6)  # Monday 08:00 in Belgrade

@@ -13,7 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import App
 from bot.settings import Settings
-from bot.web import calendar, datasets, open311, site
+from bot.web import calendar, datasets, library_feed, open311, site
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ def add_routes(routes: web.Application, settings: Settings, app: App) -> None:
     datasets.add_routes(routes, data_folder(settings))
     site.add_routes(routes, data, settings.tile_url, data_folder(settings))
     calendar.add_routes(routes, data)
+    library_feed.add_routes(routes, data)
 
 
 async def refresh_data(settings: Settings, app: App) -> None:
