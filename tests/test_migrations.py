@@ -86,6 +86,19 @@ SEEDS: dict[int, str] = {
                               account, source, planned, executed)
         VALUES (1, 2, 'spending', '0701', '0701-0002', 'Путеви', '451', '425', '01', 100, 0);
     """,
+    10: f"""
+    INSERT INTO library_titles (id, title, authors, isbn, match_key, search_text, subject,
+                                language, source, added_at)
+        VALUES (1, 'На Дрини ћуприја', 'Иво Андрић', '9788652140237', 'na drini cuprija|andric ivo',
+                'na drini cuprija ivo andric', 'fiction', 'srp', 'marc', '{AT}');
+    INSERT INTO library_follows (user_id, kind, value, at) VALUES (1, 'subject', 'fiction', '{AT}');
+    INSERT INTO library_readers (user_id, mode, seen_title_id) VALUES (1, 'weekly', 1);
+    """,
+    14: f"""
+    INSERT INTO social_questions (user_id, text, at) VALUES (1, 'Помоћ у кући?', '{AT}');
+    INSERT INTO social_feedback (right_key, received, rating, month)
+        VALUES ('home_care', 1, 'good', '2026-03');
+    """,
 }
 
 # The released migrations; a database in the field was built with exactly these files, so
