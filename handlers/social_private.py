@@ -2,11 +2,17 @@
 
 A question reaches only the Centre's staff that the municipality file names, in their private
 chats: never a staff group, never a report (so no export or open data has it), never a log line.
-Feedback names no one: it is published only as counts, and no count under 5 is shown.
+Feedback names no one: it is published only as counts, and no count under 5 is shown. It comes
+only from someone who applied for or used the right: the Centre's staff print one-time codes
+(``/centrecodes RIGHT N``) and hand one to each such person; feedback is taken with an unused code
+of that right, which it uses up. Nothing links a code to a person, so no list of who gave feedback
+is kept.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,10 +32,18 @@ RATINGS = ("good", "fair", "bad")
 RATING_NAMES = {"good": N_("👍 Good"), "fair": N_("👌 Fair"), "bad": N_("👎 Bad")}
 
 
+# Codes are read aloud and typed on phones: no letters that look like digits (O, I, L, S, Z, B).
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY2345679"
+CODE_LENGTH = 8
+MAX_CODES = 50
+
+
 class PrivateState(StrEnum):
-    """A resident writing a question to the Centre."""
+    """A resident writing a question to the Centre, or giving feedback with a code."""
 
     ASK = "social:ask"
+    FEEDBACK_CODE = "social:feedback_code"
+    FEEDBACK = "social:feedback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,26 +153,90 @@ def _right_title(ctx: Context, key: str) -> str | None:
     return right.title.in_language(ctx.t.language) if right else None
 
 
+def code_hash(code: str) -> str:
+    """How a code is kept: its hash (a copy of the database does not give usable codes)."""
+    plain = "".join(c for c in code.upper() if c.isalnum())
+    return hashlib.sha256(b"feedback-code\0" + plain.encode()).hexdigest()
+
+
+def new_codes(n: int) -> list[str]:
+    """``n`` random one-time codes, written ``ABCD-EFGH``."""
+    codes = ["".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(n)]
+    return [f"{c[:4]}-{c[4:]}" for c in codes]
+
+
+async def issue_codes(ctx: Context, args: str) -> Step:
+    """/centrecodes RIGHT N: N one-time feedback codes to hand out (the Centre's staff only)."""
+    _ = ctx.t.gettext
+    if (ctx.user.channel, ctx.user.external_id) not in _centre_staff(ctx):
+        return Step(ctx.state, ctx.draft, [Reply(_("This is for the Centre's staff only."))])
+    key, _sep, raw_n = args.strip().partition(" ")
+    title = _right_title(ctx, key)
+    n = int(raw_n) if raw_n.strip().isdigit() else 0
+    if title is None or not 0 < n <= MAX_CODES:
+        usage = _("Usage: /centrecodes RIGHT N (a right's key, 1 to {max} codes)", max=MAX_CODES)
+        return Step(ctx.state, ctx.draft, [Reply(usage)])
+    codes = new_codes(n)
+    await social.add_codes(ctx.conn, key, [code_hash(c) for c in codes], ctx.now)
+    head = ctx.t.ngettext(
+        "{n} feedback code for {right}; give one to each person who applied for it or used it:",
+        "{n} feedback codes for {right}; give one to each person who applied for it or used it:",
+        n, right=title,
+    )  # fmt: skip
+    return Step(ctx.state, ctx.draft, [Reply(head + "\n" + "\n".join(codes))])
+
+
 async def give_feedback(ctx: Context, press: GiveFeedback) -> Step | None:
-    """Did you receive it? Yes asks how it went; No is stored."""
+    """Ask for the code first (``ask``); then: did you receive it? Yes asks how it went."""
     title = _right_title(ctx, press.key)
     if title is None or press.answer not in ("ask", "yes", "no"):
         return None
     _ = ctx.t.gettext
     if press.answer == "ask":
-        text = _("Did you receive {right}? Your answer is anonymous.", right=title)
-        keys = [GiveFeedback(press.key, "yes").button(_("Yes")),
-                GiveFeedback(press.key, "no").button(_("No"))]  # fmt: skip
-        return Step(MenuState.MAIN, {}, [Reply(text, column(keys))])
+        text = _(
+            "Feedback is taken from people who applied for {right} or used it: write the code"
+            " the Centre gave you. (The code names no one; /cancel to stop)",
+            right=title,
+        )
+        return Step(PrivateState.FEEDBACK_CODE, {"right": press.key}, [Reply(text)])
+    if not _holds_code(ctx, press.key):
+        return None
     if press.answer == "yes":
         keys = [RateIt(press.key, r).button(_(RATING_NAMES[r])) for r in RATINGS]
-        return Step(MenuState.MAIN, {}, [Reply(_("How did it go?"), column(keys))])
+        return Step(ctx.state, ctx.draft, [Reply(_("How did it go?"), column(keys))])
     return await _store(ctx, press.key, received=False, rating=None)
+
+
+async def check_code(ctx: Context, event: Text) -> Step | None:
+    """An open code of the right: ask whether they received it; else say why not."""
+    key = str(ctx.draft.get("right", ""))
+    title = _right_title(ctx, key)
+    if title is None:
+        return None
+    _ = ctx.t.gettext
+    hashed = code_hash(event.text)
+    if not await social.code_is_open(ctx.conn, hashed, key):
+        text = _("That is not an unused code for {right}. Write it again, or /cancel.", right=title)
+        return Step(ctx.state, ctx.draft, [Reply(text)])
+    text = _("Did you receive {right}? Your answer is anonymous.", right=title)
+    keys = [GiveFeedback(key, "yes").button(_("Yes")), GiveFeedback(key, "no").button(_("No"))]
+    return Step(PrivateState.FEEDBACK, {"right": key, "code": hashed}, [Reply(text, column(keys))])
+
+
+def _holds_code(ctx: Context, key: str) -> bool:
+    """Whether the resident is giving feedback on this right, with a checked code."""
+    return (
+        ctx.state == PrivateState.FEEDBACK
+        and ctx.draft.get("right") == key
+        and isinstance(ctx.draft.get("code"), str)
+    )
 
 
 async def rate(ctx: Context, press: RateIt) -> Step | None:
     """Store how it went."""
     if _right_title(ctx, press.key) is None or press.rating not in RATINGS:
+        return None
+    if not _holds_code(ctx, press.key):
         return None
     return await _store(ctx, press.key, received=True, rating=press.rating)
 
@@ -166,13 +244,9 @@ async def rate(ctx: Context, press: RateIt) -> Step | None:
 async def _store(ctx: Context, key: str, *, received: bool, rating: str | None) -> Step:
     _ = ctx.t.gettext
     stored = await social.add_feedback(
-        ctx.conn, ctx.user.id, key, received=received, rating=rating, now=ctx.now
+        ctx.conn, str(ctx.draft["code"]), key, received=received, rating=rating, now=ctx.now
     )
-    text = (
-        _("Thank you for your feedback.")
-        if stored
-        else _("You have already given feedback on this.")
-    )
+    text = _("Thank you for your feedback.") if stored else _("That code has been used already.")
     return Step(MenuState.MAIN, {}, [Reply(text, column([main_menu_button(ctx)]))])
 
 
@@ -203,13 +277,23 @@ def _publishable(group: dict[str, int]) -> bool:
 FLOW = Flow(
     name="social-private",
     states=PrivateState,
-    steps={(PrivateState.ASK, Text): send_question},
-    hints={PrivateState.ASK: N_("Please write your question as a text message, or /cancel.")},
+    steps={
+        (PrivateState.ASK, Text): send_question,
+        (PrivateState.FEEDBACK_CODE, Text): check_code,
+    },
+    hints={
+        PrivateState.ASK: N_("Please write your question as a text message, or /cancel."),
+        PrivateState.FEEDBACK_CODE: N_("Please write the code as a text message, or /cancel."),
+        PrivateState.FEEDBACK: N_("Please answer with one of the buttons, or /cancel."),
+    },
     anywhere={
         AskCentre: Anywhere(start_question),
         GiveFeedback: Anywhere(give_feedback),
         RateIt: Anywhere(rate),
     },
-    commands=(CommandSpec("centreanswer", answer_question, leaves=False),),
+    commands=(
+        CommandSpec("centreanswer", answer_question, leaves=False),
+        CommandSpec("centrecodes", issue_codes, leaves=False),
+    ),
     keeps=frozenset({PrivateState.ASK}),
 )

@@ -67,20 +67,43 @@ async def users_by_identity(
     return found
 
 
+async def add_codes(
+    conn: aiosqlite.Connection, right_key: str, code_hashes: list[str], now: datetime
+) -> None:
+    """Keep the hashes of new one-time feedback codes of a right (they name no one)."""
+    await conn.executemany(
+        "INSERT INTO social_feedback_codes (code_hash, right_key, month) VALUES (?, ?, ?)",
+        [(h, right_key, now.strftime("%Y-%m")) for h in code_hashes],
+    )
+
+
+async def code_is_open(conn: aiosqlite.Connection, code_hash: str, right_key: str) -> bool:
+    """Whether the code was issued for this right and has not been used."""
+    row = await fetch_one(
+        conn,
+        "SELECT 1 FROM social_feedback_codes WHERE code_hash = ? AND right_key = ? AND used = 0",
+        (code_hash, right_key),
+    )
+    return row is not None
+
+
 async def add_feedback(
     conn: aiosqlite.Connection,
-    user_id: int,
+    code_hash: str,
     right_key: str,
     *,
     received: bool,
     rating: str | None,
     now: datetime,
 ) -> bool:
-    """Store one anonymous feedback (once per resident and right); False when already given."""
+    """Store one anonymous feedback with an open code, which it uses up; False when it is not.
+
+    The feedback row has no link to the code or to the resident: only the right and the month.
+    """
     cursor = await conn.execute(
-        "INSERT INTO social_feedback_given (user_id, right_key) VALUES (?, ?)"
-        " ON CONFLICT DO NOTHING",
-        (user_id, right_key),
+        "UPDATE social_feedback_codes SET used = 1"
+        " WHERE code_hash = ? AND right_key = ? AND used = 0",
+        (code_hash, right_key),
     )
     if cursor.rowcount != 1:
         return False

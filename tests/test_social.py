@@ -3,6 +3,7 @@ offers; a file missing a text in one of them is refused, naming the entry."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
@@ -282,34 +283,72 @@ async def test_asking_to_be_contacted_sends_the_answers_only_with_consent_to_the
 async def test_feedback_is_published_only_as_counts_of_5_or_more(centre: Office) -> None:
     bot = centre.bot
     home_care = "socr:home_care"
+    (issued,) = await bot.say("centre", "/centrecodes home_care 7")
+    assert issued.text.startswith(
+        "7 feedback codes for Home care for the elderly; give one to each person who applied"
+    )
+    codes = issued.text.split("\n")[1:]
+    assert len(set(codes)) == 7
+    assert all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", c) for c in codes)
 
-    async def feedback(user: str, *presses: str) -> str:
+    async def feedback(user: str, code: str, *presses: str) -> str:
         await bot.say(user, "/start")
         await bot.say(user, Press("lang:en"))
         await bot.say(user, Press(home_care))
         await bot.say(user, Press(data_of(bot, user, "I used this")))
-        replies = []
+        replies = await bot.say(user, code)
         for press in presses:
             replies = await bot.say(user, Press(press))
         return replies[-1].text
 
-    for user in ("r1", "r2", "r3", "r4"):
-        assert await feedback(user, "socfb:home_care:yes", "socrt:home_care:good") == (
+    for user, code in zip(("r1", "r2", "r3", "r4"), codes, strict=False):
+        assert await feedback(user, code, "socfb:home_care:yes", "socrt:home_care:good") == (
             "Thank you for your feedback."
         )
     shown = (await bot.say("ana", Press(home_care)))[0].text
     assert "Residents' feedback" not in shown  # 4 is too few
-    await feedback("r5", "socfb:home_care:yes", "socrt:home_care:good")
+    await feedback("r5", codes[4].lower().replace("-", " "), "socfb:home_care:yes",
+                   "socrt:home_care:good")  # fmt: skip
     shown = (await bot.say("ana", Press(home_care)))[0].text
     assert "Residents' feedback: 5 received it, 0 did not; good 5, fair 0, bad 0." in shown
-    await feedback("r6", "socfb:home_care:no")
+    await feedback("r6", codes[5], "socfb:home_care:no")
     shown = (await bot.say("ana", Press(home_care)))[0].text
     # One "did not" would be told by 5 and 1: that group is not shown at all.
     assert "Residents' feedback: good 5, fair 0, bad 0." in shown
-    assert await feedback("r6", "socfb:home_care:no") == "You have already given feedback on this."
     async with bot.app.db.transaction() as conn:
         columns = [r[1] for r in await conn.execute_fetchall("PRAGMA table_info(social_feedback)")]
+        kept = await conn.execute_fetchall("SELECT * FROM social_feedback_codes")
     assert "user_id" not in columns  # anonymous
+    async with bot.app.db.transaction() as conn:
+        given = await conn.execute_fetchall("SELECT * FROM social_feedback_given")
+    assert list(given) == []  # nor a list of who gave feedback
+    assert all(code not in str(row) for row in kept for code in codes)  # only their hashes
+
+
+async def test_feedback_needs_an_unused_code_of_that_right(centre: Office) -> None:
+    bot = centre.bot
+    (issued,) = await bot.say("centre", "/centrecodes home_care 1")
+    (code,) = issued.text.split("\n")[1:]
+    (other,) = (await bot.say("centre", "/centrecodes free_meals 1"))[0].text.split("\n")[1:]
+    await bot.play("boss", [("/centrecodes home_care 5", ["This is for the Centre's staff only."])])
+    await bot.play("centre", [
+        ("/centrecodes home_care 51", ["Usage: /centrecodes RIGHT N"]),
+        ("/centrecodes nothing 3", ["Usage: /centrecodes RIGHT N"]),
+    ])  # fmt: skip
+    await bot.play("ana", [
+        (Press("socr:home_care"), ["Home care for the elderly"]),
+        (Press("socfb:home_care:yes"), ["Please choose one of the options below."]),  # no code
+        (Press("socrt:home_care:good"), ["Please choose one of the options below."]),
+        (Press("socr:home_care"), ["Home care for the elderly"]),
+        (Press("socfb:home_care:ask"), ["write the code the Centre gave you"]),
+        ("ABCD-EFGH", ["That is not an unused code for Home care for the elderly."]),
+        (other, ["That is not an unused code for Home care for the elderly."]),  # another right's
+        (code, ["Did you receive Home care for the elderly? Your answer is anonymous."]),
+        (Press("socfb:home_care:no"), ["Thank you for your feedback."]),
+        (Press("socr:home_care"), ["Home care for the elderly"]),
+        (Press("socfb:home_care:ask"), ["write the code the Centre gave you"]),
+        (code, ["That is not an unused code"]),  # used up
+    ])  # fmt: skip
 
 
 async def test_the_figures_are_shown_with_their_dates_and_the_budget_of_program_0901(
