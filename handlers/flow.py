@@ -200,6 +200,7 @@ class Flow:
     entries: tuple[Entry, ...] = ()
     look_ups: Mapping[tuple[Any, Kind], LookUpFn] = field(default_factory=dict)
     starts: Mapping[Kind, Start] = field(default_factory=dict)
+    greeting: Prompt | None = None  # offered once, in place of the welcome, to a new user
     jobs: tuple[Job, ...] = ()
     keeps: frozenset[Any] = frozenset()
     guard: Prompt | None = None
@@ -247,6 +248,8 @@ class Registry:
                 self._by_action[entry.data.pack()] = entry
         self.entries = sorted(self._by_action.values(), key=lambda e: e.order)
         self.jobs = tuple(job for flow in flows for job in flow.jobs)
+        # What a new user is offered once, after the first choice of a language.
+        self.greetings = tuple(flow.greeting for flow in flows if flow.greeting is not None)
         home_flow = self.flow_of(home)
         if home_flow is None or home_flow.states is None:
             raise ValueError(f"no flow has the home state {home!r}")

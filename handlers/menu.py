@@ -65,12 +65,23 @@ def main_menu_button(ctx: Context) -> Button:
     return MAIN.button(ctx.t.gettext("↩️ Main menu"))
 
 
+def welcome_text(ctx: Context) -> str:
+    """The greeting, with the municipality's name."""
+    name = ctx.municipality.name_in(ctx.t.language)
+    return ctx.t.gettext(
+        "Welcome to Moja opština, the bot of the municipality of {name}.", name=name
+    )
+
+
 def welcome(ctx: Context) -> Step:
     """Greet the user and show the menu."""
-    _ = ctx.t.gettext
-    name = ctx.municipality.name_in(ctx.t.language)
-    text = _("Welcome to Moja opština, the bot of the municipality of {name}.", name=name)
-    return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, welcome_text(ctx))])
+
+
+def first_welcome(ctx: Context) -> Step:
+    """A new user's welcome: what the flows offer once (the topics), or the menu."""
+    offers = [reply for greet in ctx.registry.greetings for reply in greet(ctx)]
+    return Step(MenuState.MAIN, {}, offers) if offers else welcome(ctx)
 
 
 def to_menu(ctx: Context, text: str | None = None) -> Step:
@@ -90,10 +101,11 @@ async def set_language(ctx: Context, choice: Language) -> Step:
     """Store the chosen language; go back to the step the user was at, or to the menu."""
     if choice.code not in ctx.municipality.languages:
         return Step(MenuState.LANGUAGE, ctx.draft, language_prompt(ctx))
+    first = ctx.user.language is None
     ctx.user = replace(ctx.user, language=choice.code)
     done = Reply(ctx.t.gettext("Language set: {language}.", language=LANGUAGES[choice.code]))
     if not engine.is_interruption(ctx):
-        step = welcome(ctx)
+        step = first_welcome(ctx) if first else welcome(ctx)
         return Step(step.state, step.draft, [done, *step.replies], language=choice.code)
     step = engine.resume(ctx, [done])
     step.language = choice.code

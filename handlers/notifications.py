@@ -8,7 +8,7 @@ from enum import StrEnum
 from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow
-from handlers.menu import Menu, MenuState, main_menu_button, menu_reply
+from handlers.menu import MAIN, Menu, MenuState, main_menu_button, menu_reply, welcome_text
 from handlers.texts import N_, topic_name
 from storage import subscriptions
 from storage.subscriptions import TOPICS
@@ -31,6 +31,9 @@ class Topic(ButtonData):
     topic: str
 
 
+ALL = "all"  # every topic at once
+
+
 async def show_topics(ctx: Context, note: str | None = None) -> Step:
     """The topics with their switches (✅ on, ⬜ off)."""
     _ = ctx.t.gettext
@@ -43,9 +46,27 @@ async def show_topics(ctx: Context, note: str | None = None) -> Step:
     return Step(NOTIFY_STATE, {}, [Reply(f"{note}\n\n{text}" if note else text, column(choices))])
 
 
+def offer_topics(ctx: Context) -> list[Reply]:
+    """Once, after a new resident's first language: the topics (all off), all, or not now."""
+    _ = ctx.t.gettext
+    choices = [Topic(t).button("⬜ " + topic_name(ctx.t, t)) for t in TOPICS]
+    choices += [Topic(ALL).button(_("✅ All of them")), MAIN.button(_("⏭ Not now"))]
+    text = _(
+        "Would you like news from the municipality? Choose the topics you want to be told"
+        " about; you can change them any time under Notifications."
+    )
+    return [Reply(f"{welcome_text(ctx)}\n\n{text}", column(choices))]
+
+
 async def toggle_topic(ctx: Context, press: Topic) -> Step | None:
-    """Turn one topic on or off."""
+    """Turn one topic on or off (or every topic on)."""
     topic = press.topic
+    if topic == ALL:
+        await subscriptions.subscribe(ctx.conn, ctx.user.id, TOPICS, ctx.now)
+        names = ", ".join(topic_name(ctx.t, t) for t in TOPICS)
+        return await show_topics(
+            ctx, ctx.t.gettext("You will be told about: {topic}.", topic=names)
+        )
     if topic not in TOPICS:
         return None
     on = await subscriptions.toggle(ctx.conn, ctx.user.id, topic, ctx.now)
@@ -82,4 +103,5 @@ FLOW = Flow(
         CommandSpec("unsubscribe", unsubscribe, help=N_("stop all news")),
     ),
     entries=(Entry(N_("🔔 Notifications"), Menu("notify"), show_topics, order=40),),
+    greeting=offer_topics,
 )

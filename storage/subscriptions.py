@@ -34,6 +34,17 @@ async def toggle(conn: aiosqlite.Connection, user_id: int, topic: str, now: date
     return True
 
 
+async def subscribe(
+    conn: aiosqlite.Connection, user_id: int, topics: tuple[str, ...], now: datetime
+) -> None:
+    """Turn the topics on (those already on stay as they are)."""
+    await conn.executemany(
+        "INSERT INTO subscriptions (user_id, topic, at) VALUES (?, ?, ?)"
+        " ON CONFLICT (user_id, topic) DO NOTHING",
+        [(user_id, topic, iso(now)) for topic in topics],
+    )
+
+
 async def unsubscribe_all(conn: aiosqlite.Connection, user_id: int) -> None:
     """Turn every topic off."""
     await conn.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))

@@ -38,8 +38,11 @@ THANKS = (
     "Thank you! Your report is registered under the number VLA-2026-00001. You will get a"
     " message here whenever its status changes; you can also find it under My reports."
 )
+MENU = "What would you like to do?"
+NOT_NOW = (Press("menu:main"), [MENU])  # the topics a new resident is offered once
 REPORT: Table = [
     (Press("lang:en"), ["Language set: English.", WELCOME]),
+    NOT_NOW,
     (Press("menu:report"), [CATEGORY]),
     ("The garbage", ["Please choose the kind of problem with one of the buttons.", CATEGORY]),
     (Press("cat:garbage"), [DESCRIBE]),
@@ -60,7 +63,7 @@ SUMMARY = "Please check your report:"
 RECEIVED = "📍 Location received."
 SCHOOL_PIN = Pin(42.9661, 22.1290)
 BINS = "Bins behind the school are full"
-LANGUAGE: Table = [(Press("lang:en"), ["Language set: English.", WELCOME])]
+LANGUAGE: Table = [(Press("lang:en"), ["Language set: English.", WELCOME]), NOT_NOW]
 # Quick reports of a returning resident: each table counts what the resident sends or presses.
 QUICK: dict[str, Table] = {
     "a photo with a caption": [
@@ -185,5 +188,29 @@ async def test_a_finished_conversation_takes_a_photo_as_a_new_report(dialog: Dia
             ("The bins are full again", [WHERE]),
             (SCHOOL_PIN, [RECEIVED, SUMMARY]),
             (Press("sum:confirm"), [THANKS.replace("VLA-2026-00001", second)]),
+        ],
+    )
+
+
+ALL_TOPICS = (
+    "You will be told about: Public consultations, Budget, Library news, Communal announcements"
+    " (water or power cuts, works)."
+)
+
+
+async def test_a_new_resident_is_offered_the_topics_once_after_the_language(
+    dialog: Dialog,
+) -> None:
+    await play(
+        dialog,
+        "ana",
+        [
+            (Press("lang:en"), ["Language set: English.", WELCOME]),
+            (Press("sub:all"), [ALL_TOPICS]),
+            (Press("menu:main"), [MENU]),
+            ("/language", ["Изаберите језик и писмо:"]),
+            (Press("lang:en"), ["Language set: English.", MENU]),
+            ("/start", [WELCOME]),
+            (Press("menu:report"), [CATEGORY]),  # the menu is on the screen, not the topics
         ],
     )

@@ -95,6 +95,8 @@ async def start_in_english(running: Running, user: str = ANA) -> None:
     assert status == 200
     running.welcome = json.loads(body)
     await running.say(running.press("lang:en", user), "Welcome", user)
+    # The topics offered once to a new resident: not now.
+    await running.say(running.press("menu:main", user), "What would you like to do?", user)
 
 
 # ------------------------------------------------------------------ a whole report
@@ -117,6 +119,7 @@ async def test_a_resident_reports_through_viber(
     assert fake.calls_of("send_message") == []
 
     await running.say(running.press("lang:en"), "Welcome")
+    await running.say(running.press("menu:main"), "What would you like to do?")
     await running.say(running.press("menu:report"), "What kind of problem")
     described = await running.say(running.press("cat:road_damage"), "Describe the problem")
     assert described[-1].get("keyboard") is None  # typing: no keyboard in the way
