@@ -200,7 +200,7 @@ class Flow:
     entries: tuple[Entry, ...] = ()
     look_ups: Mapping[tuple[Any, Kind], LookUpFn] = field(default_factory=dict)
     starts: Mapping[Kind, Start] = field(default_factory=dict)
-    greeting: Prompt | None = None  # offered once, in place of the welcome, to a new user
+    greeting: Prompt | None = None  # offered once to a new user, after the welcome
     jobs: tuple[Job, ...] = ()
     keeps: frozenset[Any] = frozenset()
     guard: Prompt | None = None

@@ -65,23 +65,19 @@ def main_menu_button(ctx: Context) -> Button:
     return MAIN.button(ctx.t.gettext("↩️ Main menu"))
 
 
-def welcome_text(ctx: Context) -> str:
-    """The greeting, with the municipality's name."""
-    name = ctx.municipality.name_in(ctx.t.language)
-    return ctx.t.gettext(
-        "Welcome to Moja opština, the bot of the municipality of {name}.", name=name
-    )
-
-
 def welcome(ctx: Context) -> Step:
     """Greet the user and show the menu."""
-    return Step(MenuState.MAIN, {}, [menu_reply(ctx, welcome_text(ctx))])
+    _ = ctx.t.gettext
+    name = ctx.municipality.name_in(ctx.t.language)
+    text = _("Welcome to Moja opština, the bot of the municipality of {name}.", name=name)
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
 
 
 def first_welcome(ctx: Context) -> Step:
-    """A new user's welcome: what the flows offer once (the topics), or the menu."""
-    offers = [reply for greet in ctx.registry.greetings for reply in greet(ctx)]
-    return Step(MenuState.MAIN, {}, offers) if offers else welcome(ctx)
+    """A new user's welcome: the menu, then what the flows offer once (the topics)."""
+    step = welcome(ctx)
+    step.replies.extend(reply for greet in ctx.registry.greetings for reply in greet(ctx))
+    return step
 
 
 def to_menu(ctx: Context, text: str | None = None) -> Step:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow
-from handlers.menu import MAIN, Menu, MenuState, main_menu_button, menu_reply, welcome_text
+from handlers.menu import MAIN, Menu, MenuState, main_menu_button, menu_reply
 from handlers.texts import N_, topic_name
 from storage import subscriptions
 from storage.subscriptions import TOPICS
@@ -55,7 +55,7 @@ def offer_topics(ctx: Context) -> list[Reply]:
         "Would you like news from the municipality? Choose the topics you want to be told"
         " about; you can change them any time under Notifications."
     )
-    return [Reply(f"{welcome_text(ctx)}\n\n{text}", column(choices))]
+    return [Reply(text, column(choices))]
 
 
 async def toggle_topic(ctx: Context, press: Topic) -> Step | None:

@@ -50,6 +50,7 @@ def test_a_piped_conversation_stores_a_report(tmp_path: Path) -> None:
         [
             "/start",
             "English",  # a button chosen by its label
+            "⏭ Not now",  # the topics offered once
             "1",  # Report a problem
             "1",  # Road damage and potholes
             "Deep pothole in front of the post office",
@@ -128,7 +129,8 @@ def test_after_a_sigkill_the_resident_continues_at_the_same_step(tmp_path: Path)
     photo.write_bytes(jpeg("yellow"))
     first = Chat(data)
     first.send("/start", "English")
-    first.send("English", "Report a problem")
+    first.send("English", "Not now")
+    first.send("⏭ Not now", "Report a problem")
     first.send("1", "Street lighting")
     first.send("2", "Describe the problem")
     first.send("The street light at the bus stop is dark", "Send up to 3 photos")

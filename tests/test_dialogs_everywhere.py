@@ -39,9 +39,13 @@ THANKS = (
     " message here whenever its status changes; you can also find it under My reports."
 )
 MENU = "What would you like to do?"
+OFFER = (
+    "Would you like news from the municipality? Choose the topics you want to be told about; you"
+    " can change them any time under Notifications."
+)
 NOT_NOW = (Press("menu:main"), [MENU])  # the topics a new resident is offered once
 REPORT: Table = [
-    (Press("lang:en"), ["Language set: English.", WELCOME]),
+    (Press("lang:en"), ["Language set: English.", WELCOME, OFFER]),
     NOT_NOW,
     (Press("menu:report"), [CATEGORY]),
     ("The garbage", ["Please choose the kind of problem with one of the buttons.", CATEGORY]),
@@ -63,7 +67,7 @@ SUMMARY = "Please check your report:"
 RECEIVED = "📍 Location received."
 SCHOOL_PIN = Pin(42.9661, 22.1290)
 BINS = "Bins behind the school are full"
-LANGUAGE: Table = [(Press("lang:en"), ["Language set: English.", WELCOME]), NOT_NOW]
+LANGUAGE: Table = [(Press("lang:en"), ["Language set: English.", WELCOME, OFFER]), NOT_NOW]
 # Quick reports of a returning resident: each table counts what the resident sends or presses.
 QUICK: dict[str, Table] = {
     "a photo with a caption": [
@@ -205,7 +209,7 @@ async def test_a_new_resident_is_offered_the_topics_once_after_the_language(
         dialog,
         "ana",
         [
-            (Press("lang:en"), ["Language set: English.", WELCOME]),
+            (Press("lang:en"), ["Language set: English.", WELCOME, OFFER]),
             (Press("sub:all"), [ALL_TOPICS]),
             (Press("menu:main"), [MENU]),
             ("/language", ["Изаберите језик и писмо:"]),

@@ -82,7 +82,9 @@ async def test_a_message_refused_for_good_does_not_block_the_next(bot: Bot) -> N
     bot.channel.failures = [PermanentError("message is too long")]
     replies = await bot.say("ana", Press("lang:en"))
     assert [r.text.split(":")[0] for r in replies] == [
-        "Welcome to Moja opština, the bot of the municipality of Vlasotince."
+        "Welcome to Moja opština, the bot of the municipality of Vlasotince.",
+        "Would you like news from the municipality? Choose the topics you want to be told about;"
+        " you can change them any time under Notifications.",
     ]
     assert [s for _, s, _ in await pending(bot)] == ["failed"]
 
