@@ -53,6 +53,10 @@ async def test_not_now_subscribes_to_nothing_and_the_offer_never_comes_back(bot:
         *await bot.say("ana", "/start"),
         *await bot.say("ana", "/language"),
         *await bot.say("ana", Press("lang:sr-Latn")),
+        # Asked twice, the language question waits on nothing: the choice is a welcome again.
+        *await bot.say("ana", "/language"),
+        *await bot.say("ana", "/language"),
+        *await bot.say("ana", Press("lang:en")),
         *await bot.say("ana", "/start"),
     ]
     assert not any("sub:" in b.data for r in later for row in r.buttons for b in row)
