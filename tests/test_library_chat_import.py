@@ -98,6 +98,8 @@ async def viber(
             assert status == 200
             running.welcome = json.loads(body)
             await running.say(running.press("lang:en", user), "Welcome", user)
+            # The topics offered once to a new resident: not now.
+            await running.say(running.press("menu:main", user), "What would you like to do?", user)
         yield running
 
 
