@@ -5,15 +5,17 @@ from __future__ import annotations
 from storage.status import ENDED, Status
 
 S = Status
-# new -> acknowledged -> in_progress -> resolved -> closed, with reopened, and the ending rejected.
+# new -> acknowledged -> in_progress -> resolved -> closed, with reopened, and the endings rejected
+# and handed_off (an outside body is responsible: handlers/bodies.py).
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    S.NEW: frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.REJECTED}),
-    S.ACKNOWLEDGED: frozenset({S.IN_PROGRESS, S.RESOLVED, S.REJECTED}),
-    S.IN_PROGRESS: frozenset({S.RESOLVED, S.REJECTED}),
-    S.REOPENED: frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.REJECTED}),
+    S.NEW: frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.HANDED_OFF}),
+    S.ACKNOWLEDGED: frozenset({S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.HANDED_OFF}),
+    S.IN_PROGRESS: frozenset({S.RESOLVED, S.REJECTED, S.HANDED_OFF}),
+    S.REOPENED: frozenset({S.ACKNOWLEDGED, S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.HANDED_OFF}),
     S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
     S.CLOSED: frozenset({S.REOPENED}),
     S.REJECTED: frozenset({S.REOPENED}),
+    S.HANDED_OFF: frozenset({S.REOPENED}),  # handed to the wrong body: the municipality takes it
 }
 
 # The card's status buttons, in the order shown: action -> the status it moves to.

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from handlers.body_config import Body, BodySectionError, parse_bodies
 from handlers.i18n import LANGUAGES
 from handlers.library.info import LibraryInfo, parse_library
 from handlers.plan.config import PlanSection, PlanSectionError, parse_plan
@@ -24,7 +25,13 @@ CATEGORY_IDS = (
     "green_areas",
     "stray_animals",
     "traffic_signs",
+    "power_supply",
+    "abandoned_vehicles",
     "other",
+)
+# Those every file must give a service; the others are offered only where the file names them.
+REQUIRED_CATEGORY_IDS = tuple(
+    c for c in CATEGORY_IDS if c not in ("power_supply", "abandoned_vehicles")
 )
 MESSENGERS = ("telegram", "viber", "console")
 ROLES = ("admin", "operator", "librarian")
@@ -116,6 +123,7 @@ class Municipality:
     social: SocialGuide | None = None  # social protection (handlers/social_guide.py)
     population: int | None = None  # residents, for the budget per resident
     privacy: Privacy | None = None  # None: the file names no controller (/privacy says so)
+    bodies: dict[str, Body] = field(default_factory=dict)  # outside bodies (handlers/bodies.py)
 
     def name_in(self, language: str) -> str:
         """The municipality's name as a reader of ``language`` knows it (Sombor is Zombor)."""
@@ -132,6 +140,14 @@ class Municipality:
         """A service's name; the bare id for a service no longer in the file (an old report)."""
         service = self.services.get(service_id)
         return service.name if service else service_id
+
+    def body_for(self, category_id: str) -> Body | None:
+        """The outside body whose category ``category_id`` wholly is, if any."""
+        return next((b for b in self.bodies.values() if category_id in b.categories), None)
+
+    def bodies_sharing(self, category_id: str) -> list[Body]:
+        """The outside bodies some cases of ``category_id`` belong to."""
+        return [b for b in self.bodies.values() if category_id in b.shares]
 
     def service_for(self, category_id: str) -> Service:
         """Return the service responsible for a category."""
@@ -152,7 +168,7 @@ def load_municipality(path: Path) -> Municipality:
         raise MunicipalityFileError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as e:
         raise MunicipalityFileError(f"{path}: not valid TOML: {e}") from None
-    except (_Invalid, PlanSectionError, SocialSectionError) as e:
+    except (_Invalid, PlanSectionError, SocialSectionError, BodySectionError) as e:
         raise MunicipalityFileError(f"{path}: {e}") from None
 
 
@@ -199,6 +215,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
             "plan",
             "social",
             "privacy",
+            "bodies",
         },
     )
     m = _table(data, "municipality")
@@ -241,6 +258,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
     fix_days = int(limits.get("fix_confirmation_days", 7))
     answer_minutes = int(limits.get("staff_answer_minutes", 10))
     services = _parse_services(data.get("services", []))
+    categories = _parse_categories(data.get("categories", []), services)
     return Municipality(
         code=code,
         name_cyrl=_field(m, "[municipality]", "name_cyrl", str),
@@ -258,7 +276,8 @@ def _parse(data: dict[str, Any]) -> Municipality:
         staff_answer_minutes=answer_minutes,
         reminder_minutes=reminders,
         services=services,
-        categories=_parse_categories(data.get("categories", []), services),
+        categories=categories,
+        bodies=parse_bodies(data.get("bodies"), set(categories), set(services)),
         staff=_parse_staff(data.get("staff", []), services),
         templates=_parse_templates(data.get("templates", [])),
         consultations=_parse_consultations(data.get("consultations", [])),
@@ -378,7 +397,7 @@ def _parse_categories(
         if service not in services:
             raise _Invalid(f"{where} ({cid}): unknown service '{service}'")
         categories[cid] = Category(cid, service)
-    missing = [cid for cid in CATEGORY_IDS if cid not in categories]
+    missing = [cid for cid in REQUIRED_CATEGORY_IDS if cid not in categories]
     if missing:
         raise _Invalid(f"category '{missing[0]}' has no service")
     return categories

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from handlers import (
     announce,
+    bodies,
     budget,
     consultations,
     followup,
@@ -38,6 +39,7 @@ FLOWS: tuple[Flow, ...] = (
     privacy.FLOW,
     announce.FLOW,
     staff.FLOW,
+    bodies.FLOW,
     opendata.FLOW,
     jobs.FLOW,
 )

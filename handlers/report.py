@@ -10,6 +10,8 @@ from typing import Any
 
 from geopy.distance import geodesic
 
+from handlers import bodies
+from handlers.bodies import ShareName
 from handlers.context import Context, Deps, Lookup, Step, buttons, column
 from handlers.events import AskLocation, Inbound, Location, Photo, RemoveKeyboard, Reply, Text
 from handlers.flow import ButtonData, Entry, Flow, Kind, LookUpFn, Prompt, Start, StepFn
@@ -100,7 +102,8 @@ async def start_report(ctx: Context) -> Step:
 
 def ask_category(ctx: Context) -> list[Reply]:
     """Offer the categories."""
-    choices = [Category(cid).button(category_name(ctx.t, cid)) for cid in CATEGORY_IDS]
+    offered = [cid for cid in CATEGORY_IDS if cid in ctx.municipality.categories]
+    choices = [Category(cid).button(category_name(ctx.t, cid)) for cid in offered]
     return [Reply(ctx.t.gettext("What kind of problem is it?"), column(choices))]
 
 
@@ -175,10 +178,13 @@ def summary(ctx: Context) -> list[Reply]:
     text += "\n\n" + _(
         "Once sent, the report is published on the municipality's open data, without your name."
     )
+    forwarding, share_row = bodies.summary_part(ctx)
+    text += forwarding
     keys = buttons(
         [SummaryAction("confirm").button(_("✅ Confirm"))],
         [SummaryAction("edit").button(_("✏️ Edit")), SummaryAction("cancel").button(_("✖️ Cancel"))],
         [privacy],
+        *share_row,
     )
     return [Reply(text, keys)]
 
@@ -245,7 +251,18 @@ async def choose_category(ctx: Context, choice: Category) -> Step | None:
     """Take the category."""
     if choice.id not in ctx.municipality.categories:
         return None
-    return _next(ctx, {**ctx.draft, "category": choice.id}, DESCRIPTION)
+    notice = bodies.category_notice(ctx, choice.id)
+    if notice is not None and not notice.goes_on:  # only told: the draft waits for another kind
+        return Step(CATEGORY, ctx.draft, [notice.reply, *ask_category(ctx)])
+    told = (notice.reply,) if notice else ()
+    return _next(ctx, {**ctx.draft, "category": choice.id}, DESCRIPTION, told)
+
+
+async def share_name(ctx: Context, choice: ShareName) -> Step | None:
+    """Whether the outside body a report is forwarded to gets the resident's first name."""
+    if choice.answer not in ("yes", "no"):
+        return None
+    return _back_to_summary(ctx, {**ctx.draft, "share_name": choice.answer == "yes"})
 
 
 async def describe(ctx: Context, event: Text) -> Step:
@@ -460,6 +477,9 @@ async def decide_summary(ctx: Context, choice: SummaryAction) -> Step | None:
     )
     stored = await reports.find_by_ref(ctx.conn, ref)
     assert stored is not None  # noqa: S101 - it was just stored
+    forwarded = await bodies.forward_new(ctx, stored)
+    if forwarded is not None:
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, forwarded.text)], forwarded.outgoing)
     notices = new_report_notices(ctx.municipality, stored, ctx.user.first_name)
     return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)], notices)
 
@@ -597,6 +617,7 @@ FLOW = Flow(
         (ADDRESS, Text): type_address,
         (ADDRESS, AddressAnswer): confirm_address,
         (SUMMARY, SummaryAction): decide_summary,
+        (SUMMARY, ShareName): share_name,
         (EDIT, EditPart): choose_edit,
         **QUICK_STEPS,
     },

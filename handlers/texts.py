@@ -19,6 +19,8 @@ CATEGORY_NAMES = {
     "green_areas": N_("Green areas and trees"),
     "stray_animals": N_("Stray animals"),
     "traffic_signs": N_("Traffic signs and signals"),
+    "power_supply": N_("Power lines and power cuts"),
+    "abandoned_vehicles": N_("Abandoned vehicles"),
     "other": N_("Other"),
 }
 
@@ -30,6 +32,7 @@ STATUS_NAMES = {
     "closed": N_("closed"),
     "reopened": N_("reopened"),
     "rejected": N_("rejected"),
+    "handed_off": N_("handed over to the responsible body"),
 }
 
 EVENT_NAMES = {

@@ -15,11 +15,12 @@ class Status(StrEnum):
     CLOSED = "closed"
     REOPENED = "reopened"
     REJECTED = "rejected"
+    HANDED_OFF = "handed_off"  # not the municipality's job: an outside body has it
 
 
 OPEN = (Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.REOPENED)
 AWAITING_ACKNOWLEDGEMENT = (Status.NEW, Status.REOPENED)
-ENDED = (Status.CLOSED, Status.REJECTED)
+ENDED = (Status.CLOSED, Status.REJECTED, Status.HANDED_OFF)
 
 
 def marks(statuses: tuple[Status, ...]) -> str:

@@ -47,7 +47,7 @@ FORMAT = r"{fmt:(?:xml|json)}"
 FMS_STATUS = {
     "new": "open", "reopened": "open", "acknowledged": "investigating",
     "in_progress": "in_progress", "resolved": "fixed", "closed": "closed",
-    "rejected": "no_further_action",
+    "rejected": "no_further_action", "handed_off": "not_councils_responsibility",
 }  # fmt: skip
 
 

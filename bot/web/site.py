@@ -36,6 +36,7 @@ LIBRARY_DAYS = 60
 COLOURS = {
     "new": "#cc0000", "reopened": "#cc0000", "acknowledged": "#e69138",
     "in_progress": "#1c4587", "resolved": "#38761d", "closed": "#38761d", "rejected": "#666666",
+    "handed_off": "#666666",
 }  # fmt: skip
 LEGEND = (
     ("open", "new"), ("acknowledged", "acknowledged"), ("in_progress", "in_progress"),
