@@ -24,6 +24,7 @@ from bot.channels.email import EmailChannel, SmtpSettings
 from bot.settings import Settings
 from bot.web import open311
 from handlers.body_config import Body
+from handlers.i18n import translator
 from handlers.municipality import Municipality, MunicipalityFileError, load_municipality
 from handlers.ports import Channel
 from storage import reports
@@ -441,3 +442,11 @@ async def test_open311_reads_a_handed_over_report_as_closed_and_forwarded(
     assert document["expected_datetime"] is None
     assert "Ana" not in json.dumps(document)
     assert updates[-1]["status"] == "not_councils_responsibility"
+
+
+def test_a_body_is_named_in_each_reader_s_language() -> None:
+    eds = load_municipality(ROOT / "config" / "novi-pazar.toml").bodies["eds"]
+    assert eds.name_in(translator("bs")) == "Elektrodistribucija Srbije, ogranak Novi Pazar"
+    assert eds.name_in(translator("sr-Latn")).startswith("Elektrodistribucija Srbije — Ogranak")
+    assert eds.name_in(translator("sr-Cyrl")).startswith("Електродистрибуција Србије")
+    assert eds.name_in(translator("en")).endswith("distributor), Novi Pazar branch")
