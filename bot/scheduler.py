@@ -7,6 +7,7 @@ a job missed while the bot was down does its work at the first run after the sta
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -74,6 +75,12 @@ async def _guarded(
         if prepare is not None:  # slow work first, outside the transaction
             job = await prepare(deps.municipality, deps.clock.now())
         await run_job(db, deps, sender, job)
+    except asyncio.CancelledError:
+        # The bot is stopping (the scheduler cancels what runs): the transaction was rolled
+        # back, and the job's marks make it do the rest at its first run after the start.
+        # Not re-raised: APScheduler would log the cancellation as the job's crash.
+        log.info("job %s was stopped by the shutdown; it runs again after the start", name)
+        return False
     except Exception:
         log.exception("job %s failed; it runs again at its next time", name)
         return False
