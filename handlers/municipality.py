@@ -52,12 +52,18 @@ class Service:
     email: str | None
 
 
+DUPLICATE_RADIUS_M = 150  # a street's width and a few houses: the same pothole, not the next one
+MAX_DUPLICATE_RADIUS_M = 2000
+
+
 @dataclass(frozen=True, slots=True)
 class Category:
-    """A kind of problem and the service responsible for it."""
+    """A kind of problem, the service responsible for it, and how near a report of it must be
+    to another open one to be offered as the same problem."""
 
     id: str
     service: str
+    duplicate_radius_m: int = DUPLICATE_RADIUS_M
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,14 +395,20 @@ def _parse_categories(
     categories: dict[str, Category] = {}
     for i, c in enumerate(items, 1):
         where = f"category #{i}"
-        _only_keys(c, where, {"id", "service"})
+        _only_keys(c, where, {"id", "service", "duplicate_radius_m"})
         cid = _field(c, where, "id", str)
         service = _field(c, where, "service", str)
+        radius = c.get("duplicate_radius_m", DUPLICATE_RADIUS_M)
+        if type(radius) is not int or not 0 <= radius <= MAX_DUPLICATE_RADIUS_M:
+            raise _Invalid(
+                f"{where} ({cid}): duplicate_radius_m must be 0 (no search) to"
+                f" {MAX_DUPLICATE_RADIUS_M} metres"
+            )
         if cid not in CATEGORY_IDS or cid in categories:
             raise _Invalid(f"{where}: unknown or duplicate category '{cid}'")
         if service not in services:
             raise _Invalid(f"{where} ({cid}): unknown service '{service}'")
-        categories[cid] = Category(cid, service)
+        categories[cid] = Category(cid, service, radius)
     missing = [cid for cid in REQUIRED_CATEGORY_IDS if cid not in categories]
     if missing:
         raise _Invalid(f"category '{missing[0]}' has no service")

@@ -13,10 +13,13 @@ from handlers.followup import CommentOn, start_comment
 from handlers.menu import Menu, MenuState, main_menu_button, menu_reply
 from handlers.report import location_text
 from handlers.texts import N_, category_name, event_name, status_name
-from storage import reports
+from storage import duplicates, reports
 from storage.reports import ReportEvent
 
 LIST_LIMIT = 10
+# What a follower sees of another resident's report: the municipality's side, not the
+# reporter's comments and answers.
+FOLLOWER_SEES = frozenset({"created", "status", "reply", "rerouted", "fix_photo"})
 
 
 class MineState(StrEnum):
@@ -58,13 +61,20 @@ async def list_reports(ctx: Context) -> Step:
 
 
 async def show_report(ctx: Context, press: ShowReport) -> Step | None:
-    """Show one of the resident's own reports with its history."""
+    """Show one of the resident's reports (their own or one they follow) with its history."""
     _ = ctx.t.gettext
     report = await reports.get_report(ctx.conn, press.report_id)
-    if report is None or report.user_id != ctx.user.id:
+    own = report is not None and report.user_id == ctx.user.id
+    if report is None or not (
+        own or await duplicates.is_following(ctx.conn, report.id, ctx.user.id)
+    ):
         return Step(MINE, {}, [Reply(_("That report was not found among yours."))])
     zone = ZoneInfo(ctx.municipality.timezone)
-    history = "\n".join(history_line(ctx, e, zone) for e in report.events if e.public)
+    history = "\n".join(
+        history_line(ctx, e, zone)
+        for e in report.events
+        if e.public and (own or e.kind in FOLLOWER_SEES)
+    )
     text = _(
         "Report {ref}\nStatus: {status}\nCategory: {category}\nDescription: {description}\n"
         "Location: {location}\nPhotos: {photos}\n\nHistory:\n{history}",
@@ -80,7 +90,7 @@ async def show_report(ctx: Context, press: ShowReport) -> Step | None:
         history=history,
     )
     choices = [Menu("mine").button(_("📋 My reports")), main_menu_button(ctx)]
-    if report.is_open:
+    if report.is_open and own:
         choices.insert(0, CommentOn(report.id).button(_("💬 Add a comment or a photo")))
     return Step(MINE, {}, [Reply(text, column(choices))])
 

@@ -11,7 +11,7 @@ from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
 from handlers.staff.card import card_buttons
 from handlers.texts import category_name, status_name
-from storage import users
+from storage import duplicates, users
 from storage.reports import Report
 
 ResidentMessage = Callable[[Translator], list[Reply]]
@@ -42,8 +42,13 @@ def report_details(t: Translator, m: Municipality, report: Report, reporter: str
         lines.append(_("Address: {address}", address=report.address))
     if report.latitude is not None and report.longitude is not None:
         lines.append(_("Map: {link}", link=map_link(report.latitude, report.longitude)))
+    lines.append(_("Reported by: {name}", name=reporter))
+    if report.followers:
+        residents = report.followers + 1
+        lines.append(t.ngettext(
+            "{n} resident reported this problem", "{n} residents reported this problem", residents
+        ))  # fmt: skip
     lines += [
-        _("Reported by: {name}", name=reporter),
         _("Received: {at}", at=report.created_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")),
         _("Deadline (SLA): {at}", at=report.sla_due_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")),
     ]
@@ -110,6 +115,31 @@ async def to_resident(ctx: Context, report: Report, build: ResidentMessage) -> l
         return []
     user = resident.user
     return [Outgoing(user.channel, user.chat_id, r) for r in build(translator(user.language))]
+
+
+async def to_followers(ctx: Context, report: Report, build: ResidentMessage) -> list[Outgoing]:
+    """The same news to the residents who follow the report ("me too"), in their languages."""
+    chats = await duplicates.follower_chats(ctx.conn, report.id)
+    return [Outgoing(c.channel, c.chat_id, r) for c in chats for r in build(translator(c.language))]
+
+
+async def to_residents(
+    ctx: Context,
+    report: Report,
+    build: ResidentMessage,
+    for_followers: ResidentMessage | None = None,
+) -> list[Outgoing]:
+    """A report's news to its resident and its followers (``for_followers`` if theirs differs)."""
+    return [
+        *await to_resident(ctx, report, build),
+        *await to_followers(ctx, report, for_followers or build),
+    ]
+
+
+async def to_users(ctx: Context, user_ids: list[int], build: ResidentMessage) -> list[Outgoing]:
+    """A message to some residents, each in their language (those without a chat are skipped)."""
+    chats = await duplicates.chats(ctx.conn, user_ids)
+    return [Outgoing(c.channel, c.chat_id, r) for c in chats for r in build(translator(c.language))]
 
 
 async def card_update(ctx: Context, report: Report) -> list[Outgoing]:

@@ -10,9 +10,10 @@ from typing import Any
 
 from geopy.distance import geodesic
 
-from handlers import bodies
+from handlers import bodies, duplicates
 from handlers.bodies import ShareName
 from handlers.context import Context, Deps, Lookup, Step, buttons, column
+from handlers.duplicates import NewProblem, SameProblem
 from handlers.events import AskLocation, Inbound, Location, Photo, RemoveKeyboard, Reply, Text
 from handlers.flow import ButtonData, Entry, Flow, Kind, LookUpFn, Prompt, Start, StepFn
 from handlers.menu import Menu, MenuState, menu_reply
@@ -35,9 +36,10 @@ class ReportState(StrEnum):
     ADDRESS = "report:address"
     SUMMARY = "report:summary"
     EDIT = "report:edit"
+    SIMILAR = "report:similar"
 
 
-CATEGORY, DESCRIPTION, PHOTOS, LOCATION, ADDRESS, SUMMARY, EDIT = ReportState
+CATEGORY, DESCRIPTION, PHOTOS, LOCATION, ADDRESS, SUMMARY, EDIT, SIMILAR = ReportState
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +223,7 @@ PROMPTS: dict[ReportState, Prompt] = {
     ADDRESS: ask_address_confirmation,
     SUMMARY: summary,
     EDIT: ask_edit,
+    SIMILAR: duplicates.ask_which,
 }
 
 
@@ -238,13 +241,50 @@ def first_missing(draft: dict[str, Any], state: ReportState) -> ReportState:
     return next((s for s in ORDER[ORDER.index(state) :] if not known.get(s)), SUMMARY)
 
 
-def _next(
+async def _next(
     ctx: Context, draft: dict[str, Any], state: ReportState, before: tuple[Reply, ...] = ()
 ) -> Step:
     """Go to ``state`` (or past the parts the draft has), or to the summary when editing."""
     target = SUMMARY if draft.get("editing") else first_missing(draft, state)
+    if target == SUMMARY:
+        return await offer_similar(ctx, draft, *before)
     ctx.draft = draft
     return Step(target, draft, [*before, *PROMPTS[target](ctx)])
+
+
+async def offer_similar(ctx: Context, draft: dict[str, Any], *before: Reply) -> Step:
+    """Before the summary: open reports of the same kind near the place, if not offered yet.
+
+    The offer is made once per category and place (an edit of either makes it anew).
+    """
+    seen = [draft.get("category"), draft.get("latitude"), draft.get("longitude")]
+    fresh = draft.get("similar_seen") != seen
+    found = await duplicates.find_similar(ctx, draft) if fresh else []
+    ctx.draft = {k: v for k, v in draft.items() if k != "similar"} | {"similar_seen": seen}
+    if not found:
+        return Step(SUMMARY, ctx.draft, [*before, *summary(ctx)])
+    ctx.draft["similar"] = duplicates.offered(found)
+    return Step(SIMILAR, ctx.draft, [*before, *duplicates.offer(ctx, found)])
+
+
+async def same_problem(ctx: Context, press: SameProblem) -> Step | None:
+    """Follow the open report the resident recognised; the draft is dropped, nothing filed."""
+    if not duplicates.was_offered(ctx, press.report_id):
+        return None  # a made-up or stale id: the question again
+    report = await reports.get_report(ctx.conn, press.report_id)
+    if report is None or not report.is_open:
+        closed = Reply(ctx.t.gettext("That report is no longer open, so yours is a new one."))
+        return await not_the_same(ctx, NewProblem("new"), closed)
+    text, outgoing = await duplicates.follow(ctx, report)
+    return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)], outgoing)
+
+
+async def not_the_same(ctx: Context, press: NewProblem, *before: Reply) -> Step | None:
+    """None of the offered reports: on to the summary of a new one."""
+    if press.answer != "new":
+        return None
+    draft = {k: v for k, v in ctx.draft.items() if k != "similar"}
+    return _back_to_summary(ctx, draft, before)
 
 
 async def choose_category(ctx: Context, choice: Category) -> Step | None:
@@ -255,7 +295,7 @@ async def choose_category(ctx: Context, choice: Category) -> Step | None:
     if notice is not None and not notice.goes_on:  # only told: the draft waits for another kind
         return Step(CATEGORY, ctx.draft, [notice.reply, *ask_category(ctx)])
     told = (notice.reply,) if notice else ()
-    return _next(ctx, {**ctx.draft, "category": choice.id}, DESCRIPTION, told)
+    return await _next(ctx, {**ctx.draft, "category": choice.id}, DESCRIPTION, told)
 
 
 async def share_name(ctx: Context, choice: ShareName) -> Step | None:
@@ -277,7 +317,7 @@ async def describe(ctx: Context, event: Text) -> Step:
             n=len(text),
         )
         return Step(DESCRIPTION, ctx.draft, [Reply(message)])
-    return _next(ctx, {**ctx.draft, "description": text}, PHOTOS)
+    return await _next(ctx, {**ctx.draft, "description": text}, PHOTOS)
 
 
 async def add_photo(ctx: Context, event: Photo) -> Step:
@@ -298,9 +338,9 @@ async def add_photo(ctx: Context, event: Photo) -> Step:
     draft = {**ctx.draft, "photos": photos, **caption_description(ctx, event)}
     located = first_missing(draft, LOCATION) != LOCATION and not draft.get("editing")
     if here == PHOTOS and (len(photos) == MAX_PHOTOS or located):
-        return _next(ctx, draft, LOCATION, (added,))
+        return await _next(ctx, draft, LOCATION, (added,))
     if here == DESCRIPTION and "description" in draft:
-        return _next(ctx, draft, PHOTOS, (added,))
+        return await _next(ctx, draft, PHOTOS, (added,))
     ctx.draft = draft
     return Step(here, draft, [added, *PROMPTS[here](ctx)])
 
@@ -328,12 +368,12 @@ async def finish_photos(ctx: Context, choice: PhotosDone) -> Step | None:
     """Move on from the photos."""
     if choice.how not in ("done", "skip"):
         return None
-    return _next(ctx, ctx.draft, LOCATION)
+    return await _next(ctx, ctx.draft, LOCATION)
 
 
-def _back_to_summary(ctx: Context, draft: dict[str, Any]) -> Step:
+def _back_to_summary(ctx: Context, draft: dict[str, Any], before: tuple[Reply, ...] = ()) -> Step:
     ctx.draft = draft
-    return Step(SUMMARY, draft, summary(ctx))
+    return Step(SUMMARY, draft, [*before, *summary(ctx)])
 
 
 async def share_location(ctx: Context, event: Location) -> Step:
@@ -341,8 +381,7 @@ async def share_location(ctx: Context, event: Location) -> Step:
     refusal = check_location(ctx, event.latitude, event.longitude)
     if refusal:
         return Step(ctx.state, ctx.draft, [Reply(refusal), *ask_location(ctx)])
-    ctx.draft = with_location(ctx, event)
-    return Step(SUMMARY, ctx.draft, [location_received(ctx), *summary(ctx)])
+    return await offer_similar(ctx, with_location(ctx, event), location_received(ctx))
 
 
 def with_location(ctx: Context, event: Location) -> dict[str, Any]:
@@ -362,7 +401,7 @@ async def note_location(ctx: Context, event: Location) -> Step:
         return Step(here, ctx.draft, [Reply(refusal), *PROMPTS[here](ctx)])
     draft = with_location(ctx, event)
     if here == PHOTOS:  # instead of Done: the photos are over
-        return _next(ctx, draft, LOCATION, (location_received(ctx),))
+        return await _next(ctx, draft, LOCATION, (location_received(ctx),))
     ctx.draft = draft
     return Step(here, draft, [location_received(ctx), *PROMPTS[here](ctx)])
 
@@ -452,8 +491,7 @@ async def confirm_address(ctx: Context, choice: AddressAnswer) -> Step | None:
     draft.update(
         latitude=pending["latitude"], longitude=pending["longitude"], address=pending["address"]
     )
-    ctx.draft = draft
-    return Step(SUMMARY, draft, [location_received(ctx), *summary(ctx)])
+    return await offer_similar(ctx, draft, location_received(ctx))
 
 
 async def decide_summary(ctx: Context, choice: SummaryAction) -> Step | None:
@@ -620,6 +658,8 @@ FLOW = Flow(
         (SUMMARY, ShareName): share_name,
         (EDIT, EditPart): choose_edit,
         **QUICK_STEPS,
+        (SIMILAR, SameProblem): same_problem,
+        (SIMILAR, NewProblem): not_the_same,
     },
     hints={
         CATEGORY: N_("Please choose the kind of problem with one of the buttons."),
@@ -629,6 +669,7 @@ FLOW = Flow(
         ADDRESS: N_("Please answer with the buttons, or type another address."),
         SUMMARY: N_("Please confirm, edit or cancel the report with the buttons."),
         EDIT: N_("Please choose what you want to change with the buttons."),
+        SIMILAR: N_("Please press the report that is your problem, or No, a new one."),
     },
     prompts=PROMPTS,
     entries=(Entry(N_("📝 Report a problem"), Menu("report"), start_report, order=10),),

@@ -52,6 +52,7 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("library_events", "created_by"): "staff only",
     ("plan_events", "actor_id"): "staff only",
     ("plan_followers", "user_id"): "deleted",
+    ("report_followers", "user_id"): "deleted",
     ("plan_comments", "user_id"): "deleted",
     ("plan_comments", "answered_by"): "staff only",
     ("social_questions", "user_id"): "deleted",
@@ -118,6 +119,12 @@ async def personal_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, A
         "SELECT kind, value, at FROM library_follows WHERE user_id = ? ORDER BY kind, value",
         (user_id,),
     )
+    followed = await fetch_all(
+        conn,
+        "SELECT r.ref, f.at FROM report_followers f JOIN reports r ON r.id = f.report_id"
+        " WHERE f.user_id = ? ORDER BY f.at, r.ref",
+        (user_id,),
+    )
     return {
         "user": {
             "messenger": user[0], "id": user[1], "chat": user[2], "first_name": user[3],
@@ -144,6 +151,7 @@ async def personal_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, A
             {"where": w[0], "at": w[1], "text": w[2], "answer": w[3]} for w in written
         ],
         "library_follows": [{"kind": f[0], "value": f[1], "since": f[2]} for f in follows],
+        "reports_followed": [{"ref": f[0], "since": f[1]} for f in followed],
     }  # fmt: skip
 
 
@@ -192,7 +200,7 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
         "conversations", "subscriptions", "report_starts", "consultation_participants",
         "consultation_comments", "reminders_sent", "library_follows", "library_readers",
         "library_supporters", "plan_followers", "plan_comments", "social_questions",
-        "social_feedback_given",
+        "social_feedback_given", "report_followers",
     ):  # fmt: skip
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
     await conn.execute(
@@ -255,6 +263,8 @@ async def anonymise_reports(
         [*free, *free],
     )
     await conn.execute(f"DELETE FROM report_photos WHERE report_id IN ({free_marks})", free)  # noqa: S608
+    # Who followed them: an anonymised report sends no more news.
+    await conn.execute(f"DELETE FROM report_followers WHERE report_id IN ({marks})", report_ids)  # noqa: S608
     # The names, e-mails and phones of reports filed through the Open311 API.
     await conn.execute(f"DELETE FROM report_contacts WHERE report_id IN ({marks})", report_ids)  # noqa: S608
     # The resident's own words in the history (comments, answers); the municipality's stay.

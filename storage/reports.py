@@ -86,6 +86,7 @@ class Report:
     events: tuple[ReportEvent, ...]
     anonymous: bool = False
     resolved_at: datetime | None = None
+    followers: int = 0  # residents who reported the same problem after the reporter
 
     @property
     def is_open(self) -> bool:
@@ -153,25 +154,31 @@ async def create_report(
 async def list_for_user(
     conn: aiosqlite.Connection, user_id: int, limit: int = 10
 ) -> list[ReportSummary]:
-    """Return a user's reports, newest first."""
+    """Return a user's reports and those they follow ("me too"), newest first."""
     rows = await fetch_all(
         conn,
-        "SELECT id, ref, category, status, created_at FROM reports WHERE user_id = ?"
-        " ORDER BY id DESC LIMIT ?",
-        (user_id, limit),
+        "SELECT id, ref, category, status, created_at FROM reports WHERE user_id = ? OR id IN"
+        " (SELECT report_id FROM report_followers WHERE user_id = ?) ORDER BY id DESC LIMIT ?",
+        (user_id, user_id, limit),
     )
     return [ReportSummary(r[0], r[1], r[2], r[3], parse(r[4])) for r in rows]
 
 
 async def count_for_user(conn: aiosqlite.Connection, user_id: int) -> int:
-    """Count a user's reports."""
-    row = await fetch_one(conn, "SELECT COUNT(*) FROM reports WHERE user_id = ?", (user_id,))
+    """Count a user's reports and those they follow."""
+    row = await fetch_one(
+        conn,
+        "SELECT COUNT(*) FROM reports WHERE user_id = ? OR id IN"
+        " (SELECT report_id FROM report_followers WHERE user_id = ?)",
+        (user_id, user_id),
+    )
     return int(row[0]) if row else 0
 
 
 _REPORT = (
     "SELECT id, ref, user_id, category, service, description, latitude, longitude, address,"
-    " status, created_at, sla_due_at, anonymous, resolved_at FROM reports"
+    " status, created_at, sla_due_at, anonymous, resolved_at,"
+    " (SELECT COUNT(*) FROM report_followers f WHERE f.report_id = reports.id) FROM reports"
 )
 
 
@@ -203,7 +210,7 @@ async def get_report(conn: aiosqlite.Connection, report_id: int) -> Report | Non
         id=r[0], ref=r[1], user_id=r[2], category=r[3], service=r[4], description=r[5],
         latitude=r[6], longitude=r[7], address=r[8], status=r[9], created_at=parse(r[10]),
         sla_due_at=parse(r[11]), photo_paths=photos, events=events, anonymous=bool(r[12]),
-        resolved_at=parse(r[13]) if r[13] else None,
+        resolved_at=parse(r[13]) if r[13] else None, followers=int(r[14]),
     )  # fmt: skip
 
 

@@ -131,12 +131,16 @@ class Bot:
                 assert want in joined, f"step {step} {item!r}: {want!r} not in {texts}"
 
 
-def leak_report() -> list[DialogInput]:
-    """A resident's whole report of a water leak (service "water" in Vlasotince)."""
+def leak_report(*, again: bool = False) -> list[DialogInput]:
+    """A resident's whole report of a water leak (service "water" in Vlasotince).
+
+    ``again``: the same leak is reported and open already, and this one is filed as a new one.
+    """
     return [
         "/start", Press("lang:en"), Press("menu:report"), Press("cat:water_sewage"),
         "Water is gushing from a pipe on the corner", Picture(jpeg("blue")),
-        Press("photos:done"), Pin(42.9661, 22.1290), Press("sum:confirm"),
+        Press("photos:done"), Pin(42.9661, 22.1290), *([Press("notsame:new")] if again else []),
+        Press("sum:confirm"),
     ]  # fmt: skip
 
 
@@ -277,8 +281,8 @@ class Office:
         card = next(r for r in reversed(self.chat(chat_id)) if r.key.startswith("card:"))
         return [b.data for row in card.buttons for b in row]
 
-    async def report_leak(self, user: str = "ana") -> None:
-        for item in leak_report():
+    async def report_leak(self, user: str = "ana", *, again: bool = False) -> None:
+        for item in leak_report(again=again):
             await self.bot.say(user, item)
 
 

@@ -192,7 +192,7 @@ async def test_the_filters_defaults_and_pages(server: Server) -> None:
     office = server.office
     await office.report_leak()
     office.bot.clock.advance(days=100)
-    await office.report_leak("mila")
+    await office.report_leak("mila", again=True)
     await office.staff("vesna", "/resolve VLA-2026-00002 Fixed.")
     recent = await server.get_json("/requests.json")  # the last 90 days by default
     assert [r["service_request_id"] for r in recent] == ["VLA-2026-00002"]
@@ -210,7 +210,7 @@ async def test_the_filters_defaults_and_pages(server: Server) -> None:
     assert await server.get_json("/requests.json", service_code="road_damage") == []
     assert await server.get_json("/requests.json", status="", service_code="") == recent
     office.bot.clock.advance(days=-60)
-    await office.report_leak("boss")
+    await office.report_leak("boss", again=True)
     office.bot.clock.advance(days=60)
     first = await server.get_json("/requests.json", page_size="1")
     second = await server.get_json("/requests.json", page_size="1", page="2")

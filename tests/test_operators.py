@@ -130,7 +130,7 @@ async def test_the_fix_question_both_ways(office: Office) -> None:
 
 async def test_reject_with_a_reason_button_and_duplicates(office: Office) -> None:
     await office.report_leak("ana")
-    await office.report_leak("bob")
+    await office.report_leak("bob", again=True)
     reasons = await office.bot.say("vesna", Press("st:reject:1"))
     assert [b.data for row in reasons[0].buttons for b in row] == [
         "rj:1:not_ours",
@@ -140,7 +140,7 @@ async def test_reject_with_a_reason_button_and_duplicates(office: Office) -> Non
     await office.bot.say("vesna", Press("rj:1:info"))
     assert "rejected: not enough information" in office.bot.channel.to("ana")[-1].text
     await office.staff("vesna", "/dup VLA-2026-00002 VLA-2026-00001")
-    assert "a duplicate of VLA-2026-00001" in office.bot.channel.to("bob")[-1].text
+    assert "a duplicate of VLA-2026-00001" in office.bot.channel.to("bob")[-2].text
     assert "cannot become" in (await office.staff("vesna", f"/progress {REF}"))[0]
     assert "is now reopened" in (await office.staff("vesna", f"/reopen {REF}"))[0]
 

@@ -120,7 +120,7 @@ async def test_a_report_of_a_service_no_longer_in_the_file_breaks_nothing(
     async with build_app(settings, municipality, channels, clock=clock, geocoder=geocoder) as app:
         office = Office(Bot(app, residents, clock), staff_chats, CollectingChannel("email"))
         await office.report_leak("ana")
-        await office.report_leak("bob")
+        await office.report_leak("bob", again=True)
         await app.db.conn.execute("UPDATE reports SET service = 'parks_old' WHERE id = 1")
         clock.advance(hours=30)
         assert (

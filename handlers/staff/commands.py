@@ -11,7 +11,15 @@ from handlers.context import Context, Step, parse_id
 from handlers.events import Outgoing, Photo, Reply, Text
 from handlers.flow import Anywhere, CommandSpec, Flow, Job, Role
 from handlers.i18n import Translator
-from handlers.notices import card, new_report_notices, to_resident, to_service
+from handlers.notices import (
+    card,
+    card_update,
+    new_report_notices,
+    to_resident,
+    to_residents,
+    to_service,
+    to_users,
+)
 from handlers.photos import save_photo
 from handlers.staff.card import CardAction, RejectReason
 from handlers.staff.expiry import expire_questions
@@ -33,7 +41,7 @@ from handlers.staff.operations import (
     template_or_text,
 )
 from handlers.texts import N_, category_name, event_name, status_name
-from storage import reports, staff, users
+from storage import duplicates, reports, staff, users
 from storage.staff import StaffEntry
 
 
@@ -67,7 +75,7 @@ async def reject(ctx: Context, args: str) -> Step:
 
 
 async def duplicate(ctx: Context, args: str) -> Step:
-    """/dup REF ORIGINAL: reject as a duplicate of another report."""
+    """/dup REF ORIGINAL: reject as a duplicate; its resident and followers follow the original."""
     ref, original_ref = split_ref(args)
     report = await in_scope(ctx, ref)
     original = await reports.find_by_ref(ctx.conn, original_ref) if original_ref else None
@@ -79,7 +87,20 @@ async def duplicate(ctx: Context, args: str) -> Step:
     def duplicate_of(t: Translator) -> str:
         return t.gettext("a duplicate of {ref}", ref=original.ref)
 
-    return await change_status(ctx, report, "rejected", reason=duplicate_of)
+    step = await change_status(ctx, report, "rejected", reason=duplicate_of)
+    moved = await duplicates.move(ctx.conn, report.id, original.id, ctx.now)
+    step.outgoing += await to_users(ctx, moved, lambda t: [Reply(t.gettext(
+        "The problem of {ref} is already reported as {original}: from now on you get the news of"
+        " {original}, and you find it under My reports.", ref=report.ref, original=original.ref,
+    ))])  # fmt: skip
+    followed = await reports.get_report(ctx.conn, original.id)
+    assert followed is not None  # noqa: S101 - found above, in this transaction
+    step.outgoing += await card_update(ctx, followed)
+    step.replies.append(Reply(ctx.t.ngettext(
+        "{n} resident now follows {original}.", "{n} residents now follow {original}.",
+        len(moved), original=original.ref,
+    )))  # fmt: skip
+    return step
 
 
 async def reopen(ctx: Context, args: str) -> Step:
@@ -161,7 +182,7 @@ async def assign(ctx: Context, args: str) -> Step:
         *to_service(m, report.service, note),
         *new_report_notices(m, moved, name),
     ]
-    outgoing += await to_resident(ctx, moved, lambda t: [Reply(t.gettext(
+    outgoing += await to_residents(ctx, moved, lambda t: [Reply(t.gettext(
         "Your report {ref} was passed to {service}, which is responsible for it.",
         ref=report.ref, service=t.name(service_name)))])  # fmt: skip
     return keep(ctx, [note], outgoing)
@@ -353,7 +374,7 @@ COMMANDS = (
     _command("progress", progress, N_("work on a report has started")),
     _command("resolve", resolve, N_("a report is resolved")),
     _command("reject", reject, N_("reject a report, with the reason")),
-    _command("dup", duplicate, N_("reject a report as a duplicate")),
+    _command("dup", duplicate, N_("a duplicate: its residents follow the original")),
     _command("reply", reply, N_("a public answer to the resident")),
     _command("note", note, N_("an internal note, never shown to the resident")),
     _command("ask", ask, N_("ask the resident a question")),

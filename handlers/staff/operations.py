@@ -13,7 +13,7 @@ from handlers.context import Context, Step, buttons
 from handlers.events import ForceReply, Inbound, Outgoing, Photo, Reply, Text
 from handlers.followup import FixAnswer, FollowupState
 from handlers.i18n import Translator, translator
-from handlers.notices import card_update, to_resident
+from handlers.notices import card_update, to_residents
 from handlers.staff.card import REJECT_REASONS, CardAction, RejectReason, reject_reasons
 from handlers.texts import category_name, status_name
 from storage import message_refs, reports, users
@@ -127,8 +127,11 @@ async def change_status(
         )
     updated = changed(ctx, report, new, sla)
     outgoing = await card_update(ctx, updated)
-    outgoing += await to_resident(
-        ctx, updated, lambda t: status_notice(t, updated, new, note, reason)
+    outgoing += await to_residents(
+        ctx,
+        updated,
+        lambda t: status_notice(t, updated, new, note, reason),
+        lambda t: status_notice(t, updated, new, note, reason, ask_fixed=False),
     )
     done = Reply(_("{ref} is now {status}.", ref=report.ref, status=status_name(ctx.t, new)))
     return keep(ctx, [done], outgoing)
@@ -146,9 +149,15 @@ def changed(ctx: Context, report: Report, new: str, sla_hours: int | None) -> Re
 
 
 def status_notice(
-    t: Translator, report: Report, new: str, note: str | None, reason: Reason | None
+    t: Translator,
+    report: Report,
+    new: str,
+    note: str | None,
+    reason: Reason | None,
+    *,
+    ask_fixed: bool = True,
 ) -> list[Reply]:
-    """What the resident is told of a status change."""
+    """What the resident is told of a status change (only its reporter is asked "is it fixed?")."""
     _ = t.gettext
     if new == "rejected":
         text = _(
@@ -162,7 +171,7 @@ def status_notice(
     if note:
         text += "\n" + _("Note from the municipality: {note}", note=note)
     replies = [Reply(text)]
-    if new == "resolved":
+    if new == "resolved" and ask_fixed:
         question = _("Is the problem fixed? Please tell us.")
         replies.append(
             Reply(
@@ -253,7 +262,7 @@ async def fix_photo(ctx: Context, event: Photo) -> Step | None:
         text = t.gettext("A photo of the fix of your report {ref}:", ref=report.ref)
         return [Reply(text, photos=(path,))]
 
-    outgoing = await to_resident(ctx, report, notice)
+    outgoing = await to_residents(ctx, report, notice)
     done = Reply(_("The photo was sent to the resident of {ref}.", ref=report.ref))
     step = engine.resume(ctx, [done], ask_again=False)
     step.outgoing = outgoing
@@ -273,7 +282,7 @@ async def send_reply(ctx: Context, report: Report, text: str) -> Step:
     await reports.add_event(
         ctx.conn, report.id, "reply", actor_id=ctx.user.id, now=ctx.now, text=text
     )
-    outgoing = await to_resident(
+    outgoing = await to_residents(
         ctx,
         report,
         lambda t: [
