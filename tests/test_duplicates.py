@@ -240,3 +240,37 @@ class TestRadiusZero:
     async def test_radius_zero_turns_the_search_off(self, office: Office) -> None:
         await office.report_leak("ana")
         assert "Please check your report" in "".join(await _until_the_place(office, "bob"))
+
+
+async def test_a_quick_report_from_a_location_is_offered_the_same_problem(office: Office) -> None:
+    await office.report_leak("ana")
+    await office.bot.play(
+        "bob",
+        [
+            ("/start", []),
+            (Press("lang:en"), []),
+            (NEAR, ["📍 Location received.", "What kind of problem is it?"]),
+            (Press("cat:water_sewage"), ["Describe the problem"]),
+            ("Water runs down the street", ["Send up to 3 photos"]),
+            (Press("photos:skip"), ["1 open report of the same kind", "Is it one of these?"]),
+            (Press("same:1"), [f"You now follow {REF}"]),
+        ],
+    )
+    assert await reports.find_by_ref(office.bot.app.db.conn, SECOND) is None
+
+
+async def test_the_offer_is_made_once_per_category_and_place(office: Office) -> None:
+    await office.report_leak("ana")
+    await _until_the_place(office, "bob")
+    await office.bot.play(
+        "bob",
+        [
+            (Press("notsame:new"), ["Please check your report"]),
+            (Press("sum:edit"), []),
+            (Press("edit:description"), []),
+            ("Water runs down the whole street", ["Please check your report"]),
+            (Press("sum:edit"), []),
+            (Press("edit:location"), []),
+            (Pin(42.96625, 22.12915), ["Is it one of these?"]),  # a new place: asked again
+        ],
+    )
