@@ -99,6 +99,11 @@ QUICK: dict[str, Table] = {
     ],
 }
 MINE = (Press("menu:mine"), ["You have 1 report."])
+NEARBY = "1 open report of the same kind is near that place:"
+IS_IT = (
+    "Is it one of these? If your problem is already reported, press its button: you will get its"
+    " news, and no new report is filed."
+)
 
 
 @pytest.fixture(params=["collecting", "telegram", "viber"])
@@ -190,7 +195,8 @@ async def test_a_finished_conversation_takes_a_photo_as_a_new_report(dialog: Dia
             (Picture(jpeg("blue")), ["Photo 1 of 3 added.", CATEGORY]),
             (Press("cat:garbage"), [DESCRIBE]),
             ("The bins are full again", [WHERE]),
-            (SCHOOL_PIN, [RECEIVED, SUMMARY]),
+            (SCHOOL_PIN, [RECEIVED, NEARBY, "VLA-2026-00001 · new", IS_IT]),
+            (Press("notsame:new"), [SUMMARY]),
             (Press("sum:confirm"), [THANKS.replace("VLA-2026-00001", second)]),
         ],
     )
@@ -218,3 +224,28 @@ async def test_a_new_resident_is_offered_the_topics_once_after_the_language(
             (Press("menu:report"), [CATEGORY]),  # the menu is on the screen, not the topics
         ],
     )
+
+
+async def test_the_open_report_nearby_is_offered_with_its_photo_on_every_channel(
+    dialog: Dialog,
+) -> None:
+    await play(dialog, "ana", [*LANGUAGE, *QUICK["a photo with a caption"]])
+    await play(
+        dialog,
+        "ana",
+        [
+            (Press("menu:report"), [CATEGORY]),
+            (Press("cat:garbage"), [DESCRIBE]),
+            ("The bins are full again", [PHOTOS]),
+            (Press("photos:skip"), [WHERE]),
+            (SCHOOL_PIN, [RECEIVED, NEARBY, "VLA-2026-00001 · new", IS_IT]),
+            ("which one?", [
+                "Please press the report that is your problem, or No, a new one.", IS_IT,
+            ]),
+            (Press("same:1"), [
+                "VLA-2026-00001 is your own report: you already get its news. No new report was"
+                " filed.",
+            ]),
+            MINE,
+        ],
+    )  # fmt: skip
