@@ -134,6 +134,8 @@ def readable_data(ctx: Context, data: dict[str, Any]) -> str:
           topics=", ".join(s["topic"] for s in data["subscriptions"]) or "-"),
         _("Library alerts you follow: {follows}",
           follows=", ".join(f"{f['kind']}: {f['value']}" for f in data["library_follows"]) or "-"),
+        _("Reports you follow (the same problem as yours): {refs}",
+          refs=", ".join(f["ref"] for f in data["reports_followed"]) or "-"),
     ]  # fmt: skip
     for r in data["reports"]:
         lines += [

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.scheduler import find_job, run_job
 from handlers.i18n import translator
 from handlers.municipality import Municipality, MunicipalityFileError, load_municipality
 from storage import reports
@@ -274,3 +275,19 @@ async def test_the_offer_is_made_once_per_category_and_place(office: Office) -> 
             (Pin(42.96625, 22.12915), ["Is it one of these?"]),  # a new place: asked again
         ],
     )
+
+
+async def test_mydata_lists_the_reports_followed_and_retention_drops_the_followers(
+    office: Office,
+) -> None:
+    app = office.bot.app
+    await office.report_leak("ana")
+    await _until_the_place(office, "bob")
+    await office.bot.say("bob", Press("same:1"))
+    export = "\n".join(r.text for r in await office.bot.say("bob", "/mydata"))
+    assert f"Reports you follow (the same problem as yours): {REF}" in export
+    assert f'"ref": "{REF}"' in export
+    await office.staff("vesna", f"/reject {REF} Not ours.")
+    office.bot.clock.advance(days=30 * 25 + 62)
+    await run_job(app.db, app.deps, app.sender, find_job(app.deps.registry, "privacy-retention"))
+    assert await followers_of(office, 1) == []
