@@ -22,24 +22,45 @@ async def start(
     ctx: Context, topic: str, text: str, recipients: list[Recipient], render: Render
 ) -> Reply:
     """Queue a message to every recipient in their language; return the admin's progress line."""
+    return await start_groups(ctx, topic, text, [(recipients, render)])
+
+
+async def start_groups(
+    ctx: Context, topic: str, text: str, groups: list[tuple[list[Recipient], Render]]
+) -> Reply:
+    """One broadcast whose groups of recipients each get their own message; the progress line."""
+    admin = (ctx.user.id, ctx.user.channel, ctx.user.chat_id)
+    broadcast_id = await queue(ctx.conn, topic, text, groups, ctx.now, admin)
+    total = sum(len(recipients) for recipients, _render in groups)
+    return progress_reply(ctx.t, broadcast_id, Progress(0, total, 0, 0), edit=False)
+
+
+async def queue(
+    conn: aiosqlite.Connection,
+    topic: str,
+    text: str,
+    groups: list[tuple[list[Recipient], Render]],
+    now: datetime,
+    admin: tuple[int, str, str] | None,
+) -> int:
+    """Store a broadcast and its messages, each rendered once per group and language.
+
+    Without an admin (the command line) nobody is shown its progress.
+    """
+    admin_id, admin_channel, admin_chat = admin if admin else (None, None, None)
+    total = sum(len(recipients) for recipients, _render in groups)
     broadcast_id = await broadcasts.create(
-        ctx.conn,
-        topic,
-        text,
-        ctx.user.id,
-        ctx.user.channel,
-        ctx.user.chat_id,
-        len(recipients),
-        ctx.now,
+        conn, topic, text, admin_id, admin_channel, admin_chat, total, now
     )
-    rendered: dict[str | None, dict[str, object]] = {}
     messages = []
-    for user_id, channel, chat, language in recipients:
-        if language not in rendered:
-            rendered[language] = render(translator(language)).to_payload()
-        messages.append(NewMessage(channel, chat, user_id, rendered[language], broadcast_id))
-    await outbox.enqueue(ctx.conn, messages, ctx.now)
-    return progress_reply(ctx.t, broadcast_id, Progress(0, len(recipients), 0, 0), edit=False)
+    for recipients, render in groups:
+        rendered: dict[str | None, dict[str, object]] = {}
+        for user_id, channel, chat, language in recipients:
+            if language not in rendered:
+                rendered[language] = render(translator(language)).to_payload()
+            messages.append(NewMessage(channel, chat, user_id, rendered[language], broadcast_id))
+    await outbox.enqueue(conn, messages, now)
+    return broadcast_id
 
 
 def progress_reply(t: Translator, broadcast_id: int, p: Progress, *, edit: bool) -> Reply:

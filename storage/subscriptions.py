@@ -81,3 +81,20 @@ async def reachable_subscribers(
         (topic,),
     )
     return [(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+
+
+async def reachable_with_parts(
+    conn: aiosqlite.Connection, topic: str
+) -> list[tuple[int, str, str, str | None, str]]:
+    """Every reachable subscriber of ``topic`` or of a part of it (``topic:part``), with what.
+
+    A user who follows the topic and two of its parts comes three times, once per subscription.
+    """
+    rows = await fetch_all(
+        conn,
+        "SELECT u.id, u.channel, u.chat_id, u.language, s.topic FROM subscriptions s"
+        " JOIN users u ON u.id = s.user_id WHERE (s.topic = ? OR s.topic LIKE ?)"
+        " AND u.unreachable = 0 ORDER BY u.id, s.topic",
+        (topic, topic + ":%"),
+    )
+    return [(int(r[0]), str(r[1]), str(r[2]), r[3], str(r[4])) for r in rows]

@@ -101,3 +101,26 @@ async def test_buttons_of_versions_and_programs_that_do_not_exist_get_the_hint(b
     for data in (f"budp:{version + 1}:0701", f"budp:{version}:9999", "bud:77", "budp:x:0701"):
         replies = await bot.say("ana", Press(data))
         assert replies[0].text == "Please choose one of the options below.", data
+
+
+async def test_revenue_by_source_in_plain_words_with_what_came_in(bot: Bot) -> None:
+    await import_file(bot, ADOPTED, DocumentKind.ADOPTED, date(2025, 12, 20), 2026)
+    await bot.say("ana", "/start")
+    await bot.say("ana", Press("lang:en"))
+    adopted = (await bot.say("ana", Press("menu:budget")))[0].text
+    # Accounts 711111 and 711120 are one source; 811151 (8xx) is a sale of property.
+    assert "• Income taxes: 408.0 million dinars (29%)\n" in adopted
+    assert "• Sales of non-financial assets: 5.0 million dinars (0%)\n" in adopted
+    await import_file(bot, JUNE, DocumentKind.EXECUTION, date(2026, 6, 30), 2026)
+    june = (await bot.say("ana", Press("menu:budget")))[0].text
+    revenue = june.split("Revenue by source:\n")[1].split("\n\n")[0].splitlines()
+    assert revenue[:2] == [
+        "• Transfers from other levels of government: 786.6 million dinars (56%),"
+        " collected 348.8 million dinars (44%)",
+        "• Income taxes: 408.0 million dinars (29%), collected 127.0 million dinars (31%)",
+    ]
+    assert len(revenue) == 10
+    assert (
+        "• Sales of non-financial assets: 5.0 million dinars (0%), collected 2.8 million dinars"
+        " (55%)" in revenue
+    )

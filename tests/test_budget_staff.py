@@ -7,6 +7,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+from handlers.budget import followers
 from handlers.budget.followers import lagging, render_news, year_share
 from handlers.events import File
 from handlers.i18n import translator
@@ -16,6 +17,18 @@ from tests.conftest import ROOT, Office, Press, Running
 EXAMPLES = ROOT / "config" / "budget"
 ADOPTED = (EXAMPLES / "vlasotince-2026-adopted-EXAMPLE.csv").read_bytes()
 JUNE = (EXAMPLES / "vlasotince-2026-execution-06-30-EXAMPLE.csv").read_bytes()
+# A rebalance of the adopted budget that gives the Nemanjina street 3.5 million more (roads only).
+REBALANCE = (
+    ADOPTED.decode()
+    .replace("Немањине улице;451;511;01;86.000.000,00", "Немањине улице;451;511;01;89.500.000,00")
+    .replace("rashodi;0701;;;;;;159.800.000,00", "rashodi;0701;;;;;;163.300.000,00")
+    .replace("rashodi;;;;;;;1.401.600.000,00", "rashodi;;;;;;;1.405.100.000,00")
+    .replace(
+        "Порез на зараде;;711111;01;360.000.000,00", "Порез на зараде;;711111;01;363.500.000,00"
+    )
+    .replace("prihodi;;;;;;;1.401.600.000,00", "prihodi;;;;;;;1.405.100.000,00")
+    .encode()
+)
 RESIDENT = 5001
 ADMIN = 100000101  # the admin of config/vlasotince.toml
 
@@ -141,3 +154,86 @@ def test_a_program_lags_when_its_execution_is_well_below_the_years_share() -> No
     )
     assert "Behind the year (50% of it has passed):\n• Transport and roads: 34%" in text.text
     assert "Changes in the plan:\n• Transport and roads: +0.0 million dinars" in text.text
+
+
+async def publish(office: Office, kind: str, when: str, content: bytes) -> None:
+    bot = office.bot
+    await bot.say("boss", "/budget import")
+    await bot.say("boss", Press(f"budk:{kind}"))
+    await bot.say("boss", when)
+    await bot.say("boss", document(office, "boss", content))
+    await bot.play("boss", [(Press("budc:ok"), ["Published"])])
+
+
+async def open_program(office: Office, user: str, label: str) -> str:
+    """Open a program from the budget overview; the data of its follow button."""
+    overview = await office.bot.say(user, Press("menu:budget"))
+    data = next(b.data for row in overview[0].buttons for b in row if b.label.startswith(label))
+    program = await office.bot.say(user, Press(data))
+    return next(b.data for row in program[0].buttons for b in row if b.data.startswith("budf:"))
+
+
+async def test_a_resident_follows_one_program_and_hears_only_of_its_changes(office: Office) -> None:
+    bot = office.bot
+    await publish(office, "adopted", "20.12.2025 2026", ADOPTED)
+    roads = await open_program(office, "mila", "Transport and roads")
+    await bot.play(
+        "mila",
+        [
+            (
+                Press(roads),
+                [
+                    "You follow Transport and roads: when a new execution report or rebalance",
+                    "0701 Transport and roads (2026)",
+                    "[🔕 Stop following this program]",
+                ],
+            )
+        ],
+    )
+    communal = await open_program(office, "petar", "Communal activities")
+    await bot.say("petar", Press(communal))
+    # Vesna follows the whole budget and roads: one message with both.
+    await bot.say("vesna", Press("menu:notify"))
+    await bot.say("vesna", Press("sub:budget"))
+    await bot.say("vesna", Press(await open_program(office, "vesna", "Transport and roads")))
+    before = {user: len(bot.channel.to(user)) for user in ("mila", "petar", "vesna")}
+
+    await publish(office, "rebalance", "15.03.2026", REBALANCE)
+    news = {user: [r.text for r in bot.channel.to(user)[n:]] for user, n in before.items()}
+    assert news["mila"] == [
+        "💰 The budget of Vlasotince for 2026 was updated: rebalance as of 15.03.2026.\n"
+        "The programs you follow:\n"
+        "• Transport and roads: planned 163.3 million dinars; the plan changed by"
+        " +3.5 million dinars"
+    ]
+    assert news["petar"] == []  # communal activities did not change
+    assert news["vesna"] == [
+        "💰 The budget of Vlasotince for 2026 was updated: rebalance as of 15.03.2026.\n"
+        "Changes in the plan:\n• Transport and roads: +3.5 million dinars\n"
+        "The programs you follow:\n"
+        "• Transport and roads: planned 163.3 million dinars; the plan changed by"
+        " +3.5 million dinars"
+    ]
+
+    await bot.play("mila", [(Press(roads), ["You no longer follow Transport and roads."])])
+    before = {user: len(bot.channel.to(user)) for user in ("mila", "petar")}
+    await publish(office, "execution", "30.06.2026", JUNE)
+    news = {user: [r.text for r in bot.channel.to(user)[n:]] for user, n in before.items()}
+    assert news == {
+        "mila": [],
+        "petar": [
+            "💰 The budget of Vlasotince for 2026 was updated: execution report as of"
+            " 30.06.2026.\nThe programs you follow:\n"
+            "• Communal activities: 76.7 million dinars of 184.0 million dinars spent (42%)"
+        ],
+    }
+
+
+def test_a_followed_program_that_lags_says_so() -> None:
+    june = Version(1, 2026, "execution", date(2026, 6, 30), "x.csv")
+    roads = Total("0701", "", 1000, 340)
+    news = followers.News(june, [roads], {"0701": Total("0701", "", 1000, 0)})
+    assert followers.program_line(translator("en"), news, roads) == (
+        "• Transport and roads: 0.0 million dinars of 0.0 million dinars spent (34%);"
+        " behind the year (50% of it has passed)"
+    )

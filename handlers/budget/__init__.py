@@ -34,6 +34,7 @@ FLOW = Flow(
     anywhere={
         residents.ShowBudget: Anywhere(residents.show),
         residents.ShowProgram: Anywhere(residents.show_program),
+        residents.FollowProgram: Anywhere(residents.follow_program),
     },
     commands=(
         CommandSpec(

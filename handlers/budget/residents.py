@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from handlers.budget.followers import program_topic
 from handlers.budget.imports import kind_name
 from handlers.budget.money import dinars, millions, per_cent
-from handlers.budget.programs import program_name, revenue_group, revenue_group_name
+from handlers.budget.programs import PROGRAMS, program_name, revenue_group, revenue_group_name
 from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.flow import ButtonData
 from handlers.menu import MenuState, main_menu_button, menu_reply
-from storage import budget
+from storage import budget, subscriptions
 from storage.budget import Total, Version
 
 
@@ -33,6 +34,15 @@ class ShowProgram(ButtonData):
     program: str
 
 
+@dataclass(frozen=True, slots=True)
+class FollowProgram(ButtonData):
+    """Follow one program (or stop): told when a new version changes its figures."""
+
+    prefix = "budf"
+    version_id: int
+    program: str
+
+
 def as_of(v: Version) -> str:
     """The date a version's figures are of."""
     return v.as_of.strftime("%d.%m.%Y")
@@ -41,6 +51,22 @@ def as_of(v: Version) -> str:
 def share_line(ctx: Context, name: str, total: Total, whole: int) -> str:
     """ "Name: 48.2 million dinars (12%)"."""
     return f"• {name}: {millions(ctx.t, total.planned)} ({per_cent(total.planned, whole)}%)"
+
+
+def revenue_line(ctx: Context, v: Version, name: str, total: Total, whole: int) -> str:
+    """A source's share of the revenue, and in an execution report what came in so far."""
+    line = share_line(ctx, name, total, whole)
+    if v.kind != "execution":
+        return line
+    return (
+        line
+        + ", "
+        + ctx.t.gettext(
+            "collected {executed} ({pct}%)",
+            executed=millions(ctx.t, total.executed),
+            pct=per_cent(total.executed, total.planned),
+        )
+    )
 
 
 def spent_words(ctx: Context, v: Version, planned: int, executed: int) -> str:
@@ -92,7 +118,7 @@ async def show_version(ctx: Context, v: Version) -> Step:
     text += await _beside(ctx, v, planned)
     text += ["", _("Revenue by source:")]
     text += [
-        share_line(ctx, revenue_group_name(ctx.t, key), total, sum(r.planned for r in revenue))
+        revenue_line(ctx, v, revenue_group_name(ctx.t, key), total, sum(r.planned for r in revenue))
         for key, total in _by_group(revenue)
     ]
     text += ["", _("Spending by program:")]
@@ -135,7 +161,7 @@ def _by_group(revenue: list[Total]) -> list[tuple[str, Total]]:
     return sorted(groups, key=lambda x: -x[1].planned)
 
 
-async def show_program(ctx: Context, press: ShowProgram) -> Step | None:
+async def show_program(ctx: Context, press: ShowProgram, note: str | None = None) -> Step | None:
     """A program's activities and projects with plan, executed so far and per cent."""
     v = await budget.get(ctx.conn, press.version_id)
     if v is None:
@@ -146,7 +172,8 @@ async def show_program(ctx: Context, press: ShowProgram) -> Step | None:
     _ = ctx.t.gettext
     planned = sum(a.planned for a in activities)
     executed = sum(a.executed for a in activities)
-    text = [
+    text = [*([note, ""] if note else [])]
+    text += [
         f"{press.program} {program_name(ctx.t, press.program)} ({v.year})",
         spent_words(ctx, v, planned, executed),
     ]
@@ -161,8 +188,30 @@ async def show_program(ctx: Context, press: ShowProgram) -> Step | None:
                 pct=per_cent(a.executed, a.planned),
             )
         text.append(line)
+    following = program_topic(press.program) in await subscriptions.topics_of(ctx.conn, ctx.user.id)
+    follow = FollowProgram(v.id, press.program).button(
+        _("🔕 Stop following this program") if following else _("🔔 Follow this program")
+    )
     back = ShowBudget(v.id).button(_("↩️ The whole budget"))
-    return Step(MenuState.MAIN, {}, [Reply("\n".join(text), column([back, main_menu_button(ctx)]))])
+    choices = column([follow, back, main_menu_button(ctx)])
+    return Step(MenuState.MAIN, {}, [Reply("\n".join(text), choices)])
+
+
+async def follow_program(ctx: Context, press: FollowProgram) -> Step | None:
+    """Follow the program, or stop following it; the program again with what was done."""
+    if press.program not in PROGRAMS or await budget.get(ctx.conn, press.version_id) is None:
+        return None
+    on = await subscriptions.toggle(ctx.conn, ctx.user.id, program_topic(press.program), ctx.now)
+    name = program_name(ctx.t, press.program)
+    if on:
+        note = ctx.t.gettext(
+            "You follow {program}: when a new execution report or rebalance changes its figures,"
+            " you will be told.",
+            program=name,
+        )
+    else:
+        note = ctx.t.gettext("You no longer follow {program}.", program=name)
+    return await show_program(ctx, ShowProgram(press.version_id, press.program), note)
 
 
 async def _program_last_year(ctx: Context, v: Version, program: str) -> list[str]:
