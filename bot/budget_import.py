@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.settings import Settings
-from handlers.budget import imports
+from handlers.budget import followers, imports
 from handlers.budget.importer import BudgetFileError, DocumentKind, read_budget
 from handlers.i18n import translator
 from handlers.municipality import Municipality
@@ -46,21 +46,29 @@ def run(args: argparse.Namespace, settings: Settings, municipality: Municipality
         print(t.gettext("Nothing was imported."), file=sys.stderr)
         return 1
     document = imports.Document(args.year or args.as_of.year, kind, args.as_of, path.name)
-    preview = asyncio.run(store(settings, document, lines))
+    preview, told = asyncio.run(store(settings, municipality, document, lines))
     print(imports.describe(t, preview))
     print(t.gettext("Imported: {n} lines.", n=len(lines)))
+    if told:
+        print(t.gettext("The budget's followers to be told: {n}.", n=told))
     return 0
 
 
 async def store(
-    settings: Settings, document: imports.Document, lines: list[Line]
-) -> imports.Preview:
-    """Store a checked document; return its preview against the version before it."""
+    settings: Settings, m: Municipality, document: imports.Document, lines: list[Line]
+) -> tuple[imports.Preview, int]:
+    """Store a checked document, published, and queue its news to the budget's followers.
+
+    The news goes into the outbox in the same transaction; the running bot's outbox sweep sends
+    it. Returns the preview against the version before it and how many followers are told.
+    """
     db = await Database.open(settings.database)
+    now = SystemClock().now()
     try:
         async with db.transaction() as conn:
             preview = await imports.preview(conn, document, lines)
-            await imports.store(conn, document, lines, imported_by=None, now=SystemClock().now())
+            version_id = await imports.store(conn, document, lines, imported_by=None, now=now)
+            told = await followers.queue_news(conn, m, version_id, now)
     finally:
         await db.close()
-    return preview
+    return preview, told

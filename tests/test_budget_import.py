@@ -3,11 +3,13 @@ kind of problem named by file, line and column; nothing stored from a file with 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
 import sqlite3
 import subprocess
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from handlers.budget.importer import (
 from handlers.budget.programs import PROGRAMS
 from handlers.i18n import translator
 from storage.budget import Line
-from tests.conftest import ROOT, VLASOTINCE
+from tests.conftest import ROOT, VLASOTINCE, Bot, Press
 
 EXAMPLES = ROOT / "config" / "budget"
 ADOPTED = EXAMPLES / "vlasotince-2026-adopted-EXAMPLE.csv"
@@ -316,3 +318,46 @@ def test_the_command_line_imports_versions_and_shows_the_differences(tmp_path: P
     # The staff's language is the municipality's first (Serbian): the preview says it so.
     assert "0701 " in second.stdout
     assert "20.12.2025" in second.stdout
+
+
+async def test_the_command_line_tells_the_followers_like_the_chat_import(
+    bot: Bot, tmp_path: Path
+) -> None:
+    adopted = await asyncio.to_thread(
+        cli, tmp_path, str(ADOPTED), "--kind", "adopted", "--as-of", "2025-12-20", "--year", "2026"
+    )
+    assert adopted.returncode == 0, adopted.stderr
+    assert "followers" not in adopted.stdout  # nobody follows yet
+    for user in ("ana", "mila"):
+        await bot.say(user, "/start")
+        await bot.say(user, Press("lang:en"))
+    await bot.say("mila", Press("menu:notify"))
+    await bot.say("mila", Press("sub:budget"))
+    overview = await bot.say("ana", Press("menu:budget"))
+    roads = next(b.data for row in overview[0].buttons for b in row if b.label.startswith("Trans"))
+    program = await bot.say("ana", Press(roads))
+    follow = next(b.data for row in program[0].buttons for b in row if b.data.startswith("budf:"))
+    await bot.say("ana", Press(follow))
+    before = {user: len(bot.channel.to(user)) for user in ("ana", "mila")}
+
+    june = await asyncio.to_thread(
+        cli, tmp_path, str(JUNE), "--kind", "execution", "--as-of", "2026-06-30"
+    )
+    assert june.returncode == 0, june.stderr
+    # The staff's language is the municipality's first (Serbian).
+    assert june.stdout.splitlines()[-1] == "Пратиоци буџета којима иде обавештење: 2."
+    # The running bot's outbox sender delivers what the command line queued.
+    bot.clock.moment = datetime.now(UTC) + timedelta(minutes=1)
+    await bot.app.sender.drain()
+    news = {user: [r.text for r in bot.channel.to(user)[n:]] for user, n in before.items()}
+    assert news == {
+        "ana": [
+            "💰 The budget of Vlasotince for 2026 was updated: execution report as of"
+            " 30.06.2026.\nThe programs you follow:\n"
+            "• Transport and roads: 83.7 million dinars of 159.8 million dinars spent (52%)"
+        ],
+        "mila": [
+            "💰 The budget of Vlasotince for 2026 was updated: execution report as of"
+            " 30.06.2026.\nSpent so far: 45% of the plan."
+        ],
+    }
