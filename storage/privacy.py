@@ -39,6 +39,7 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("consultation_comments", "user_id"): "deleted",
     ("consultation_comments", "answered_by"): "staff only",
     ("consultations", "created_by"): "staff only",
+    ("consultations", "closed_by"): "staff only",
     ("broadcasts", "admin_id"): "staff only",
     ("staff_members", "added_by"): "staff only",
     ("budget_versions", "imported_by"): "staff only",

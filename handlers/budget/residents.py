@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from handlers.budget import consultation
 from handlers.budget.followers import program_topic
 from handlers.budget.imports import kind_name
 from handlers.budget.money import dinars, millions, per_cent
@@ -88,6 +89,10 @@ async def overview(ctx: Context) -> Step:
     v = await budget.latest(ctx.conn)
     if v is None:
         text = ctx.t.gettext("The municipality has not published its budget here yet.")
+        lines, choices = await consultation.overview_part(ctx)
+        if choices:  # a consultation on the first budget here
+            reply = Reply("\n".join([text, *lines]), column([*choices, main_menu_button(ctx)]))
+            return Step(MenuState.MAIN, {}, [reply])
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
     return await show_version(ctx, v)
 
@@ -123,7 +128,8 @@ async def show_version(ctx: Context, v: Version) -> Step:
     ]
     text += ["", _("Spending by program:")]
     text += [share_line(ctx, program_name(ctx.t, p.key), p, planned) for p in programs]
-    text += ["", _("Choose a program to see its activities and projects.")]
+    consult_lines, consult_choices = await consultation.overview_part(ctx)
+    text += ["", *consult_lines, _("Choose a program to see its activities and projects.")]
     choices = [
         ShowProgram(v.id, p.key).button(
             f"{program_name(ctx.t, p.key)} ({per_cent(p.executed, p.planned)}%)"
@@ -132,7 +138,7 @@ async def show_version(ctx: Context, v: Version) -> Step:
         else ShowProgram(v.id, p.key).button(program_name(ctx.t, p.key))
         for p in programs
     ]
-    reply = Reply("\n".join(text), column([*choices, main_menu_button(ctx)]))
+    reply = Reply("\n".join(text), column([*consult_choices, *choices, main_menu_button(ctx)]))
     return Step(MenuState.MAIN, {}, [reply])
 
 

@@ -22,12 +22,22 @@ log = logging.getLogger(__name__)
 
 
 class BudgetState(StrEnum):
-    """An admin importing a budget document."""
+    """An admin importing a budget document or answering a proposal; a resident proposing."""
 
     KIND = "budget:kind"
     DATE = "budget:date"
     FILE = "budget:file"
     CONFIRM = "budget:confirm"
+    REASON = "budget:reason"
+    PROGRAM = "budget:program"
+    WHAT = "budget:what"
+    COST = "budget:cost"
+    EXTRA = "budget:extra"
+
+
+ADMIN_STATES = (
+    BudgetState.KIND, BudgetState.DATE, BudgetState.FILE, BudgetState.CONFIRM, BudgetState.REASON,
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +149,6 @@ async def receive_file(ctx: Context, event: File) -> Step:
     as_of = date.fromisoformat(str(ctx.draft["as_of"]))
     document = imports.Document(int(ctx.draft["year"]), kind, as_of, name)
     preview = await imports.preview(ctx.conn, document, lines)
-    # A preview left without an answer (a /cancel, a new import) is dropped now.
-    await budget.drop_unpublished(ctx.conn, imported_by=ctx.user.id)
     # A preview left without an answer (a /cancel, a new import) is dropped now.
     await budget.drop_unpublished(ctx.conn, imported_by=ctx.user.id)
     version_id = await imports.store(

@@ -1,0 +1,442 @@
+"""Helping draft the budget: a budget consultation (a public consultation of its own period) in
+which residents send proposals per program; staff answer each one and publish the counts when it
+closes. The period and the proposals are stored with the consultations (storage/consultations.py),
+so the consultations list, the calendar and the privacy export and erasure see them too."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from handlers import broadcast, engine
+from handlers.budget.followers import TOPIC
+from handlers.budget.importer import parse_amount
+from handlers.budget.money import dinars
+from handlers.budget.programs import PROGRAMS, program_name
+from handlers.budget.staff import BudgetState
+from handlers.consultations import to_admins
+from handlers.context import Context, Step, column, parse_id
+from handlers.events import Button, Inbound, Location, Outgoing, Photo, Reply, Text
+from handlers.flow import ButtonData, Role
+from handlers.i18n import Translator, translator
+from handlers.menu import MenuState, menu_reply
+from handlers.report import check_location
+from handlers.texts import N_
+from storage import budget_consultation, subscriptions, users
+from storage.budget_consultation import VERDICTS, NewProposal, Period, Proposal
+from storage.consultations import NewConsultation
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000
+VERDICT_NAMES = {
+    "taken": N_("taken into the draft"),
+    "partly": N_("partly taken into the draft"),
+    "not": N_("not taken into the draft"),
+}
+_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\.?")
+
+
+@dataclass(frozen=True, slots=True)
+class Propose(ButtonData):
+    """Start a proposal for the budget a consultation drafts."""
+
+    prefix = "bpr"
+    consultation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalProgram(ButtonData):
+    """The program area a proposal belongs to."""
+
+    prefix = "bpp"
+    program: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalNext(ButtonData):
+    """Skip the cost (``skip``), or send the proposal without more (``send``)."""
+
+    prefix = "bpn"
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class MyProposals(ButtonData):
+    """The resident's proposals with the answers."""
+
+    prefix = "bpm"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict(ButtonData):
+    """A staff answer to a proposal: taken, partly or not (the reason is asked next)."""
+
+    prefix = "bpv"
+    role = Role.ADMIN
+    proposal_id: int
+    verdict: str
+
+
+def period_words(t: Translator, p: Period, zone: ZoneInfo) -> str:
+    """ "Until 31.10.2026 you can propose what the 2027 budget should fund."."""
+    return t.gettext(
+        "Until {date} you can propose what the {year} budget should fund.",
+        date=p.ends_at.astimezone(zone).strftime("%d.%m.%Y"),
+        year=p.year,
+    )
+
+
+async def overview_part(ctx: Context) -> tuple[list[str], list[Button]]:
+    """What the budget overview adds: an open consultation, and the resident's proposals."""
+    _ = ctx.t.gettext
+    p = await budget_consultation.unclosed(ctx.conn)
+    lines: list[str] = []
+    choices: list[Button] = []
+    if p is not None and p.is_open(ctx.now):
+        lines.append(period_words(ctx.t, p, ZoneInfo(ctx.municipality.timezone)))
+        choices.append(Propose(p.id).button(_("📝 Propose for the {year} budget", year=p.year)))
+    if await budget_consultation.proposals_of(ctx.conn, ctx.user.id, limit=1):
+        choices.append(MyProposals().button(_("🗒 My proposals")))
+    return lines, choices
+
+
+# The resident's proposal: the program, what and where, the cost, a photo or a place.
+
+
+async def start(ctx: Context, press: Propose) -> Step | None:
+    """Ask which program area the proposal belongs to."""
+    p = await budget_consultation.get(ctx.conn, press.consultation_id)
+    if p is None:
+        return None
+    if not p.is_open(ctx.now):
+        text = ctx.t.gettext("The consultation on the budget is not open now.")
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
+    return Step(BudgetState.PROGRAM, {"consultation_id": p.id}, program_prompt(ctx))
+
+
+def program_prompt(ctx: Context) -> list[Reply]:
+    """The 17 programs as buttons."""
+    choices = [ProposalProgram(code).button(program_name(ctx.t, code)) for code in PROGRAMS]
+    text = ctx.t.gettext("Which area does your proposal belong to? (/cancel to stop)")
+    return [Reply(text, column(choices))]
+
+
+async def choose_program(ctx: Context, press: ProposalProgram) -> Step | None:
+    """Keep the program; ask what should be done and where."""
+    if press.program not in PROGRAMS:
+        return None
+    return Step(BudgetState.WHAT, {**ctx.draft, "program": press.program}, what_prompt(ctx))
+
+
+def what_prompt(ctx: Context) -> list[Reply]:
+    """Ask for the proposal itself."""
+    return [Reply(ctx.t.gettext("What should be done, and where? Write it in a message."))]
+
+
+async def write_what(ctx: Context, event: Text) -> Step | None:
+    """Keep the text; ask for the estimated cost."""
+    text = event.text.strip()[:MAX_TEXT]
+    if not text:
+        return None
+    return Step(BudgetState.COST, {**ctx.draft, "text": text}, cost_prompt(ctx))
+
+
+def cost_prompt(ctx: Context) -> list[Reply]:
+    """Ask for the cost, which may be skipped."""
+    skip = ProposalNext("skip").button(ctx.t.gettext("⏭ I do not know"))
+    text = ctx.t.gettext("About how much would it cost, in dinars? (for example 1.500.000)")
+    return [Reply(text, column([skip]))]
+
+
+def parse_cost(text: str) -> int | None:
+    """An estimated cost in para from "1.500.000", "1 500 000" or "1500000,00", or None."""
+    cleaned = text.strip().removesuffix("din").removesuffix("дин").strip().rstrip(".")
+    for mark in (",", "."):
+        try:
+            value = parse_amount(cleaned, mark)
+        except ValueError:
+            continue
+        if value > 0:
+            return int(value * 100)
+    return None
+
+
+async def write_cost(ctx: Context, event: Text | ProposalNext) -> Step | None:
+    """Keep the cost (or none); ask for a photo or the place."""
+    if isinstance(event, ProposalNext):
+        if event.action != "skip":
+            return None
+        cost = None
+    else:
+        cost = parse_cost(event.text)
+        if cost is None:
+            return None
+    return Step(BudgetState.EXTRA, {**ctx.draft, "cost": cost}, extra_prompt(ctx))
+
+
+def extra_prompt(ctx: Context) -> list[Reply]:
+    """Offer a photo and a location before sending."""
+    send = ProposalNext("send").button(ctx.t.gettext("📨 Send the proposal"))
+    text = ctx.t.gettext(
+        "You may add a photo and the location of the place (📎 → Location), then send it."
+    )
+    return [Reply(text, column([send]))]
+
+
+async def add_extra(ctx: Context, event: Inbound) -> Step | None:
+    """Keep a photo or a location; the proposal waits for Send."""
+    _ = ctx.t.gettext
+    if isinstance(event, Photo):
+        if ctx.lookup is None or ctx.lookup.outcome != "saved":
+            return engine.stay(ctx, [Reply(_("That photo could not be used. Try another one."))])
+        draft = {**ctx.draft, "photo": ctx.lookup.data["path"]}
+        return Step(BudgetState.EXTRA, draft, [Reply(_("Photo added."))])
+    if isinstance(event, Location):
+        problem = check_location(ctx, event.latitude, event.longitude)
+        if problem is not None:
+            return engine.stay(ctx, [Reply(problem)])
+        draft = {**ctx.draft, "latitude": event.latitude, "longitude": event.longitude}
+        return Step(BudgetState.EXTRA, draft, [Reply(_("Location added."))])
+    return None
+
+
+async def send(ctx: Context, press: ProposalNext) -> Step | None:
+    """Store the proposal (while the consultation is open); the admins see it."""
+    if press.action != "send":
+        return None
+    _ = ctx.t.gettext
+    d = ctx.draft
+    p = await budget_consultation.get(ctx.conn, int(d.get("consultation_id", 0)))
+    if p is None or not p.is_open(ctx.now):
+        text = _("The consultation on the budget has closed; the proposal was not sent.")
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
+    new = NewProposal(
+        str(d["program"]), str(d["text"]), d.get("cost"), d.get("photo"),
+        d.get("latitude"), d.get("longitude"),
+    )  # fmt: skip
+    proposal_id = await budget_consultation.add_proposal(ctx.conn, p.id, ctx.user.id, new, ctx.now)
+    log.info("proposal %s for the budget of %s stored", proposal_id, p.year)
+    text = _("Thank you! Your proposal #{id} was sent to the municipality.", id=proposal_id)
+    step = Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
+    stored = await budget_consultation.get_proposal(ctx.conn, proposal_id)
+    assert stored is not None  # noqa: S101 - it was just stored
+    step.outgoing = await to_admins(ctx, lambda t: staff_card(t, stored))
+    return step
+
+
+def describe(t: Translator, p: Proposal) -> str:
+    """A proposal as its author and staff read it."""
+    lines = [f"#{p.id} {program_name(t, p.program)}", p.text]
+    if p.cost is not None:
+        lines.append(t.gettext("Estimated cost: {amount} dinars", amount=dinars(t, p.cost)))
+    if p.latitude is not None and p.longitude is not None:
+        lines.append(f"📍 {p.latitude:.5f}, {p.longitude:.5f}")
+    return "\n".join(lines)
+
+
+def staff_card(t: Translator, p: Proposal) -> Reply:
+    """A proposal with its answer buttons, for staff."""
+    choices = [Verdict(p.id, v).button(t.gettext(VERDICT_NAMES[v]).capitalize()) for v in VERDICTS]
+    title = t.gettext("📝 A proposal for the budget:")
+    return Reply(
+        f"{title}\n{describe(t, p)}", column(choices), photos=(p.photo,) if p.photo else ()
+    )
+
+
+async def my_proposals(ctx: Context, press: MyProposals) -> Step:
+    """The resident's proposals with the municipality's answers."""
+    del press
+    _ = ctx.t.gettext
+    mine = await budget_consultation.proposals_of(ctx.conn, ctx.user.id)
+    if not mine:
+        text = _("You have not sent any proposals yet.")
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
+    parts = []
+    for p in mine:
+        if p.verdict is None:
+            answer = _("(no answer yet)")
+        else:
+            answer = f"{_(VERDICT_NAMES[p.verdict]).capitalize()}: {p.answer}"
+        parts.append(f"{describe(ctx.t, p)}\n  ↪ {answer}")
+    return Step(MenuState.MAIN, {}, [Reply("\n\n".join(parts)), menu_reply(ctx)])
+
+
+# Staff: /budget consult YEAR FROM TO, /budget proposals, the answers, /budget consult close.
+
+
+def parse_day(text: str, zone: ZoneInfo) -> datetime | None:
+    """The start of a day written 01.10.2026, in the municipality's time zone."""
+    found = _DAY.fullmatch(text)
+    if found is None:
+        return None
+    day, month, year = (int(x) for x in found.groups())
+    try:
+        return datetime(year, month, day, tzinfo=zone)
+    except ValueError:
+        return None
+
+
+async def consult(ctx: Context, args: list[str]) -> Step:
+    """/budget consult YEAR FROM TO: open the consultation; /budget consult close: close it."""
+    _ = ctx.t.gettext
+    if args == ["close"]:
+        return await close(ctx)
+    zone = ZoneInfo(ctx.municipality.timezone)
+    year = parse_id(args[0]) if len(args) == 3 else None  # YEAR FROM TO
+    starts, last = (parse_day(a, zone) for a in args[1:3]) if year else (None, None)
+    if year is None or starts is None or last is None:
+        usage = _("Usage: /budget consult 2027 01.10.2026 31.10.2026, or /budget consult close")
+        return engine.stay(ctx, [Reply(usage)])
+    ends = last.replace(hour=23, minute=59)
+    if ends <= max(starts, ctx.now) or not ctx.now.year - 1 <= year <= ctx.now.year + 2:
+        text = _("The period must end in the future, after it starts, for a budget year near now.")
+        return engine.stay(ctx, [Reply(text)])
+    if await budget_consultation.unclosed(ctx.conn) is not None:
+        text = _("A consultation on the budget is already open; close it first.")
+        return engine.stay(ctx, [Reply(text)])
+    return await _open(ctx, year, starts, ends)
+
+
+async def _open(ctx: Context, year: int, starts: datetime, ends: datetime) -> Step:
+    m = ctx.municipality
+    t = translator(m.staff_language)
+    new = NewConsultation(
+        t.gettext("Proposals for the {year} budget", year=year),
+        t.gettext("Propose what the {year} budget should fund: in the bot, under 💰 Budget.",
+                  year=year),
+        starts, ends, m.name_in(t.language), None,
+    )  # fmt: skip
+    consultation_id = await budget_consultation.open_period(
+        ctx.conn, new, year, ctx.user.id, ctx.now
+    )
+    log.info("admin %s opened budget consultation %s", ctx.user.id, consultation_id)
+    p = await budget_consultation.get(ctx.conn, consultation_id)
+    assert p is not None  # noqa: S101 - it was just stored
+    zone = ZoneInfo(m.timezone)
+    recipients = await _audience(ctx, "consultations")
+
+    def render(t: Translator) -> Reply:
+        text = t.gettext("💰 The municipality is drafting the {year} budget.", year=year)
+        label = t.gettext("📝 Propose for the {year} budget", year=year)
+        return Reply(f"{text}\n{period_words(t, p, zone)}", column([Propose(p.id).button(label)]))
+
+    done = ctx.t.gettext(
+        "The consultation on the {year} budget is open until {date}.",
+        year=year, date=ends.strftime("%d.%m.%Y"),
+    )  # fmt: skip
+    replies = [Reply(done)]
+    if recipients:
+        replies.insert(0, await broadcast.start(ctx, TOPIC, new.title, recipients, render))
+    return Step(MenuState.MAIN, {}, replies)
+
+
+async def _audience(ctx: Context, other: str) -> list[broadcast.Recipient]:
+    """The budget's followers and ``other``'s subscribers (each once)."""
+    found: dict[int, broadcast.Recipient] = {}
+    for topic in (TOPIC, other):
+        for r in await subscriptions.reachable_subscribers(ctx.conn, topic):
+            found.setdefault(r[0], r)
+    return list(found.values())
+
+
+async def proposals(ctx: Context) -> Step:
+    """/budget proposals: the proposals still without an answer, each with its buttons."""
+    _ = ctx.t.gettext
+    p = await budget_consultation.unclosed(ctx.conn)
+    waiting = await budget_consultation.unanswered(ctx.conn, p.id) if p else []
+    if not waiting:
+        return engine.stay(ctx, [Reply(_("No proposal is waiting for an answer."))])
+    return engine.stay(ctx, [staff_card(ctx.t, x) for x in waiting])
+
+
+async def choose_verdict(ctx: Context, press: Verdict) -> Step | None:
+    """Keep the verdict; ask for the reason the resident will read."""
+    proposal = await budget_consultation.get_proposal(ctx.conn, press.proposal_id)
+    if proposal is None or press.verdict not in VERDICTS:
+        return None
+    if proposal.verdict is not None:
+        return engine.stay(ctx, [Reply(ctx.t.gettext("That proposal was already answered."))])
+    text = ctx.t.gettext(
+        "Proposal #{id}: {verdict}. Write the reason; the resident will read it.",
+        id=proposal.id, verdict=ctx.t.gettext(VERDICT_NAMES[press.verdict]),
+    )  # fmt: skip
+    draft = {"proposal_id": proposal.id, "verdict": press.verdict}
+    return Step(BudgetState.REASON, draft, [Reply(text)])
+
+
+async def write_reason(ctx: Context, event: Text) -> Step | None:
+    """Store the answer (once) and tell the resident."""
+    _ = ctx.t.gettext
+    reason = event.text.strip()[:MAX_TEXT]
+    proposal_id, verdict = ctx.draft.get("proposal_id"), str(ctx.draft.get("verdict"))
+    if not reason or not isinstance(proposal_id, int) or verdict not in VERDICTS:
+        return None
+    if not await budget_consultation.answer(
+        ctx.conn, proposal_id, verdict, reason, ctx.user.id, ctx.now
+    ):
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("That proposal was already answered."))])
+    log.info("admin %s answered proposal %s: %s", ctx.user.id, proposal_id, verdict)
+    step = Step(MenuState.MAIN, {}, [menu_reply(ctx, _("The answer was sent."))])
+    proposal = await budget_consultation.get_proposal(ctx.conn, proposal_id)
+    author = await users.load_conversation_by_id(ctx.conn, proposal.user_id) if proposal else None
+    if proposal is not None and author is not None:
+        t = translator(author.user.language)
+        notice = t.gettext(
+            "The municipality answered your proposal #{id} for the budget: {verdict}.\n{reason}",
+            id=proposal.id, verdict=t.gettext(VERDICT_NAMES[verdict]), reason=reason,
+        )  # fmt: skip
+        step.outgoing = [Outgoing(author.user.channel, author.user.chat_id, Reply(notice))]
+    return step
+
+
+def results(t: Translator, p: Period, counts: list[tuple[str, str, int]]) -> str:
+    """The counts per answer and per program, published when the consultation closes."""
+    per_verdict: Counter[str] = Counter()
+    per_program: Counter[str] = Counter()
+    for program, verdict, n in counts:
+        per_verdict[verdict] += n
+        per_program[program] += n
+    total = sum(per_verdict.values())
+    lines = [
+        t.gettext("The consultation on the {year} budget has closed.", year=p.year),
+        t.gettext("Proposals sent: {n}.", n=total),
+    ]
+    if total:
+        lines += [
+            f"• {t.gettext(VERDICT_NAMES[v]).capitalize()}: {per_verdict[v]}" for v in VERDICTS
+        ]
+        if per_verdict[""]:
+            lines.append(f"• {t.gettext('not answered yet').capitalize()}: {per_verdict['']}")
+        lines.append(t.gettext("By program:"))
+        lines += [
+            f"• {program_name(t, code)}: {n}"
+            for code, n in sorted(per_program.items(), key=lambda x: (-x[1], x[0]))
+        ]
+    return "\n".join(lines)
+
+
+async def close(ctx: Context) -> Step:
+    """Close the consultation (once) and send its results to followers and proposers."""
+    _ = ctx.t.gettext
+    p = await budget_consultation.unclosed(ctx.conn)
+    if p is None or not await budget_consultation.close(ctx.conn, p.id, ctx.user.id, ctx.now):
+        return engine.stay(ctx, [Reply(_("No consultation on the budget is open."))])
+    log.info("admin %s closed budget consultation %s", ctx.user.id, p.id)
+    counts = await budget_consultation.counts(ctx.conn, p.id)
+    found = {r[0]: r for r in await budget_consultation.proposers(ctx.conn, p.id)}
+    for r in await subscriptions.reachable_subscribers(ctx.conn, TOPIC):
+        found.setdefault(r[0], r)
+    replies = [Reply(results(ctx.t, p, counts))]
+    if found:
+
+        def render(t: Translator) -> Reply:
+            return Reply(results(t, p, counts))
+
+        text = results(ctx.t, p, counts)
+        replies.insert(0, await broadcast.start(ctx, TOPIC, text, list(found.values()), render))
+    return Step(MenuState.MAIN, {}, replies)
