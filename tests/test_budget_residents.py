@@ -3,9 +3,16 @@ activities with plan, executed and per cent, in the resident's language and scri
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+from PIL import Image
+
+from bot.charts import DPI, WIDTH_IN
+from bot.settings import Settings
 from handlers.budget import imports
 from handlers.budget.importer import DocumentKind, read_budget
 from tests.conftest import ROOT, Bot, Press
@@ -124,3 +131,45 @@ async def test_revenue_by_source_in_plain_words_with_what_came_in(bot: Bot) -> N
         "• Sales of non-financial assets: 5.0 million dinars (0%), collected 2.8 million dinars"
         " (55%)" in revenue
     )
+
+
+def last_payload(db: Path, chat: str) -> dict[str, Any]:
+    conn = sqlite3.connect(db)
+    try:
+        row = conn.execute(
+            "SELECT payload FROM outbox WHERE chat_id = ? ORDER BY id DESC LIMIT 1", (chat,)
+        ).fetchone()
+    finally:
+        conn.close()
+    payload: dict[str, Any] = json.loads(row[0])
+    return payload
+
+
+async def test_the_overview_and_a_program_are_sent_with_their_charts(
+    bot: Bot, settings: Settings
+) -> None:
+    await import_file(bot, ADOPTED, DocumentKind.ADOPTED, date(2025, 12, 20), 2026)
+    await import_file(bot, JUNE, DocumentKind.EXECUTION, date(2026, 6, 30), 2026)
+    await bot.say("ana", "/start")
+    await bot.say("ana", Press("lang:sr-Latn"))
+    overview = (await bot.say("ana", Press("menu:budget")))[0]
+    assert settings.database.exists()
+    chart = last_payload(settings.database, "ana")["chart"]
+    assert chart["title"] == "Rashodi po programima, 2026. (30.06.2026)"
+    assert len(chart["labels"]) == 17
+    roads = chart["labels"].index("Saobraćaj i saobraćajna infrastruktura")
+    assert (chart["values"][roads], chart["reference"][roads]) == (83.748, 159.8)
+    assert chart["value_labels"][roads] == "52%"
+    assert chart["legend"] == ["izvršeno", "planirano"]
+    # The sender drew it: a PNG sent first among the message's photos, its text still there.
+    assert overview.photos[0].startswith("photos/charts/")
+    with Image.open(settings.data_dir / overview.photos[0]) as picture:
+        assert picture.format == "PNG"
+        assert picture.size[0] == round(WIDTH_IN * DPI)
+    assert "Saobraćaj i saobraćajna infrastruktura: 159,8 miliona dinara" in overview.text
+    data = next(b.data for row in overview.buttons for b in row if b.label.startswith("Saobr"))
+    program = (await bot.say("ana", Press(data)))[0]
+    chart = last_payload(settings.database, "ana")["chart"]
+    assert chart["labels"][0] == "Rekonstrukcija Nemanjine ulice"
+    assert chart["value_labels"][0] == "55%"
+    assert program.photos[0].startswith("photos/charts/")

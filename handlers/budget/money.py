@@ -25,12 +25,16 @@ def dinars(t: Translator, para: int) -> str:
     return format_decimal(para // 100, "#,##0", locale=_locale(t))
 
 
-def millions(t: Translator, para: int) -> str:
-    """An amount in millions of dinars, in words: "48.2 million dinars"."""
+def in_millions(t: Translator, para: int) -> str:
+    """An amount in millions of dinars, the number only: "48.2" (a chart's bar label)."""
     # Half up, as people round (634.05 is 634.1), not Babel's half even.
     rounded = (Decimal(para) / 100_000_000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    value = format_decimal(rounded, "#,##0.0", locale=_locale(t))
-    return t.gettext("{amount} million dinars", amount=value)
+    return format_decimal(rounded, "#,##0.0", locale=_locale(t))
+
+
+def millions(t: Translator, para: int) -> str:
+    """An amount in millions of dinars, in words: "48.2 million dinars"."""
+    return t.gettext("{amount} million dinars", amount=in_millions(t, para))
 
 
 def per_cent(part: int, whole: int) -> int:

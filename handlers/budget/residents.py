@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from handlers.budget import consultation
+from handlers.budget import charts, consultation
 from handlers.budget.followers import program_topic
 from handlers.budget.imports import kind_name
 from handlers.budget.money import dinars, millions, per_cent
@@ -138,7 +138,11 @@ async def show_version(ctx: Context, v: Version) -> Step:
         else ShowProgram(v.id, p.key).button(program_name(ctx.t, p.key))
         for p in programs
     ]
-    reply = Reply("\n".join(text), column([*consult_choices, *choices, main_menu_button(ctx)]))
+    reply = Reply(
+        "\n".join(text),
+        column([*consult_choices, *choices, main_menu_button(ctx)]),
+        chart=charts.spending(ctx.t, v, programs),
+    )
     return Step(MenuState.MAIN, {}, [reply])
 
 
@@ -200,7 +204,8 @@ async def show_program(ctx: Context, press: ShowProgram, note: str | None = None
     )
     back = ShowBudget(v.id).button(_("↩️ The whole budget"))
     choices = column([follow, back, main_menu_button(ctx)])
-    return Step(MenuState.MAIN, {}, [Reply("\n".join(text), choices)])
+    chart = charts.activities(ctx.t, v, press.program, activities)
+    return Step(MenuState.MAIN, {}, [Reply("\n".join(text), choices, chart=chart)])
 
 
 async def follow_program(ctx: Context, press: FollowProgram) -> Step | None:
