@@ -40,6 +40,12 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("consultation_comments", "answered_by"): "staff only",
     ("consultations", "created_by"): "staff only",
     ("consultations", "closed_by"): "staff only",
+    ("pb_rounds", "created_by"): "staff only",
+    ("pb_rounds", "opened_by"): "staff only",
+    ("pb_rounds", "closed_by"): "staff only",
+    ("pb_projects", "added_by"): "staff only",
+    ("pb_paper_votes", "added_by"): "staff only",
+    ("pb_votes", "user_id"): "deleted (the ballot; results already sent stay)",
     ("broadcasts", "admin_id"): "staff only",
     ("staff_members", "added_by"): "staff only",
     ("budget_versions", "imported_by"): "staff only",
@@ -201,7 +207,7 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
         "conversations", "subscriptions", "report_starts", "consultation_participants",
         "consultation_comments", "reminders_sent", "library_follows", "library_readers",
         "library_supporters", "plan_followers", "plan_comments", "social_questions",
-        "social_feedback_given", "report_followers",
+        "social_feedback_given", "report_followers", "pb_votes",
     ):  # fmt: skip
         await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
     await conn.execute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.budget import consultation, residents, staff
+from handlers.budget import consultation, pb, residents, staff
 from handlers.budget.commands import budget_command
 from handlers.budget.staff import ADMIN_STATES, BudgetState
 from handlers.events import File, Location, Photo, Text
@@ -57,6 +57,8 @@ FLOW = Flow(
         consultation.Propose: Anywhere(consultation.start),
         consultation.MyProposals: Anywhere(consultation.my_proposals),
         consultation.Verdict: Anywhere(consultation.choose_verdict),
+        pb.ShowBallot: Anywhere(pb.show_ballot),
+        pb.ToggleProject: Anywhere(pb.toggle),
     },
     commands=(
         CommandSpec(
@@ -64,6 +66,12 @@ FLOW = Flow(
             budget_command,
             role=Role.ADMIN,
             help=N_("the budget: /budget import, consult YEAR FROM TO, consult close, proposals"),
+        ),
+        CommandSpec(
+            "pb",
+            pb.command,
+            role=Role.ADMIN,
+            help=N_("participatory budgeting: /pb new, add, open, paper, close"),
         ),
     ),
     entries=(Entry(N_("💰 Budget"), Menu("budget"), residents.overview, order=33),),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from handlers.budget import charts, consultation
+from handlers.budget import charts, consultation, pb
 from handlers.budget.followers import program_topic
 from handlers.budget.imports import kind_name
 from handlers.budget.money import dinars, millions, per_cent
@@ -90,6 +90,7 @@ async def overview(ctx: Context) -> Step:
     if v is None:
         text = ctx.t.gettext("The municipality has not published its budget here yet.")
         lines, choices = await consultation.overview_part(ctx)
+        choices += await pb.overview_part(ctx)
         if choices:  # a consultation on the first budget here
             reply = Reply("\n".join([text, *lines]), column([*choices, main_menu_button(ctx)]))
             return Step(MenuState.MAIN, {}, [reply])
@@ -129,6 +130,7 @@ async def show_version(ctx: Context, v: Version) -> Step:
     text += ["", _("Spending by program:")]
     text += [share_line(ctx, program_name(ctx.t, p.key), p, planned) for p in programs]
     consult_lines, consult_choices = await consultation.overview_part(ctx)
+    consult_choices += await pb.overview_part(ctx)
     text += ["", *consult_lines, _("Choose a program to see its activities and projects.")]
     choices = [
         ShowProgram(v.id, p.key).button(

@@ -1,0 +1,293 @@
+"""Participatory budgeting: the admins publish a shortlist of projects with costs and a total;
+each resident has one ballot (per messenger account) and chooses projects within the total, and
+can change it until voting closes; paper ballots are added by staff; the results (votes per
+project, which are funded) go to everyone who voted and to the budget's followers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from handlers import broadcast, engine
+from handlers.budget.consultation import parse_cost
+from handlers.budget.followers import TOPIC
+from handlers.budget.money import millions
+from handlers.context import Context, Step, column, parse_id
+from handlers.events import Button, Reply
+from handlers.flow import ButtonData
+from handlers.i18n import Translator
+from handlers.menu import MenuState, main_menu_button
+from storage import budget_pb, subscriptions
+from storage.budget_pb import Project, Round
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 200
+MAX_PROJECTS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ShowBallot(ButtonData):
+    """A round's shortlist with the resident's ballot."""
+
+    prefix = "pbb"
+    round_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ToggleProject(ButtonData):
+    """Choose a project on one's ballot, or take it off."""
+
+    prefix = "pbt"
+    round_id: int
+    project_id: int
+
+
+def funded(r: Round, found: list[Project]) -> list[Project]:
+    """The projects funded: by votes (then the cheaper, then the older), while the total lasts."""
+    left, chosen = r.total, []
+    for p in sorted(found, key=lambda x: (-x.votes, x.cost, x.id)):
+        if p.votes and p.cost <= left:
+            chosen.append(p)
+            left -= p.cost
+    return chosen
+
+
+async def overview_part(ctx: Context) -> list[Button]:
+    """The budget overview's button while a round is open."""
+    r = await budget_pb.current(ctx.conn)
+    if r is None or not r.voting:
+        return []
+    return [ShowBallot(r.id).button(ctx.t.gettext("🗳 Vote: {title}", title=r.title))]
+
+
+def _ballot_reply(
+    ctx: Context, r: Round, found: list[Project], mine: set[int], note: str | None
+) -> Reply:
+    _ = ctx.t.gettext
+    spent = sum(p.cost for p in found if p.id in mine)
+    lines = [*([note, ""] if note else []), f"🗳 {r.title}"]
+    lines.append(
+        _(
+            "Choose projects worth {total} at most; you can change your choice until voting"
+            " closes.",
+            total=millions(ctx.t, r.total),
+        )
+    )
+    lines.append(_("Chosen: {spent} of {total}.", spent=millions(ctx.t, spent),
+                   total=millions(ctx.t, r.total)))  # fmt: skip
+    choices = [
+        ToggleProject(r.id, p.id).button(
+            ("✅ " if p.id in mine else "⬜ ") + f"{p.name} ({millions(ctx.t, p.cost)})"
+        )
+        for p in found
+    ]
+    return Reply("\n".join(lines), column([*choices, main_menu_button(ctx)]))
+
+
+async def show_ballot(ctx: Context, press: ShowBallot, note: str | None = None) -> Step | None:
+    """The shortlist with the resident's choices and what is left of the total."""
+    r = await budget_pb.get(ctx.conn, press.round_id)
+    if r is None:
+        return None
+    if not r.voting:
+        text = ctx.t.gettext("Voting on these projects is not open.")
+        return Step(MenuState.MAIN, {}, [Reply(text, column([main_menu_button(ctx)]))])
+    found = await budget_pb.projects(ctx.conn, r.id)
+    mine = await budget_pb.ballot(ctx.conn, r.id, ctx.user.id)
+    return Step(MenuState.MAIN, {}, [_ballot_reply(ctx, r, found, mine, note)])
+
+
+async def toggle(ctx: Context, press: ToggleProject) -> Step | None:
+    """Choose or drop one project, keeping the ballot within the total."""
+    r = await budget_pb.get(ctx.conn, press.round_id)
+    if r is None:
+        return None
+    found = await budget_pb.projects(ctx.conn, r.id)
+    project = next((p for p in found if p.id == press.project_id), None)
+    if project is None:
+        return None
+    if not r.voting:
+        return await show_ballot(ctx, ShowBallot(r.id))
+    _ = ctx.t.gettext
+    mine = await budget_pb.ballot(ctx.conn, r.id, ctx.user.id)
+    if project.id in mine:
+        await budget_pb.unchoose(ctx.conn, r.id, ctx.user.id, project.id)
+        mine.discard(project.id)
+        note = _("Taken off your ballot: {name}.", name=project.name)
+    elif sum(p.cost for p in found if p.id in mine) + project.cost > r.total:
+        note = _("That is more than the total; take another project off first.")
+    else:
+        await budget_pb.choose(ctx.conn, r.id, ctx.user.id, project.id, ctx.now)
+        mine.add(project.id)
+        note = _("On your ballot: {name}.", name=project.name)
+    return Step(MenuState.MAIN, {}, [_ballot_reply(ctx, r, found, mine, note)])
+
+
+def results(t: Translator, r: Round, found: list[Project]) -> str:
+    """Votes per project and which are funded."""
+    chosen = {p.id for p in funded(r, found)}
+    lines = [t.gettext("🗳 The results of {title}:", title=r.title)]
+    for p in sorted(found, key=lambda x: (-x.votes, x.cost, x.id)):
+        mark = "✅" if p.id in chosen else "▫️"
+        lines.append(
+            f"{mark} {p.name} ({millions(t, p.cost)}): " + t.gettext("votes: {n}", n=p.votes)
+        )
+    spent = sum(p.cost for p in found if p.id in chosen)
+    lines.append(
+        t.gettext(
+            "✅ funded: {spent} of {total}.", spent=millions(t, spent), total=millions(t, r.total)
+        )
+    )
+    return "\n".join(lines)
+
+
+# Staff: /pb new TOTAL TITLE, /pb add COST NAME, /pb open, /pb paper ID VOTES, /pb close, /pb.
+
+
+async def command(ctx: Context, args: str) -> Step:
+    """/pb and its actions (admins)."""
+    action, _sep, rest = args.strip().partition(" ")
+    match action:
+        case "new":
+            return await new_round(ctx, rest)
+        case "add":
+            return await add(ctx, rest)
+        case "open":
+            return await open_voting(ctx)
+        case "paper":
+            return await paper(ctx, rest)
+        case "close":
+            return await close(ctx)
+        case "":
+            return await status(ctx)
+    return engine.stay(ctx, [Reply(usage(ctx.t))])
+
+
+def usage(t: Translator) -> str:
+    """The /pb actions."""
+    return t.gettext(
+        "Usage: /pb new TOTAL TITLE, /pb add COST NAME, /pb open, /pb paper PROJECT VOTES,"
+        " /pb close"
+    )
+
+
+def _amount_and_text(rest: str) -> tuple[int, str] | None:
+    amount, _sep, text = rest.strip().partition(" ")
+    cost = parse_cost(amount)
+    text = text.strip()[:MAX_NAME]
+    return (cost, text) if cost is not None and text else None
+
+
+async def new_round(ctx: Context, rest: str) -> Step:
+    """/pb new 30.000.000 Title: prepare a round (one at a time)."""
+    _ = ctx.t.gettext
+    parsed = _amount_and_text(rest)
+    if parsed is None:
+        return engine.stay(ctx, [Reply(usage(ctx.t))])
+    if await budget_pb.current(ctx.conn) is not None:
+        return engine.stay(ctx, [Reply(_("A round is already under way; close it first."))])
+    total, title = parsed
+    round_id = await budget_pb.create(ctx.conn, title, total, ctx.user.id, ctx.now)
+    log.info("admin %s prepared participatory budgeting round %s", ctx.user.id, round_id)
+    text = _(
+        "Prepared: {title}, {total} to share. Add the projects with /pb add COST NAME, then"
+        " /pb open.",
+        title=title,
+        total=millions(ctx.t, total),
+    )
+    return engine.stay(ctx, [Reply(text)])
+
+
+async def add(ctx: Context, rest: str) -> Step:
+    """/pb add 12.000.000 Name: a project on the prepared round's shortlist."""
+    _ = ctx.t.gettext
+    r = await budget_pb.current(ctx.conn)
+    parsed = _amount_and_text(rest)
+    if r is None or r.opened:
+        return engine.stay(ctx, [Reply(_("Projects are added to a prepared round: /pb new."))])
+    if parsed is None:
+        return engine.stay(ctx, [Reply(usage(ctx.t))])
+    cost, name = parsed
+    if cost > r.total or len(await budget_pb.projects(ctx.conn, r.id)) >= MAX_PROJECTS:
+        text = _("A project costs at most the total, and a round has at most 20 projects.")
+        return engine.stay(ctx, [Reply(text)])
+    project_id = await budget_pb.add_project(ctx.conn, r.id, name, cost, ctx.user.id)
+    log.info("admin %s added project %s to round %s", ctx.user.id, project_id, r.id)
+    return engine.stay(ctx, [Reply(_("Project #{id} added: {name}.", id=project_id, name=name))])
+
+
+async def open_voting(ctx: Context) -> Step:
+    """/pb open: voting starts; the budget's followers are told."""
+    _ = ctx.t.gettext
+    r = await budget_pb.current(ctx.conn)
+    if r is None or not await budget_pb.projects(ctx.conn, r.id):
+        return engine.stay(ctx, [Reply(_("Prepare a round with its projects first."))])
+    if not await budget_pb.open_round(ctx.conn, r.id, ctx.user.id, ctx.now):
+        return engine.stay(ctx, [Reply(_("Voting is already open."))])
+    log.info("admin %s opened voting in round %s", ctx.user.id, r.id)
+    recipients = await subscriptions.reachable_subscribers(ctx.conn, TOPIC)
+
+    def render(t: Translator) -> Reply:
+        text = t.gettext(
+            "🗳 Voting has opened: {title}. Choose the projects the municipality should fund.",
+            title=r.title,
+        )
+        return Reply(text, column([ShowBallot(r.id).button(t.gettext("🗳 Vote"))]))
+
+    replies = [Reply(_("Voting is open."))]
+    if recipients:
+        replies.insert(0, await broadcast.start(ctx, TOPIC, r.title, recipients, render))
+    return engine.stay(ctx, replies)
+
+
+async def paper(ctx: Context, rest: str) -> Step:
+    """/pb paper PROJECT VOTES: paper ballots counted at the municipality (while voting)."""
+    _ = ctx.t.gettext
+    r = await budget_pb.current(ctx.conn)
+    ids = [parse_id(w) for w in rest.split()]
+    if r is None or not r.voting or len(ids) != 2:  # PROJECT VOTES
+        return engine.stay(ctx, [Reply(usage(ctx.t))])
+    project_id, votes = ids
+    shortlist = await budget_pb.projects(ctx.conn, r.id)
+    project = next((p for p in shortlist if p.id == project_id), None)
+    if project is None or not votes:
+        return engine.stay(ctx, [Reply(usage(ctx.t))])
+    await budget_pb.add_paper_votes(ctx.conn, project.id, votes, ctx.user.id, ctx.now)
+    log.info("admin %s added %s paper votes to project %s", ctx.user.id, votes, project.id)
+    text = _("Added {votes} paper votes to #{id} {name}.", votes=votes, id=project.id,
+             name=project.name)  # fmt: skip
+    return engine.stay(ctx, [Reply(text)])
+
+
+async def close(ctx: Context) -> Step:
+    """/pb close: voting ends; the results go to the voters and the budget's followers."""
+    _ = ctx.t.gettext
+    r = await budget_pb.current(ctx.conn)
+    if r is None or not await budget_pb.close_round(ctx.conn, r.id, ctx.user.id, ctx.now):
+        return engine.stay(ctx, [Reply(_("No voting is open."))])
+    log.info("admin %s closed voting in round %s", ctx.user.id, r.id)
+    found = await budget_pb.projects(ctx.conn, r.id)
+    audience = {x[0]: x for x in await budget_pb.voters(ctx.conn, r.id)}
+    for x in await subscriptions.reachable_subscribers(ctx.conn, TOPIC):
+        audience.setdefault(x[0], x)
+    replies = [Reply(results(ctx.t, r, found))]
+    if audience:
+        text = results(ctx.t, r, found)
+        progress = await broadcast.start(ctx, TOPIC, text, list(audience.values()),
+                                         lambda t: Reply(results(t, r, found)))  # fmt: skip
+        replies.insert(0, progress)
+    return engine.stay(ctx, replies)
+
+
+async def status(ctx: Context) -> Step:
+    """/pb: the round under way with its projects' ids and votes so far."""
+    _ = ctx.t.gettext
+    r = await budget_pb.current(ctx.conn)
+    if r is None:
+        return engine.stay(ctx, [Reply(_("No round is under way.") + "\n" + usage(ctx.t))])
+    found = await budget_pb.projects(ctx.conn, r.id)
+    state = _("voting is open") if r.voting else _("prepared, not open yet")
+    lines = [f"🗳 {r.title} ({millions(ctx.t, r.total)}): {state}"]
+    lines += [f"#{p.id} {p.name} ({millions(ctx.t, p.cost)}): {p.votes}" for p in found]
+    return engine.stay(ctx, [Reply("\n".join(lines))])

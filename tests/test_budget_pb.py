@@ -1,0 +1,105 @@
+"""Participatory budgeting: admins publish a shortlist with costs and a total, residents vote
+within the total (one ballot per account, changeable until voting closes), staff add paper
+ballots, and the results go to everyone who voted and to the budget's followers."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import Office, Press
+
+RESULTS = (
+    "🗳 The results of Mesna zajednica 2027:\n"
+    "✅ Playground in the park (6.0 million dinars): votes: 12\n"
+    "✅ Bus shelter (2.5 million dinars): votes: 2\n"
+    "▫️ New street lights (8.0 million dinars): votes: 1\n"
+    "✅ funded: 8.5 million dinars of 10.0 million dinars."
+)
+
+
+def ballots(db: Path) -> list[tuple[str, int]]:
+    conn = sqlite3.connect(db)
+    try:
+        return [
+            (str(r[0]), int(r[1]))
+            for r in conn.execute(
+                "SELECT u.chat_id, v.project_id FROM pb_votes v JOIN users u ON u.id = v.user_id"
+                " ORDER BY u.chat_id, v.project_id"
+            )
+        ]
+    finally:
+        conn.close()
+
+
+def ballot_buttons(office: Office, user: str) -> list[str]:
+    last = office.bot.channel.to(user)[-1]
+    return [b.label for row in last.buttons for b in row]
+
+
+async def test_a_round_from_shortlist_to_results(office: Office) -> None:
+    bot = office.bot
+    await bot.say("petar", Press("menu:notify"))
+    await bot.say("petar", Press("sub:budget"))
+    await bot.play(
+        "boss",
+        [
+            ("/pb open", ["Prepare a round with its projects first."]),
+            ("/pb new 10.000.000 Mesna zajednica 2027", ["Prepared: Mesna zajednica 2027"]),
+            ("/pb new 5.000.000 Another", ["A round is already under way"]),
+            ("/pb add 6.000.000 Playground in the park", ["Project #1 added"]),
+            ("/pb add 8.000.000 New street lights", ["Project #2 added"]),
+            ("/pb add 2.500.000 Bus shelter", ["Project #3 added"]),
+            ("/pb add 12.000.000 Too dear", ["A project costs at most the total"]),
+            ("/pb paper 1 10", ["Usage: /pb new TOTAL TITLE"]),  # not open yet
+            ("/pb open", ["Sending: 0 / 1", "Voting is open."]),
+            ("/pb add 1.000.000 Late", ["Projects are added to a prepared round"]),
+        ],
+    )
+    assert bot.channel.to("petar")[-1].text.startswith("🗳 Voting has opened: Mesna zajednica")
+    overview = (await bot.say("mila", Press("menu:budget")))[0]
+    vote = next(b.data for row in overview.buttons for b in row if b.label.startswith("🗳"))
+    await bot.play(
+        "mila",
+        [
+            (Press(vote), ["Choose projects worth 10.0 million dinars at most", "Chosen: 0.0"]),
+            (Press("pbt:1:1"), ["On your ballot: Playground in the park.", "Chosen: 6.0"]),
+            (Press("pbt:1:2"), ["That is more than the total"]),
+            (Press("pbt:1:1"), ["Taken off your ballot: Playground in the park."]),
+            (Press("pbt:1:2"), ["On your ballot: New street lights."]),
+            (Press("pbt:1:3"), ["That is more than the total"]),
+            # Changing the ballot: the lights off, the playground and the shelter on.
+            (Press("pbt:1:2"), ["Taken off your ballot: New street lights."]),
+            (Press("pbt:1:1"), ["On your ballot: Playground in the park."]),
+            (Press("pbt:1:3"), ["On your ballot: Bus shelter.", "Chosen: 8.5 million dinars"]),
+        ],
+    )
+    assert ballot_buttons(office, "mila")[:3] == [
+        "✅ Playground in the park (6.0 million dinars)",
+        "⬜ New street lights (8.0 million dinars)",
+        "✅ Bus shelter (2.5 million dinars)",
+    ]
+    await bot.play("mila", [(Press("pbt:1:9"), ["Please choose one of the options below."])])
+    await bot.say("vesna", Press(vote))
+    await bot.say("vesna", Press("pbt:1:2"))
+    db = bot.app.db.path
+    assert db is not None
+    # One ballot per account: the key of the table, whatever is pressed twice.
+    assert ballots(db) == [("mila", 1), ("mila", 3), ("vesna", 2)]
+    await bot.play(
+        "boss",
+        [
+            ("/pb paper 1 11", ["Added 11 paper votes to #1 Playground in the park."]),
+            ("/pb paper 3 1", ["Added 1 paper votes to #3"]),
+            ("/pb paper 9 1", ["Usage: /pb new TOTAL TITLE"]),
+            ("/pb", ["#1 Playground in the park (6.0 million dinars): 12", "voting is open"]),
+        ],
+    )
+    await bot.play("mila", [("/pb close", ["This is for municipal staff only"])])
+    before = {user: len(bot.channel.to(user)) for user in ("mila", "vesna", "petar")}
+    await bot.play("boss", [("/pb close", ["Sending: 0 / 3", RESULTS])])
+    news = {user: [r.text for r in bot.channel.to(user)[n:]] for user, n in before.items()}
+    assert news == {"mila": [RESULTS], "vesna": [RESULTS], "petar": [RESULTS]}
+    await bot.play("mila", [(Press("pbt:1:2"), ["Voting on these projects is not open."])])
+    assert ballots(db) == [("mila", 1), ("mila", 3), ("vesna", 2)]
+    await bot.play("boss", [("/pb close", ["No voting is open."])])
