@@ -24,6 +24,7 @@ from storage import consultations, users
 from storage.consultations import NewConsultation
 from storage.db import Database
 from storage.photos import PhotoStore
+from storage.voices import VoiceStore
 
 
 @dataclass(slots=True)
@@ -100,7 +101,10 @@ async def build_app(
             timeout=settings.geocoder_timeout,
         )  # fmt: skip
         geocoder = nominatim
-    deps = Deps(municipality, clock, geocoder, PhotoStore(settings.data_dir), REGISTRY)
+    deps = Deps(
+        municipality, clock, geocoder, PhotoStore(settings.data_dir), REGISTRY,
+        VoiceStore(settings.data_dir),
+    )  # fmt: skip
     sender = OutboxSender(
         db, channels, clock, limits=limits,
         give_up_after=timedelta(hours=settings.outbox_give_up_hours),

@@ -11,7 +11,7 @@ import aiosqlite
 from handlers.events import Button, Choices, Outgoing, Reply
 from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
-from handlers.ports import Clock, Geocoder, PhotoSaver
+from handlers.ports import Clock, Geocoder, PhotoSaver, VoiceSaver
 from storage.users import User
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ class Deps:
     geocoder: Geocoder
     photos: PhotoSaver
     registry: Registry
+    voices: VoiceSaver
 
 
 @dataclass(frozen=True, slots=True)

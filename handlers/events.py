@@ -92,6 +92,20 @@ class File:
 
 
 @dataclass(frozen=True, slots=True)
+class Voice:
+    """A voice note (on Viber, which has none, an audio file); ``content`` is None when it was
+    not downloaded (too large, or the download failed). ``seconds`` is what the messenger says."""
+
+    sender: Sender
+    file_id: str
+    content: bytes | None
+    size: int
+    seconds: int = 0
+    update_id: str | None = None
+    reply_to: str | None = None  # the id of the message it answers (a staff chat's reply)
+
+
+@dataclass(frozen=True, slots=True)
 class Contact:
     """A shared phone contact."""
 
@@ -110,14 +124,25 @@ class Blocked:
 
 @dataclass(frozen=True, slots=True)
 class Unsupported:
-    """Anything else: a sticker, a voice message, a poll..."""
+    """Anything else: a sticker, a video, a poll..."""
 
     sender: Sender
     kind: str
     update_id: str | None = None
 
 
-Inbound = Text | Command | ButtonChoice | Location | Photo | File | Contact | Blocked | Unsupported
+Inbound = (
+    Text
+    | Command
+    | ButtonChoice
+    | Location
+    | Photo
+    | File
+    | Voice
+    | Contact
+    | Blocked
+    | Unsupported
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,14 +240,23 @@ _KEYBOARDS = {"location": AskLocation, "remove": RemoveKeyboard, "force_reply": 
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent with a message (the resident's data export): its name and its text."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One rendered message to one chat.
 
     ``markup`` is its buttons or keyboard change (one of them: a message cannot carry both).
     ``photos`` are stored photo paths sent before the text (attachments in an e-mail, whose
-    ``subject`` is used); a ``chart`` is drawn by the sender and goes first among them. A
-    message with a ``key`` is remembered once sent; with ``edit`` it replaces the message sent
-    under the same key in the same chat (a report's card), or is sent anew when there is none.
+    ``subject`` is used); a ``chart`` is drawn by the sender and goes first among them;
+    ``voice`` a stored voice note and ``document`` a file, sent after the photos (attachments
+    too). A message with a ``key`` is remembered once sent; with ``edit`` it replaces the message
+    sent under the same key in the same chat (a report's card), or is sent anew when there is none.
     """
 
     text: str
@@ -233,6 +267,8 @@ class Reply:
     edit: bool = False
     done_parts: int = 0  # parts already delivered by an earlier attempt
     chart: Chart | None = None
+    voice: str = ""
+    document: Document | None = None
 
     @property
     def buttons(self) -> tuple[tuple[Button, ...], ...]:
@@ -261,6 +297,10 @@ class Reply:
         )  # fmt: skip
         if self.chart is not None:
             payload["chart"] = self.chart.to_payload()
+        if self.voice:
+            payload["voice"] = self.voice
+        if self.document is not None:
+            payload["document"] = {"name": self.document.name, "text": self.document.text}
         return payload
 
     @classmethod
@@ -288,7 +328,15 @@ class Reply:
             edit=bool(payload.get("edit", False)),
             done_parts=int(payload.get("done_parts", 0)),
             chart=Chart.from_payload(chart) if isinstance(chart, Mapping) else None,
+            voice=str(payload.get("voice", "")),
+            document=_document(payload.get("document")),
         )
+
+
+def _document(raw: object) -> Document | None:
+    if not isinstance(raw, Mapping):
+        return None
+    return Document(str(raw.get("name", "")), str(raw.get("text", "")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,14 @@ from enum import StrEnum
 
 from handlers import engine, jobs
 from handlers.context import Context, Step
-from handlers.events import Inbound, Photo, Reply, Text
+from handlers.events import Inbound, Photo, Reply, Text, Voice
 from handlers.flow import Anywhere, ButtonData, Flow, Job
 from handlers.i18n import translator
 from handlers.menu import MenuState, menu_reply
 from handlers.notices import card_update, to_service
 from handlers.photos import save_photo
 from handlers.texts import N_, status_name
+from handlers.voice import refusal, save_voice, saved_voice, voice_line
 from storage import reports
 from storage.reports import Report
 
@@ -111,13 +112,20 @@ async def add_comment(ctx: Context, event: Inbound) -> Step | None:
     if report is None:
         return Step(MenuState.MAIN, {}, [menu_reply(ctx)])
     photo = _saved_photo(ctx, event)
+    voice = saved_voice(ctx) if isinstance(event, Voice) else None
+    if isinstance(event, Voice) and voice is None:
+        return engine.stay(ctx, [Reply(refusal(ctx))])
     text = event.text.strip()[:MAX_COMMENT] if isinstance(event, Text) else None
-    if photo is None and not text:
+    if photo is None and voice is None and not text:
         return None
     await reports.add_event(
-        ctx.conn, report.id, "comment", actor_id=ctx.user.id, now=ctx.now, text=text, photo=photo
-    )
-    notice = Reply(_staff_notice(ctx, report, "💬", text), photos=(photo,) if photo else ())
+        ctx.conn, report.id, "comment", actor_id=ctx.user.id, now=ctx.now, text=text, photo=photo,
+        voice=voice,
+    )  # fmt: skip
+    notice = Reply(
+        _staff_notice(ctx, report, "💬", text, voice=voice is not None),
+        photos=(photo,) if photo else (), voice=voice or "",
+    )  # fmt: skip
     step = Step(
         MenuState.MAIN,
         {},
@@ -133,27 +141,36 @@ def _saved_photo(ctx: Context, event: Inbound) -> str | None:
     return None
 
 
-def _staff_notice(ctx: Context, report: Report, mark: str, text: str | None) -> str:
+def _staff_notice(
+    ctx: Context, report: Report, mark: str, text: str | None, *, voice: bool = False
+) -> str:
     t = translator(ctx.municipality.staff_language)
     return (
         mark
         + " "
         + t.gettext("From the resident about {ref}:", ref=report.ref)
         + (f"\n{text}" if text else "")
+        + (f"\n{voice_line(t)}" if voice else "")
     )
 
 
-async def answer_question(ctx: Context, event: Text) -> Step:
-    """The resident's answer to a question from the municipality, threaded into the report."""
+async def answer_question(ctx: Context, event: Text | Voice) -> Step:
+    """The resident's answer (typed or spoken) to a question from the municipality, threaded
+    into the report."""
     _ = ctx.t.gettext
     report = await own_report(ctx, ctx.draft.get("report_id"))
     if report is None:
         return engine.resume(ctx, [])
-    text = event.text.strip()[:MAX_COMMENT]
+    voice = saved_voice(ctx) if isinstance(event, Voice) else None
+    if isinstance(event, Voice) and voice is None:
+        return engine.stay(ctx, [Reply(refusal(ctx))])
+    text = event.text.strip()[:MAX_COMMENT] if isinstance(event, Text) else None
     await reports.add_event(
-        ctx.conn, report.id, "answer", actor_id=ctx.user.id, now=ctx.now, text=text
+        ctx.conn, report.id, "answer", actor_id=ctx.user.id, now=ctx.now, text=text, voice=voice
     )
-    notice = Reply(_staff_notice(ctx, report, "↩️", text))
+    notice = Reply(
+        _staff_notice(ctx, report, "↩️", text, voice=voice is not None), voice=voice or ""
+    )
     step = engine.resume(
         ctx, [Reply(_("Thank you, your answer was added to {ref}.", ref=report.ref))]
     )
@@ -168,13 +185,19 @@ FLOW = Flow(
         (FollowupState.ANSWER, Text): answer_question,
         (FollowupState.COMMENT, Text): add_comment,
         (FollowupState.COMMENT, Photo): add_comment,
+        (FollowupState.COMMENT, Voice): add_comment,
+        (FollowupState.ANSWER, Voice): answer_question,
     },
     hints={
         FollowupState.ANSWER: N_("Please write your answer as a text message, or /cancel."),
         FollowupState.COMMENT: N_("Please write your comment or send a photo, or /cancel."),
     },
     anywhere={FixAnswer: Anywhere(answer_fix, leaves=False)},
-    look_ups={(FollowupState.COMMENT, Photo): save_photo},
+    look_ups={
+        (FollowupState.COMMENT, Photo): save_photo,
+        (FollowupState.COMMENT, Voice): save_voice,
+        (FollowupState.ANSWER, Voice): save_voice,
+    },
     jobs=(Job("close-unconfirmed", jobs.close_unconfirmed, seconds=3600),),
     keeps=frozenset(FollowupState),
 )

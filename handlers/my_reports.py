@@ -13,6 +13,7 @@ from handlers.followup import CommentOn, start_comment
 from handlers.menu import Menu, MenuState, main_menu_button, menu_reply
 from handlers.report import location_text
 from handlers.texts import N_, category_name, event_name, status_name
+from handlers.voice import voice_line
 from storage import duplicates, reports
 from storage.reports import ReportEvent
 
@@ -81,7 +82,7 @@ async def show_report(ctx: Context, press: ShowReport) -> Step | None:
         ref=report.ref,
         status=status_name(ctx.t, report.status),
         category=category_name(ctx.t, report.category),
-        description=report.description,
+        description=report.description or (voice_line(ctx.t) if report.voice else ""),
         location=location_text(
             ctx,
             {"address": report.address, "latitude": report.latitude, "longitude": report.longitude},
@@ -107,6 +108,8 @@ def history_line(ctx: Context, e: ReportEvent, zone: ZoneInfo) -> str:
         line += f"\n  {text}"
     if e.photo:
         line += "\n  📷"
+    if e.voice:
+        line += "\n  " + voice_line(ctx.t)
     return line
 
 

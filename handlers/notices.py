@@ -11,6 +11,7 @@ from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
 from handlers.staff.card import card_buttons
 from handlers.texts import category_name, status_name
+from handlers.voice import voice_line
 from storage import duplicates, users
 from storage.reports import Report
 
@@ -38,6 +39,8 @@ def report_details(t: Translator, m: Municipality, report: Report, reporter: str
         _("Service: {service}", service=t.name(m.service_name(report.service))),
         _("Description: {description}", description=shorten(report.description)),
     ]
+    if report.voice:
+        lines.append(voice_line(t))
     if report.address:
         lines.append(_("Address: {address}", address=report.address))
     if report.latitude is not None and report.longitude is not None:
@@ -76,6 +79,7 @@ def card(m: Municipality, report: Report, first_name: str, *, edit: bool) -> Rep
         text,
         Choices(card_buttons(t, report)),
         photos=() if edit else report.photo_paths,
+        voice="" if edit else report.voice or "",
         key=f"card:{report.id}",
         edit=edit,
     )
@@ -102,7 +106,7 @@ def new_report_notices(m: Municipality, report: Report, first_name: str) -> list
             category=category_name(t, report.category),
         )
         body = report_details(t, m, report, reporter_name(t, report, first_name))
-        mail = Reply(body, subject=subject, photos=report.photo_paths)
+        mail = Reply(body, subject=subject, photos=report.photo_paths, voice=report.voice or "")
         out.append(Outgoing(EMAIL_CHANNEL, service.email, mail))
     return out
 

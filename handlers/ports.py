@@ -68,6 +68,28 @@ class StoredPhotoLike(Protocol):
         ...
 
 
+class VoiceSaver(Protocol):
+    """Stores a voice note's content and says where (see ``storage.voices.VoiceStore``)."""
+
+    def save(self, content: bytes) -> StoredVoiceLike:
+        """Store a voice note; raises ``storage.voices.VoiceError`` when it is refused."""
+        ...
+
+
+class StoredVoiceLike(Protocol):
+    """A stored voice note's path and length."""
+
+    @property
+    def path(self) -> str:
+        """Path relative to the data folder."""
+        ...
+
+    @property
+    def seconds(self) -> int:
+        """Its length, read from the file."""
+        ...
+
+
 class Channel(Protocol):
     """A messenger as the outbox sender sees it."""
 

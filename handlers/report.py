@@ -14,7 +14,16 @@ from handlers import bodies, duplicates
 from handlers.bodies import ShareName
 from handlers.context import Context, Deps, Lookup, Step, buttons, column
 from handlers.duplicates import NewProblem, SameProblem
-from handlers.events import AskLocation, Inbound, Location, Photo, RemoveKeyboard, Reply, Text
+from handlers.events import (
+    AskLocation,
+    Inbound,
+    Location,
+    Photo,
+    RemoveKeyboard,
+    Reply,
+    Text,
+    Voice,
+)
 from handlers.flow import ButtonData, Entry, Flow, Kind, LookUpFn, Prompt, Start, StepFn
 from handlers.menu import Menu, MenuState, menu_reply
 from handlers.municipality import CATEGORY_IDS
@@ -22,6 +31,7 @@ from handlers.notices import new_report_notices
 from handlers.photos import save_photo
 from handlers.ports import GeocoderUnavailableError
 from handlers.texts import N_, category_name
+from handlers.voice import refusal, save_voice, saved_voice, voice_line
 from storage import reports
 from storage.reports import NewPhoto, NewReport
 
@@ -167,7 +177,7 @@ def summary(ctx: Context) -> list[Reply]:
         "Please check your report:\n\nCategory: {category}\nDescription: {description}\n"
         "Photos: {photos}\nLocation: {location}",
         category=category_name(ctx.t, d.get("category", "other")),
-        description=d.get("description", ""),
+        description=d.get("description") or (voice_line(ctx.t) if d.get("voice") else ""),
         photos=len(d.get("photos", [])),
         location=location_text(ctx, d),
     )
@@ -317,7 +327,17 @@ async def describe(ctx: Context, event: Text) -> Step:
             n=len(text),
         )
         return Step(DESCRIPTION, ctx.draft, [Reply(message)])
-    return await _next(ctx, {**ctx.draft, "description": text}, PHOTOS)
+    draft = {k: v for k, v in ctx.draft.items() if k != "voice"}
+    return await _next(ctx, {**draft, "description": text}, PHOTOS)
+
+
+async def describe_by_voice(ctx: Context, event: Voice) -> Step:
+    """Take a voice note, saved before the transaction, as the description."""
+    del event
+    path = saved_voice(ctx)
+    if path is None:
+        return Step(DESCRIPTION, ctx.draft, [Reply(refusal(ctx)), *ask_description(ctx)])
+    return await _next(ctx, {**ctx.draft, "description": "", "voice": path}, PHOTOS)
 
 
 async def add_photo(ctx: Context, event: Photo) -> Step:
@@ -533,7 +553,7 @@ def new_report(ctx: Context) -> NewReport:
         user_id=ctx.user.id, category=d["category"], service=service.id,
         description=d["description"], latitude=d.get("latitude"), longitude=d.get("longitude"),
         address=d.get("address"), photos=photos, sla_hours=service.sla_hours,
-        anonymous=bool(d.get("anonymous")),
+        anonymous=bool(d.get("anonymous")), voice=d.get("voice"),
     )  # fmt: skip
 
 
@@ -647,6 +667,7 @@ FLOW = Flow(
     steps={
         (CATEGORY, Category): choose_category,
         (DESCRIPTION, Text): describe,
+        (DESCRIPTION, Voice): describe_by_voice,
         (PHOTOS, Photo): add_photo,
         (PHOTOS, PhotosDone): finish_photos,
         (LOCATION, Location): share_location,
@@ -675,6 +696,7 @@ FLOW = Flow(
     entries=(Entry(N_("📝 Report a problem"), Menu("report"), start_report, order=10),),
     look_ups={
         (PHOTOS, Photo): save_photo,
+        (DESCRIPTION, Voice): save_voice,
         (LOCATION, Text): geocode_typed,
         (ADDRESS, Text): geocode_typed,
         (LOCATION, Location): name_the_place,

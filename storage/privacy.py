@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import status
+from storage import status, voices
 from storage.clock import iso
 from storage.sql import fetch_all, fetch_one
 
@@ -95,12 +95,12 @@ async def personal_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, A
         "SELECT r.id, r.ref, r.category, r.status, r.description, r.address, r.latitude,"
         " r.longitude, r.created_at, r.anonymous,"
         " (SELECT json_group_array(path) FROM report_photos p WHERE p.report_id = r.id)"
-        " FROM reports r WHERE r.user_id = ? ORDER BY r.id",
+        ", r.voice FROM reports r WHERE r.user_id = ? ORDER BY r.id",
         (user_id,),
     )
     events = await fetch_all(
         conn,
-        "SELECT r.ref, e.at, e.kind, e.text, e.photo FROM report_events e"
+        "SELECT r.ref, e.at, e.kind, e.text, e.photo, e.voice FROM report_events e"
         " JOIN reports r ON r.id = e.report_id WHERE e.actor_id = ? AND e.kind != 'created'"
         " ORDER BY e.id",
         (user_id,),
@@ -143,11 +143,13 @@ async def personal_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, A
                 "ref": r[1], "category": r[2], "status": r[3], "description": r[4],
                 "address": r[5], "latitude": r[6], "longitude": r[7], "created_at": r[8],
                 "name_hidden_from_staff": bool(r[9]), "photos": _json_list(r[10]),
+                "voice": r[11],
             }
             for r in rows
         ],
         "report_messages": [
-            {"ref": e[0], "at": e[1], "kind": e[2], "text": e[3], "photo": e[4]} for e in events
+            {"ref": e[0], "at": e[1], "kind": e[2], "text": e[3], "photo": e[4], "voice": e[5]}
+            for e in events
         ],
         "consultation_comments": [
             {"consultation": c[0], "at": c[1], "text": c[2], "photo": c[3], "answer": c[4]}
@@ -261,13 +263,18 @@ async def anonymise_reports(
     )]  # fmt: skip
     free = [i for i in report_ids if i not in evidence]
     free_marks = ", ".join("?" for _ in free) or "NULL"
+    # The photos and voice notes: the report's own, and those of the resident's comments.
     photos = await fetch_all(
         conn,
         f"SELECT path FROM report_photos WHERE report_id IN ({free_marks})"  # noqa: S608
+        f" UNION SELECT voice FROM reports WHERE id IN ({free_marks}) AND voice IS NOT NULL"
         " UNION SELECT e.photo FROM report_events e JOIN reports r ON r.id = e.report_id"
         f" WHERE e.report_id IN ({free_marks}) AND e.actor_id = r.user_id"
-        " AND e.photo IS NOT NULL",
-        [*free, *free],
+        " AND e.photo IS NOT NULL"
+        " UNION SELECT e.voice FROM report_events e JOIN reports r ON r.id = e.report_id"
+        f" WHERE e.report_id IN ({free_marks}) AND e.actor_id = r.user_id"
+        " AND e.voice IS NOT NULL",
+        [*free, *free, *free, *free],
     )
     await conn.execute(f"DELETE FROM report_photos WHERE report_id IN ({free_marks})", free)  # noqa: S608
     # Who followed them: an anonymised report sends no more news.
@@ -277,14 +284,16 @@ async def anonymise_reports(
     # The resident's own words in the history (comments, answers); the municipality's stay.
     mine = "actor_id = (SELECT user_id FROM reports r WHERE r.id = report_events.report_id)"
     photo = f"CASE WHEN report_id IN ({free_marks}) THEN NULL ELSE photo END"
-    scrub = f"UPDATE report_events SET text = NULL, actor_id = ?, photo = {photo}"  # noqa: S608
+    voice = f"CASE WHEN report_id IN ({free_marks}) THEN NULL ELSE voice END"
+    scrub = f"UPDATE report_events SET text = NULL, actor_id = ?, photo = {photo}, voice = {voice}"  # noqa: S608
     await conn.execute(
-        f"{scrub} WHERE report_id IN ({marks}) AND {mine}", [anon, *free, *report_ids]
+        f"{scrub} WHERE report_id IN ({marks}) AND {mine}", [anon, *free, *free, *report_ids]
     )
     keep = "user_id = ?, description = '', address = NULL, anonymous = 1, anonymised_at = ?"
+    kept_voice = f"voice = CASE WHEN id IN ({free_marks}) THEN NULL ELSE voice END"
     await conn.execute(
-        f"UPDATE reports SET {keep} WHERE id IN ({marks})",  # noqa: S608
-        [anon, iso(now), *report_ids],
+        f"UPDATE reports SET {keep}, {kept_voice} WHERE id IN ({marks})",  # noqa: S608
+        [anon, iso(now), *free, *report_ids],
     )
     return Erasure(len(report_ids), len(evidence), tuple(str(r[0]) for r in photos))
 
@@ -297,7 +306,8 @@ async def unused_photos(conn: aiosqlite.Connection, paths: list[str]) -> tuple[s
         row = await fetch_one(
             conn,
             "SELECT EXISTS (SELECT 1 FROM report_photos WHERE path = :p)"
-            " OR EXISTS (SELECT 1 FROM report_events WHERE photo = :p)"
+            " OR EXISTS (SELECT 1 FROM report_events WHERE photo = :p OR voice = :p)"
+            " OR EXISTS (SELECT 1 FROM reports WHERE voice = :p)"
             " OR EXISTS (SELECT 1 FROM consultation_comments WHERE photo = :p)"
             " OR EXISTS (SELECT 1 FROM conversations WHERE instr(draft, :p) > 0)",
             {"p": path},
@@ -339,7 +349,8 @@ async def database_folder(conn: aiosqlite.Connection) -> Path | None:
 
 
 async def delete_photo_files(conn: aiosqlite.Connection, paths: tuple[str, ...]) -> int:
-    """Delete these photos from the data folder (only files under its photos/); return how many.
+    """Delete these photos and voice notes from the data folder (only files under its photos/
+    and voice/); return how many.
 
     Called inside the erasing transaction, last: if that transaction still fails, the rows
     point at missing files, and the resident's next /deleteme finishes the erasure.
@@ -347,11 +358,11 @@ async def delete_photo_files(conn: aiosqlite.Connection, paths: tuple[str, ...])
     folder = await database_folder(conn)
     if folder is None:
         return 0
-    photos = (folder / "photos").resolve()
+    kept_in = [(folder / name).resolve() for name in ("photos", voices.FOLDER)]
     deleted = 0
     for path in paths:
         target = (folder / path).resolve()
-        if target.is_relative_to(photos) and target.is_file():
+        if any(target.is_relative_to(f) for f in kept_in) and target.is_file():
             target.unlink()
             deleted += 1
     return deleted

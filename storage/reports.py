@@ -39,6 +39,7 @@ class NewReport:
     photos: tuple[NewPhoto, ...]
     sla_hours: int
     anonymous: bool = False
+    voice: str | None = None  # a stored voice note that describes the problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class ReportEvent:
     text: str | None
     public: bool = True
     photo: str | None = None
+    voice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,7 @@ class Report:
     anonymous: bool = False
     resolved_at: datetime | None = None
     followers: int = 0  # residents who reported the same problem after the reporter
+    voice: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -108,8 +111,8 @@ async def create_report(
         conn,
         "INSERT INTO reports (ref, year, seq, user_id, category, service, description, latitude,"
         " longitude, address, status, created_at, updated_at, sla_due_at, anonymous,"
-        " sla_started_at)"
-        " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+        " sla_started_at, voice)"
+        " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
         " FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM reports WHERE year = ?)"
         " RETURNING id, ref",
         (
@@ -129,6 +132,7 @@ async def create_report(
             iso(due),
             int(report.anonymous),
             iso(now),
+            report.voice,
             year,
         ),
     )
@@ -178,7 +182,8 @@ async def count_for_user(conn: aiosqlite.Connection, user_id: int) -> int:
 _REPORT = (
     "SELECT id, ref, user_id, category, service, description, latitude, longitude, address,"
     " status, created_at, sla_due_at, anonymous, resolved_at,"
-    " (SELECT COUNT(*) FROM report_followers f WHERE f.report_id = reports.id) FROM reports"
+    " (SELECT COUNT(*) FROM report_followers f WHERE f.report_id = reports.id), voice"
+    " FROM reports"
 )
 
 
@@ -198,19 +203,19 @@ async def get_report(conn: aiosqlite.Connection, report_id: int) -> Report | Non
     )
     event_rows = await fetch_all(
         conn,
-        "SELECT at, kind, old_status, new_status, text, public, photo FROM report_events"
+        "SELECT at, kind, old_status, new_status, text, public, photo, voice FROM report_events"
         " WHERE report_id = ? ORDER BY id",
         (report_id,),
     )
     photos = tuple(row[0] for row in photo_rows)
     events = tuple(
-        ReportEvent(parse(e[0]), e[1], e[2], e[3], e[4], bool(e[5]), e[6]) for e in event_rows
+        ReportEvent(parse(e[0]), e[1], e[2], e[3], e[4], bool(e[5]), e[6], e[7]) for e in event_rows
     )
     return Report(
         id=r[0], ref=r[1], user_id=r[2], category=r[3], service=r[4], description=r[5],
         latitude=r[6], longitude=r[7], address=r[8], status=r[9], created_at=parse(r[10]),
         sla_due_at=parse(r[11]), photo_paths=photos, events=events, anonymous=bool(r[12]),
-        resolved_at=parse(r[13]) if r[13] else None, followers=int(r[14]),
+        resolved_at=parse(r[13]) if r[13] else None, followers=int(r[14]), voice=r[15],
     )  # fmt: skip
 
 
@@ -288,12 +293,13 @@ async def add_event(
     new: str | None = None,
     public: bool = True,
     photo: str | None = None,
+    voice: str | None = None,
 ) -> None:
     """Add an entry to a report's history."""
     await conn.execute(
         "INSERT INTO report_events (report_id, at, actor_id, kind, old_status, new_status, text,"
-        " public, photo) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (report_id, iso(now), actor_id, kind, old, new, text, int(public), photo),
+        " public, photo, voice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (report_id, iso(now), actor_id, kind, old, new, text, int(public), photo, voice),
     )
 
 

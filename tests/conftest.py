@@ -28,6 +28,7 @@ from handlers.events import (
     Reply,
     Sender,
     Text,
+    Voice,
 )
 from handlers.municipality import Municipality, StaffMember, load_municipality
 from handlers.ports import Place
@@ -76,7 +77,15 @@ class Picture:
     album: str = ""  # the media group it belongs to (Telegram sends an album photo by photo)
 
 
-DialogInput = str | Press | Pin | Picture | Inbound
+@dataclass
+class Recording:
+    """A voice note in a dialog table (on Viber, an audio file: it has no voice notes)."""
+
+    content: bytes
+    seconds: int = 0
+
+
+DialogInput = str | Press | Pin | Picture | Recording | Inbound
 
 
 class Bot:
@@ -108,6 +117,9 @@ class Bot:
             case Picture():
                 size = item.size or len(item.content or b"")
                 return Photo(s, f"file-{size}", item.content, size, caption=item.caption)
+            case Recording():
+                return Voice(s, f"voice-{len(item.content)}", item.content, len(item.content),
+                             item.seconds)  # fmt: skip
         return item
 
     async def say(self, user: str, item: DialogInput) -> list[Reply]:

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.settings import Settings
 from handlers.municipality import Municipality
-from tests.conftest import Bot, Picture, Pin, Press, Running, jpeg, telegram_app
+from storage.sql import fetch_one
+from tests.audio import ogg_opus
+from tests.conftest import Bot, Picture, Pin, Press, Recording, Running, jpeg, telegram_app
 from tests.dialogs import (
     VIBER_IDS,
     CollectingDialog,
@@ -249,3 +251,45 @@ async def test_the_open_report_nearby_is_offered_with_its_photo_on_every_channel
             MINE,
         ],
     )  # fmt: skip
+
+
+BROKEN_VOICE = (
+    "I could not play that voice message (it may be broken). Please record it again, or write"
+    " the text."
+)
+VOICE_REPORT: Table = [
+    *LANGUAGE,
+    (Press("menu:report"), [CATEGORY]),
+    (Press("cat:garbage"), [DESCRIBE]),
+    (Recording(b"OggS\x00 half a voice note"), [BROKEN_VOICE, DESCRIBE]),
+    (Recording(ogg_opus(400), seconds=400), ["That voice message is longer than 5 minutes."
+                                             " Please send a shorter one.", DESCRIBE]),
+    (Recording(ogg_opus(4, {"ARTIST": "Ana Petrović"}), seconds=4), [PHOTOS]),
+    (Press("photos:skip"), [WHERE]),
+    (Pin(42.9661, 22.1290), ["📍 Location received.", "Please check your report:"]),
+    (Press("sum:confirm"), [THANKS]),
+]  # fmt: skip
+
+
+def app_of(dialog: Dialog) -> App:
+    match dialog:
+        case CollectingDialog(bot):
+            return bot.app
+        case TelegramDialog(running) | ViberDialog(running):
+            return running.app
+    raise AssertionError(dialog)
+
+
+async def test_a_voice_note_describes_a_report_on_every_channel(
+    dialog: Dialog, settings: Settings
+) -> None:
+    await play(dialog, "ana", VOICE_REPORT)
+    row = await fetch_one(app_of(dialog).db.reader, "SELECT description, voice FROM reports")
+    assert row is not None
+    description, voice = row
+    assert description == ""
+    assert voice.startswith("voice/")
+    assert voice.endswith(".ogg")
+    stored = (settings.data_dir / voice).read_bytes()
+    assert stored.startswith(b"OggS")
+    assert b"Ana Petrovi" not in stored  # the tags are removed, like a photo's EXIF

@@ -47,6 +47,8 @@ class ConsoleChannel:
         lines = [f"[→ {chat_id}]"] if self.own_chat and chat_id != self.own_chat else []
         lines += ["(✎)"] if edit else []
         lines += [f"[📷 {path}]" for path in reply.photos]
+        lines += [f"[🎤 {reply.voice}]"] if reply.voice else []
+        lines += [f"[📄 {reply.document.name}]"] if reply.document else []
         lines.append(reply.text)
         choices = [b for row in reply.buttons for b in row]
         if choices:

@@ -17,6 +17,7 @@ from handlers.ports import PermanentError, TemporaryError
 log = logging.getLogger(__name__)
 
 CHANNEL = "email"
+AUDIO_TYPES = {"ogg": "ogg", "mp3": "mpeg", "m4a": "mp4"}  # a stored voice note's MIME subtype
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,7 @@ class EmailChannel:
         return str(message["Message-ID"])
 
     def compose(self, to: str, reply: Reply) -> EmailMessage:
-        """The e-mail of a reply, with its photos attached as JPEG files."""
+        """The e-mail of a reply, with its photos attached as JPEG files and its voice note."""
         message = EmailMessage()
         message["From"] = self._smtp.sender
         message["To"] = to
@@ -72,4 +73,11 @@ class EmailChannel:
             message.add_attachment(
                 content, maintype="image", subtype=kind, filename=f"photo-{i}.{suffix}"
             )
+        if reply.voice:
+            suffix = reply.voice.rpartition(".")[2]
+            content = (self._data_dir / reply.voice).read_bytes()
+            message.add_attachment(
+                content, maintype="audio", subtype=AUDIO_TYPES.get(suffix, "ogg"),
+                filename=f"voice.{suffix}",
+            )  # fmt: skip
         return message

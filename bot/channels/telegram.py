@@ -31,6 +31,7 @@ from telegram import (
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     InputMediaPhoto,
     KeyboardButton,
     Message,
@@ -71,6 +72,7 @@ from handlers.events import (
     Sender,
     Text,
     Unsupported,
+    Voice,
 )
 from handlers.flow import Registry, Role
 from handlers.i18n import translator
@@ -82,6 +84,7 @@ from handlers.ports import (
     UnreachableError,
 )
 from storage.photos import MAX_PHOTO_BYTES
+from storage.voices import MAX_VOICE_BYTES
 
 log = logging.getLogger(__name__)
 # getUpdates is fetched as raw JSON on purpose (see _get_updates); PTB would rather we did not.
@@ -99,7 +102,7 @@ POLL_TIMEOUT_S = 30
 # than connections cost more than they bring; 16 keeps a 1,000 messages/s broadcast going.
 IN_FLIGHT = 16
 UNSUPPORTED_KINDS = (
-    "sticker", "voice", "video", "video_note", "audio", "animation", "poll", "dice", "game",
+    "sticker", "video", "video_note", "animation", "poll", "dice", "game",
     "story", "invoice", "paid_media",
 )  # fmt: skip
 
@@ -295,6 +298,15 @@ class TelegramChannel:
         steps: list[Callable[[], Awaitable[Message | None]]] = []
         if reply.photos:
             steps.append(lambda: self._send_photos(chat_id, reply.photos))
+        if reply.voice:
+            steps.append(lambda: self._send_voice(chat_id, reply.voice))
+        if reply.document is not None:
+            document = reply.document
+            steps.append(
+                lambda: self.bot.send_document(
+                    chat_id, InputFile(document.text.encode(), filename=document.name)
+                )
+            )
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             steps.append(
@@ -324,6 +336,18 @@ class TelegramChannel:
             if _about_the_chat(e):
                 raise
             log.warning("photos refused (%s); the message is sent without them", e.message)
+
+    async def _send_voice(self, chat_id: int, path: str) -> None:
+        """Send a stored voice note; when it is missing or refused, the text goes alone."""
+        try:
+            content = await asyncio.to_thread((self._data_dir / path).read_bytes)
+            await self.bot.send_voice(chat_id, InputFile(content, filename=Path(path).name))
+        except FileNotFoundError:
+            log.warning("a voice file is missing; the message is sent without it")
+        except BadRequest as e:
+            if _about_the_chat(e):
+                raise
+            log.warning("voice note refused (%s); the message is sent without it", e.message)
 
     async def register_commands(self, languages: Sequence[str], registry: Registry) -> None:
         """Register the listed commands in each offered language: residents' in private chats,
@@ -463,6 +487,8 @@ class TelegramUpdates:
                 return replace(photo, caption=message.caption or "")
             name = doc.file_name or ""
             return await self._document(sender, doc.file_id, name, doc.file_size, uid)
+        if message.voice is not None or message.audio is not None:
+            return await self._voice(sender, message, uid)
         if message.contact is not None:
             return Contact(sender, message.contact.phone_number, uid)
         kind = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), "other")
@@ -485,6 +511,8 @@ class TelegramUpdates:
             largest = max(message.photo, key=lambda p: p.width * p.height)
             photo = await self._photo(sender, largest.file_id, largest.file_size or 0, uid)
             return replace(photo, reply_to=answered)
+        if message.voice is not None and answers_bot:  # a staff answer spoken, not typed
+            return replace(await self._voice(sender, message, uid), reply_to=answered)
         if message.text is None:
             return None
         event = _text_event(sender, message, uid)
@@ -502,6 +530,22 @@ class TelegramUpdates:
             log.warning("photo download failed: %s", type(e).__name__)
             return Photo(sender, file_id, None, size, uid)
         return Photo(sender, file_id, content, len(content), uid)
+
+    async def _voice(self, sender: Sender, message: Message, uid: str) -> Voice:
+        """A voice note (or an audio file) with its bytes, when small enough to take."""
+        note = message.voice or message.audio
+        assert note is not None  # noqa: S101 - the caller checked
+        size = note.file_size or 0
+        event = Voice(sender, note.file_id, None, size, int(_seconds(note.duration)), uid)
+        if size > MAX_VOICE_BYTES:
+            return event
+        try:
+            telegram_file = await self.bot.get_file(note.file_id)
+            content = bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as e:
+            log.warning("voice download failed: %s", type(e).__name__)
+            return event
+        return replace(event, content=content, size=len(content))
 
     async def _document(
         self, sender: Sender, file_id: str, name: str, size: int | None, uid: str

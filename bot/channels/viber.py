@@ -30,6 +30,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeGuard, TypeVar
 from urllib.parse import urlsplit
@@ -72,6 +73,7 @@ from handlers.events import (
     Sender,
     Text,
     Unsupported,
+    Voice,
 )
 from handlers.ports import (
     DeliveryError,
@@ -80,6 +82,7 @@ from handlers.ports import (
     TemporaryError,
     UnreachableError,
 )
+from storage import exports, voices
 from storage.photos import MAX_PHOTO_BYTES
 
 from .text import split_text
@@ -118,6 +121,10 @@ TOO_MANY_REQUESTS = 12
 # apiVersionNotSupported, incompatibleWithVersion: the client is too old for the keyboard.
 OLD_CLIENT_STATUSES = frozenset({13, 14})
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+# Viber has no voice messages for bots: a resident can send a recording as a file only.
+AUDIO_SUFFIXES = (".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".mp4a")
+# Media a signed URL may name: photos and voice notes, and exports until they expire.
+SERVED_FOLDERS = ("photos", voices.FOLDER, exports.FOLDER)
 _STATUS = re.compile(r"failed with status: (\d+), message: (\w*)")
 _COMMAND = re.compile(r"/(\w{1,32})(?:\s+(.*))?", re.DOTALL)
 
@@ -245,26 +252,49 @@ def _widths(count: int) -> list[int]:
     return [max(1, base + (1 if i < extra else 0)) for i in range(count)]
 
 
-def render(reply: Reply, media_url: Callable[[str], str]) -> list[Any]:
-    """The viberbot messages of a reply: its photos, then its text; the keyboard goes last.
+@dataclass(frozen=True, slots=True)
+class ViberFile:
+    """A file message's media: its URL, the name shown and its size in bytes."""
+
+    url: str
+    name: str
+    size: int
+
+
+def render(
+    reply: Reply, media_url: Callable[[str], str], files: tuple[ViberFile, ...] = ()
+) -> list[Any]:
+    """The viberbot messages of a reply: its photos, its files (a voice note, a document), then
+    its text; the keyboard goes last.
 
     Every message carries its own keyboard or none, because a message without one hides the
     keyboard on screen: the choices go with the last message, where the resident reads them.
     """
-    parts: list[tuple[str | None, str]] = [(media_url(path), "") for path in reply.photos]
+    parts: list[tuple[str | None, str] | ViberFile] = [
+        (media_url(path), "") for path in reply.photos
+    ]
+    parts += files
     if reply.text:
         parts += [(None, part) for part in split_text(reply.text, TEXT_LIMIT)]
     keyboard = keyboard_of(reply)
     level = LOCATION_PICKER_LEVEL if keyboard and isinstance(reply.markup, AskLocation) else None
     if not parts:
         return [KeyboardMessage(keyboard=keyboard, min_api_version=level)] if keyboard else []
-    messages = [_message(media, text) for media, text in parts[:-1]]
-    return [*messages, _message(*parts[-1], keyboard=keyboard, level=level)]
+    messages = [_message(part) for part in parts[:-1]]
+    return [*messages, _message(parts[-1], keyboard=keyboard, level=level)]
 
 
 def _message(
-    media: str | None, text: str, keyboard: JSONDict | None = None, level: int | None = None
+    part: tuple[str | None, str] | ViberFile,
+    keyboard: JSONDict | None = None,
+    level: int | None = None,
 ) -> Any:
+    if isinstance(part, ViberFile):
+        return FileMessage(
+            media=part.url, size=part.size, file_name=part.name, keyboard=keyboard,
+            min_api_version=level,
+        )  # fmt: skip
+    media, text = part
     if media is not None:
         return PictureMessage(media=media, text=text, keyboard=keyboard, min_api_version=level)
     return TextMessage(text=text, keyboard=keyboard, min_api_version=level)
@@ -276,6 +306,8 @@ def _without_keyboard(message: Any) -> Any | None:
         return PictureMessage(media=message.media, text=message.text)
     if isinstance(message, TextMessage):
         return TextMessage(text=message.text)
+    if isinstance(message, FileMessage):
+        return FileMessage(media=message.media, size=message.size, file_name=message.file_name)
     return None
 
 
@@ -321,7 +353,7 @@ class ViberChannel:
         # Messages an earlier attempt delivered (photos, the first parts of a long text) are
         # not sent again; a failure says how many have gone out, for the outbox to keep.
         done = reply.done_parts
-        messages = render(reply, self.media_url)[done:]
+        messages = render(reply, self.media_url, await self._files(reply))[done:]
         welcome = self._welcomes.pop(chat_id, None)
         if welcome is not None and not welcome.done() and messages:
             welcome.set_result(self._welcome_body(messages.pop(0)))
@@ -335,6 +367,30 @@ class ViberChannel:
                 raise
             done += 1
         return token
+
+    async def _files(self, reply: Reply) -> tuple[ViberFile, ...]:
+        """The file messages of a reply: its voice note, and its document written for a while.
+
+        A retry writes the document again (under a new name): the URL of a first attempt may
+        have expired meanwhile.
+        """
+        files = []
+        if reply.voice:
+            voice = self._data_dir / reply.voice
+            if voice.is_file():
+                files.append(
+                    ViberFile(self.media_url(reply.voice), voice.name, voice.stat().st_size)
+                )
+            else:
+                log.warning("a voice file is missing; the message is sent without it")
+        if reply.document is not None:
+            content = reply.document.text.encode()
+            now = datetime.now(UTC)
+            path = await asyncio.to_thread(
+                exports.write_export, self._data_dir, reply.document.name, content, now
+            )
+            files.append(ViberFile(self.media_url(path), reply.document.name, len(content)))
+        return tuple(files)
 
     async def _send_one(self, chat_id: str, message: Any) -> str:
         try:
@@ -405,17 +461,22 @@ class ViberChannel:
         return hmac.compare_digest(expected.encode(), signature.strip().encode())
 
     def media_url(self, path: str) -> str:
-        """The public URL of a stored photo, signed so that only photos we send can be fetched."""
+        """The public URL of a stored file, signed so that only files we send can be fetched."""
         return f"{self._media_base}/{self._media_signature(path)}/{path}"
 
     def media_file(self, signature: str, path: str) -> Path | None:
-        """The stored photo a media URL names, or None for a wrong signature or path."""
+        """The stored photo, voice note or (unexpired) export a media URL names, or None for a
+        wrong signature or path."""
         expected = self._media_signature(path)
         if not hmac.compare_digest(expected.encode(), signature.encode()):
             return None
-        photos = (self._data_dir / "photos").resolve()
         file = (self._data_dir / path).resolve()
-        return file if file.is_relative_to(photos) and file.is_file() else None
+        folder = next(
+            (f for f in SERVED_FOLDERS if file.is_relative_to((self._data_dir / f).resolve())), None
+        )
+        if folder == exports.FOLDER and exports.expired(path, datetime.now(UTC)):
+            return None
+        return file if folder is not None and file.is_file() else None
 
     def _media_signature(self, path: str) -> str:
         key = self.account.token.encode()
@@ -525,6 +586,8 @@ class ViberUpdates:
                 return replace(photo, caption=str(message.text or ""))
             case FileMessage() if str(message.file_name or "").lower().endswith(IMAGE_SUFFIXES):
                 return await self._photo(sender, message.media, message.size, uid)
+            case FileMessage() if str(message.file_name or "").lower().endswith(AUDIO_SUFFIXES):
+                return await self._voice(sender, message.media, message.size, uid)
             case FileMessage():
                 return await self._document(
                     sender, message.media, message.file_name, message.size, uid
@@ -546,6 +609,16 @@ class ViberUpdates:
             return Photo(sender, file_id, None, 0, uid)
         content, size = await self._download(url, MAX_PHOTO_BYTES)
         return Photo(sender, file_id, content, size, uid)
+
+    async def _voice(self, sender: Sender, url: object, declared: object, uid: str | None) -> Voice:
+        """Download a recording sent as a file at once (Viber says nothing of its length)."""
+        file_id = uid or ""
+        if isinstance(declared, int) and declared > voices.MAX_VOICE_BYTES:
+            return Voice(sender, file_id, None, declared, update_id=uid)
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            return Voice(sender, file_id, None, 0, update_id=uid)
+        content, size = await self._download(url, voices.MAX_VOICE_BYTES)
+        return Voice(sender, file_id, content, size, update_id=uid)
 
     async def _document(
         self, sender: Sender, url: object, name: object, declared: object, uid: str | None
@@ -594,7 +667,7 @@ class ViberUpdates:
             await http.close()
 
     async def _serve_media(self, request: web.Request) -> web.StreamResponse:
-        """Serve a photo we send: Viber fetches a picture message's media from its URL."""
+        """Serve a file we send: Viber fetches a picture or file message's media from its URL."""
         file = self._channel.media_file(request.match_info["signature"], request.match_info["path"])
         if file is None:
             raise web.HTTPNotFound

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from handlers import jobs
 from handlers.context import Context, Step, parse_id
-from handlers.events import Outgoing, Photo, Reply, Text
+from handlers.events import Outgoing, Photo, Reply, Text, Voice
 from handlers.flow import Anywhere, CommandSpec, Flow, Job, Role
 from handlers.i18n import Translator
 from handlers.notices import (
@@ -41,6 +41,7 @@ from handlers.staff.operations import (
     template_or_text,
 )
 from handlers.texts import N_, category_name, event_name, status_name
+from handlers.voice import save_voice
 from storage import duplicates, reports, staff, users
 from storage.staff import StaffEntry
 
@@ -390,6 +391,7 @@ FLOW = Flow(
     states=StaffState,
     steps={
         (StaffState.REPLY, Text): reply_from_state,
+        (StaffState.REPLY, Voice): reply_from_state,
         (StaffState.FIX_PHOTO, Photo): fix_photo,
         (StaffState.FIX_PHOTO, Text): moved_on,
     },
@@ -402,7 +404,7 @@ FLOW = Flow(
         RejectReason: Anywhere(choose_reason, leaves=False),
     },
     commands=COMMANDS,
-    look_ups={(StaffState.FIX_PHOTO, Photo): save_photo},
+    look_ups={(StaffState.FIX_PHOTO, Photo): save_photo, (StaffState.REPLY, Voice): save_voice},
     jobs=(
         Job("sla", jobs.check_sla, seconds=300),
         Job("daily-digest", jobs.daily_digest, seconds=300),

@@ -10,12 +10,13 @@ from enum import StrEnum
 
 from handlers import engine, lifecycle
 from handlers.context import Context, Step, buttons
-from handlers.events import ForceReply, Inbound, Outgoing, Photo, Reply, Text
+from handlers.events import ForceReply, Inbound, Outgoing, Photo, Reply, Text, Voice
 from handlers.followup import FixAnswer, FollowupState
 from handlers.i18n import Translator, translator
 from handlers.notices import card_update, to_residents
 from handlers.staff.card import REJECT_REASONS, CardAction, RejectReason, reject_reasons
 from handlers.texts import category_name, status_name
+from handlers.voice import refusal, saved_voice, voice_line
 from storage import message_refs, reports, users
 from storage.reports import Report
 
@@ -212,7 +213,7 @@ def offer_fix_photo(ctx: Context, report: Report, resolved: Step) -> Step:
     return resolved
 
 
-async def awaited_report(ctx: Context, event: Text | Photo) -> Report | bool | None:
+async def awaited_report(ctx: Context, event: Text | Photo | Voice) -> Report | bool | None:
     """The report an awaited answer is about; False when the event is not that answer.
 
     In a staff chat only a reply to the bot's own question counts: an operator quoting another
@@ -277,24 +278,21 @@ async def moved_on(ctx: Context, event: Inbound) -> Step | None:
     return await engine.by_state(ctx, type(event), event)
 
 
-async def send_reply(ctx: Context, report: Report, text: str) -> Step:
-    """Record a public answer and send it to the resident."""
+async def send_reply(ctx: Context, report: Report, text: str, voice: str | None = None) -> Step:
+    """Record a public answer (typed, or a voice note) and send it to the resident."""
     await reports.add_event(
-        ctx.conn, report.id, "reply", actor_id=ctx.user.id, now=ctx.now, text=text
-    )
-    outgoing = await to_residents(
-        ctx,
-        report,
-        lambda t: [
-            Reply(
-                t.gettext(
-                    "The municipality answered about your report {ref}:\n{text}",
-                    ref=report.ref,
-                    text=text,
-                )
-            )
-        ],
-    )
+        ctx.conn, report.id, "reply", actor_id=ctx.user.id, now=ctx.now, text=text or None,
+        voice=voice,
+    )  # fmt: skip
+
+    def answer(t: Translator) -> list[Reply]:
+        said = text or voice_line(t)
+        message = t.gettext(
+            "The municipality answered about your report {ref}:\n{text}", ref=report.ref, text=said
+        )
+        return [Reply(message, voice=voice or "")]
+
+    outgoing = await to_residents(ctx, report, answer)
     return keep(
         ctx,
         [Reply(ctx.t.gettext("The answer was sent to the resident of {ref}.", ref=report.ref))],
@@ -375,8 +373,9 @@ async def act(ctx: Context, report: Report, action: str) -> Step | None:
     return None
 
 
-async def reply_from_state(ctx: Context, event: Text) -> Step | None:
-    """The text a staff member wrote after pressing Reply (in a group, as a reply to the prompt)."""
+async def reply_from_state(ctx: Context, event: Text | Voice) -> Step | None:
+    """The text a staff member wrote (or the voice note they recorded) after pressing Reply (in a
+    group, as a reply to the prompt)."""
     report = await awaited_report(ctx, event)
     if report is False:
         return engine.stay(ctx)
@@ -384,6 +383,17 @@ async def reply_from_state(ctx: Context, event: Text) -> Step | None:
         return engine.resume(ctx, [Reply(expiry_note(ctx.t))], ask_again=False)
     if not isinstance(report, Report):
         return engine.resume(ctx, [], ask_again=False)
+    if isinstance(event, Voice):
+        voice = saved_voice(ctx)
+        if voice is None:
+            return engine.stay(ctx, [Reply(refusal(ctx))])
+        try:
+            step = await send_reply(ctx, check_scope(ctx, report), "", voice)
+        except StaffError as e:
+            step = keep(ctx, [Reply(str(e))])
+        resumed = engine.resume(ctx, step.replies, ask_again=False)
+        resumed.outgoing = step.outgoing
+        return resumed
     try:
         step = await send_reply(
             ctx, check_scope(ctx, report), template_or_text(ctx, event.text.strip())
