@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,6 +54,8 @@ class Settings:
     log_format: str = "text"
     # Open311 clients that may file reports: (client name, API key) pairs.
     open311_api_keys: tuple[tuple[str, str], ...] = ()
+    # Internal networks a media_url may still reach (none by default: tests, an intranet host).
+    open311_media_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     public_url: str | None = None  # where the public reaches this server (links to photos)
     tile_url: str = DEFAULT_TILE_URL  # the site's map tiles
 
@@ -121,6 +124,7 @@ class Settings:
             outbox_give_up_hours=float(env.get("OUTBOX_GIVE_UP_HOURS", "24")),
             log_format=env.get("LOG_FORMAT", "text").lower(),
             open311_api_keys=api_keys(env.get("OPEN311_API_KEYS", "")),
+            open311_media_allow=networks(env.get("OPEN311_MEDIA_ALLOW", "")),
             public_url=env.get("PUBLIC_URL") or None,
             tile_url=env.get("SITE_TILE_URL") or DEFAULT_TILE_URL,
         )
@@ -162,6 +166,11 @@ def api_keys(text: str) -> tuple[tuple[str, str], ...]:
         if client.strip() and key.strip():
             pairs.append((client.strip(), key.strip()))
     return tuple(pairs)
+
+
+def networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """``127.0.0.1/32, 10.2.0.0/16`` as networks (a bad entry stops the start with its error)."""
+    return tuple(ipaddress.ip_network(e.strip()) for e in text.split(",") if e.strip())
 
 
 def webhook_path(url: str) -> str:

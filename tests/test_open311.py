@@ -4,6 +4,7 @@ and by plain HTTP, on the bot's real web server over a real SQLite file."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -35,6 +36,10 @@ KEY = "fms-key-0123456789"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    return api_settings(tmp_path)
+
+
+def api_settings(tmp_path: Path) -> Settings:
     """The bot's settings with a free port and one API client."""
     return Settings.from_env(
         {
@@ -42,6 +47,9 @@ def settings(tmp_path: Path) -> Settings:
             "BOT_CONFIG": str(VLASOTINCE),
             "HTTP_PORT": str(free_port()),
             "OPEN311_API_KEYS": f"fixmystreet={KEY}, broken-entry",
+            # The photo servers of these tests are on loopback, which media_url may not reach
+            # by default (tests/test_open311_media.py).
+            "OPEN311_MEDIA_ALLOW": "127.0.0.1/32",
         }
     )
 
@@ -70,8 +78,9 @@ class Server:
             return r.status, await r.text()
 
 
-@pytest.fixture
-async def server(office: Office, settings: Settings) -> AsyncIterator[Server]:
+@contextlib.asynccontextmanager
+async def serving(office: Office, settings: Settings) -> AsyncIterator[Server]:
+    """The API on the bot's web server, with these settings."""
     routes = runtime.web_app()
     open311.add_routes(routes, settings, office.bot.app)
     runner = await runtime.serve(routes, settings)
@@ -80,6 +89,12 @@ async def server(office: Office, settings: Settings) -> AsyncIterator[Server]:
             yield Server(office, f"http://127.0.0.1:{settings.http_port}/open311/v2", session)
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def server(office: Office, settings: Settings) -> AsyncIterator[Server]:
+    async with serving(office, settings) as served:
+        yield served
 
 
 def validator(name: str) -> jsonschema.Draft7Validator:

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.settings import Settings
+from bot.web import media
 from bot.web.formats import ApiError, error_response, respond
 from handlers.i18n import Translator, translator
 from handlers.municipality import CATEGORY_IDS, Municipality
@@ -41,7 +42,6 @@ SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-01T00:00:00+00:00"  # when this API's description last changed
 MAX_RESULTS = 1000
 DEFAULT_DAYS = 90
-MEDIA_TIMEOUT_S = 10.0
 FORMAT = r"{fmt:(?:xml|json)}"
 # Our statuses as FixMyStreet names them in its updates.
 FMS_STATUS = {
@@ -532,22 +532,16 @@ def _with_photo(s: Submission, stored: tuple[str, str]) -> Submission:
 
 
 async def fetch_photo(data: OpenData, url: str) -> tuple[str, str]:
-    """Download ``media_url`` under the photo limits and store it as chat's photos are."""
-    if not url.startswith(("http://", "https://")):
-        raise SubmissionError("media_url: an http or https address")
-    timeout = aiohttp.ClientTimeout(total=MEDIA_TIMEOUT_S)
+    """Download ``media_url`` (guarded: see bot/web/media.py) under the photo limits and store
+    it as chat's photos are."""
     try:
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.get(url) as answer,
-        ):
-            if answer.status != 200:
-                raise SubmissionError(f"media_url: the server answered {answer.status}")
-            content = await answer.content.read(MAX_PHOTO_BYTES + 1)
-    except (aiohttp.ClientError, TimeoutError):
+        content = await media.fetch(url, data.settings.open311_media_allow, MAX_PHOTO_BYTES)
+    except media.MediaRefusedError as e:
+        raise SubmissionError(str(e)) from None
+    except TimeoutError:
+        raise SubmissionError(f"media_url: not fetched within {media.TIMEOUT_S} s") from None
+    except (aiohttp.ClientError, ValueError):
         raise SubmissionError("media_url: could not be fetched") from None
-    if len(content) > MAX_PHOTO_BYTES:
-        raise SubmissionError("media_url: larger than 10 MB")
     try:
         stored = await asyncio.to_thread(data.app.deps.photos.save, content)
     except ImageTooLargeError:
