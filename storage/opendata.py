@@ -206,6 +206,7 @@ class Contact:
     phone: str | None = None
     device_id: str | None = None
     account_id: str | None = None
+    email_consent: bool = False  # the person agreed to be written to at ``email``
 
     @property
     def empty(self) -> bool:
@@ -220,10 +221,21 @@ async def save_contact(conn: aiosqlite.Connection, report_id: int, contact: Cont
     """Keep the contact an API client gave with a report."""
     await conn.execute(
         "INSERT INTO report_contacts (report_id, first_name, last_name, email, phone, device_id,"
-        " account_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " account_id, email_consent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (report_id, contact.first_name, contact.last_name, contact.email, contact.phone,
-         contact.device_id, contact.account_id),
+         contact.device_id, contact.account_id, int(contact.email_consent and bool(contact.email))),
     )  # fmt: skip
+
+
+async def consented_email(conn: aiosqlite.Connection, report_id: int) -> str | None:
+    """The e-mail address an API report's reporter agreed to be written to, if any."""
+    row = await fetch_one(
+        conn,
+        "SELECT email FROM report_contacts WHERE report_id = ? AND email_consent = 1"
+        " AND email IS NOT NULL",
+        (report_id,),
+    )
+    return str(row[0]) if row else None
 
 
 async def save_token(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -43,6 +44,7 @@ CHANGESET = "2026-12-01T00:00:00+00:00"  # when this API's description last chan
 MAX_RESULTS = 1000
 DEFAULT_DAYS = 90
 FORMAT = r"{fmt:(?:xml|json)}"
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # one address, nothing a header could carry
 # Our statuses as FixMyStreet names them in its updates.
 FMS_STATUS = {
     "new": "open", "reopened": "open", "acknowledged": "investigating",
@@ -465,9 +467,10 @@ async def post_request(data: OpenData, request: web.Request, fmt: str) -> web.Re
         latitude=_float(_param(request, "lat", form), "lat"),
         longitude=_float(_param(request, "long", form), "long"),
         address=_param(request, "address_string", form)[:300] or None,
-        contact=Contact(*(_param(request, f, form)[:200] or None for f in (
-            "first_name", "last_name", "email", "phone", "device_id", "account_id"))),
-    )  # fmt: skip
+        contact=_contact(request, form),
+    )
+    if submission.contact.email and not EMAIL.fullmatch(submission.contact.email):
+        raise ApiError(400, "email: not an e-mail address")
     try:
         check_submission(data.m, submission)
         submission = await _locate(data, submission)
@@ -487,6 +490,17 @@ async def post_request(data: OpenData, request: web.Request, fmt: str) -> web.Re
         }
     ]
     return respond(fmt, "service_requests", document, status=201)
+
+
+def _contact(request: web.Request, form: dict[str, str]) -> Contact:
+    """The contact fields (kept for staff, never published); ``email_consent=true`` says the
+    person agreed to be written to, as staff questions are sent only then."""
+    given = {
+        f: _param(request, f, form)[:200] or None
+        for f in ("first_name", "last_name", "email", "phone", "device_id", "account_id")
+    }
+    consent = _param(request, "email_consent", form).lower() in ("true", "1", "yes")
+    return Contact(**given, email_consent=consent)
 
 
 async def _file(data: OpenData, client: str, submission: Submission) -> Filed:

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from handlers import jobs
+from handlers.api_reporter import ask_api_reporter
 from handlers.context import Context, Step, parse_id
 from handlers.events import Outgoing, Photo, Reply, Text, Voice
 from handlers.flow import Anywhere, CommandSpec, Flow, Job, Role
@@ -140,6 +141,9 @@ async def ask(ctx: Context, args: str) -> Step:
         raise StaffError(
             ctx.t.gettext("Please write the question: /ask {ref} QUESTION", ref=report.ref)
         )
+    by_mail = await ask_api_reporter(ctx, report, question)  # filed through the API: no chat
+    if by_mail is not None:
+        return by_mail
     await reports.add_event(
         ctx.conn, report.id, "question", actor_id=ctx.user.id, now=ctx.now, text=question
     )
