@@ -17,6 +17,7 @@ AVAILABLE = "available"
 NOT_PLANNED = "not_planned"
 ARRIVED = "arrived"
 ANSWERS = (ORDERED, AVAILABLE, NOT_PLANNED)
+STATUSES = (OPEN, ORDERED, AVAILABLE, NOT_PLANNED, ARRIVED)
 SHOWN = (OPEN, ORDERED)  # what residents find in a search, and may support
 # The statuses each answer may follow: an ordered title is not ordered again.
 FROM = {ORDERED: (OPEN,), AVAILABLE: (OPEN, ORDERED), NOT_PLANNED: (OPEN, ORDERED)}

@@ -22,7 +22,7 @@ from bot.app import build_app
 from bot.settings import Settings
 from bot.web import datasets
 from handlers.municipality import load_municipality
-from storage import budget, opendata
+from storage import budget, library_suggestions, opendata, users
 from storage.budget import Line
 from tests.conftest import REF, VLASOTINCE, Bot, Office, Press, free_port, leak_report
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
@@ -65,7 +65,7 @@ async def test_the_reports_as_csv_geojson_catalogue_and_zip(office: Office) -> N
     )
     files = published.files
     assert sorted(files) == [
-        "data.json", "open-data.zip", "reports.csv", "reports.geojson",
+        "data.json", "open-data.zip", "plan.csv", "reports.csv", "reports.geojson",
     ]  # fmt: skip
     rows = rows_of(files["reports.csv"])
     assert [r["reference"] for r in rows] == [REF, SECOND]
@@ -104,7 +104,9 @@ async def test_the_reports_as_csv_geojson_catalogue_and_zip(office: Office) -> N
     ]  # fmt: skip
     assert all(f["description"] for f in reports_set["fields"])
     with zipfile.ZipFile(io.BytesIO(files["open-data.zip"])) as archive:
-        assert sorted(archive.namelist()) == ["data.json", "reports.csv", "reports.geojson"]
+        assert sorted(archive.namelist()) == [
+            "data.json", "plan.csv", "reports.csv", "reports.geojson",
+        ]  # fmt: skip
         assert archive.read("reports.csv") == files["reports.csv"]
 
 
@@ -131,6 +133,62 @@ async def test_the_budget_lines_are_published_once_there_is_a_budget(office: Off
     assert rows[1]["program"] == ""
     titles = [d["title"] for d in json.loads(published.files["data.json"])["dataset"]]
     assert "Ставке буџета" in titles
+
+
+async def suggested_titles(office: Office) -> None:
+    """Two suggestions: one asked for by three residents (with their reasons), one by one."""
+    app, now = office.bot.app, office.bot.clock.now()
+    async with app.db.transaction() as conn:
+        ids = {}
+        for name in ("boss", "vesna", "petar", "mila"):
+            found = await users.load_conversation(conn, "test", name)
+            assert found is not None
+            ids[name] = found.user.id
+        wanted = await library_suggestions.create(
+            conn, "На Дрини ћуприја", "Иво Андрић", None, "na drini cuprija", "Mila's reason",
+            ids["mila"], now,
+        )  # fmt: skip
+        for name in ("boss", "petar"):
+            await library_suggestions.support(conn, wanted, ids[name], "Secret reason", now)
+        other = await library_suggestions.create(
+            conn, "Сеобе", "Милош Црњански", None, "seobe", None, ids["vesna"], now
+        )
+        await library_suggestions.answer(conn, other, "ordered", None, ids["boss"], now)
+
+
+async def test_the_plan_and_the_library_suggestions_are_published(office: Office) -> None:
+    await suggested_titles(office)
+    app = office.bot.app
+    published = await datasets.build(app.db.reader, app.deps.municipality, app.deps.clock.now(), "")
+    files = published.files
+    measures = {r["key"]: r for r in rows_of(files["plan.csv"])}
+    assert measures["1.1"]["parent"] == "1"
+    assert measures["1.1"]["status"] == "done"
+    assert (measures["1.1"]["progress"], measures["1.2"]["progress"]) == ("100", "60")
+    assert measures["1.3"]["progress"] == "25"
+    assert measures["1"]["progress"] == "71"  # (100·2 + 60·1 + 25·1) / 4, computed
+    assert measures["1"]["parent"] == ""
+    assert measures["1"]["ends_on"] == "2026-12-31"
+    assert measures["1"]["responsible"] == "Одељење за комуналне послове и инспекцију"
+    assert rows_of(files["library-suggestions.csv"]) == [
+        {"title": "На Дрини ћуприја", "author": "Иво Андрић", "supporters": "3",
+         "status": "open"},
+        {"title": "Сеобе", "author": "Милош Црњански", "supporters": "1", "status": "ordered"},
+    ]  # fmt: skip
+    text = files["library-suggestions.csv"].decode()
+    for personal in ("reason", "Mila", "mila", "Шеф", "Весна"):
+        assert personal not in text, personal
+    catalogue = {d["identifier"]: d for d in json.loads(files["data.json"])["dataset"]}
+    plan_set = catalogue["/data/plan.csv"]
+    assert plan_set["title"] == "Мере акционог плана"
+    assert plan_set["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert [f["name"] for f in plan_set["fields"]][-2:] == ["status", "progress"]
+    wanted_set = catalogue["/data/library-suggestions.csv"]
+    assert [f["name"] for f in wanted_set["fields"]] == ["title", "author", "supporters", "status"]
+    assert all(f["description"] for f in wanted_set["fields"])
+    with zipfile.ZipFile(io.BytesIO(files["open-data.zip"])) as archive:
+        assert archive.read("plan.csv") == files["plan.csv"]
+        assert archive.read("library-suggestions.csv") == files["library-suggestions.csv"]
 
 
 @pytest.fixture
@@ -194,7 +252,7 @@ def test_moja_opstina_export_writes_the_folder(
     folder = tmp_path / "export"
     assert cli.main(["export", str(folder)]) == 0
     assert sorted(p.name for p in folder.iterdir()) == [
-        "data.json", "open-data.zip", "reports.csv", "reports.geojson",
+        "data.json", "open-data.zip", "plan.csv", "reports.csv", "reports.geojson",
     ]  # fmt: skip
     assert [r["reference"] for r in rows_of((folder / "reports.csv").read_bytes())] == [REF]
     printed = capsys.readouterr().out

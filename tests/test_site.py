@@ -23,6 +23,7 @@ from bot.settings import Settings
 from storage import budget
 from storage.budget import Line
 from tests.conftest import REF, ROOT, VLASOTINCE, Office, free_port
+from tests.test_export import suggested_titles
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -131,6 +132,7 @@ async def site(office: Office, settings: Settings, browser: Browser) -> AsyncIte
 
 
 async def some_data(office: Office) -> None:
+    await suggested_titles(office)
     await office.report_leak()
     await office.staff("vesna", f"/progress {REF} A crew is on its way.")
     await office.report_leak("mila")
@@ -184,6 +186,14 @@ async def test_the_first_page_shows_the_map_reports_scorecards_and_budget(
     assert await budget_rows.count() == 2
     assert "10.000.000" in await budget_rows.first.inner_text()
     assert "25" in await budget_rows.first.locator("td").last.inner_text()
+    commitments = page.locator("#plan li")
+    assert await commitments.count() == 4  # the plan's commitments; activities are in plan.csv
+    assert "71 %" in await commitments.first.inner_text()  # computed from its activities
+    assert await commitments.first.locator("progress").get_attribute("value") == "71"
+    wanted = page.locator("#library ol li")
+    assert await wanted.count() == 2
+    assert "На Дрини ћуприја · Иво Андрић · грађана тражи: 3" in await wanted.first.inner_text()
+    assert "reason" not in await page.inner_text("main")
     assert await page.evaluate("document.cookie") == ""
     await site.shot("home-sr-Cyrl")
     assert site.errors == []
@@ -250,6 +260,8 @@ async def test_the_data_page_lists_the_data_sets(
     main = await page.inner_text("main")
     assert "Reported communal problems" in main
     assert "Budget lines" in main
+    assert "Action plan measures" in main
+    assert "Titles suggested to the library" in main
     async with aiohttp.ClientSession() as session:
         for link in await page.locator("main a").evaluate_all("links => links.map(a => a.href)"):
             async with session.get(link) as answer:

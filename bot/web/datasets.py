@@ -1,4 +1,5 @@
-"""The published data sets: the reports as CSV and GeoJSON, the budget's lines as CSV, a data.json
+"""The published data sets: the reports as CSV and GeoJSON, the budget's lines, the action plan's
+measures and the library's suggestion counts as CSV (each once that feature has data), a data.json
 catalogue with each set's metadata, and one ZIP of all; written to a folder, served under /data/.
 
 The CSV files start with a byte order mark, so that spreadsheet programs read them as UTF-8 and
@@ -15,7 +16,7 @@ import os
 import zipfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,8 +28,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
+from handlers.plan.progress import Plan, percent
 from handlers.texts import N_, category_name, status_name
-from storage import budget, opendata
+from storage import budget, library_suggestions, opendata, plan
 from storage.opendata import PublicReport
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ ZIP_NAME = "open-data.zip"
 FOLDER = "opendata"  # under the data folder
 BOM = "\ufeff"
 REFRESH_AT = (3, 30)  # the daily job, the municipality's time
+MAX_SUGGESTIONS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,25 @@ BUDGET_FIELDS = (
     Field("planned", N_("Planned, in dinars")),
     Field("executed", N_("Executed so far, in dinars")),
 )  # fmt: skip
+PLAN_FIELDS = (
+    Field("key", N_("The measure's number in the plan (1, 1.2, ...)")),
+    Field("parent", N_("The number of the commitment the activity belongs to")),
+    Field("title", N_("The measure")),
+    Field("description", N_("What the measure is about")),
+    Field("responsible", N_("Who is responsible for it")),
+    Field("service", N_("The responsible service's code")),
+    Field("starts_on", N_("When it starts")),
+    Field("ends_on", N_("When it is due")),
+    Field("status", N_("The status (not_started, in_progress, done, late, dropped)")),
+    Field("progress", N_("Progress in per cent (a commitment's is computed from its activities)")),
+)  # fmt: skip
+# Counts only: who suggested or supported a title, and why, stays with the library.
+SUGGESTION_FIELDS = (
+    Field("title", N_("The suggested title")),
+    Field("author", N_("Its author")),
+    Field("supporters", N_("How many residents asked for it")),
+    Field("status", N_("The status (open, ordered, available, not_planned, arrived)")),
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +132,14 @@ ABOUT = {
     "budget.csv": (
         N_("Budget lines"),
         N_("Every line of the newest budget document: planned and executed."),
+    ),
+    "plan.csv": (
+        N_("Action plan measures"),
+        N_("Every measure of the action plan with its responsible, dates, status and progress."),
+    ),
+    "library-suggestions.csv": (
+        N_("Titles suggested to the library"),
+        N_("The titles residents suggested, how many asked for each and what became of them."),
     ),
 }
 
@@ -191,6 +221,35 @@ async def budget_rows(conn: aiosqlite.Connection) -> list[list[Any]] | None:
     ]  # fmt: skip
 
 
+def _day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+async def plan_rows(conn: aiosqlite.Connection) -> list[list[Any]] | None:
+    """The action plan's measures, or None when there is no plan."""
+    measures = await plan.all_measures(conn)
+    if not measures:
+        return None
+    tree = Plan(measures)
+    keys = {m.id: m.key for m in measures}
+    return [
+        [
+            m.key, keys.get(m.parent_id) if m.parent_id else None, m.title, m.description,
+            m.responsible, m.service, _day(m.starts_on), _day(m.ends_on), m.status,
+            percent(tree.progress(m.id)),
+        ]
+        for m in measures
+    ]  # fmt: skip
+
+
+async def suggestion_rows(conn: aiosqlite.Connection) -> list[list[Any]] | None:
+    """The library's suggestions, the most wanted first, or None when there are none."""
+    found = await library_suggestions.ranked(conn, library_suggestions.STATUSES, MAX_SUGGESTIONS)
+    if not found:
+        return None
+    return [[s.title, s.author, s.supporters, s.status] for s in found]
+
+
 async def build(
     conn: aiosqlite.Connection, m: Municipality, now: datetime, base_url: str
 ) -> Published:
@@ -204,6 +263,13 @@ async def build(
     lines = await budget_rows(conn)
     if lines is not None:
         sets.append(_data_set("budget.csv", "text/csv", BUDGET_FIELDS, _csv(BUDGET_FIELDS, lines)))
+    measures = await plan_rows(conn)
+    if measures is not None:
+        sets.append(_data_set("plan.csv", "text/csv", PLAN_FIELDS, _csv(PLAN_FIELDS, measures)))
+    wanted = await suggestion_rows(conn)
+    if wanted is not None:
+        content = _csv(SUGGESTION_FIELDS, wanted)
+        sets.append(_data_set("library-suggestions.csv", "text/csv", SUGGESTION_FIELDS, content))
     files = {s.file: s.content for s in sets}
     files[CATALOGUE] = catalogue(m, t, sets, now, base_url)
     files[ZIP_NAME] = _zip(files)

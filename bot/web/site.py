@@ -22,8 +22,10 @@ from bot.web import datasets
 from bot.web.open311 import OpenData, copy_answer, data_version, minute
 from handlers.budget.programs import program_name
 from handlers.i18n import LANGUAGES, Translator, translator
+from handlers.plan.model import STATUS_NAMES
+from handlers.plan.progress import Plan, percent
 from handlers.texts import category_name, event_name, status_name
-from storage import budget, consultations, library, opendata
+from storage import budget, consultations, library, library_suggestions, opendata, plan
 from storage.opendata import PublicNote, PublicReport, RequestQuery, Scorecard
 
 HERE = Path(__file__).parent
@@ -32,6 +34,7 @@ RECENT = 20
 MAP_DAYS = 90
 MAP_LIMIT = 1500
 LIBRARY_DAYS = 60
+SUGGESTIONS = 10
 # The map's colours by status, and the legend's groups.
 COLOURS = {
     "new": "#cc0000", "reopened": "#cc0000", "acknowledged": "#e69138",
@@ -166,7 +169,30 @@ async def home_values(site: Site, t: Translator) -> dict[str, Any]:
             {"title": b.title, "authors": ", ".join(b.authors), "link": b.link}
             for b in (await library.added_since(conn, now - timedelta(days=LIBRARY_DAYS)))[:10]
         ],
+        "plan": _plan(t, await plan.all_measures(conn)),
+        "suggestions": [
+            _suggestion(t, s)
+            for s in await library_suggestions.ranked(conn, library_suggestions.SHOWN, SUGGESTIONS)
+        ],
     }
+
+
+def _suggestion(t: Translator, s: library_suggestions.Suggestion) -> dict[str, Any]:
+    """A suggestion as the page shows it: no one's name, only how many asked for it."""
+    status = (
+        t.gettext("ordered") if s.status == library_suggestions.ORDERED else t.gettext("suggested")
+    )
+    return {"title": s.title, "author": s.author, "supporters": s.supporters, "status": status}
+
+
+def _plan(t: Translator, measures: list[plan.Measure]) -> list[dict[str, Any]]:
+    """The plan's commitments with their computed progress (the activities are in plan.csv)."""
+    tree = Plan(measures)
+    return [
+        {"key": m.key, "title": m.title, "progress": percent(tree.progress(m.id)),
+         "status": t.gettext(STATUS_NAMES.get(m.status, m.status))}
+        for m in tree.roots
+    ]  # fmt: skip
 
 
 def _consultation(c: consultations.Consultation, zone: ZoneInfo) -> dict[str, Any]:
