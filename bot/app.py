@@ -103,7 +103,7 @@ async def build_app(
         geocoder = nominatim
     deps = Deps(
         municipality, clock, geocoder, PhotoStore(settings.data_dir), REGISTRY,
-        VoiceStore(settings.data_dir),
+        VoiceStore(settings.data_dir), settings.base_url,
     )  # fmt: skip
     sender = OutboxSender(
         db, channels, clock, limits=limits,

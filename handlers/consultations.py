@@ -104,14 +104,22 @@ def when(c: Consultation, zone: ZoneInfo) -> str:
     return f"{start} - {c.ends_at.astimezone(zone).strftime('%H:%M')}"
 
 
-def details(t: Translator, c: Consultation, zone: ZoneInfo) -> str:
-    """A consultation's title, description, time, place and link."""
+def details(t: Translator, c: Consultation, zone: ZoneInfo, calendar: str | None = None) -> str:
+    """A consultation's title, description, time, place and link (and its calendar file's)."""
     lines = [f"📣 {c.title}", c.description, f"🕒 {when(c, zone)}", f"📍 {c.place}"]
     if c.link:
         lines.append(f"🔗 {c.link}")
+    if calendar:
+        lines.append(f"📅 {t.gettext('Add to calendar')}: {calendar}")
     if c.minutes:
         lines.append(t.gettext("Summary of the meeting:") + f"\n{c.minutes}")
     return "\n".join(lines)
+
+
+def calendar_url(ctx: Context, c: Consultation) -> str | None:
+    """The consultation's calendar file on the bot's web server (bot/web/calendar.py)."""
+    base = ctx.deps.public_url.rstrip("/")
+    return f"{base}/consultations/{c.id}.ics" if base else None
 
 
 async def list_current(ctx: Context) -> Step:
@@ -149,7 +157,12 @@ async def show(ctx: Context, press: ShowConsultation) -> Step | None:
     return Step(
         LIST_STATE,
         {},
-        [Reply(details(ctx.t, c, ZoneInfo(ctx.municipality.timezone)), column(actions))],
+        [
+            Reply(
+                details(ctx.t, c, ZoneInfo(ctx.municipality.timezone), calendar_url(ctx, c)),
+                column(actions),
+            )
+        ],
     )
 
 
@@ -390,7 +403,8 @@ async def announce(ctx: Context, c: Consultation) -> Step:
 
     def render(t: Translator) -> Reply:
         return Reply(
-            details(t, c, zone), buttons([ShowConsultation(c.id).button(t.gettext("More"))])
+            details(t, c, zone, calendar_url(ctx, c)),
+            buttons([ShowConsultation(c.id).button(t.gettext("More"))]),
         )
 
     progress = await broadcast.start(ctx, "consultations", c.title, recipients, render)

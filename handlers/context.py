@@ -28,6 +28,7 @@ class Deps:
     photos: PhotoSaver
     registry: Registry
     voices: VoiceSaver
+    public_url: str = ""  # where the public reaches the bot's web server (calendar files)
 
 
 @dataclass(frozen=True, slots=True)

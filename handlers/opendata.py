@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import math
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import aiosqlite
 from geopy.distance import geodesic
 
 from handlers.context import Context, Step
-from handlers.events import Outgoing, Reply
+from handlers.events import MAX_CHART_BARS, Chart, Outgoing, Reply
 from handlers.flow import CommandSpec, Entry, Flow, Role
 from handlers.i18n import translator
 from handlers.menu import Menu, MenuState, menu_reply
@@ -79,7 +79,25 @@ async def how_we_do(ctx: Context) -> Step:
         lines.append(text)
     if not cards:
         lines.append(_("No reports yet."))
-    return Step(MenuState.MAIN, {}, [menu_reply(ctx, "\n\n".join(lines))])
+    answer = menu_reply(ctx, "\n\n".join(lines))
+    return Step(MenuState.MAIN, {}, [replace(answer, chart=_in_time_chart(ctx, cards))])
+
+
+def _in_time_chart(ctx: Context, cards: list[opendata.Scorecard]) -> Chart | None:
+    """Each service's share resolved within its deadline, as a picture (drawn by the sender)."""
+    shown = cards[:MAX_CHART_BARS]
+    if not shown:
+        return None
+    return Chart(
+        title=ctx.t.gettext("Reports resolved within the deadline (%)"),
+        labels=tuple(ctx.t.name(ctx.municipality.service_name(c.service)) for c in shown),
+        values=tuple(100 * (c.resolved_in_time or 0) for c in shown),
+        value_labels=tuple(
+            "-" if c.resolved_in_time is None else f"{100 * c.resolved_in_time:.0f} %"
+            for c in shown
+        ),
+        maximum=100,
+    )
 
 
 def _days(value: float | None) -> str:

@@ -17,7 +17,7 @@ from bot import web as public_web
 from bot.app import sync_consultations
 from bot.settings import Settings
 from storage import consultations, opendata
-from tests.conftest import VLASOTINCE, Office, free_port
+from tests.conftest import VLASOTINCE, Office, Press, free_port
 
 
 @pytest.fixture
@@ -93,3 +93,25 @@ async def test_a_correction_in_the_municipality_file_raises_the_sequence(office:
     async with app.db.transaction() as conn:
         await consultations.create(conn, corrected, None, app.deps.clock.now())
     assert await opendata.revision_of(app.db.reader, 1) == 1
+
+
+async def test_the_announcement_and_the_consultation_in_chat_link_the_calendar_file(
+    office: Office, served: str
+) -> None:
+    await office.bot.say("ana", "/start")
+    await office.bot.say("ana", Press("lang:en"))
+    await office.bot.say("ana", Press("sub:consultations"))
+    await office.staff("boss", "/consult announce 1")
+    await office.bot.say("boss", Press("cwiz:ok"))
+    announced = office.bot.channel.to("ana")[-1]
+    link = "https://opstina.example.org/consultations/1.ics"
+    assert f"📅 Add to calendar: {link}" in announced.text
+    (more,) = [b.data for row in announced.buttons for b in row]
+    shown = await office.bot.say("ana", Press(more))
+    assert f"📅 Add to calendar: {link}" in shown[0].text
+    # The link is the file the web server serves (reached here on loopback).
+    status, kind, content = await fetch(link.replace("https://opstina.example.org", served))
+    assert (status, kind) == (200, "text/calendar")
+    event = the_event(content)
+    assert str(event["UID"]) == "consultation-1@opstina.example.org"
+    assert str(event["SUMMARY"]).startswith("Јавна расправа о нацрту буџета")

@@ -9,7 +9,7 @@ from datetime import timedelta
 from handlers import jobs
 from handlers.api_reporter import ask_api_reporter
 from handlers.context import Context, Step, parse_id
-from handlers.events import Outgoing, Photo, Reply, Text, Voice
+from handlers.events import MAX_CHART_BARS, Chart, Outgoing, Photo, Reply, Text, Voice
 from handlers.flow import Anywhere, CommandSpec, Flow, Job, Role
 from handlers.i18n import Translator
 from handlers.notices import (
@@ -244,7 +244,24 @@ async def stats(ctx: Context, args: str) -> Step:
             resolve=_hours(s.median_resolve_hours), overdue=s.overdue))  # fmt: skip
     if not figures:
         lines.append(_("No reports."))
-    return keep(ctx, [Reply("\n".join(lines))])
+    return keep(ctx, [Reply("\n".join(lines), chart=_stats_chart(ctx, days, figures))])
+
+
+def _stats_chart(ctx: Context, days: int, figures: list[reports.ServiceStats]) -> Chart | None:
+    """The reports of the period per service, overdue ones as the darker bar in front."""
+    shown = figures[:MAX_CHART_BARS]
+    if not shown:
+        return None
+    _ = ctx.t.gettext
+    totals = [sum(s.by_status.values()) for s in shown]
+    return Chart(
+        title=_("Reports of the last {days} days by service", days=days),
+        labels=tuple(ctx.t.name(ctx.municipality.service_name(s.service)) for s in shown),
+        values=tuple(float(s.overdue) for s in shown),
+        reference=tuple(float(n) for n in totals),
+        legend=(_("overdue"), _("all reports")),
+        value_labels=tuple(f"{s.overdue} / {n}" for s, n in zip(shown, totals, strict=True)),
+    )
 
 
 def _hours(value: float | None) -> str:
