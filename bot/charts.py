@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from handlers.events import Chart, Reply
+from storage.photos import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +73,7 @@ def _content_key(chart: Chart) -> str:
 
 def _store(target: Path, png: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_bytes(png)
-    partial.replace(target)  # a reader never sees half a file
+    write_atomically(target, png)  # a reader never sees half a file
     cutoff = time.time() - KEEP_S
     for old in target.parent.glob("*.png"):
         if old.stat().st_mtime < cutoff:

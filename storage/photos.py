@@ -95,12 +95,12 @@ class PhotoStore:
         target = self.data_dir / relative
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(target, clean)
+            write_atomically(target, clean)
         return StoredPhoto(relative.as_posix(), digest)
 
 
-def _write_atomically(target: Path, content: bytes) -> None:
-    """Write under a name of this write's own, then rename: never half a photo, never a clash."""
+def write_atomically(target: Path, content: bytes) -> None:
+    """Write under a name of this write's own, then rename: never half a file, never a clash."""
     handle, partial = tempfile.mkstemp(dir=target.parent, prefix=target.stem, suffix=".part")
     try:
         with os.fdopen(handle, "wb") as f:

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +19,8 @@ from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 from mutagen.oggvorbis import OggVorbis
+
+from storage.photos import write_atomically
 
 FOLDER = "voice"  # under the data folder, beside photos/
 MAX_VOICE_BYTES = 5 * 1024 * 1024
@@ -87,7 +86,7 @@ class VoiceStore:
         target = self.data_dir / relative
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(target, clean)
+            write_atomically(target, clean)
         return StoredVoice(relative.as_posix(), digest, seconds)
 
 
@@ -113,16 +112,3 @@ def clean_voice(content: bytes) -> tuple[bytes, str, int]:
     if length > MAX_VOICE_SECONDS:
         raise VoiceTooLongError
     return buffer.getvalue(), suffix, round(length)
-
-
-def _write_atomically(target: Path, content: bytes) -> None:
-    """Write under a name of this write's own, then rename: never half a file, never a clash."""
-    handle, partial = tempfile.mkstemp(dir=target.parent, prefix=target.stem, suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(content)
-        os.replace(partial, target)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            os.unlink(partial)
-        raise
