@@ -18,6 +18,15 @@ Render = Callable[[Translator], Reply]
 Recipient = tuple[int, str, str, str | None]
 
 
+def each_once(*groups: list[Recipient]) -> list[Recipient]:
+    """The recipients of several lists, each once (the first list's entry wins)."""
+    found: dict[int, Recipient] = {}
+    for group in groups:
+        for r in group:
+            found.setdefault(r[0], r)
+    return list(found.values())
+
+
 async def start(
     ctx: Context, topic: str, text: str, recipients: list[Recipient], render: Render
 ) -> Reply:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.body_config import Body, BodySectionError, parse_bodies
+from handlers.budget.config import BudgetSection, BudgetSectionError, parse_budget
 from handlers.i18n import LANGUAGES
 from handlers.library.info import LibraryInfo, parse_library
 from handlers.plan.config import PlanSection, PlanSectionError, parse_plan
@@ -128,6 +129,7 @@ class Municipality:
     plan: PlanSection | None = None  # the action plan (handlers/plan/config.py)
     social: SocialGuide | None = None  # social protection (handlers/social_guide.py)
     population: int | None = None  # residents, for the budget per resident
+    budget: BudgetSection | None = None  # the consultation period, the ballot's rule
     privacy: Privacy | None = None  # None: the file names no controller (/privacy says so)
     bodies: dict[str, Body] = field(default_factory=dict)  # outside bodies (handlers/bodies.py)
 
@@ -174,7 +176,13 @@ def load_municipality(path: Path) -> Municipality:
         raise MunicipalityFileError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as e:
         raise MunicipalityFileError(f"{path}: not valid TOML: {e}") from None
-    except (_Invalid, PlanSectionError, SocialSectionError, BodySectionError) as e:
+    except (
+        _Invalid,
+        PlanSectionError,
+        SocialSectionError,
+        BodySectionError,
+        BudgetSectionError,
+    ) as e:
         raise MunicipalityFileError(f"{path}: {e}") from None
 
 
@@ -222,6 +230,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
             "social",
             "privacy",
             "bodies",
+            "budget",
         },
     )
     m = _table(data, "municipality")
@@ -291,6 +300,7 @@ def _parse(data: dict[str, Any]) -> Municipality:
         plan=parse_plan(data.get("plan"), set(services)),
         social=parse_social(data.get("social"), languages),
         privacy=_parse_privacy(data.get("privacy")),
+        budget=parse_budget(data.get("budget")),
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from handlers import (
     announce,
     bodies,
-    budget,
     consultations,
     followup,
     jobs,
@@ -19,6 +18,7 @@ from handlers import (
     social,
     social_private,
 )
+from handlers.budget import flow as budget
 from handlers.flow import Flow, Registry
 from handlers.library import flow as library
 from handlers.plan import flow as plan

@@ -71,7 +71,7 @@ def _period(r: aiosqlite.Row) -> Period:
 
 
 async def open_period(
-    conn: aiosqlite.Connection, new: NewConsultation, year: int, by: int, now: datetime
+    conn: aiosqlite.Connection, new: NewConsultation, year: int, by: int | None, now: datetime
 ) -> int:
     """Store a budget consultation (a public consultation that drafts ``year``); its id."""
     consultation_id = await consultations.create(conn, new, by, now)
@@ -87,14 +87,22 @@ async def get(conn: aiosqlite.Connection, consultation_id: int) -> Period | None
     return _period(row) if row else None
 
 
+async def by_key(conn: aiosqlite.Connection, key: str) -> Period | None:
+    """The budget consultation stored under ``key`` (the municipality file's), if any."""
+    row = await fetch_one(conn, _PERIOD + " AND key = ?", (key,))
+    return _period(row) if row else None
+
+
 async def unclosed(conn: aiosqlite.Connection) -> Period | None:
     """The budget consultation not closed yet (open, or waiting for its start), if any."""
     row = await fetch_one(conn, _PERIOD + " AND closed_at IS NULL ORDER BY starts_at LIMIT 1")
     return _period(row) if row else None
 
 
-async def close(conn: aiosqlite.Connection, consultation_id: int, by: int, now: datetime) -> bool:
-    """Close a budget consultation, once; whether this call closed it."""
+async def close(
+    conn: aiosqlite.Connection, consultation_id: int, by: int | None, now: datetime
+) -> bool:
+    """Close a budget consultation, once (``by`` None: at its end); whether this call closed it."""
     row = await fetch_one(
         conn,
         "UPDATE consultations SET closed_at = ?, closed_by = ?"

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import aiosqlite
+
 from handlers import broadcast, engine
 from handlers.budget.followers import TOPIC
 from handlers.budget.importer import parse_amount
@@ -24,6 +26,7 @@ from handlers.events import Button, Inbound, Location, Outgoing, Photo, Reply, T
 from handlers.flow import ButtonData, Role
 from handlers.i18n import Translator, translator
 from handlers.menu import MenuState, menu_reply
+from handlers.municipality import Municipality
 from handlers.report import check_location
 from handlers.texts import N_
 from storage import budget_consultation, subscriptions, users
@@ -291,57 +294,93 @@ async def consult(ctx: Context, args: list[str]) -> Step:
     starts, last = (parse_day(a, zone) for a in args[1:3]) if year else (None, None)
     if year is None or starts is None or last is None:
         usage = _("Usage: /budget consult 2027 01.10.2026 31.10.2026, or /budget consult close")
-        return engine.stay(ctx, [Reply(usage)])
+        return engine.stay(ctx, [Reply(_with_file_period(ctx, usage))])
     ends = last.replace(hour=23, minute=59)
     if ends <= max(starts, ctx.now) or not ctx.now.year - 1 <= year <= ctx.now.year + 2:
         text = _("The period must end in the future, after it starts, for a budget year near now.")
         return engine.stay(ctx, [Reply(text)])
     if await budget_consultation.unclosed(ctx.conn) is not None:
         text = _("A consultation on the budget is already open; close it first.")
-        return engine.stay(ctx, [Reply(text)])
-    return await _open(ctx, year, starts, ends)
-
-
-async def _open(ctx: Context, year: int, starts: datetime, ends: datetime) -> Step:
-    m = ctx.municipality
-    t = translator(m.staff_language)
-    new = NewConsultation(
-        t.gettext("Proposals for the {year} budget", year=year),
-        t.gettext("Propose what the {year} budget should fund: in the bot, under 💰 Budget.",
-                  year=year),
-        starts, ends, m.name_in(t.language), None,
-    )  # fmt: skip
-    consultation_id = await budget_consultation.open_period(
-        ctx.conn, new, year, ctx.user.id, ctx.now
-    )
-    log.info("admin %s opened budget consultation %s", ctx.user.id, consultation_id)
-    p = await budget_consultation.get(ctx.conn, consultation_id)
-    assert p is not None  # noqa: S101 - it was just stored
-    zone = ZoneInfo(m.timezone)
-    recipients = await _audience(ctx, "consultations")
-
-    def render(t: Translator) -> Reply:
-        text = t.gettext("💰 The municipality is drafting the {year} budget.", year=year)
-        label = t.gettext("📝 Propose for the {year} budget", year=year)
-        return Reply(f"{text}\n{period_words(t, p, zone)}", column([Propose(p.id).button(label)]))
-
-    done = ctx.t.gettext(
-        "The consultation on the {year} budget is open until {date}.",
-        year=year, date=ends.strftime("%d.%m.%Y"),
-    )  # fmt: skip
-    replies = [Reply(done)]
+        return engine.stay(ctx, [Reply(_with_file_period(ctx, text))])
+    p = await _store(ctx.conn, ctx.municipality, year, starts, ends, ctx.user.id, ctx.now)
+    log.info("admin %s opened budget consultation %s", ctx.user.id, p.id)
+    replies = [Reply(_with_file_period(ctx, opened_words(ctx.t, p, zone)))]
+    recipients = await _opening_audience(ctx.conn)
     if recipients:
-        replies.insert(0, await broadcast.start(ctx, TOPIC, new.title, recipients, render))
+        title = _title(ctx.municipality, p.year)
+        render = _announcement(p, zone)
+        replies.insert(0, await broadcast.start(ctx, TOPIC, title, recipients, render))
     return Step(MenuState.MAIN, {}, replies)
 
 
-async def _audience(ctx: Context, other: str) -> list[broadcast.Recipient]:
-    """The budget's followers and ``other``'s subscribers (each once)."""
-    found: dict[int, broadcast.Recipient] = {}
-    for topic in (TOPIC, other):
-        for r in await subscriptions.reachable_subscribers(ctx.conn, topic):
-            found.setdefault(r[0], r)
-    return list(found.values())
+def _with_file_period(ctx: Context, text: str) -> str:
+    """``text``, and the municipality file's period while it has not ended."""
+    period = ctx.municipality.budget.consultation if ctx.municipality.budget else None
+    zone = ZoneInfo(ctx.municipality.timezone)
+    if period is None or period.ends_at(zone) <= ctx.now:
+        return text
+    note = ctx.t.gettext(
+        "The municipality file sets the consultation on the {year} budget from {starts} to"
+        " {ends}; the bot opens and closes it by itself.",
+        year=period.year, starts=period.starts_on.strftime("%d.%m.%Y"),
+        ends=period.ends_on.strftime("%d.%m.%Y"),
+    )  # fmt: skip
+    return f"{text}\n{note}"
+
+
+def opened_words(t: Translator, p: Period, zone: ZoneInfo) -> str:
+    """What the admins read when a consultation opens."""
+    return t.gettext(
+        "The consultation on the {year} budget is open until {date}.",
+        year=p.year, date=p.ends_at.astimezone(zone).strftime("%d.%m.%Y"),
+    )  # fmt: skip
+
+
+def _title(m: Municipality, year: int) -> str:
+    return translator(m.staff_language).gettext("Proposals for the {year} budget", year=year)
+
+
+async def _store(
+    conn: aiosqlite.Connection, m: Municipality, year: int, starts: datetime, ends: datetime,
+    by: int | None, now: datetime, key: str | None = None,
+) -> Period:  # fmt: skip
+    """Store a budget consultation as a public consultation in the staff's language."""
+    t = translator(m.staff_language)
+    new = NewConsultation(
+        _title(m, year),
+        t.gettext("Propose what the {year} budget should fund: in the bot, under 💰 Budget.",
+                  year=year),
+        starts, ends, m.name_in(t.language), None, key=key,
+    )  # fmt: skip
+    consultation_id = await budget_consultation.open_period(conn, new, year, by, now)
+    p = await budget_consultation.get(conn, consultation_id)
+    assert p is not None  # noqa: S101 - it was just stored
+    return p
+
+
+def _announcement(p: Period, zone: ZoneInfo) -> broadcast.Render:
+    def render(t: Translator) -> Reply:
+        text = t.gettext("💰 The municipality is drafting the {year} budget.", year=p.year)
+        label = t.gettext("📝 Propose for the {year} budget", year=p.year)
+        return Reply(f"{text}\n{period_words(t, p, zone)}", column([Propose(p.id).button(label)]))
+
+    return render
+
+
+async def _opening_audience(conn: aiosqlite.Connection) -> list[broadcast.Recipient]:
+    """The budget's followers and the subscribers of public consultations (each once)."""
+    return broadcast.each_once(
+        await subscriptions.reachable_subscribers(conn, TOPIC),
+        await subscriptions.reachable_subscribers(conn, "consultations"),
+    )
+
+
+async def _closing_audience(conn: aiosqlite.Connection, p: Period) -> list[broadcast.Recipient]:
+    """Everyone who proposed and the budget's followers (each once)."""
+    return broadcast.each_once(
+        await budget_consultation.proposers(conn, p.id),
+        await subscriptions.reachable_subscribers(conn, TOPIC),
+    )
 
 
 async def proposals(ctx: Context) -> Step:
@@ -428,15 +467,60 @@ async def close(ctx: Context) -> Step:
         return engine.stay(ctx, [Reply(_("No consultation on the budget is open."))])
     log.info("admin %s closed budget consultation %s", ctx.user.id, p.id)
     counts = await budget_consultation.counts(ctx.conn, p.id)
-    found = {r[0]: r for r in await budget_consultation.proposers(ctx.conn, p.id)}
-    for r in await subscriptions.reachable_subscribers(ctx.conn, TOPIC):
-        found.setdefault(r[0], r)
     replies = [Reply(results(ctx.t, p, counts))]
-    if found:
-
-        def render(t: Translator) -> Reply:
-            return Reply(results(t, p, counts))
-
+    audience = await _closing_audience(ctx.conn, p)
+    if audience:
         text = results(ctx.t, p, counts)
-        replies.insert(0, await broadcast.start(ctx, TOPIC, text, list(found.values()), render))
+        render = _results_reply(p, counts)
+        replies.insert(0, await broadcast.start(ctx, TOPIC, text, audience, render))
     return Step(MenuState.MAIN, {}, replies)
+
+
+def _results_reply(p: Period, counts: list[tuple[str, str, int]]) -> broadcast.Render:
+    return lambda t: Reply(results(t, p, counts))
+
+
+# The period by its dates: the scheduler's job (idempotent: what is due is read from the database).
+
+
+async def keep_period(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> list[Outgoing]:
+    """Close a consultation whose last day has passed, publishing its counts; open the municipality
+    file's period on its first day (once: it is stored under its key, so a restart, a second run
+    or an admin's early close does not open it again)."""
+    zone = ZoneInfo(m.timezone)
+    out: list[Outgoing] = []
+    p = await budget_consultation.unclosed(conn)
+    ended = p is not None and p.ends_at <= now
+    if p is not None and ended and await budget_consultation.close(conn, p.id, None, now):
+        log.info("budget consultation %s closed at the end of its period", p.id)
+        counts = await budget_consultation.counts(conn, p.id)
+        audience = await _closing_audience(conn, p)
+        render = _results_reply(p, counts)
+        await broadcast.queue(conn, TOPIC, results(translator(m.staff_language), p, counts),
+                              [(audience, render)], now, None)  # fmt: skip
+        out += await _to_other_admins(conn, audience, render)
+        p = None
+    period = m.budget.consultation if m.budget else None
+    if period is None or p is not None:  # one at a time: the file's waits for an admin's to close
+        return out
+    starts, ends = period.starts_at(zone), period.ends_at(zone)
+    if not starts <= now < ends or await budget_consultation.by_key(conn, period.key) is not None:
+        return out
+    p = await _store(conn, m, period.year, starts, ends, None, now, key=period.key)
+    log.info("budget consultation %s opened from the municipality file", p.id)
+    audience = await _opening_audience(conn)
+    await broadcast.queue(conn, TOPIC, _title(m, p.year), [(audience, _announcement(p, zone))],
+                          now, None)  # fmt: skip
+    return out + await _to_other_admins(conn, audience, lambda t: Reply(opened_words(t, p, zone)))
+
+
+async def _to_other_admins(
+    conn: aiosqlite.Connection, audience: list[broadcast.Recipient], render: broadcast.Render
+) -> list[Outgoing]:
+    """The admins not in ``audience`` are told too (nobody pressed a command to see it)."""
+    told = {r[0] for r in audience}
+    return [
+        Outgoing(a.channel, a.chat_id, render(translator(a.language)))
+        for a in await users.admins(conn)
+        if a.id not in told
+    ]
