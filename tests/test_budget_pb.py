@@ -64,10 +64,17 @@ async def test_a_round_from_shortlist_to_results(office: Office) -> None:
         [
             (Press(vote), ["Choose projects worth 10.0 million dinars at most", "Chosen: 0.0"]),
             (Press("pbt:1:1"), ["On your ballot: Playground in the park.", "Chosen: 6.0"]),
-            (Press("pbt:1:2"), ["That is more than the total"]),
+            (
+                Press("pbt:1:2"),
+                [
+                    "New street lights costs 8.0 million dinars, and 4.0 million dinars of the"
+                    " total is left; take another project off first.",
+                    "Chosen: 6.0",
+                ],
+            ),
             (Press("pbt:1:1"), ["Taken off your ballot: Playground in the park."]),
             (Press("pbt:1:2"), ["On your ballot: New street lights."]),
-            (Press("pbt:1:3"), ["That is more than the total"]),
+            (Press("pbt:1:3"), ["Bus shelter costs 2.5 million dinars, and 2.0 million dinars"]),
             # Changing the ballot: the lights off, the playground and the shelter on.
             (Press("pbt:1:2"), ["Taken off your ballot: New street lights."]),
             (Press("pbt:1:1"), ["On your ballot: Playground in the park."]),

@@ -1,7 +1,8 @@
 """Participatory budgeting: the admins publish a shortlist of projects with costs and a total;
-each resident has one ballot (per messenger account) and chooses projects within the total, and
-can change it until voting closes; paper ballots are added by staff; the results (votes per
-project, which are funded) go to everyone who voted and to the budget's followers."""
+each resident has one ballot (per messenger account) and chooses projects within the total, or up
+to N projects where the municipality file says so, and can change it until voting closes; paper
+ballots are added by staff; the results (votes per project, which are funded) go to everyone who
+voted and to the budget's followers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from handlers import broadcast, engine
+from handlers.budget.config import MAX_PROJECTS
 from handlers.budget.consultation import parse_cost
 from handlers.budget.followers import TOPIC
 from handlers.budget.money import millions
@@ -23,7 +25,6 @@ from storage.budget_pb import Project, Round
 log = logging.getLogger(__name__)
 
 MAX_NAME = 200
-MAX_PROJECTS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,21 +62,60 @@ async def overview_part(ctx: Context) -> list[Button]:
     return [ShowBallot(r.id).button(ctx.t.gettext("🗳 Vote: {title}", title=r.title))]
 
 
+def _rule(ctx: Context, r: Round, found: list[Project], mine: set[int]) -> list[str]:
+    """The ballot's rule and how much of it is used, as the municipality file sets it."""
+    _ = ctx.t.gettext
+    most = max_projects(ctx)
+    if most is not None:
+        return [
+            ctx.t.ngettext(
+                "Choose up to {n} project; you can change your choice until voting closes.",
+                "Choose up to {n} projects; you can change your choice until voting closes.",
+                most,
+            ),
+            _("Chosen: {k} of {n}.", k=len(mine), n=most),
+        ]  # fmt: skip
+    spent = sum(p.cost for p in found if p.id in mine)
+    total = millions(ctx.t, r.total)
+    return [
+        _("Choose projects worth {total} at most; you can change your choice until voting closes.",
+          total=total),
+        _("Chosen: {spent} of {total}.", spent=millions(ctx.t, spent), total=total),
+    ]  # fmt: skip
+
+
+def max_projects(ctx: Context) -> int | None:
+    """Up to how many projects a ballot holds (None: as many as fit the total)."""
+    budget = ctx.municipality.budget
+    return budget.max_projects if budget else None
+
+
+def refusal(
+    ctx: Context, r: Round, found: list[Project], mine: set[int], project: Project
+) -> str | None:
+    """Why ``project`` cannot go on the ballot under the file's rule, or None when it can."""
+    most = max_projects(ctx)
+    if most is not None:
+        if len(mine) < most:
+            return None
+        return ctx.t.ngettext(
+            "A ballot holds at most {n} project; take one off before you choose {name}.",
+            "A ballot holds at most {n} projects; take one off before you choose {name}.",
+            most, name=project.name,
+        )  # fmt: skip
+    left = r.total - sum(p.cost for p in found if p.id in mine)
+    if project.cost <= left:
+        return None
+    return ctx.t.gettext(
+        "{name} costs {cost}, and {left} of the total is left; take another project off first.",
+        name=project.name, cost=millions(ctx.t, project.cost), left=millions(ctx.t, left),
+    )  # fmt: skip
+
+
 def _ballot_reply(
     ctx: Context, r: Round, found: list[Project], mine: set[int], note: str | None
 ) -> Reply:
-    _ = ctx.t.gettext
-    spent = sum(p.cost for p in found if p.id in mine)
-    lines = [*([note, ""] if note else []), f"🗳 {r.title}"]
-    lines.append(
-        _(
-            "Choose projects worth {total} at most; you can change your choice until voting"
-            " closes.",
-            total=millions(ctx.t, r.total),
-        )
-    )
-    lines.append(_("Chosen: {spent} of {total}.", spent=millions(ctx.t, spent),
-                   total=millions(ctx.t, r.total)))  # fmt: skip
+    lines = [*([note, ""] if note else []), f"🗳 {r.title}", *_rule(ctx, r, found, mine)]
     choices = [
         ToggleProject(r.id, p.id).button(
             ("✅ " if p.id in mine else "⬜ ") + f"{p.name} ({millions(ctx.t, p.cost)})"
@@ -115,8 +155,8 @@ async def toggle(ctx: Context, press: ToggleProject) -> Step | None:
         await budget_pb.unchoose(ctx.conn, r.id, ctx.user.id, project.id)
         mine.discard(project.id)
         note = _("Taken off your ballot: {name}.", name=project.name)
-    elif sum(p.cost for p in found if p.id in mine) + project.cost > r.total:
-        note = _("That is more than the total; take another project off first.")
+    elif (refused := refusal(ctx, r, found, mine, project)) is not None:
+        note = refused
     else:
         await budget_pb.choose(ctx.conn, r.id, ctx.user.id, project.id, ctx.now)
         mine.add(project.id)
