@@ -13,7 +13,7 @@ from handlers.body_config import Body, BodySectionError, parse_bodies
 from handlers.budget.config import BudgetSection, BudgetSectionError, parse_budget
 from handlers.i18n import LANGUAGES
 from handlers.library.info import LibraryInfo, parse_library
-from handlers.plan.config import PlanSection, PlanSectionError, parse_plan
+from handlers.plan.config import NO_PLAN, PlanSection, PlanSectionError, parse_plan
 from handlers.social_guide import SocialGuide, SocialSectionError, parse_social
 
 # The categories the catalogs have names for; a municipality picks its services for them.
@@ -126,7 +126,7 @@ class Municipality:
     name_hu: str | None = None
     staff_answer_minutes: int = 10  # how long a question to a staff member waits for the answer
     library: LibraryInfo | None = None
-    plan: PlanSection | None = None  # the action plan (handlers/plan/config.py)
+    plan: PlanSection = NO_PLAN  # the plans and their measures (handlers/plan/config.py)
     social: SocialGuide | None = None  # social protection (handlers/social_guide.py)
     population: int | None = None  # residents, for the budget per resident
     budget: BudgetSection | None = None  # the consultation period, the ballot's rule

@@ -25,7 +25,10 @@ class NewMilestone:
 
 @dataclass(frozen=True, slots=True)
 class NewMeasure:
-    """A measure as the municipality file or an import gives it (parents come before children)."""
+    """A measure as the municipality file or an import gives it (parents come before children).
+
+    ``plan`` is the id of its plan in the municipality file; the key is unique within the plan.
+    """
 
     key: str
     parent_key: str | None
@@ -39,6 +42,7 @@ class NewMeasure:
     progress: int = 0
     weight: float | None = None
     milestones: tuple[NewMilestone, ...] = ()
+    plan: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,7 @@ class Measure:
     status: str
     progress: int
     weight: float | None
+    plan: str = ""  # the plan's id in the municipality file
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +107,7 @@ def _day_text(day: date | None) -> str | None:
 
 _MEASURE = (
     "SELECT id, key, parent_id, title, description, responsible, service, starts_on, ends_on,"
-    " status, progress, weight FROM plan_measures"
+    " status, progress, weight, plan FROM plan_measures"
 )
 
 
@@ -110,6 +115,7 @@ def _measure(r: aiosqlite.Row) -> Measure:
     return Measure(
         int(r[0]), str(r[1]), r[2], str(r[3]), str(r[4]), str(r[5]), r[6], _day(r[7]),
         _day(r[8]), str(r[9]), int(r[10]), float(r[11]) if r[11] is not None else None,
+        str(r[12]),
     )  # fmt: skip
 
 
@@ -121,7 +127,7 @@ async def save_plan(
     keep_progress: bool,
     note: str | None = None,
 ) -> list[Change]:
-    """Store measures by key (in the caller's transaction); return the changes made to them.
+    """Store measures by plan and key (in the caller's transaction); return the changes made.
 
     Texts, dates, weights and the structure always follow what is given. With ``keep_progress``
     (the municipality file, read at every start) an existing measure keeps the status, progress
@@ -129,26 +135,24 @@ async def save_plan(
     each change is an event with ``note`` (the file's name).
     """
     known = {
-        str(r[0]): (int(r[1]), str(r[2]), int(r[3]))
-        for r in await fetch_all(conn, "SELECT key, id, status, progress FROM plan_measures")
+        (str(r[0]), str(r[1])): (int(r[2]), str(r[3]), int(r[4]))
+        for r in await fetch_all(conn, "SELECT plan, key, id, status, progress FROM plan_measures")
     }
-    ids: dict[str, int] = {}
+    ids: dict[tuple[str, str], int] = {}
     changes: list[Change] = []
     for position, m in enumerate(measures):
-        before = known.get(m.key)
-        parent_id = ids.get(m.parent_key) if m.parent_key else None
-        if m.parent_key and parent_id is None:
-            row = await fetch_one(
-                conn, "SELECT id FROM plan_measures WHERE key = ?", (m.parent_key,)
-            )
-            parent_id = int(row[0]) if row else None
+        before = known.get((m.plan, m.key))
+        parent = (m.plan, m.parent_key) if m.parent_key else None
+        parent_id = ids.get(parent) if parent else None
+        if parent and parent_id is None:
+            parent_id = known[parent][0] if parent in known else None
         update = not keep_progress or before is None
         row = await fetch_one(
             conn,
-            "INSERT INTO plan_measures (key, parent_id, position, title, description, responsible,"
-            " service, starts_on, ends_on, status, progress, weight, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET parent_id = excluded.parent_id,"
+            "INSERT INTO plan_measures (plan, key, parent_id, position, title, description,"
+            " responsible, service, starts_on, ends_on, status, progress, weight, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (plan, key) DO UPDATE SET parent_id = excluded.parent_id,"
             " position = excluded.position, title = excluded.title,"
             " description = excluded.description, responsible = excluded.responsible,"
             " service = excluded.service, starts_on = excluded.starts_on,"
@@ -156,13 +160,13 @@ async def save_plan(
             " status = CASE WHEN ? THEN excluded.status ELSE status END,"
             " progress = CASE WHEN ? THEN excluded.progress ELSE progress END,"
             " updated_at = excluded.updated_at RETURNING id",
-            (m.key, parent_id, position, m.title, m.description, m.responsible, m.service,
+            (m.plan, m.key, parent_id, position, m.title, m.description, m.responsible, m.service,
              _day_text(m.starts_on), _day_text(m.ends_on), m.status, m.progress, m.weight,
              iso(now), update, update),
         )  # fmt: skip
         if row is None:
             raise RuntimeError("INSERT ... RETURNING gave no row")
-        measure_id = ids[m.key] = int(row[0])
+        measure_id = ids[m.plan, m.key] = int(row[0])
         await _save_milestones(conn, measure_id, m.milestones, now, update=update)
         if before is not None and update:
             _id, old_status, old_progress = before
@@ -204,9 +208,21 @@ async def _save_milestones(
         )
 
 
-async def all_measures(conn: aiosqlite.Connection) -> list[Measure]:
-    """Every measure, in the plan's order."""
-    return [_measure(r) for r in await fetch_all(conn, _MEASURE + " ORDER BY position, id")]
+async def all_measures(conn: aiosqlite.Connection, plan: str | None = None) -> list[Measure]:
+    """Every measure of ``plan`` (of every plan when None), in the plan's order."""
+    if plan is None:
+        rows = await fetch_all(conn, _MEASURE + " ORDER BY plan, position, id")
+    else:
+        rows = await fetch_all(conn, _MEASURE + " WHERE plan = ? ORDER BY position, id", (plan,))
+    return [_measure(r) for r in rows]
+
+
+async def claim_unassigned(conn: aiosqlite.Connection, default_plan: str) -> int:
+    """Give the measures stored before plans had ids (plan '') to the default plan."""
+    cursor = await conn.execute(
+        "UPDATE plan_measures SET plan = ? WHERE plan = ''", (default_plan,)
+    )
+    return cursor.rowcount
 
 
 async def get(conn: aiosqlite.Connection, measure_id: int) -> Measure | None:
@@ -215,10 +231,13 @@ async def get(conn: aiosqlite.Connection, measure_id: int) -> Measure | None:
     return _measure(row) if row else None
 
 
-async def by_key(conn: aiosqlite.Connection, key: str) -> Measure | None:
-    """One measure by its key in the plan (``1.2``)."""
-    row = await fetch_one(conn, _MEASURE + " WHERE key = ?", (key,))
-    return _measure(row) if row else None
+async def by_key(conn: aiosqlite.Connection, key: str, plan: str | None = None) -> list[Measure]:
+    """The measures with this key (``1.2``): in ``plan``, or in every plan when None."""
+    if plan is None:
+        rows = await fetch_all(conn, _MEASURE + " WHERE key = ? ORDER BY plan", (key,))
+    else:
+        rows = await fetch_all(conn, _MEASURE + " WHERE plan = ? AND key = ?", (plan, key))
+    return [_measure(r) for r in rows]
 
 
 async def milestones(conn: aiosqlite.Connection, measure_id: int) -> list[Milestone]:
@@ -317,7 +336,7 @@ async def overdue(conn: aiosqlite.Connection, today: date) -> list[Measure]:
     rows = await fetch_all(
         conn,
         _MEASURE + " WHERE ends_on < ? AND status NOT IN (?, ?, 'late')"
-        " AND (late_for IS NULL OR late_for <> ends_on) ORDER BY position",
+        " AND (late_for IS NULL OR late_for <> ends_on) ORDER BY plan, position",
         (today.isoformat(), *CLOSED),
     )
     return [_measure(r) for r in rows]

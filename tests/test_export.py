@@ -161,7 +161,10 @@ async def test_the_plan_and_the_library_suggestions_are_published(office: Office
     app = office.bot.app
     published = await datasets.build(app.db.reader, app.deps.municipality, app.deps.clock.now(), "")
     files = published.files
-    measures = {r["key"]: r for r in rows_of(files["plan.csv"])}
+    rows = rows_of(files["plan.csv"])
+    assert [r["plan"] for r in rows] == ["ogp"] * 13 + ["mladi"] * 4  # the file's order
+    assert rows[-1]["plan_title"] == "Локални акциони план за младе општине Власотинце 2026–2028"
+    measures = {r["key"]: r for r in rows if r["plan"] == "ogp"}
     assert measures["1.1"]["parent"] == "1"
     assert measures["1.1"]["status"] == "done"
     assert (measures["1.1"]["progress"], measures["1.2"]["progress"]) == ("100", "60")

@@ -11,12 +11,12 @@ import hashlib
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from storage import budget, outbox, reports, users
+from storage import budget, outbox, plan, reports, users
 from storage.db import Database, DatabaseTooNewError, _migrations, latest_version
 from tests.conftest import ROOT
 
@@ -94,10 +94,34 @@ SEEDS: dict[int, str] = {
     INSERT INTO library_follows (user_id, kind, value, at) VALUES (1, 'subject', 'fiction', '{AT}');
     INSERT INTO library_readers (user_id, mode, seen_title_id) VALUES (1, 'weekly', 1);
     """,
+    12: f"""
+    INSERT INTO plan_measures (id, key, parent_id, position, title, responsible, service,
+                               starts_on, ends_on, status, progress, weight, late_for, updated_at)
+        VALUES (1, '1', NULL, 0, 'Пријава проблема', 'Одељење', 'communal', '2026-01-01',
+                '2026-12-31', 'in_progress', 0, NULL, NULL, '{AT}'),
+               (2, '1.1', 1, 1, 'Чет-бот', 'Одељење', 'communal', '2026-01-15', '2026-02-28',
+                'late', 60, 2, '2026-02-28', '{AT}');
+    INSERT INTO plan_milestones (measure_id, position, due_on, text, done_on)
+        VALUES (2, 1, '2026-02-15', 'Пробни рад', '2026-02-14');
+    INSERT INTO plan_events (measure_id, at, actor_id, kind, old, new, text)
+        VALUES (2, '{AT}', 2, 'progress', '20', '60', 'Обука готова'),
+               (2, '{AT}', NULL, 'late', '2026-02-28', NULL, NULL);
+    INSERT INTO plan_followers (measure_id, user_id, at) VALUES (1, 1, '{AT}');
+    """,
+    13: f"""
+    INSERT INTO plan_comments (measure_id, user_id, text, at, answer, answered_by, answered_at)
+        VALUES (2, 1, 'Када почиње?', '{AT}', 'У марту.', 2, '{AT}');
+    """,
     14: f"""
     INSERT INTO social_questions (user_id, text, at) VALUES (1, 'Помоћ у кући?', '{AT}');
     INSERT INTO social_feedback (right_key, received, rating, month)
         VALUES ('home_care', 1, 'good', '2026-03');
+    """,
+    24: f"""
+    INSERT INTO plan_measures (id, plan, key, parent_id, position, title, status, progress,
+                               updated_at)
+        VALUES (3, 'mladi', '1.1', NULL, 0, 'Канцеларија за младе', 'not_started', 0, '{AT}');
+    INSERT INTO plan_followers (measure_id, user_id, at) VALUES (3, 1, '{AT}');
     """,
 }
 
@@ -268,3 +292,60 @@ async def test_budget_versions_imported_before_publishing_existed_stay_published
         await db.close()
     assert latest is not None
     assert (latest.kind, latest.file_name) == ("adopted", "budzet.csv")
+
+
+@pytest.mark.parametrize("version", range(12, 24))
+async def test_the_plans_measures_and_their_children_come_through_the_rebuild_per_plan(
+    tmp_path: Path, version: int
+) -> None:
+    path = tmp_path / "bot.db"
+    build_at(path, version)
+    db = await Database.open(path)
+    try:
+        conn = db.conn
+        # Stored before plans had ids: the default plan's, once the file's default claims them.
+        assert {m.plan for m in await plan.all_measures(conn)} == {""}
+        async with db.transaction() as tx:
+            assert await plan.claim_unassigned(tx, "ogp") == 2
+        (m,) = await plan.by_key(conn, "1.1", "ogp")
+        milestones = await plan.milestones(conn, m.id)
+        history = await plan.history(conn, m.id)
+        followers = await plan.followers(conn, [m.parent_id or 0])
+        comment = await plan.get_comment(conn, 1)
+        # The key is unique per plan now: another plan may have its own 1.1.
+        async with db.transaction() as tx:
+            await plan.save_plan(tx, [plan.NewMeasure("1.1", None, "Простор", plan="mladi")],
+                                 LATER, keep_progress=True)  # fmt: skip
+        keys = [(x.plan, x.key) for x in await plan.all_measures(conn)]
+        references = await (await conn.execute(
+            "SELECT DISTINCT m.\"table\" FROM sqlite_master s, pragma_foreign_key_list(s.name) m"
+            " WHERE s.name LIKE 'plan_%' AND m.\"from\" IN ('measure_id', 'parent_id')"
+        )).fetchall()  # fmt: skip
+        indexes = {str(r[0]) for r in await (await conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'plan_%'"
+            " AND name NOT LIKE 'sqlite_%'"
+        )).fetchall()}  # fmt: skip
+        # The children still hang on the measure (ON DELETE CASCADE reaches the new table).
+        async with db.transaction() as tx:
+            await tx.execute("DELETE FROM plan_measures WHERE id = 2")
+        left = counts(path)
+        check = await (await conn.execute("PRAGMA foreign_key_check")).fetchall()
+    finally:
+        await db.close()
+    assert (m.id, m.status, m.progress, m.weight, m.title) == (2, "late", 60, 2.0, "Чет-бот")
+    assert [(x.text, x.done_on) for x in milestones] == [("Пробни рад", date(2026, 2, 14))]
+    assert [(e.actor, e.kind, e.text) for e in history] == [
+        ("Оператер", "progress", "Обука готова"), (None, "late", None),
+    ]  # fmt: skip
+    assert [f[0] for f in followers] == [1]
+    if version >= 13:
+        assert comment is not None
+        assert (comment.measure_id, comment.text, comment.answer) == (2, "Када почиње?", "У марту.")
+    assert keys == [("mladi", "1.1"), ("ogp", "1"), ("ogp", "1.1")]
+    assert [tuple(r) for r in references] == [("plan_measures",)]
+    assert indexes >= {
+        "plan_measures_by_parent", "plan_measures_by_plan", "plan_events_by_measure",
+        "plan_followers_by_user", "plan_comments_by_measure",
+    }  # fmt: skip
+    assert (left["plan_milestones"], left["plan_events"], left["plan_comments"]) == (0, 0, 0)
+    assert check == []

@@ -73,6 +73,14 @@ def test_half_a_per_cent_rounds_up() -> None:
 # The municipality file.
 
 
+def one_plan(m: Municipality) -> Municipality:
+    """The municipality as if it published only its open-government plan: the shape of a file
+    with one plan, where "Action plan" opens the plan at once."""
+    plans = m.plan
+    ogp = tuple(x for x in plans.measures if x.plan == plans.default)
+    return replace(m, plan=replace(plans, plans=plans.plans[:1], measures=ogp))
+
+
 def write_plan(tmp_path: Path, measures: str) -> Path:
     path = tmp_path / "m.toml"
     text = VLASOTINCE.read_text(encoding="utf-8").split("\n[plan]")[0]
@@ -80,11 +88,29 @@ def write_plan(tmp_path: Path, measures: str) -> Path:
     return path
 
 
-def test_the_example_plan_of_vlasotince_loads_and_is_marked_as_an_example() -> None:
+def test_the_example_plans_of_vlasotince_load_and_are_marked_as_examples() -> None:
     m = load_municipality(VLASOTINCE)
-    assert m.plan is not None
-    assert m.plan.example
+    assert [p.id for p in m.plan.plans] == ["ogp", "mladi"]
+    assert m.plan.default == "ogp"
+    assert all(p.example for p in m.plan.plans)
+    assert m.plan.plans[1].title_in(translator("en")) == (
+        "Local youth action plan of the Municipality of Vlasotince 2026–2028"
+    )
+    assert m.plan.plans[1].title_in(translator("sr-Latn")).startswith("Lokalni akcioni plan za")
     assert [x.key for x in m.plan.measures][:4] == ["1", "1.1", "1.2", "1.3"]
+    assert {x.plan for x in m.plan.measures if x.key == "1.1"} == {"ogp", "mladi"}
+
+
+def test_a_file_naming_no_plans_has_one_and_a_measure_must_name_a_known_plan(
+    tmp_path: Path,
+) -> None:
+    m = load_municipality(write_plan(tmp_path, '[[plan.measures]]\nkey = "1"\ntitle = "А"\n'))
+    assert [(p.id, p.title_in(translator("en"))) for p in m.plan.plans] == [("lap", "Plan")]
+    assert not m.plan.several
+    assert m.plan.measures[0].plan == "lap"
+    wrong = '[[plan.measures]]\nplan = "youth"\nkey = "1"\ntitle = "А"\n'
+    with pytest.raises(MunicipalityFileError, match="plan measure #1: 'plan' names no plan"):
+        load_municipality(write_plan(tmp_path, wrong))
 
 
 @pytest.mark.parametrize(
@@ -143,7 +169,7 @@ async def plan_bot(
         KATA,
         StaffMember("test", "vesna", "Весна", "operator", ("water",)),
     )
-    m = replace(municipality, staff=staff)
+    m = replace(one_plan(municipality), staff=staff)
     channel = CollectingChannel()
     async with build_app(settings, m, {"test": channel}, clock=clock, geocoder=geocoder) as app:
         bot = Bot(app, channel, clock)
@@ -169,7 +195,8 @@ async def test_residents_read_the_plan_down_to_an_activity_and_its_milestones(
         "ana",
         [
             (Press("menu:plan"), [
-                "Lokalni akcioni plan za otvorenu upravu opštine Vlasotince 2026–2027",
+                "📋 Local action plan for open government of the Municipality of Vlasotince"
+                " 2026–2027",
                 "(An example plan, to be checked by the municipality.)",
                 "1. Prijava komunalnih problema sa povratnom informacijom građaninu\n"
                 "▓▓▓▓▓▓▓░░░ 71% · 🔵 in progress",
@@ -327,7 +354,7 @@ async def test_an_overdue_measure_is_marked_late_and_followers_are_told_once_acr
     # A restart: the file's measures are stored again, and still nothing is told twice.
     channel = CollectingChannel()
     async with build_app(
-        settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
+        settings, one_plan(municipality), {"test": channel}, clock=clock, geocoder=geocoder
     ) as again:
         job = find_job(again.deps.registry, "plan-overdue")
         assert await run_job(again.db, again.deps, again.sender, job) == 0
@@ -346,12 +373,12 @@ async def test_a_restart_keeps_what_staff_set_and_takes_the_files_texts(
     bot = plan_bot
     await bot.say("kata", "/measure 1.3 progress 60")
     await bot.say("kata", "/measure 1.3 milestone 2")
-    assert municipality.plan is not None
+    single = one_plan(municipality)
     renamed = tuple(
         replace(m, title="Нови наслов", progress=0) if m.key == "1.3" else m
-        for m in municipality.plan.measures
+        for m in single.plan.measures
     )
-    changed = replace(municipality, plan=replace(municipality.plan, measures=renamed))
+    changed = replace(single, plan=replace(single.plan, measures=renamed))
     channel = CollectingChannel()
     async with build_app(
         settings, changed, {"test": channel}, clock=clock, geocoder=geocoder

@@ -26,7 +26,7 @@ from handlers.plan.imports import import_plan
 from storage import plan as store
 from tests.conftest import ROOT, VLASOTINCE, Bot, Press
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
-from tests.test_plan import data_of, plan_bot  # noqa: F401 - the fixture
+from tests.test_plan import data_of, one_plan, plan_bot  # noqa: F401 - the fixture
 
 EXAMPLE = ROOT / "config" / "plan" / "vlasotince-plan-2026-07-EXAMPLE.csv"
 SERVICES = {"communal", "water"}
@@ -158,6 +158,7 @@ def test_the_example_file_imports() -> None:
 async def test_an_import_changes_the_plan_records_events_and_tells_followers(
     settings: Settings, municipality: Municipality, clock: FakeClock, geocoder: FakeGeocoder
 ) -> None:
+    municipality = one_plan(municipality)
     channel = CollectingChannel()
     async with build_app(
         settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
@@ -173,9 +174,10 @@ async def test_an_import_changes_the_plan_records_events_and_tells_followers(
         follow = next(b.data for row in channel.to("ana")[-1].buttons for b in row
                       if "Follow" in b.label)  # fmt: skip
         await bot.say("ana", Press(follow))
-        measures = read_plan(EXAMPLE.name, EXAMPLE.read_bytes(), {"communal"})
+        plans = municipality.plan
+        measures = read_plan(EXAMPLE.name, EXAMPLE.read_bytes(), {"communal"}, plans)
         async with app.db.transaction() as conn:
-            changed, out = await import_plan(conn, EXAMPLE.name, measures, clock.now())
+            changed, out = await import_plan(conn, EXAMPLE.name, measures, clock.now(), plans)
         # The progress of 1.2 (60 -> 80), 1.3 (25 -> 50), 2.3 (40 -> 50) and 3.1 (70 -> 88).
         assert changed == 4
         assert len(out) == 2  # ana follows commitment 1: its activities 1.2 and 1.3
@@ -278,6 +280,6 @@ async def test_the_admin_imports_the_plan_by_sending_the_file_in_chat(
     told = [r.text for r in bot.channel.to("ana") if "Progress: 60% → 80%" in r.text]
     assert len(told) == 1
     async with bot.app.db.transaction() as conn:
-        assert (m := await store.by_key(conn, "1.3")) is not None
+        (m,) = await store.by_key(conn, "1.3")
         assert m.progress == 50
-        assert await store.by_key(conn, "9") is None  # cancelled: nothing stored
+        assert await store.by_key(conn, "9") == []  # cancelled: nothing stored

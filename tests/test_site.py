@@ -186,7 +186,13 @@ async def test_the_first_page_shows_the_map_reports_scorecards_and_budget(
     assert await budget_rows.count() == 2
     assert "10.000.000" in await budget_rows.first.inner_text()
     assert "25" in await budget_rows.first.locator("td").last.inner_text()
-    commitments = page.locator("#plan li")
+    plans = page.locator("#plan h3")  # Vlasotince publishes two plans
+    assert (
+        await plans.first.inner_text()
+        == "Локални акциони план за отворену управу општине Власотинце 2026–2027"
+    )
+    assert await page.locator("#plan li").count() == 4 + 2
+    commitments = page.locator("#plan ul").first.locator("li")
     assert await commitments.count() == 4  # the plan's commitments; activities are in plan.csv
     assert "71 %" in await commitments.first.inner_text()  # computed from its activities
     assert await commitments.first.locator("progress").get_attribute("value") == "71"

@@ -28,6 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
+from handlers.plan.config import PlanSection
 from handlers.plan.progress import Plan, percent
 from handlers.texts import N_, category_name, status_name
 from storage import budget, library_suggestions, opendata, plan
@@ -87,6 +88,8 @@ BUDGET_FIELDS = (
     Field("executed", N_("Executed so far, in dinars")),
 )  # fmt: skip
 PLAN_FIELDS = (
+    Field("plan", N_("The plan's id in the municipality file")),
+    Field("plan_title", N_("The plan's title")),
     Field("key", N_("The measure's number in the plan (1, 1.2, ...)")),
     Field("parent", N_("The number of the commitment the activity belongs to")),
     Field("title", N_("The measure")),
@@ -225,17 +228,22 @@ def _day(day: date | None) -> str | None:
     return day.isoformat() if day else None
 
 
-async def plan_rows(conn: aiosqlite.Connection) -> list[list[Any]] | None:
-    """The action plan's measures, or None when there is no plan."""
-    measures = await plan.all_measures(conn)
+async def plan_rows(
+    conn: aiosqlite.Connection, plans: PlanSection, t: Translator
+) -> list[list[Any]] | None:
+    """The measures of the published plans, or None when they have none."""
+    order = [p.id for p in plans.plans]  # the file's order of plans, each plan's own order
+    found = [m for m in await plan.all_measures(conn) if m.plan in order]
+    measures = sorted(found, key=lambda m: order.index(m.plan))
     if not measures:
         return None
     tree = Plan(measures)
     keys = {m.id: m.key for m in measures}
     return [
         [
-            m.key, keys.get(m.parent_id) if m.parent_id else None, m.title, m.description,
-            m.responsible, m.service, _day(m.starts_on), _day(m.ends_on), m.status,
+            m.plan, plans.title_of(t, m.plan), m.key,
+            keys.get(m.parent_id) if m.parent_id else None, m.title, m.description, m.responsible,
+            m.service, _day(m.starts_on), _day(m.ends_on), m.status,
             percent(tree.progress(m.id)),
         ]
         for m in measures
@@ -263,7 +271,7 @@ async def build(
     lines = await budget_rows(conn)
     if lines is not None:
         sets.append(_data_set("budget.csv", "text/csv", BUDGET_FIELDS, _csv(BUDGET_FIELDS, lines)))
-    measures = await plan_rows(conn)
+    measures = await plan_rows(conn, m.plan, t)
     if measures is not None:
         sets.append(_data_set("plan.csv", "text/csv", PLAN_FIELDS, _csv(PLAN_FIELDS, measures)))
     wanted = await suggestion_rows(conn)

@@ -22,6 +22,7 @@ from bot.web import datasets
 from bot.web.open311 import OpenData, copy_answer, data_version, minute
 from handlers.budget.programs import program_name
 from handlers.i18n import LANGUAGES, Translator, translator
+from handlers.plan.config import PlanSection
 from handlers.plan.model import STATUS_NAMES
 from handlers.plan.progress import Plan, percent
 from handlers.texts import category_name, event_name, status_name
@@ -169,7 +170,7 @@ async def home_values(site: Site, t: Translator) -> dict[str, Any]:
             {"title": b.title, "authors": ", ".join(b.authors), "link": b.link}
             for b in (await library.added_since(conn, now - timedelta(days=LIBRARY_DAYS)))[:10]
         ],
-        "plan": _plan(t, await plan.all_measures(conn)),
+        "plan": _plans(t, data.m.plan, await plan.all_measures(conn)),
         "suggestions": [
             _suggestion(t, s)
             for s in await library_suggestions.ranked(conn, library_suggestions.SHOWN, SUGGESTIONS)
@@ -185,9 +186,19 @@ def _suggestion(t: Translator, s: library_suggestions.Suggestion) -> dict[str, A
     return {"title": s.title, "author": s.author, "supporters": s.supporters, "status": status}
 
 
-def _plan(t: Translator, measures: list[plan.Measure]) -> list[dict[str, Any]]:
+def _plans(t: Translator, plans: PlanSection, measures: list[plan.Measure]) -> list[dict[str, Any]]:
+    """Each published plan with measures: its title (when there are several) and commitments."""
+    shown = []
+    for info in plans.plans:
+        tree = Plan([m for m in measures if m.plan == info.id])
+        if tree.roots:
+            title = info.title_in(t) if plans.several else ""
+            shown.append({"id": info.id, "title": title, "commitments": _plan(t, tree)})
+    return shown
+
+
+def _plan(t: Translator, tree: Plan) -> list[dict[str, Any]]:
     """The plan's commitments with their computed progress (the activities are in plan.csv)."""
-    tree = Plan(measures)
     return [
         {"key": m.key, "title": m.title, "progress": percent(tree.progress(m.id)),
          "status": t.gettext(STATUS_NAMES.get(m.status, m.status))}

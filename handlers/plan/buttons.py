@@ -9,9 +9,17 @@ from handlers.flow import ButtonData
 
 @dataclass(frozen=True, slots=True)
 class ShowPlan(ButtonData):
-    """The commitments with their progress."""
+    """The plan: the choice of plans when there are several, else its commitments."""
 
     prefix = "plan"
+
+
+@dataclass(frozen=True, slots=True)
+class OpenPlan(ButtonData):
+    """One plan's commitments with their progress."""
+
+    prefix = "pplan"
+    plan: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,10 @@ from handlers.file_problems import undelivered_text
 from handlers.flow import ButtonData, Role
 from handlers.menu import MenuState, menu_reply
 from handlers.plan.comments import PlanState
+from handlers.plan.config import with_plan
 from handlers.plan.importer import PlanFileError, read_plan
 from handlers.plan.imports import import_plan
+from handlers.plan.model import plan_flaws
 from storage import plan as store
 from storage.plan import NewMeasure, NewMilestone
 
@@ -31,15 +33,31 @@ class PlanImportDecision(ButtonData):
     action: str
 
 
-def start(ctx: Context) -> Step:
-    """/plan import: ask for the file (admins only: an import may change every measure)."""
+def start(ctx: Context, plan_id: str = "") -> Step:
+    """/plan import [PLAN]: ask for the file (admins only: an import may change every measure).
+
+    Rows that name no plan go to PLAN, or to the default plan when none is given.
+    """
     if not Role.ADMIN.admits(ctx.user):
         return engine.refuse(ctx, "/plan import")
+    plans = ctx.municipality.plan
+    plan_id = plan_id or plans.default
+    info = plans.get(plan_id)
+    if info is None:
+        known = ", ".join(p.id for p in plans.plans)
+        text = ctx.t.gettext("No plan has the id «{value}»; the plans: {known}",
+                             value=plan_id[:30], known=known)  # fmt: skip
+        return engine.stay(ctx, [Reply(text)])
     text = ctx.t.gettext(
         "Send the action plan file as a document (CSV or XLSX, in the format of the README)."
         " (/cancel to stop)"
     )
-    return Step(PlanState.IMPORT, {}, [Reply(text)])
+    if plans.several:
+        text += "\n" + ctx.t.gettext(
+            "Rows without a plan column go to {plan} ({id}).", plan=info.title_in(ctx.t),
+            id=info.id,
+        )  # fmt: skip
+    return Step(PlanState.IMPORT, {"plan": info.id}, [Reply(text)])
 
 
 async def read_file(deps: Deps, event: Inbound) -> Lookup | None:
@@ -50,7 +68,10 @@ async def read_file(deps: Deps, event: Inbound) -> Lookup | None:
         return Lookup("undelivered", {"size": event.size})
     name = event.name or "plan"
     try:
-        measures = read_plan(name, event.content, set(deps.municipality.services))
+        # The plan of rows that name none is in the draft, known only in the transaction: "".
+        measures = read_plan(
+            name, event.content, set(deps.municipality.services), deps.municipality.plan, ""
+        )
     except PlanFileError as e:
         return Lookup("refused", {"error": e})
     return Lookup("read", {"name": name, "measures": measures})
@@ -68,9 +89,15 @@ async def receive(ctx: Context, event: File) -> Step:
         problems = "\n".join(error.render(ctx.t))
         text = _("Nothing was imported. Correct the file and send it again:") + "\n" + problems
         return engine.stay(ctx, [Reply(text)])
-    measures: list[NewMeasure] = found.data["measures"]
-    known = {m.key for m in await store.all_measures(ctx.conn)}
-    new = [m for m in measures if m.key not in known]
+    plan_id = str(ctx.draft.get("plan") or ctx.municipality.plan.default)
+    measures = with_plan(found.data["measures"], plan_id)
+    flaws = plan_flaws(measures, set(ctx.municipality.services))
+    if flaws:  # a row naming the plan clashes with one that was put in it
+        lines = [f"{measures[f.index].key}: {_(f.message, **f.params)}" for f in flaws]
+        text = _("Nothing was imported. Correct the file and send it again:") + "\n"
+        return engine.stay(ctx, [Reply(text + "\n".join(lines[:PREVIEW_MEASURES]))])
+    known = {(m.plan, m.key) for m in await store.all_measures(ctx.conn)}
+    new = [m for m in measures if (m.plan, m.key) not in known]
     summary = ctx.t.ngettext(
         "{name}: {n} measure read, {new} new, {known} already in the plan (updated).",
         "{name}: {n} measures read, {new} new, {known} already in the plan (updated).",
@@ -79,8 +106,10 @@ async def receive(ctx: Context, event: File) -> Step:
         new=len(new),
         known=len(measures) - len(new),
     )
+    several = ctx.municipality.plan.several
     shown = "\n".join(
-        f"{'🆕' if m.key not in known else '✏️'} {m.key} {m.title}"
+        f"{'✏️' if (m.plan, m.key) in known else '🆕'} {f'{m.plan}:' if several else ''}{m.key}"
+        f" {m.title}"
         for m in measures[:PREVIEW_MEASURES]
     )
     keys = buttons(
@@ -89,7 +118,11 @@ async def receive(ctx: Context, event: File) -> Step:
             PlanImportDecision("cancel").button(_("✖️ Cancel")),
         ]
     )
-    draft = {"name": found.data["name"], "measures": [to_plain(m) for m in measures]}
+    draft = {
+        "name": found.data["name"],
+        "plan": plan_id,
+        "measures": [to_plain(m) for m in measures],
+    }
     return Step(PlanState.IMPORT_CONFIRM, draft, [Reply(f"{summary}\n\n{shown}", keys)])
 
 
@@ -100,8 +133,11 @@ async def decide(ctx: Context, press: PlanImportDecision) -> Step | None:
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])
     if press.action != "ok" or "measures" not in ctx.draft:
         return None
-    measures = [from_plain(m) for m in ctx.draft["measures"]]
-    changed, told = await import_plan(ctx.conn, str(ctx.draft["name"]), measures, ctx.now)
+    plan_id = str(ctx.draft.get("plan") or ctx.municipality.plan.default)
+    measures = with_plan([from_plain(m) for m in ctx.draft["measures"]], plan_id)
+    changed, told = await import_plan(
+        ctx.conn, str(ctx.draft["name"]), measures, ctx.now, ctx.municipality.plan
+    )
     text = ctx.t.gettext(
         "Imported: {n} measures; changed: {changed}; followers told: {told}.",
         n=len(measures),
@@ -114,7 +150,7 @@ async def decide(ctx: Context, press: PlanImportDecision) -> Step | None:
 def to_plain(m: NewMeasure) -> dict[str, Any]:
     """A measure as the JSON of a draft."""
     return {
-        "key": m.key, "parent_key": m.parent_key, "title": m.title,
+        "plan": m.plan, "key": m.key, "parent_key": m.parent_key, "title": m.title,
         "description": m.description, "responsible": m.responsible, "service": m.service,
         "starts_on": _day(m.starts_on), "ends_on": _day(m.ends_on), "status": m.status,
         "progress": m.progress, "weight": m.weight,

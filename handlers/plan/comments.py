@@ -15,7 +15,7 @@ from handlers.i18n import translator
 from handlers.menu import MenuState, menu_reply
 from handlers.plan.buttons import CommentOnMeasure
 from handlers.plan.staff import may_change
-from handlers.plan.views import heading
+from handlers.plan.views import heading, with_plan
 from storage import plan as store
 from storage import users
 
@@ -60,7 +60,7 @@ async def add_comment(ctx: Context, event: Text) -> Step | None:
         t = translator(language)
         notice = t.gettext(
             "💬 Comment #{id} on {measure}:\n{text}\n\nAnswer with /plananswer {id} TEXT",
-            id=comment_id, measure=heading(t, m), text=text,
+            id=comment_id, measure=with_plan(t, ctx.municipality.plan, m), text=text,
         )  # fmt: skip
         step.outgoing.append(Outgoing(channel, chat, Reply(notice)))
     return step
@@ -87,7 +87,7 @@ async def answer_command(ctx: Context, args: str) -> Step:
         t = translator(resident.user.language)
         notice = t.gettext(
             "The municipality answered your comment on {measure}:\n{text}",
-            measure=heading(t, m), text=answer,
+            measure=with_plan(t, ctx.municipality.plan, m), text=answer,
         )  # fmt: skip
         step.outgoing = [Outgoing(resident.user.channel, resident.user.chat_id, Reply(notice))]
     return step

@@ -10,6 +10,7 @@ from handlers.plan.buttons import (
     CommentOnMeasure,
     FollowMeasure,
     MeasureHistory,
+    OpenPlan,
     ShowMeasure,
     ShowPlan,
 )
@@ -36,7 +37,8 @@ FLOW = Flow(
     state_roles={state: Role.ADMIN for state in IMPORT_STATES},
     anywhere={
         CommentOnMeasure: Anywhere(comments.start_comment),
-        ShowPlan: Anywhere(resident.show_plan),
+        ShowPlan: Anywhere(resident.choose_plan),
+        OpenPlan: Anywhere(resident.open_one),
         ShowMeasure: Anywhere(resident.show_measure),
         MeasureHistory: Anywhere(resident.show_history),
         FollowMeasure: Anywhere(resident.follow),
@@ -52,7 +54,9 @@ FLOW = Flow(
             "measure",
             staff.measure_command,
             role=Role.OPERATOR,
-            help=N_("update a measure of the action plan"),
+            help=N_(
+                "update a measure of a plan: /measure KEY ... (PLAN:KEY when plans share the key)"
+            ),
             leaves=False,
         ),
         CommandSpec(

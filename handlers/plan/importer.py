@@ -21,6 +21,7 @@ from typing import Any
 
 from handlers.file_problems import FileProblemsError, Problem
 from handlers.i18n import to_latin
+from handlers.plan.config import NO_PLAN, PlanSection
 from handlers.plan.model import plan_flaws
 from handlers.texts import N_
 from storage.plan import NewMeasure, NewMilestone
@@ -35,6 +36,7 @@ class PlanFileError(FileProblemsError):
 
 # Header names staff write (Serbian in either script, or English), folded to plain Latin.
 COLUMNS: dict[str, tuple[str, ...]] = {
+    "plan": ("plan", "akcioni plan"),
     "key": ("sifra", "oznaka", "broj", "key", "id"),
     "parent": ("nadredjena", "nadredjena mera", "pripada", "parent"),
     "kind": ("vrsta", "kind"),
@@ -82,8 +84,18 @@ class Row:
     cells: tuple[Cell, ...]
 
 
-def read_plan(file: str, content: bytes, services: set[str]) -> list[NewMeasure]:
-    """The checked measures of a plan file (parents first).
+def read_plan(
+    file: str,
+    content: bytes,
+    services: set[str],
+    plans: PlanSection = NO_PLAN,
+    plan: str | None = None,
+) -> list[NewMeasure]:
+    """The checked measures of a plan file (parents first), each in its plan.
+
+    A row's plan is its ``plan`` column when filled, otherwise ``plan`` (the one the import was
+    given), otherwise (None) the municipality's default plan; a named plan must be one of
+    ``plans``. ``plan=""`` leaves such rows without a plan, for a caller that knows it only later.
 
     Raises:
         PlanFileError: with every problem found; nothing of the file is usable then.
@@ -97,7 +109,7 @@ def read_plan(file: str, content: bytes, services: set[str]) -> list[NewMeasure]
         raise PlanFileError(file, [problem]) from None
     if not rows:
         raise PlanFileError(file, [Problem(1, "-", N_("the file has no header row and no lines"))])
-    checker = _Checker(rows[0])
+    checker = _Checker(rows[0], plans, plans.default if plan is None else plan)
     if not checker.problems:
         for row in rows[1:]:
             checker.add(row)
@@ -190,7 +202,9 @@ def parse_number(cell: Cell) -> Decimal:
 class _Checker:
     """Checks the rows one by one, collecting measures and problems; then the whole plan."""
 
-    def __init__(self, header: Row) -> None:
+    def __init__(self, header: Row, plans: PlanSection, plan: str) -> None:
+        self.plans = plans
+        self.plan = plan
         known = {alias: key for key, aliases in COLUMNS.items() for alias in aliases}
         self.columns: dict[str, int] = {}
         for i, cell in enumerate(header.cells):
@@ -207,7 +221,7 @@ class _Checker:
         ]
         self.measures: list[NewMeasure] = []
         self.lines: list[int] = []  # the line of each measure
-        self.milestones: list[tuple[Row, str, str, NewMilestone]] = []
+        self.milestones: list[tuple[Row, str, tuple[str, str], NewMilestone]] = []
 
     def problem(self, row: Row, column: str, message: str, /, **params: Any) -> None:
         self.problems.append(Problem(row.number, self.names.get(column, column), message, params))
@@ -243,6 +257,16 @@ class _Checker:
             self.problem(row, key, N_("«{value}» is not a number"), value=str(cell)[:30])
             return None
 
+    def plan_of(self, row: Row) -> str:
+        named = self.text(row, "plan")
+        if not named:
+            return self.plan
+        if self.plans.get(named) is None:
+            known = ", ".join(p.id for p in self.plans.plans)
+            self.problem(row, "plan", N_("unknown plan «{value}»; the plans: {known}"),
+                         value=named[:30], known=known)  # fmt: skip
+        return named
+
     def add(self, row: Row) -> None:
         kind = KINDS.get(fold(self.text(row, "kind")))
         if kind is None:
@@ -268,7 +292,7 @@ class _Checker:
                          value=self.text(row, "status")[:30])  # fmt: skip
         due = self.day(row, "end")
         milestone = NewMilestone(due, text[:MAX_TEXT], done in REACHED)
-        self.milestones.append((row, where, parent, milestone))
+        self.milestones.append((row, where, (self.plan_of(row), parent), milestone))
 
     def add_measure(self, row: Row) -> None:
         # A row with problems is kept (with plain values) so that the rows after it are checked
@@ -286,6 +310,7 @@ class _Checker:
         self.lines.append(row.number)
         self.measures.append(
             NewMeasure(
+                plan=self.plan_of(row),
                 key=self.text(row, "key"),
                 parent_key=self.text(row, "parent") or None,
                 title=self.text(row, "title")[:MAX_TEXT],
@@ -301,12 +326,12 @@ class _Checker:
         )
 
     def check_whole(self, services: set[str]) -> None:
-        by_key = {m.key: i for i, m in enumerate(self.measures)}
+        by_key = {(m.plan, m.key): i for i, m in enumerate(self.measures)}
         for row, where, parent, milestone in self.milestones:
             i = by_key.get(parent)
             if i is None:
-                if parent:
-                    self.problem(row, where, N_("no measure has the key «{key}»"), key=parent)
+                if parent[1]:
+                    self.problem(row, where, N_("no measure has the key «{key}»"), key=parent[1])
                 continue
             m = self.measures[i]
             self.measures[i] = replace(m, milestones=(*m.milestones, milestone))

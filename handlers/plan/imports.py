@@ -8,6 +8,7 @@ import aiosqlite
 
 from handlers.events import Outgoing
 from handlers.i18n import Translator
+from handlers.plan.config import PlanSection
 from handlers.plan.model import STATUS_NAMES
 from handlers.plan.notices import Say, tell_followers
 from handlers.plan.progress import Plan
@@ -16,13 +17,18 @@ from storage.plan import Change, NewMeasure
 
 
 async def import_plan(
-    conn: aiosqlite.Connection, file_name: str, measures: list[NewMeasure], now: datetime
+    conn: aiosqlite.Connection,
+    file_name: str,
+    measures: list[NewMeasure],
+    now: datetime,
+    plans: PlanSection,
 ) -> tuple[int, list[Outgoing]]:
     """Store the measures of a checked file; return how many changed and the followers' notices.
 
     Unlike the municipality file read at every start, an import sets status, progress and
-    milestones too: it is the staff's own update.
+    milestones too: it is the staff's own update. Each measure goes to its own plan.
     """
+    await store.claim_unassigned(conn, plans.default)
     changes = await store.save_plan(conn, measures, now, keep_progress=False, note=file_name)
     plan = Plan(await store.all_measures(conn))
     out: list[Outgoing] = []
@@ -32,7 +38,7 @@ async def import_plan(
     for measure_id, mine in by_measure.items():
         m = plan.by_id.get(measure_id)
         if m is not None:
-            out += await tell_followers(conn, plan, m, _notice(mine))
+            out += await tell_followers(conn, plan, m, _notice(mine), plans)
     return len(by_measure), out
 
 

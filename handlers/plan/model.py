@@ -39,21 +39,24 @@ class Flaw:
 
 
 def plan_flaws(measures: list[NewMeasure], services: set[str]) -> list[Flaw]:
-    """Everything wrong with a plan as a whole; an empty list when it may be stored."""
+    """Everything wrong with a plan as a whole; an empty list when it may be stored.
+
+    Keys are unique within a measure's plan, and a parent is a measure of the same plan.
+    """
     flaws: list[Flaw] = []
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     for i, m in enumerate(measures):
         flaws += _measure_flaws(i, m, services)
-        if m.key in seen:
+        if (m.plan, m.key) in seen:
             flaws.append(Flaw(i, "key", N_("the key «{key}» is used twice"), {"key": m.key}))
-        if m.parent_key is not None and m.parent_key not in seen:
+        if m.parent_key is not None and (m.plan, m.parent_key) not in seen:
             message = N_("the parent «{key}» is not a measure above this one")
             flaws.append(Flaw(i, "parent", message, {"key": m.parent_key}))
-        seen.setdefault(m.key, i)
-    siblings: dict[str | None, list[int]] = defaultdict(list)
+        seen.setdefault((m.plan, m.key), i)
+    siblings: dict[tuple[str, str | None], list[int]] = defaultdict(list)
     for i, m in enumerate(measures):
-        siblings[m.parent_key].append(i)
-    for parent, group in siblings.items():
+        siblings[m.plan, m.parent_key].append(i)
+    for (_plan, parent), group in siblings.items():
         weighted = [i for i in group if measures[i].weight is not None]
         if parent is not None and weighted and len(weighted) != len(group):
             first = next(i for i in group if measures[i].weight is None)

@@ -13,8 +13,9 @@ from handlers.events import Outgoing, Reply
 from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
 from handlers.plan.buttons import ShowMeasure
+from handlers.plan.config import PlanSection
 from handlers.plan.progress import Plan
-from handlers.plan.views import day, heading
+from handlers.plan.views import day, with_plan
 from storage import plan as store
 from storage.plan import Measure
 
@@ -26,17 +27,21 @@ async def tell_followers(
     plan: Plan,
     m: Measure,
     say: Say,
+    plans: PlanSection,
     *,
     skip_user: int | None = None,
 ) -> list[Outgoing]:
-    """A notice to everyone following ``m`` or one of its parents, in their language."""
+    """A notice to everyone following ``m`` or one of its parents, in their language.
+
+    With several plans the notice names the measure's plan too.
+    """
     watched = [m.id, *(a.id for a in plan.ancestors(m.id))]
     out = []
     for user_id, channel, chat, language in await store.followers(conn, watched):
         if user_id == skip_user:
             continue
         t = translator(language)
-        text = f"📋 {heading(t, m)}\n{say(t)}"
+        text = f"📋 {with_plan(t, plans, m)}\n{say(t)}"
         keys = ShowMeasure(m.id).button(t.gettext("Show the measure"))
         out.append(Outgoing(channel, chat, Reply(text, buttons([keys]))))
     return out
@@ -55,7 +60,7 @@ async def mark_overdue(
     due = await store.overdue(conn, today)
     if not due:
         return []
-    plan = Plan(await store.all_measures(conn))
+    plan = Plan(await store.all_measures(conn))  # every plan's: ancestors are found by id
     out: list[Outgoing] = []
     for measure in due:
         changed = await store.change(
@@ -66,7 +71,8 @@ async def mark_overdue(
             continue
         ends = measure.ends_on.isoformat() if measure.ends_on else None
         await store.add_event(conn, measure.id, None, "late", ends, None, None, now)
-        out += await tell_followers(conn, plan, measure, _late_notice(day(measure.ends_on)))
+        say = _late_notice(day(measure.ends_on))
+        out += await tell_followers(conn, plan, measure, say, m.plan)
     return out
 
 

@@ -12,39 +12,60 @@ from handlers.plan.buttons import (
     CommentOnMeasure,
     FollowMeasure,
     MeasureHistory,
+    OpenPlan,
     ShowMeasure,
     ShowPlan,
 )
 from handlers.plan.progress import Plan
 from storage import plan as store
 
-
-async def load_plan(ctx: Context) -> Plan:
-    """Every measure, in one query."""
-    return Plan(await store.all_measures(ctx.conn))
+MAX_PLAN_LABEL = 60
 
 
-async def show_plan(ctx: Context, press: ShowPlan | None = None) -> Step:
-    """The commitments with their progress bars, each opening its measures."""
+async def choose_plan(ctx: Context, press: ShowPlan | None = None) -> Step:
+    """ "Action plan": the only plan at once; with several, first the choice of plan."""
     del press
+    plans = ctx.municipality.plan
+    if not plans.several:
+        return await show_plan(ctx, plans.default)
     _ = ctx.t.gettext
-    plan = await load_plan(ctx)
+    choices = [OpenPlan(p.id).button(_cut(p.title_in(ctx.t), MAX_PLAN_LABEL)) for p in plans.plans]
+    text = _("The municipality publishes these plans. Which one would you like to see?")
+    return Step(MenuState.MAIN, {}, [Reply(text, column([*choices, main_menu_button(ctx)]))])
+
+
+async def open_one(ctx: Context, press: OpenPlan) -> Step | None:
+    """One of the plans the municipality file names (a plan it names no more: the hint)."""
+    if ctx.municipality.plan.get(press.plan) is None:
+        return None
+    return await show_plan(ctx, press.plan)
+
+
+async def show_plan(ctx: Context, plan_id: str) -> Step:
+    """A plan's commitments with their progress bars, each opening its measures."""
+    _ = ctx.t.gettext
+    plans = ctx.municipality.plan
+    info = plans.get(plan_id)
+    title = info.title_in(ctx.t) if info else ""
+    plan = Plan(await store.all_measures(ctx.conn, plan_id))
+    back = [ShowPlan().button(_("↩️ All plans"))] if plans.several else []
     if not plan.roots:
         text = _("The municipality has not published its action plan here yet.")
-        return Step(MenuState.MAIN, {}, [Reply(text, column([main_menu_button(ctx)]))])
-    section = ctx.municipality.plan
-    text = views.overview(
-        ctx.t, plan, section.title if section else "", example=bool(section and section.example)
-    )
+        return Step(MenuState.MAIN, {}, [Reply(text, column([*back, main_menu_button(ctx)]))])
+    text = views.overview(ctx.t, plan, title, example=bool(info and info.example))
     choices = [ShowMeasure(m.id).button(views.child_label(ctx.t, plan, m)) for m in plan.roots]
-    keys = column([*choices, main_menu_button(ctx)])
-    chart = views.plan_chart(ctx.t, plan, section.title if section else "")
+    keys = column([*choices, *back, main_menu_button(ctx)])
+    chart = views.plan_chart(ctx.t, plan, title)
     return Step(MenuState.MAIN, {}, [Reply(text, keys, chart=chart)])
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 async def show_measure(ctx: Context, press: ShowMeasure) -> Step | None:
     """One measure: progress, status, dates, milestones; its activities, history and Follow."""
-    plan = await load_plan(ctx)
+    plan = Plan(await store.all_measures(ctx.conn))  # one query; the tree is found by id
     m = plan.by_id.get(press.measure_id)
     if m is None:
         return None
@@ -62,7 +83,8 @@ async def show_measure(ctx: Context, press: ShowMeasure) -> Step | None:
     parent = plan.by_id.get(m.parent_id) if m.parent_id is not None else None
     if parent is not None:
         choices.append(ShowMeasure(parent.id).button(f"⬆️ {views.heading(ctx.t, parent)}"[:60]))
-    choices += [ShowPlan().button(_("🎯 Action plan")), main_menu_button(ctx)]
+    back = OpenPlan(m.plan) if ctx.municipality.plan.get(m.plan) else ShowPlan()
+    choices += [back.button(_("🎯 Action plan")), main_menu_button(ctx)]
     text = views.details(ctx.t, plan, m, milestones)
     return Step(MenuState.MAIN, {}, [Reply(text, column(choices))])
 
@@ -88,7 +110,7 @@ async def follow(ctx: Context, press: FollowMeasure) -> Step | None:
         return None
     _ = ctx.t.gettext
     now_following = await store.toggle_follow(ctx.conn, m.id, ctx.user.id, ctx.now)
-    title = views.heading(ctx.t, m)
+    title = views.with_plan(ctx.t, ctx.municipality.plan, m)
     if now_following:
         text = _("You follow {measure}: you will be told of every change.", measure=title)
     else:
@@ -99,11 +121,12 @@ async def follow(ctx: Context, press: FollowMeasure) -> Step | None:
 
 async def open_plan(ctx: Context) -> Step:
     """The main menu's "Action plan"."""
-    return await show_plan(ctx)
+    return await choose_plan(ctx)
 
 
 async def plan_command(ctx: Context, args: str = "") -> Step:
-    """/plan: the action plan; ``/plan import``: an admin sends the plan file."""
-    if args.strip().lower() == "import":
-        return chat_import.start(ctx)
-    return await show_plan(ctx)
+    """/plan: the action plan; ``/plan import [PLAN]``: an admin sends the plan file."""
+    word, _sep, rest = args.strip().partition(" ")
+    if word.lower() == "import":
+        return chat_import.start(ctx, rest.strip())
+    return await choose_plan(ctx)

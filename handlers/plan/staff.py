@@ -15,7 +15,7 @@ from handlers.plan.buttons import ShowMeasure
 from handlers.plan.model import STATUS_NAMES
 from handlers.plan.notices import Say, tell_followers
 from handlers.plan.progress import Plan
-from handlers.plan.views import day, heading
+from handlers.plan.views import day, with_plan
 from handlers.texts import N_
 from storage import plan as store
 from storage.plan import Measure
@@ -24,7 +24,8 @@ MAX_NOTE = 500
 USAGE = N_(
     "Usage:\n/measure ID progress 60 NOTE\n/measure ID milestone N NOTE (reached)\n"
     "/measure ID milestone add DD.MM.YYYY TEXT\n/measure ID status STATUS REASON\n"
-    "Statuses: not_started, in_progress, done, late, dropped."
+    "Statuses: not_started, in_progress, done, late, dropped.\n"
+    "ID is the measure's key (1.2); where plans share a key, PLAN:KEY (such as lap:1.2)."
 )
 # Staff may write a status in English or in Serbian (Latin, without diacritics).
 STATUS_WORDS = {
@@ -49,12 +50,18 @@ async def measure_command(ctx: Context, args: str) -> Step:
     t = ctx.t
     key, _sep, rest = args.strip().partition(" ")
     action, _sep, rest = rest.strip().partition(" ")
-    m = await store.by_key(ctx.conn, key) if key else None
-    if m is None or action not in ("progress", "milestone", "status"):
+    found = await find_measures(ctx, key) if key else []
+    if not found or action not in ("progress", "milestone", "status"):
         return _answer(ctx, t.gettext(USAGE))
+    if len(found) > 1:
+        named = ", ".join(f"/measure {x.plan}:{x.key}" for x in found)
+        text = t.gettext("Several plans have a measure {key}; name its plan: {named}",
+                         key=key, named=named)  # fmt: skip
+        return _answer(ctx, text)
+    (m,) = found
     if not may_change(ctx, m):
         return _answer(ctx, t.gettext("Only an admin or the measure's service may change it."))
-    plan = Plan(await store.all_measures(ctx.conn))
+    plan = Plan(await store.all_measures(ctx.conn, m.plan))
     try:
         if action == "progress":
             return await set_progress(ctx, plan, m, rest)
@@ -63,6 +70,21 @@ async def measure_command(ctx: Context, args: str) -> Step:
         return await set_status(ctx, plan, m, rest)
     except UsageError as e:
         return _answer(ctx, t.gettext(e.message, **e.params))
+
+
+async def find_measures(ctx: Context, written: str) -> list[Measure]:
+    """The measures that ``KEY`` or ``PLAN:KEY`` names, of the plans the file publishes.
+
+    A key without a plan is unambiguous only when one plan has it; otherwise all are returned
+    and the staff member is asked to name the plan.
+    """
+    plans = ctx.municipality.plan
+    plan_id, colon, key = written.rpartition(":")
+    if colon and plans.get(plan_id) is None:
+        return []
+    found = await store.by_key(ctx.conn, key, plan_id if colon else None)
+    order = [p.id for p in plans.plans]  # in the file's order
+    return sorted((m for m in found if m.plan in order), key=lambda m: order.index(m.plan))
 
 
 def may_change(ctx: Context, m: Measure) -> bool:
@@ -214,10 +236,11 @@ async def _change(ctx: Context, m: Measure, *, status: str, progress: int) -> No
 
 async def _done(ctx: Context, m: Measure, say: Say) -> Step:
     """Confirm to the staff member and tell the followers (the plan as it is now)."""
-    plan = Plan(await store.all_measures(ctx.conn))
+    plans = ctx.municipality.plan
+    plan = Plan(await store.all_measures(ctx.conn, m.plan))
     now = plan.by_id.get(m.id, m)
-    text = ctx.t.gettext("Saved: {measure}", measure=heading(ctx.t, now)) + "\n" + say(ctx.t)
+    saved = ctx.t.gettext("Saved: {measure}", measure=with_plan(ctx.t, plans, now))
     show = buttons([ShowMeasure(m.id).button(ctx.t.gettext("Show the measure"))])
-    step = Step(ctx.state, ctx.draft, [Reply(text, show)])
-    step.outgoing = await tell_followers(ctx.conn, plan, now, say, skip_user=ctx.user.id)
+    step = Step(ctx.state, ctx.draft, [Reply(saved + "\n" + say(ctx.t), show)])
+    step.outgoing = await tell_followers(ctx.conn, plan, now, say, plans, skip_user=ctx.user.id)
     return step

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.events import MAX_CHART_BARS, Chart
 from handlers.i18n import Translator
+from handlers.plan.config import PlanSection
 from handlers.plan.model import STATUS_ICONS, STATUS_NAMES
 from handlers.plan.progress import Plan, bar, percent
 from storage.plan import Event, Measure, Milestone
@@ -30,6 +31,13 @@ def status_line(t: Translator, status: str) -> str:
 def heading(t: Translator, m: Measure) -> str:
     """``1.2. Title``, in the reader's script."""
     return f"{m.key}. {t.name(m.title[:MAX_TITLE])}"
+
+
+def with_plan(t: Translator, plans: PlanSection, m: Measure) -> str:
+    """The heading, and the plan's title when the municipality publishes several."""
+    if not plans.several:
+        return heading(t, m)
+    return f"{heading(t, m)} — {plans.title_of(t, m.plan)[:MAX_TITLE]}"
 
 
 def overview(t: Translator, plan: Plan, title: str, *, example: bool) -> str:

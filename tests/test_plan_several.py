@@ -1,0 +1,260 @@
+"""Several plans (Vlasotince publishes its open-government plan and a youth plan): residents
+choose the plan first, keys are unique per plan only, staff name the plan where a key is in both,
+and every notice, comment and late notice says which plan its measure is in."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_app
+from bot.scheduler import find_job, run_job
+from bot.settings import Settings
+from handlers.events import File
+from handlers.i18n import translator
+from handlers.municipality import Municipality, StaffMember
+from handlers.plan.importer import PlanFileError, read_plan
+from storage import plan as store
+from tests.conftest import ROOT, VLASOTINCE, Bot, Press
+from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
+from tests.test_plan import KATA, data_of
+
+OGP = "Local action plan for open government of the Municipality of Vlasotince 2026–2027"
+YOUTH = "Local youth action plan of the Municipality of Vlasotince 2026–2028"
+SERVICES = {"communal", "water"}
+EN = translator("en")
+
+
+@pytest.fixture
+async def plans_bot(
+    settings: Settings, municipality: Municipality, clock: FakeClock, geocoder: FakeGeocoder
+) -> AsyncIterator[Bot]:
+    """The bot with Vlasotince's two plans, an admin and an operator of the communal service;
+    everyone has chosen English."""
+    assert municipality.plan.several
+    m = replace(municipality, staff=(StaffMember("test", "boss", "Шеф", "admin", ()), KATA))
+    channel = CollectingChannel()
+    async with build_app(settings, m, {"test": channel}, clock=clock, geocoder=geocoder) as app:
+        bot = Bot(app, channel, clock)
+        for user in ("boss", "kata", "ana", "bob"):
+            await bot.say(user, "/start")
+            await bot.say(user, Press("lang:en"))
+        yield bot
+
+
+async def open_measure(bot: Bot, user: str, plan: str, *labels: str) -> None:
+    """Go from the main menu's "Action plan" through a plan to a measure."""
+    await bot.say(user, Press("menu:plan"))
+    await bot.say(user, Press(data_of(bot, user, plan)))
+    for label in labels:
+        await bot.say(user, Press(data_of(bot, user, label)))
+
+
+async def test_with_two_plans_residents_choose_the_plan_first(plans_bot: Bot) -> None:
+    bot = plans_bot
+    await bot.play("ana", [
+        (Press("menu:plan"), [
+            "The municipality publishes these plans. Which one would you like to see?",
+            f"[{OGP[:59].rstrip()}…]", f"[{YOUTH[:59].rstrip()}…]", "[↩️ Main menu]",
+        ]),
+    ])  # fmt: skip
+    (shown,) = await bot.say("ana", Press(data_of(bot, "ana", "youth")))
+    assert shown.text.startswith(f"📋 {YOUTH}\n(An example plan")
+    assert "1. Kancelarija za mlade: informisanje i savetovanje mladih\n▓▓▓" in shown.text
+    assert "Prijava komunalnih problema" not in shown.text  # the other plan's
+    labels = [b.label for row in shown.buttons for b in row]
+    assert labels[:2] == ["1. Kancelarija za mlade: informisanje i sa… (25%)",
+                          "2. Stručna praksa za mlade bez radnog isku… (0%)"]  # fmt: skip
+    assert "↩️ All plans" in labels
+    assert shown.photos  # the picture of this plan only
+    steps = [
+        ("1. Kancelarija", ["(computed from its activities below)",
+                            "[1.1. Otvaranje prostora Kancelarije"]),
+        ("1.1.", ["⬜ 1. 30.06.2026 Opremanje prostora"]),
+        ("Action plan", [f"📋 {YOUTH}"]),  # back to its own plan
+        ("All plans", ["Which one would you like to see?"]),
+        ("open government", [f"📋 {OGP}", "1. Prijava komunalnih"]),
+    ]  # fmt: skip
+    for label, expected in steps:  # each button is on the screen the step before shows
+        await bot.play("ana", [(Press(data_of(bot, "ana", label)), expected)])
+    await bot.play("ana", [(Press("pplan:nosuchplan"), ["Please choose one of the options"])])
+
+
+async def test_staff_name_the_plan_of_a_shared_key_and_only_its_followers_are_told(
+    plans_bot: Bot,
+) -> None:
+    bot = plans_bot
+    # ana follows 1.1 of the open-government plan, bob 1.1 of the youth plan.
+    await open_measure(bot, "ana", "open government", "1. Prijava", "1.1.")
+    await bot.say("ana", Press(data_of(bot, "ana", "Follow")))
+    await open_measure(bot, "bob", "youth", "1. Kancelarija", "1.1.")
+    await bot.play("bob", [
+        (Press(data_of(bot, "bob", "Follow")), [
+            f"You follow 1.1. Otvaranje prostora Kancelarije za mlade u Domu kulture — {YOUTH}",
+        ]),
+    ])  # fmt: skip
+    ana_before, bob_before = len(bot.channel.to("ana")), len(bot.channel.to("bob"))
+
+    await bot.play("boss", [
+        ("/measure 1.1 progress 70", [
+            "Several plans have a measure 1.1; name its plan: /measure ogp:1.1, /measure mladi:1.1",
+        ]),
+        ("/measure youth:1.1 progress 70", ["Usage:", "PLAN:KEY (such as lap:1.2)"]),
+        ("/measure mladi:1.1 progress 70 Prostor opremljen", [
+            f"Saved: 1.1. Otvaranje prostora Kancelarije za mlade u Domu kulture — {YOUTH}",
+            "Progress: 50% → 70%",
+        ]),
+    ])  # fmt: skip
+    told = bot.channel.to("bob")[bob_before:]
+    assert len(told) == 1
+    heading = f"1.1. Otvaranje prostora Kancelarije za mlade u Domu kulture — {YOUTH}"
+    assert told[0].text.startswith(f"📋 {heading}\nProgress: 50% → 70%\nProstor opremljen")
+    assert bot.channel.to("ana")[ana_before:] == []  # the other plan's 1.1 did not change
+    async with bot.app.db.transaction() as conn:
+        (ogp,) = await store.by_key(conn, "1.1", "ogp")
+        (youth,) = await store.by_key(conn, "1.1", "mladi")
+    assert (ogp.progress, youth.progress) == (100, 70)
+
+    # A key that only one plan has needs no plan; its followers are in that plan.
+    await bot.play("kata", [("/measure 1.3 progress 60", ["Saved: 1.3.", f"— {OGP}"])])
+    assert len(bot.channel.to("bob")) == bob_before + 1
+    await bot.play("kata", [("/measure ogp:1.1 status in_progress Dorada", ["done → in progress"])])
+    assert "Dorada" in bot.channel.to("ana")[-1].text
+    assert len(bot.channel.to("bob")) == bob_before + 1
+
+
+async def test_a_comment_and_the_late_notice_name_the_measures_plan(plans_bot: Bot) -> None:
+    bot = plans_bot
+    await open_measure(bot, "ana", "youth", "1. Kancelarija", "1.1.")
+    await bot.say("ana", Press(data_of(bot, "ana", "Follow")))
+    await bot.say("ana", Press(data_of(bot, "ana", "Back to the measure")))
+    await bot.say("ana", Press(data_of(bot, "ana", "Comment or question")))
+    await bot.say("ana", "Kada se otvara?")
+    notice = bot.channel.to("boss")[-1].text
+    assert notice.startswith(f"💬 Comment #1 on 1.1. Otvaranje prostora Kancelarije za mlade u Domu"
+                             f" kulture — {YOUTH}:\nKada se otvara?")  # fmt: skip
+    assert all("Kada se otvara?" not in r.text for r in bot.channel.to("kata"))  # not its service
+    await bot.play("boss", [("/plananswer 1 U oktobru.", ["The answer was sent."])])
+    assert f"comment on 1.1. Otvaranje prostora Kancelarije za mlade u Domu kulture — {YOUTH}" in (
+        bot.channel.to("ana")[-1].text
+    )
+
+    # The youth plan's 1.1 ends on 30.09.2026; the clock says 17.05.2026.
+    bot.clock.advance(days=140)
+    app = bot.app
+    job = find_job(app.deps.registry, "plan-overdue")
+    assert await run_job(app.db, app.deps, app.sender, job) > 0
+    await app.sender.drain()
+    late = [r.text for r in bot.channel.to("ana") if "now marked late" in r.text]
+    assert late == [
+        f"📋 1.1. Otvaranje prostora Kancelarije za mlade u Domu kulture — {YOUTH}\n"
+        "⏰ It was due on 30.09.2026 and is not done: it is now marked late."
+    ]
+    assert await run_job(app.db, app.deps, app.sender, job) == 0
+
+
+# Importing into a plan: a plan column, or the plan given to the import.
+
+PLAN_HEADER = ["План", "Шифра", "Надређена", "Врста", "Назив", "Рок", "Напредак"]
+
+
+def plan_csv(rows: list[list[str]], header: list[str] = PLAN_HEADER) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows([header, *rows])
+    return out.getvalue().encode("utf-8")
+
+
+def test_a_plan_column_puts_each_row_in_its_plan_and_the_keys_are_unique_per_plan(
+    municipality: Municipality,
+) -> None:
+    content = plan_csv([
+        ["ogp", "1", "", "", "Пријава проблема", "", ""],
+        ["mladi", "1", "", "", "Канцеларија за младе", "", ""],
+        ["mladi", "1.1", "1", "", "Простор", "30.09.2026.", "50"],
+        ["mladi", "1.1", "", "корак", "Опремање", "30.06.2026.", ""],
+        ["", "2", "", "", "Стручна пракса", "", ""],
+    ])  # fmt: skip
+    measures = read_plan("planovi.csv", content, SERVICES, municipality.plan)
+    assert [(m.plan, m.key, m.parent_key) for m in measures] == [
+        ("ogp", "1", None), ("mladi", "1", None), ("mladi", "1.1", "1"), ("ogp", "2", None),
+    ]  # fmt: skip
+    assert [x.text for x in measures[2].milestones] == ["Опремање"]
+    # A row without a plan goes to the plan the import was given.
+    given = read_plan("planovi.csv", content, SERVICES, municipality.plan, "mladi")
+    assert given[3].plan == "mladi"
+
+
+def test_an_unknown_plan_and_a_key_twice_in_one_plan_are_told_by_line_and_column(
+    municipality: Municipality,
+) -> None:
+    content = plan_csv([
+        ["omladina", "1", "", "", "Канцеларија", "", ""],
+        ["mladi", "2", "", "", "Пракса", "", ""],
+        ["mladi", "2", "", "", "Пракса опет", "", ""],
+        ["ogp", "2.1", "2", "", "Активност", "", ""],
+    ])  # fmt: skip
+    with pytest.raises(PlanFileError) as e:
+        read_plan("planovi.csv", content, SERVICES, municipality.plan)
+    assert e.value.render(EN) == [
+        "planovi.csv, line 2, column 1 (План): unknown plan «omladina»; the plans: ogp, mladi",
+        "planovi.csv, line 4, column 2 (Шифра): the key «2» is used twice",
+        # 2 is a measure of the youth plan, not of this row's plan.
+        "planovi.csv, line 5, column 3 (Надређена): the parent «2» is not a measure above this one",
+    ]
+
+
+def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BOT_DATA_DIR": str(tmp_path / "data"), "BOT_CONFIG": str(VLASOTINCE)}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "plan", "import", *args],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_the_command_line_imports_into_the_plan_it_is_given(tmp_path: Path) -> None:
+    path = tmp_path / "mladi.csv"
+    path.write_bytes(plan_csv([["", "1", "", "", "Канцеларија", "", "10"]]))
+    wrong = cli(tmp_path, "--plan", "omladina", str(path))
+    assert wrong.returncode == 2
+    assert "omladina" in wrong.stderr
+    assert "ogp, mladi" in wrong.stderr
+    done = cli(tmp_path, "--plan", "mladi", str(path))
+    assert done.returncode == 0, done.stderr
+    conn = sqlite3.connect(tmp_path / "data" / "bot.db")
+    try:
+        stored = conn.execute("SELECT plan, key, progress FROM plan_measures").fetchall()
+    finally:
+        conn.close()
+    assert stored == [("mladi", "1", 10)]
+
+
+async def test_the_admin_imports_into_a_plan_in_chat(plans_bot: Bot) -> None:
+    bot = plans_bot
+    boss = bot.sender("boss")
+    new = plan_csv([["", "9", "", "", "Волонтерски сервис", "", ""],
+                    ["ogp", "1", "", "", "Пријава проблема", "", ""]])  # fmt: skip
+    await bot.play("boss", [
+        ("/plan import omladina", ["No plan has the id «omladina»; the plans: ogp, mladi"]),
+        ("/plan import mladi", ["Send the action plan file",
+                                f"Rows without a plan column go to {YOUTH} (mladi)."]),
+        (File(boss, "document", name="nova.csv", content=new, size=len(new)), [
+            "nova.csv: 2 measures read, 1 new, 1 already in the plan (updated).",
+            "🆕 mladi:9 Волонтерски сервис", "✏️ ogp:1 Пријава проблема",
+        ]),
+        (Press("planimp:ok"), ["Imported: 2 measures"]),
+    ])  # fmt: skip
+    async with bot.app.db.transaction() as conn:
+        assert [m.plan for m in await store.by_key(conn, "9")] == ["mladi"]
+        (ogp,) = await store.by_key(conn, "1", "ogp")
+        (youth,) = await store.by_key(conn, "1", "mladi")
+    assert ogp.title == "Пријава проблема"
+    assert youth.title == "Канцеларија за младе: информисање и саветовање младих"  # untouched
