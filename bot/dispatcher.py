@@ -112,9 +112,11 @@ class Dispatcher:
                 moved.extend(ctx.moved)
 
             try:
-                state = await self._last_state(key)
-                # The slow work (network, disk) can fail too: the user still gets an answer.
-                lookup = await engine.look_up(self._deps, self._deps.registry, state, event)
+                lookup = None
+                if engine.may_look_up(self._deps.registry, event):
+                    state = await self._last_state(key)
+                    # The slow work (network, disk) can fail too: the user still gets an answer.
+                    lookup = await engine.look_up(self._deps, self._deps.registry, state, event)
                 await self._db.in_batch(handle_event)
                 committed = True
                 for other in moved:  # their remembered state is stale now
@@ -127,7 +129,8 @@ class Dispatcher:
                     )
                     committed = False
                 else:
-                    log.exception("handler failed on %s in state %r", type(event).__name__, state)
+                    where = seen[0].state if seen[0] else state
+                    log.exception("handler failed on %s in state %r", type(event).__name__, where)
                     self.failed[sender.channel] += 1
                     committed = await self._apologise(seen[0], event)
         self.handled[sender.channel] += 1
@@ -175,15 +178,19 @@ class Dispatcher:
         if conversation is None:
             s = event.sender
             role, services = self._role_of(s)
-            if role == "resident":
-                added = await staff.find(self._db.conn, s.channel, s.user_id)
-                role, services = (added.role, added.services) if added else (role, services)
             # In a group the chat is the group's; the user's own chat is their private one.
             own_chat = s.user_id if s.group else s.chat_id
-            user = await users.create_user(
-                self._db.conn, channel=s.channel, external_id=s.user_id, chat_id=own_chat,
-                first_name=s.first_name[:64], role=role, services=services, now=now,
-            )  # fmt: skip
+            name = s.first_name[:64]
+            if role == "resident":  # unless an admin added them with /staff add
+                user = await staff.create_user(
+                    self._db.conn, channel=s.channel, external_id=s.user_id, chat_id=own_chat,
+                    first_name=name, now=now,
+                )  # fmt: skip
+            else:
+                user = await users.create_user(
+                    self._db.conn, channel=s.channel, external_id=s.user_id, chat_id=own_chat,
+                    first_name=name, role=role, services=services, now=now,
+                )  # fmt: skip
             conversation = Conversation(user, "", {})
         return Context(
             deps=self._deps,

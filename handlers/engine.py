@@ -260,6 +260,11 @@ def resume(ctx: Context, before: list[Reply], *, ask_again: bool = True) -> Step
     return Step(ctx.state, ctx.draft, [*before, *(prompt(ctx) if ask_again else [])])
 
 
+def may_look_up(registry: Registry, event: Inbound) -> bool:
+    """Whether some state has slow work for this kind of event (else its state is not needed)."""
+    return type(event) in registry.slow_kinds
+
+
 async def look_up(deps: Deps, registry: Registry, state: str, event: Inbound) -> Lookup | None:
     """Do an event's slow work (network, disk) before the transaction, as its state's flow says."""
     flow = registry.flow_of(state)

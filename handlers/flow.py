@@ -246,6 +246,12 @@ class Registry:
                 self._starts[event_kind] = start
             for entry in flow.entries:
                 self._by_action[entry.data.pack()] = entry
+        # The kinds of events that have slow work in some state: only they need the state
+        # before the transaction (a button or a command never has).
+        self.slow_kinds = frozenset(
+            {kind for flow in flows for _, kind in flow.look_ups}
+            | {kind for kind, start in self._starts.items() if start.look_up is not None}
+        )
         self.entries = sorted(self._by_action.values(), key=lambda e: e.order)
         self.jobs = tuple(job for flow in flows for job in flow.jobs)
         # What a new user is offered once, after the first choice of a language.

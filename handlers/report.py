@@ -527,14 +527,12 @@ async def decide_summary(ctx: Context, choice: SummaryAction) -> Step | None:
         return Step(SUMMARY, ctx.draft, summary(ctx))
     if choice.action != "confirm":
         return None
-    ref = await reports.create_report(ctx.conn, ctx.municipality.code, new_report(ctx), ctx.now)
+    stored = await reports.file_report(ctx.conn, ctx.municipality.code, new_report(ctx), ctx.now)
     text = _(
         "Thank you! Your report is registered under the number {ref}. You will get a message"
         " here whenever its status changes; you can also find it under My reports.",
-        ref=ref,
+        ref=stored.ref,
     )
-    stored = await reports.find_by_ref(ctx.conn, ref)
-    assert stored is not None  # noqa: S101 - it was just stored
     forwarded = await bodies.forward_new(ctx, stored)
     if forwarded is not None:
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, forwarded.text)], forwarded.outgoing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,7 +10,7 @@ import aiosqlite
 
 from storage import status
 from storage.clock import iso, parse
-from storage.sql import fetch_all, fetch_one
+from storage.sql import fetch_all, fetch_one, on_thread
 from storage.status import Status
 
 OPEN_STATUSES = status.OPEN
@@ -97,62 +98,67 @@ class Report:
         return self.status in OPEN_STATUSES
 
 
+_INSERT_REPORT = (
+    "INSERT INTO reports (ref, year, seq, user_id, category, service, description, latitude,"
+    " longitude, address, status, created_at, updated_at, sla_due_at, anonymous,"
+    " sla_started_at, voice)"
+    " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    " FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM reports WHERE year = ?)"
+    " RETURNING id, ref"
+)
+_INSERT_PHOTO = (
+    "INSERT INTO report_photos (report_id, position, path, sha256, channel, file_id)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_CREATED = (
+    "INSERT INTO report_events (report_id, at, actor_id, kind, old_status, new_status)"
+    " VALUES (?, ?, ?, 'created', NULL, ?)"
+)
+
+
+async def file_report(
+    conn: aiosqlite.Connection, code: str, report: NewReport, now: datetime
+) -> Report:
+    """Store a report with its photos and first history event; return it as it is stored.
+
+    The sequence is per year and is taken inside the caller's write transaction, so two
+    reports can never get the same number. Its statements depend on the new id, so they run
+    together on the database thread: one hop, and no read of what was just written.
+    """
+    year, at, due = now.year, iso(now), iso(now + timedelta(hours=report.sla_hours))
+    params = (
+        code, year, year, report.user_id, report.category, report.service, report.description,
+        report.latitude, report.longitude, report.address, Status.NEW, at, at, due,
+        int(report.anonymous), at, report.voice, year,
+    )  # fmt: skip
+
+    def insert(raw: sqlite3.Connection) -> tuple[int, str]:
+        report_id, ref = raw.execute(_INSERT_REPORT, params).fetchone()
+        raw.executemany(
+            _INSERT_PHOTO,
+            [(report_id, i, p.path, p.sha256, p.channel, p.file_id)
+             for i, p in enumerate(report.photos)],
+        )  # fmt: skip
+        raw.execute(_INSERT_CREATED, (report_id, at, report.user_id, Status.NEW))
+        return int(report_id), str(ref)
+
+    report_id, ref = await on_thread(conn, insert)
+    return Report(
+        id=report_id, ref=ref, user_id=report.user_id, category=report.category,
+        service=report.service, description=report.description, latitude=report.latitude,
+        longitude=report.longitude, address=report.address, status=Status.NEW,
+        created_at=parse(at), sla_due_at=parse(due),
+        photo_paths=tuple(p.path for p in report.photos),
+        events=(ReportEvent(parse(at), "created", None, Status.NEW, None),),
+        anonymous=report.anonymous, voice=report.voice,
+    )  # fmt: skip
+
+
 async def create_report(
     conn: aiosqlite.Connection, code: str, report: NewReport, now: datetime
 ) -> str:
-    """Store a report with its photos and first history event; return its public reference.
-
-    The sequence is per year and is taken inside the caller's write transaction, so two
-    reports can never get the same number.
-    """
-    year = now.year
-    due = now + timedelta(hours=report.sla_hours)
-    row = await fetch_one(
-        conn,
-        "INSERT INTO reports (ref, year, seq, user_id, category, service, description, latitude,"
-        " longitude, address, status, created_at, updated_at, sla_due_at, anonymous,"
-        " sla_started_at, voice)"
-        " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-        " FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM reports WHERE year = ?)"
-        " RETURNING id, ref",
-        (
-            code,
-            year,
-            year,
-            report.user_id,
-            report.category,
-            report.service,
-            report.description,
-            report.latitude,
-            report.longitude,
-            report.address,
-            Status.NEW,
-            iso(now),
-            iso(now),
-            iso(due),
-            int(report.anonymous),
-            iso(now),
-            report.voice,
-            year,
-        ),
-    )
-    assert row is not None  # noqa: S101 - RETURNING always yields the new row
-    report_id, ref = int(row[0]), str(row[1])
-    if report.photos:
-        await conn.executemany(
-            "INSERT INTO report_photos (report_id, position, path, sha256, channel, file_id)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (report_id, i, p.path, p.sha256, p.channel, p.file_id)
-                for i, p in enumerate(report.photos)
-            ],
-        )
-    await conn.execute(
-        "INSERT INTO report_events (report_id, at, actor_id, kind, old_status, new_status)"
-        " VALUES (?, ?, ?, 'created', NULL, ?)",
-        (report_id, iso(now), report.user_id, Status.NEW),
-    )
-    return ref
+    """Store a report (as ``file_report``); return its public reference."""
+    return (await file_report(conn, code, report, now)).ref
 
 
 async def list_for_user(

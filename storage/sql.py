@@ -7,14 +7,15 @@ close); ``execute_fetchall`` costs one.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
 # Positional parameters, or named ones (:name) as a mapping.
 Params = Iterable[Any] | Mapping[str, Any]
 Statement = tuple[str, Params]
+T = TypeVar("T")
 
 
 def bound(params: Params) -> tuple[Any, ...] | Mapping[str, Any]:
@@ -37,6 +38,16 @@ async def fetch_one(
     return next(iter(rows), None)
 
 
+async def on_thread(conn: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work`` on the connection's thread with its sqlite3 connection: one hop.
+
+    For statements that depend on each other's results (an id that RETURNING gives); aiosqlite
+    has no public call for this (see ``run_together``).
+    """
+    raw = conn._conn
+    return cast(T, await conn._execute(work, raw))  # type: ignore[no-untyped-call]
+
+
 async def run_together(
     conn: aiosqlite.Connection, statements: Sequence[Statement]
 ) -> list[list[sqlite3.Row]]:
@@ -53,6 +64,4 @@ async def run_together(
     def run(raw: sqlite3.Connection) -> list[list[sqlite3.Row]]:
         return [raw.execute(sql, bound(params)).fetchall() for sql, params in statements]
 
-    raw = conn._conn
-    result = await conn._execute(run, raw)  # type: ignore[no-untyped-call]
-    return cast(list[list[sqlite3.Row]], result)
+    return await on_thread(conn, run)

@@ -71,6 +71,32 @@ async def find(conn: aiosqlite.Connection, channel: str, external_id: str) -> St
     return StaffEntry(channel, external_id, row[0], tuple(json.loads(row[1])))
 
 
+async def create_user(
+    conn: aiosqlite.Connection,
+    *,
+    channel: str,
+    external_id: str,
+    chat_id: str,
+    first_name: str,
+    now: datetime,
+) -> users.User:
+    """Create a resident, or the staff member an admin added, in one statement (one hop)."""
+    row = await fetch_one(
+        conn,
+        "INSERT INTO users (channel, external_id, chat_id, first_name, role, services, created_at)"
+        " SELECT ?, ?, ?, ?, COALESCE(s.role, 'resident'), COALESCE(s.services, '[]'), ?"
+        " FROM (SELECT 1) AS one LEFT JOIN staff_members s"
+        "  ON s.channel = ? AND s.external_id = ?"
+        " RETURNING id, role, services",
+        (channel, external_id, chat_id, first_name, iso(now), channel, external_id),
+    )
+    assert row is not None  # noqa: S101 - RETURNING always yields the new row
+    return users.User(
+        row[0], channel, external_id, chat_id, first_name, None, row[1], unreachable=False,
+        services=tuple(json.loads(row[2])),
+    )  # fmt: skip
+
+
 async def list_all(conn: aiosqlite.Connection) -> list[StaffEntry]:
     """Every staff member added by an admin."""
     rows = await fetch_all(

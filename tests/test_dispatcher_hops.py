@@ -1,0 +1,123 @@
+"""Calls to the database threads per event of a whole report: a hop more per event fails here.
+
+Every call of an aiosqlite connection is one hop to its thread, and a hop costs more than the
+short statements it carries (bench/dispatcher.py). One event alone is its own write batch
+here, so its COMMIT (which carries the event's state and replies) is one of its hops.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from handlers.events import ButtonChoice, Command, Inbound, Location, Photo, Sender, Text
+from storage import reports
+from tests.conftest import Bot, jpeg
+
+ANA = Sender("test", "ana", "ana", "Ana")
+
+
+def count_hops(monkeypatch: pytest.MonkeyPatch, bot: Bot) -> Counter[str]:
+    """Count the calls that go to the writer's and the reader's threads."""
+    hops: Counter[str] = Counter()
+    real = aiosqlite.Connection._execute
+    writer = bot.app.db.conn
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops["writer" if self is writer else "reader"] += 1
+        return await real(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return hops
+
+
+async def hops_of(bot: Bot, hops: Counter[str], event: Inbound) -> tuple[int, int]:
+    """The writer's and the reader's hops of one event."""
+    hops.clear()
+    await bot.app.dispatcher.dispatch(event)
+    return hops["writer"], hops["reader"]
+
+
+# (event, writer hops, reader hops): the dedupe and the conversation in one hop, the state and
+# the replies with the COMMIT; what a step needs beyond that is named.
+REPORT: list[tuple[Inbound, int, int]] = [
+    # The new user is created with their role as an admin added them (one statement).
+    (Command(ANA, "start", update_id="1"), 3, 0),
+    (ButtonChoice(ANA, "lang:en", update_id="2"), 2, 0),
+    # The hourly limit of report starts is checked and recorded (one statement).
+    (ButtonChoice(ANA, "menu:report", update_id="3"), 3, 0),
+    (ButtonChoice(ANA, "cat:street_lighting", update_id="4"), 2, 0),
+    (Text(ANA, "The street light by number 12 is out", update_id="5"), 2, 0),
+    (ButtonChoice(ANA, "photos:skip", update_id="6"), 2, 0),
+    # The search for the same problem reported nearby.
+    (Location(ANA, 42.9661, 22.1290, update_id="7"), 3, 0),
+    # The report, its history and the loaded report it becomes, in one call.
+    (ButtonChoice(ANA, "sum:confirm", update_id="8"), 3, 0),
+]
+
+
+async def test_each_event_of_a_report_costs_its_counted_hops(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hops = count_hops(monkeypatch, bot)
+    counted = [(event, *await hops_of(bot, hops, event)) for event, _, _ in REPORT]
+    assert counted == REPORT
+    assert len(await reports.list_for_user(bot.app.db.reader, 1)) == 1
+
+
+async def test_a_report_with_a_photo_stores_it_in_the_confirmation_s_one_call(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for event, _, _ in REPORT[:5]:
+        await bot.app.dispatcher.dispatch(event)
+    photo = jpeg("blue")
+    await bot.app.dispatcher.dispatch(Photo(ANA, "file-1", photo, len(photo), update_id="p"))
+    await bot.app.dispatcher.dispatch(ButtonChoice(ANA, "photos:done", update_id="d"))
+    await bot.app.dispatcher.dispatch(REPORT[6][0])
+    hops = count_hops(monkeypatch, bot)
+    assert await hops_of(bot, hops, REPORT[7][0]) == (3, 0)
+    (summary,) = await reports.list_for_user(bot.app.db.reader, 1)
+    stored = await reports.get_report(bot.app.db.reader, summary.id)
+    assert stored is not None
+    assert len(stored.photo_paths) == 1
+    assert [e.kind for e in stored.events] == ["created"]
+
+
+async def test_a_known_user_s_button_needs_no_read_of_their_state_before_the_transaction(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only kinds of events that have slow work somewhere need the state before the transaction."""
+    for event, _, _ in REPORT[:2]:
+        await bot.app.dispatcher.dispatch(event)
+    bot.app.dispatcher._states.clear()  # as after a restart: nothing remembered
+    hops = count_hops(monkeypatch, bot)
+    assert await hops_of(bot, hops, ButtonChoice(ANA, "menu:report", update_id="m")) == (3, 0)
+    bot.app.dispatcher._states.clear()
+    # A location may have slow work (naming the place): its state is read first.
+    assert (await hops_of(bot, hops, Location(ANA, 42.9661, 22.129, update_id="l")))[1] == 1
+
+
+async def test_the_report_filed_in_one_call_is_the_one_read_back(bot: Bot) -> None:
+    """What ``file_report`` returns (without a read) is what ``get_report`` loads."""
+    await bot.app.dispatcher.dispatch(REPORT[0][0])
+    new = reports.NewReport(
+        user_id=1, category="street_lighting", service="lighting", description="Dark street",
+        latitude=42.9661, longitude=22.129, address="Main street 1",
+        photos=(reports.NewPhoto("a.jpg", "00", "test", "f1"),
+                reports.NewPhoto("b.jpg", "11", "test", "f2")),
+        sla_hours=48, anonymous=True, voice="v.ogg",
+    )  # fmt: skip
+    db = bot.app.db
+    async with db.transaction() as conn:
+        filed = await reports.file_report(conn, "VLA", new, bot.clock.now())
+        second = await reports.file_report(conn, "VLA", replace(new, photos=()), bot.clock.now())
+    assert filed == await reports.get_report(db.reader, filed.id)
+    assert second == await reports.get_report(db.reader, second.id)
+    assert (filed.ref, second.ref) == (
+        f"VLA-{bot.clock.now().year}-00001",
+        f"VLA-{bot.clock.now().year}-00002",
+    )
