@@ -17,9 +17,9 @@ from handlers.context import Context, Deps, Step
 from handlers.events import Blocked, Inbound, Outgoing, Reply, Sender
 from handlers.i18n import translator
 from storage import outbox, staff, updates, users
-from storage.db import Database, write_behind
+from storage.db import Database, Rows, watch, write_behind
 from storage.outbox import NewMessage
-from storage.sql import Statement, run_together
+from storage.sql import Statement
 from storage.users import Conversation, User
 
 log = logging.getLogger(__name__)
@@ -91,15 +91,19 @@ class Dispatcher:
             alert: list[str | None] = [None]
             moved: list[tuple[str, str]] = []
 
-            async def handle_event(conn: aiosqlite.Connection) -> None:
-                # The dedupe and the conversation in one hop; the conversation is read inside
-                # the transaction, as it is now (a staff member's /ask may have changed it).
-                claim = self._claim_statements(event)
-                *claimed, rows = await run_together(conn, [*claim, users.load_statement(*key)])
+            claim = self._claim_statements(event)
+
+            async def handle_event(conn: aiosqlite.Connection, ahead: Rows) -> None:
+                # The dedupe and the conversation are read ahead, with the batch's first hop,
+                # inside the transaction; if an earlier event of the batch changes this user
+                # (a staff member's /ask), the batch runs again and reads it anew.
+                *claimed, rows = ahead
                 if claim and not claimed[0]:
                     log.info("duplicate update %s skipped", event.update_id)
                     return
                 seen[0] = current = users.conversation_of(rows)
+                if current is not None:
+                    watch(conn, users.watch_key(current.user.id))
                 ctx = await self._context(current, event)
                 # Slow work chosen for a state that has changed since (an operator's /ask) is
                 # not used: the step runs without it.
@@ -117,7 +121,8 @@ class Dispatcher:
                     state = await self._last_state(key)
                     # The slow work (network, disk) can fail too: the user still gets an answer.
                     lookup = await engine.look_up(self._deps, self._deps.registry, state, event)
-                await self._db.in_batch(handle_event)
+                first = [*claim, users.load_statement(*key)]
+                await self._db.in_batch_reading(first, handle_event)
                 committed = True
                 for other in moved:  # their remembered state is stale now
                     self._states.pop(other, None)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -13,12 +15,28 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from storage import users
 from storage.sql import Statement, bound, fetch_one, run_together
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 MAX_BATCH = 64
 T = TypeVar("T")
-_Work = tuple[Callable[[aiosqlite.Connection], Awaitable[Any]], "asyncio.Future[Any]"]
+Rows = list[list[sqlite3.Row]]
+ReadingWork = Callable[[aiosqlite.Connection, Rows], Awaitable[T]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """A work waiting for a batch, with the reads it wants done ahead (``first``)."""
+
+    run: ReadingWork[Any]
+    future: asyncio.Future[Any]
+    first: Sequence[Statement] = ()
+
+
+class StaleReadError(Exception):
+    """A work of a batch used rows read ahead that an earlier work of the batch changed since."""
 
 
 class DatabaseTooNewError(Exception):
@@ -62,21 +80,60 @@ class WriterConnection(aiosqlite.Connection):
     disk at a deferred write), and every later call of the same transaction fails with it, the
     COMMIT too: work that catches the first error never goes on in autocommit, nor commits
     without what was lost.
+
+    In a batch (``Database.in_batch_reading``) the works' first reads are done together ahead
+    of them. Each statement is counted as its work's (``working``, carried to the thread with
+    the call); temporary triggers report which users' rows it changes (``touched``); and the
+    COMMIT refuses when a work used rows read ahead (``watch``) that an earlier work changed.
     """
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
         super().__init__(connector, iter_chunk_size)
         self.begin_pending = False
         self.failed_ahead: BaseException | None = None
-        self._deferred: list[Statement] = []
+        self._deferred: list[tuple[int, Statement]] = []
+        # Rows read ahead of a batch (see ``Database.in_batch``): which work of the batch runs
+        # now (on the loop: ``working``; on the thread: ``_thread_work``), which keys each work
+        # read ahead, and which keys the statements of each work changed (told by triggers).
+        self.working = -1
+        self._thread_work = -1
+        self._watched: list[tuple[str, int]] = []
+        self._touched: list[tuple[str, int]] = []
 
     def begin(self) -> None:
         """Start a write transaction with the next call."""
         self.begin_pending, self.failed_ahead, self._deferred = True, None, []
+        self.working, self._watched, self._touched = -1, [], []
 
     def defer(self, statements: list[Statement]) -> None:
         """Run these writes, in order, before the next call of this transaction."""
-        self._deferred.extend(statements)
+        self._deferred.extend((self.working, statement) for statement in statements)
+
+    def watch(self, key: str) -> None:
+        """The current work uses rows of ``key`` read ahead: no earlier work may change them."""
+        self._watched.append((key, self.working))
+
+    def touched(self, kind: str, key: object) -> None:
+        """A trigger's call (on the thread): the running statement changes rows of a key."""
+        self._touched.append((f"{kind}:{key}", self._thread_work))
+
+    def stale_reads(self) -> list[str]:
+        """The keys read ahead by a work and changed before it by an earlier work."""
+        first_change: dict[str, int] = {}
+        for key, work in self._touched:
+            first_change.setdefault(key, work)
+        return [key for key, work in self._watched if first_change.get(key, work) < work]
+
+    async def commit(self) -> None:
+        """Commit, unless a work used rows read ahead that changed since (then nothing is)."""
+
+        def checked_commit() -> None:
+            stale = self.stale_reads()
+            if stale:
+                raise StaleReadError(f"read ahead, then changed in the batch: {stale[:3]}")
+            self._conn.commit()
+
+        await self._execute(checked_commit)
 
     @property
     def has_deferred(self) -> bool:
@@ -95,20 +152,21 @@ class WriterConnection(aiosqlite.Connection):
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if self.failed_ahead is not None:
             raise self.failed_ahead
-        if not self.has_work_ahead:
-            return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
         begin, deferred = self.begin_pending, self._deferred
         self.begin_pending, self._deferred = False, []
-        call, raw = partial(fn, *args, **kwargs), self._conn
-        ahead_done = False
+        call, working = partial(fn, *args, **kwargs), self.working
+        ahead_done = not (begin or deferred)
 
         def ahead_then_call() -> Any:
             nonlocal ahead_done
+            raw = self._conn
             if begin:
                 raw.execute("BEGIN IMMEDIATE")
-            for sql, params in deferred:
+            for work, (sql, params) in deferred:
+                self._thread_work = work  # a deferred write is its own work's change
                 raw.execute(sql, bound(params))
             ahead_done = True
+            self._thread_work = working
             return call()
 
         try:
@@ -125,6 +183,16 @@ async def write_behind(conn: aiosqlite.Connection, statements: list[Statement]) 
         conn.defer(statements)
     else:
         await run_together(conn, statements)
+
+
+def watch(conn: aiosqlite.Connection, key: str) -> None:
+    """Say that the running work of a batch uses rows of ``key`` that it read ahead.
+
+    The batch commits only if no earlier work of it changed them since (the writer's triggers
+    tell which keys each statement changes); else the batch is run again one work at a time.
+    """
+    if isinstance(conn, WriterConnection):
+        conn.watch(key)
 
 
 async def _connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connection:
@@ -183,10 +251,19 @@ class Database:
             raise
         try:
             await db.migrate()
+            await db._watch_changes()
         except BaseException:
             await db.close()
             raise
         return db
+
+    async def _watch_changes(self) -> None:
+        """Have the writer told which users' rows each statement changes (after migrating:
+        temporary triggers go with a table that a migration rebuilds)."""
+        writer = self.conn
+        if isinstance(writer, WriterConnection):
+            await writer.create_function("touched", 2, writer.touched)
+            await writer.executescript(users.WATCH_TRIGGERS)
 
     async def migrate(self) -> int:
         """Apply the migrations newer than ``PRAGMA user_version``; return the version reached.
@@ -261,8 +338,24 @@ class Database:
         batch fails, the batch is rolled back and its works are run again one transaction
         each, so one failure never takes another's change with it.
         """
+
+        async def without_reads(conn: aiosqlite.Connection, rows: Rows) -> T:
+            del rows
+            return await work(conn)
+
+        return await self.in_batch_reading((), without_reads)
+
+    async def in_batch_reading(self, first: Sequence[Statement], work: ReadingWork[T]) -> T:
+        """As ``in_batch``, with ``first`` run ahead: ``work`` gets each statement's rows.
+
+        The ``first`` statements of all the works of a batch run together in its first hop
+        (with its BEGIN), so an event's first reads cost no hop of their own. A work that uses
+        rows read so says which (``watch``): when an earlier work of the batch changed them
+        since, the batch is rolled back at its COMMIT and run again one work at a time, each
+        reading its rows anew.
+        """
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._batch.append((work, future))
+        self._batch.append(_Work(work, future, first))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_batches())
         return cast(T, await future)
@@ -273,26 +366,31 @@ class Database:
             results: list[Any] = []
             try:
                 async with self.transaction() as conn:
-                    for work, _ in batch:
-                        results.append(await work(conn))
-            except Exception:
+                    ahead = await run_together(conn, [s for w in batch for s in w.first])
+                    for index, work in enumerate(batch):
+                        rows, ahead = ahead[: len(work.first)], ahead[len(work.first) :]
+                        if isinstance(conn, WriterConnection):
+                            conn.working = index
+                        results.append(await work.run(conn, rows))
+            except Exception as e:
+                log.info("a batch of %d failed (%s): run again one by one", len(batch), e)
                 await self._one_by_one(batch)
                 continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+            for work, result in zip(batch, results, strict=True):
+                if not work.future.done():
+                    work.future.set_result(result)
 
     async def _one_by_one(self, batch: list[_Work]) -> None:
-        for work, future in batch:
+        for work in batch:
             try:
                 async with self.transaction() as conn:
-                    result = await work(conn)
+                    result = await work.run(conn, await run_together(conn, work.first))
             except Exception as e:
-                if not future.done():
-                    future.set_exception(e)
+                if not work.future.done():
+                    work.future.set_exception(e)
             else:
-                if not future.done():
-                    future.set_result(result)
+                if not work.future.done():
+                    work.future.set_result(result)
 
     async def close(self) -> None:
         """Close both connections."""

@@ -53,6 +53,22 @@ FROM users u LEFT JOIN conversations c ON c.user_id = u.id
 """
 
 
+# The writer's temporary triggers: every change of a user's row or conversation calls
+# ``touched('user', id)`` (storage/db.py: rows a work of a batch read ahead must not change
+# before it).
+WATCH_TRIGGERS = "\n".join(
+    f"CREATE TEMP TRIGGER IF NOT EXISTS watch_{table}_{action.lower()} AFTER {action}"
+    f" ON main.{table} BEGIN SELECT touched('user', {row}.{column}); END;"
+    for table, column in (("users", "id"), ("conversations", "user_id"))
+    for action, row in (("INSERT", "NEW"), ("UPDATE", "OLD"), ("DELETE", "OLD"))
+)
+
+
+def watch_key(user_id: int) -> str:
+    """The key under which the triggers tell a change of this user's rows."""
+    return f"user:{user_id}"
+
+
 def _conversation(row: aiosqlite.Row) -> Conversation:
     user = User(
         id=row[0],

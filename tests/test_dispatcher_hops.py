@@ -7,6 +7,8 @@ here, so its COMMIT (which carries the event's state and replies) is one of its 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import Counter
 from dataclasses import replace
 from typing import Any
@@ -15,8 +17,8 @@ import aiosqlite
 import pytest
 
 from handlers.events import ButtonChoice, Command, Inbound, Location, Photo, Sender, Text
-from storage import reports
-from tests.conftest import Bot, jpeg
+from storage import reports, users
+from tests.conftest import REF, Bot, Office, jpeg
 
 ANA = Sender("test", "ana", "ana", "Ana")
 
@@ -121,3 +123,44 @@ async def test_the_report_filed_in_one_call_is_the_one_read_back(bot: Bot) -> No
         f"VLA-{bot.clock.now().year}-00001",
         f"VLA-{bot.clock.now().year}-00002",
     )
+
+
+async def test_the_events_of_a_batch_read_ahead_together_in_its_first_hop(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten residents choosing a category at the same time: one hop for all their reads, one to
+    commit (a hop each for the reads before)."""
+    people = [Sender("test", f"r{n}", f"r{n}", "R") for n in range(10)]
+    for n, s in enumerate(people):
+        for i, (event, _, _) in enumerate(REPORT[:3]):
+            await bot.app.dispatcher.dispatch(replace(event, sender=s, update_id=f"{n}-{i}"))
+    hops = count_hops(monkeypatch, bot)
+    press = [ButtonChoice(s, "cat:street_lighting", update_id=f"{s.user_id}-c") for s in people]
+    await asyncio.gather(*(bot.app.dispatcher.dispatch(p) for p in press))
+    assert (hops["writer"], hops["reader"]) == (2, 0)
+    states = [await users.load_conversation(bot.app.db.reader, "test", s.user_id) for s in people]
+    assert {c.state if c else None for c in states} == {"report:description"}
+
+
+async def test_a_user_changed_by_an_earlier_event_of_the_batch_is_read_anew(
+    office: Office, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An operator's /ask and the resident's message in one batch: the message is the answer."""
+    await office.report_leak()
+    dispatch = office.bot.app.dispatcher.dispatch
+    ask = Command(office.bot.sender("vesna"), "ask", f"{REF} Is the water brown?")
+    answer = Text(office.bot.sender("ana"), "Brown, and it smells.")
+    before = len(office.bot.channel.to("ana"))
+    with caplog.at_level(logging.INFO, logger="storage.db"):
+        await asyncio.gather(dispatch(ask), dispatch(answer))
+    stored = await reports.get_report(office.bot.app.db.reader, 1)
+    assert stored is not None
+    assert [(e.kind, e.text) for e in stored.events][-2:] == [
+        ("question", "Is the water brown?"),
+        ("answer", "Brown, and it smells."),
+    ]
+    assert "read ahead, then changed in the batch" in caplog.text  # they shared a batch
+    await office.bot.app.sender.drain()
+    told = [r.text for r in office.bot.channel.to("ana")[before:]]
+    assert "The municipality asks about your report" in told[0]
+    assert "your answer was added" in told[1]
