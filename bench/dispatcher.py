@@ -102,6 +102,12 @@ async def run(residents: int, concurrency: int) -> dict[str, float]:
             settings, municipality, {"bench": channel}, geocoder=NullGeocoder()
         ) as app:
             sender = asyncio.create_task(app.sender.run())
+            # One resident before the clock starts: what is done once (the catalogs compiled
+            # on first use, the first replies' caches) is not throughput.
+            for event in report_events(residents):
+                await app.dispatcher.dispatch(event)
+            await app.sender.drain()
+            delivered_before = channel.delivered
             queue: asyncio.Queue[int] = asyncio.Queue()
             for n in range(residents):
                 queue.put_nowait(n)
@@ -122,7 +128,7 @@ async def run(residents: int, concurrency: int) -> dict[str, float]:
                 row = await cur.fetchone()
             stored = int(row[0]) if row else 0
         floor = await storage_floor(settings.database, len(latencies), concurrency)
-    assert stored == residents, f"{stored} reports stored of {residents}"
+    assert stored == residents + 1, f"{stored} reports stored of {residents} and the first"
     latencies.sort()
     return {
         "floor_events_per_s": floor,
@@ -133,7 +139,7 @@ async def run(residents: int, concurrency: int) -> dict[str, float]:
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "delivered": channel.delivered,
+        "delivered": channel.delivered - delivered_before,
     }
 
 

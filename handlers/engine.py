@@ -42,7 +42,9 @@ async def handle(ctx: Context, event: Inbound) -> Step:
     if ctx.user.language is None or not ctx.state:
         return await first_contact(ctx, event)
     if isinstance(event, ButtonChoice):
-        return await press(ctx, event)
+        data = unpack_button(event.data)
+        # Stale, malformed or made up: like typed text.
+        return await press(ctx, data) if data is not None else explain(ctx)
     return await by_state(ctx, type(event), event) or await begin(ctx, event) or explain(ctx)
 
 
@@ -86,7 +88,7 @@ async def in_staff_chat(ctx: Context, event: Inbound) -> Step:
         data = unpack_button(event.data)
         if data is None or not type(data).in_groups:
             return stay(ctx)
-        return await press(ctx, event)
+        return await press(ctx, data)
     flow = ctx.registry.flow_of(ctx.state)
     if flow is None or not flow.in_groups:
         return stay(ctx)
@@ -110,11 +112,8 @@ async def run_command(ctx: Context, event: Command) -> Step:
     return await command.run(ctx, event.args.strip())
 
 
-async def press(ctx: Context, event: ButtonChoice) -> Step:
-    """A pressed button: typed data, its role, then anywhere or the current state's table."""
-    data = unpack_button(event.data)
-    if data is None:
-        return explain(ctx)  # stale, malformed or made up: like typed text
+async def press(ctx: Context, data: ButtonData) -> Step:
+    """A pressed button's typed data: its role, then anywhere or the current state's table."""
     kind = type(data)
     if not kind.role.admits(ctx.user):
         return refuse(ctx, f"button {kind.prefix}", alert=True)

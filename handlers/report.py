@@ -8,7 +8,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from geopy.distance import geodesic
+from geopy.distance import geodesic, great_circle
 
 from handlers import bodies, duplicates
 from handlers.bodies import ShareName
@@ -435,7 +435,12 @@ def check_location(ctx: Context, latitude: float, longitude: float) -> str | Non
     ):
         return _("That location is not valid. Please share the place of the problem again.")
     m = ctx.municipality
-    km = geodesic((m.center_lat, m.center_lon), (latitude, longitude)).km
+    centre, point = (m.center_lat, m.center_lon), (latitude, longitude)
+    # The sphere's distance is within 0.6% of the ellipsoid's and costs a tenth: a point well
+    # inside needs no more; near the edge or outside, the ellipsoid decides (and is said).
+    if great_circle(centre, point).km <= m.radius_km * 0.99:
+        return None
+    km = geodesic(centre, point).km
     if km <= m.radius_km:
         return None
     distance, radius = f"{km:.1f}", f"{m.radius_km:g}"
