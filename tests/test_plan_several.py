@@ -21,11 +21,17 @@ from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.events import File
 from handlers.i18n import translator
-from handlers.municipality import Municipality, StaffMember
+from handlers.municipality import (
+    Municipality,
+    MunicipalityFileError,
+    StaffMember,
+    load_municipality,
+)
 from handlers.plan.importer import PlanFileError, read_plan
 from storage import plan as store
 from tests.conftest import ROOT, VLASOTINCE, Bot, Press
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
+from tests.test_migrations import build_at
 from tests.test_plan import KATA, data_of
 
 OGP = "Local action plan for open government of the Municipality of Vlasotince 2026–2027"
@@ -258,3 +264,59 @@ async def test_the_admin_imports_into_a_plan_in_chat(plans_bot: Bot) -> None:
         (youth,) = await store.by_key(conn, "1", "mladi")
     assert ogp.title == "Пријава проблема"
     assert youth.title == "Канцеларија за младе: информисање и саветовање младих"  # untouched
+
+
+# The upgrade: measures stored before plans had ids are the default plan's.
+
+
+async def test_after_the_upgrade_the_first_start_gives_the_old_measures_to_the_default_plan(
+    settings: Settings, municipality: Municipality, clock: FakeClock, geocoder: FakeGeocoder
+) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    build_at(settings.database, 23)  # the seeds: 1 and 1.1 (late at 60%, followed), a comment
+    channel = CollectingChannel()
+    async with (
+        build_app(settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder) as app,
+        app.db.transaction() as conn,
+    ):
+        measures = await store.all_measures(conn)
+        (old,) = await store.by_key(conn, "1.1", "ogp")
+        comment = await store.get_comment(conn, 1)
+        followers = await store.followers(conn, [1])
+    # The same rows, now the open-government plan's (the file's measures were merged into them,
+    # keeping what staff had set); nothing is left without a plan, and no key is there twice.
+    assert (old.id, old.status, old.progress) == (2, "late", 60)
+    assert old.title == "Покретање чет-бота за пријаву проблема (Телеграм, Вајбер)"  # the file's
+    assert "" not in {m.plan for m in measures}
+    assert len({(m.plan, m.key) for m in measures}) == len(measures) == 17
+    assert comment is not None
+    assert comment.measure_id == 2
+    assert [f[0] for f in followers] == [1]
+
+
+@pytest.mark.parametrize(
+    ("plan", "problem"),
+    [
+        ('default = "x"\n[[plan.plans]]\nid = "ogp"\ntitle = "А"\n',
+         "[plan]: 'default' names no plan ('x')"),
+        ('[[plan.plans]]\nid = "ogp"\ntitle = "А"\n[[plan.plans]]\nid = "ogp"\ntitle = "Б"\n',
+         "plan #2: the id 'ogp' is used twice"),
+        ('[[plan.plans]]\nid = "OGP:1"\ntitle = "А"\n', "plan #1: 'id' must be a short id"),
+        ('[[plan.plans]]\nid = "ogp"\n', "plan #1: needs a 'title'"),
+        ('[[plan.plans]]\nid = "ogp"\ntitle = { en = "Plan" }\n',
+         "plan #1: 'title' needs the Serbian text (sr)"),
+        ('[[plan.plans]]\nid = "ogp"\ntitle = { sr = "А", de = "Plan" }\n',
+         "plan #1: 'title' has an unknown language 'de'"),
+        ('title = "А"\n[[plan.plans]]\nid = "ogp"\ntitle = "А"\n',
+         "[plan]: with [[plan.plans]] each plan has its own 'title'"),
+    ],
+)  # fmt: skip
+def test_a_wrong_list_of_plans_stops_the_bot_naming_the_plan(
+    tmp_path: Path, plan: str, problem: str
+) -> None:
+    path = tmp_path / "m.toml"
+    text = VLASOTINCE.read_text(encoding="utf-8").split("\n[plan]")[0]
+    path.write_text(f"{text}\n[plan]\n{plan}", encoding="utf-8")
+    with pytest.raises(MunicipalityFileError) as e:
+        load_municipality(path)
+    assert problem in str(e.value)

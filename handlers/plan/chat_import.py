@@ -13,7 +13,7 @@ from handlers.file_problems import undelivered_text
 from handlers.flow import ButtonData, Role
 from handlers.menu import MenuState, menu_reply
 from handlers.plan.comments import PlanState
-from handlers.plan.config import with_plan
+from handlers.plan.config import into_plan
 from handlers.plan.importer import PlanFileError, read_plan
 from handlers.plan.imports import import_plan
 from handlers.plan.model import plan_flaws
@@ -90,7 +90,7 @@ async def receive(ctx: Context, event: File) -> Step:
         text = _("Nothing was imported. Correct the file and send it again:") + "\n" + problems
         return engine.stay(ctx, [Reply(text)])
     plan_id = str(ctx.draft.get("plan") or ctx.municipality.plan.default)
-    measures = with_plan(found.data["measures"], plan_id)
+    measures = into_plan(found.data["measures"], plan_id)
     flaws = plan_flaws(measures, set(ctx.municipality.services))
     if flaws:  # a row naming the plan clashes with one that was put in it
         lines = [f"{measures[f.index].key}: {_(f.message, **f.params)}" for f in flaws]
@@ -134,7 +134,7 @@ async def decide(ctx: Context, press: PlanImportDecision) -> Step | None:
     if press.action != "ok" or "measures" not in ctx.draft:
         return None
     plan_id = str(ctx.draft.get("plan") or ctx.municipality.plan.default)
-    measures = with_plan([from_plain(m) for m in ctx.draft["measures"]], plan_id)
+    measures = into_plan([from_plain(m) for m in ctx.draft["measures"]], plan_id)
     changed, told = await import_plan(
         ctx.conn, str(ctx.draft["name"]), measures, ctx.now, ctx.municipality.plan
     )

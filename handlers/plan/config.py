@@ -230,6 +230,6 @@ async def store_file_plan(conn: aiosqlite.Connection, section: PlanSection, now:
     await store.save_plan(conn, list(section.measures), now, keep_progress=True)
 
 
-def with_plan(measures: list[NewMeasure], plan_id: str) -> list[NewMeasure]:
+def into_plan(measures: list[NewMeasure], plan_id: str) -> list[NewMeasure]:
     """Measures that name no plan put in ``plan_id``."""
     return [m if m.plan else replace(m, plan=plan_id) for m in measures]
