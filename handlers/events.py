@@ -241,10 +241,12 @@ _KEYBOARDS = {"location": AskLocation, "remove": RemoveKeyboard, "force_reply": 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A file sent with a message (the resident's data export): its name and its text."""
+    """A file sent with a message (the resident's data export): the name shown and where it is
+    stored in the data folder (storage/exports.py). The outbox row keeps these, never the
+    content, and the file is deleted soon after it is sent."""
 
     name: str
-    text: str
+    path: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +302,7 @@ class Reply:
         if self.voice:
             payload["voice"] = self.voice
         if self.document is not None:
-            payload["document"] = {"name": self.document.name, "text": self.document.text}
+            payload["document"] = {"name": self.document.name, "path": self.document.path}
         return payload
 
     @classmethod
@@ -336,7 +338,7 @@ class Reply:
 def _document(raw: object) -> Document | None:
     if not isinstance(raw, Mapping):
         return None
-    return Document(str(raw.get("name", "")), str(raw.get("text", "")))
+    return Document(str(raw.get("name", "")), str(raw.get("path", "")))
 
 
 @dataclass(frozen=True, slots=True)

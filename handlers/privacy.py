@@ -1,15 +1,17 @@
 """The resident's data under the resident's control (Law on Personal Data Protection).
 
 ``/privacy`` says what is stored, why, for how long, who sees it and who the controller is;
-``/mydata`` sends everything stored about the resident (as readable text and as JSON, in
-messages: the messengers' ports send text and photos, not files); ``/deleteme`` erases it after
-a confirmation. Staff keep a report's photos as evidence with ``/evidence REF``. Two jobs: the
-retention (reports ended more than N months ago lose their personal data) and the last step of
-an erasure (the goodbye message, once sent, and the emptied user row are deleted).
+``/mydata`` sends everything stored about the resident as two files, a text to read in their
+language and the same as JSON (storage/exports.py keeps them private and briefly); ``/deleteme``
+erases it after a confirmation. Staff keep a report's photos as evidence with ``/evidence REF``.
+Three jobs: the retention (reports ended more than N months ago lose their personal data), the
+last step of an erasure (the goodbye message, once sent, and the emptied user row are deleted),
+and the deletion of data exports once sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import json
 from dataclasses import dataclass
@@ -21,14 +23,17 @@ import aiosqlite
 
 from handlers import engine
 from handlers.context import Context, Step, buttons
-from handlers.events import Outgoing, Reply
+from handlers.events import Document, Outgoing, Reply
 from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role
 from handlers.municipality import Municipality
 from handlers.notices import card_update
-from handlers.texts import N_, category_name, status_name
-from storage import privacy, reports
+from handlers.texts import N_, category_name, status_name, topic_name
+from storage import exports, privacy, reports
 
-PART = 3500  # characters per message: within Telegram's 4,096 and Viber's 7,000
+EXPORT_NAME = "moja-opstina"  # the data export's file names: moja-opstina-<day>.txt and .json
+# Messengers that fetch a file by its URL, maybe after taking the message: their exports are
+# kept until they expire.
+FETCHED_LATER = ("viber",)
 BACKUP_DAYS = 14  # deploy/moja-opstina-backup.service removes older backups
 
 
@@ -106,37 +111,79 @@ def _name(ctx: Context) -> str:
 
 
 async def send_my_data(ctx: Context, args: str = "") -> Step:
-    """Send everything stored about the resident: readable, then the same as JSON."""
+    """Send everything stored about the resident as two files: a text to read, and JSON."""
     del args
     _ = ctx.t.gettext
+    folder = await privacy.database_folder(ctx.conn)
+    if folder is None:  # an in-memory database (a try-out) has no data folder to write in
+        return engine.stay(ctx, [Reply(_("Your data cannot be exported here."))])
     data = await privacy.personal_data(ctx.conn, ctx.user.id)
-    readable = readable_data(ctx, data)
-    as_json = json.dumps(data, ensure_ascii=False, indent=1)
-    intro = _(
-        "Everything stored about you follows, first to read and then as JSON (as messages:"
-        " the messenger does not let the bot send files here)."
+    day = ctx.now.date().isoformat()
+    names = {"text": f"{EXPORT_NAME}-{day}.txt", "json": f"{EXPORT_NAME}-{day}.json"}
+    contents = {
+        names["text"]: readable_data(ctx, data).encode(),
+        names["json"]: json.dumps(data, ensure_ascii=False, indent=1).encode(),
+    }
+    # Written in the private export folder (0600), inside the transaction: if it rolls back,
+    # no message names the files and the export job deletes them.
+    paths = await asyncio.to_thread(exports.write_exports, folder, contents, ctx.now)
+    minutes = int(exports.KEPT.total_seconds() // 60)
+    intro = ctx.t.ngettext(
+        "Everything stored about you is in the two files that follow: one to read and one as"
+        " JSON (for other programs). They are deleted from our server once sent, at the latest"
+        " in {n} minute; if they do not arrive, send /mydata again.",
+        "Everything stored about you is in the two files that follow: one to read and one as"
+        " JSON (for other programs). They are deleted from our server once sent, at the latest"
+        " in {n} minutes; if they do not arrive, send /mydata again.",
+        minutes,
     )
-    replies = [Reply(intro), *[Reply(p) for p in split(readable)]]
-    replies += [Reply(p) for p in split(as_json)]
+    replies = [
+        Reply(intro),
+        Reply(_("📄 Your data, to read"), document=Document(names["text"], paths[names["text"]])),
+        Reply(_("📄 Your data as JSON"), document=Document(names["json"], paths[names["json"]])),
+    ]
     return engine.stay(ctx, replies)
 
 
 def readable_data(ctx: Context, data: dict[str, Any]) -> str:
-    """The export as text a person reads."""
+    """The export as text a person reads, in their language and script."""
     _ = ctx.t.gettext
     u = data["user"]
     lines = [
+        _("Everything {municipality} stores about you, on {day}", municipality=_name(ctx),
+          day=ctx.now.date().isoformat()),
+        "",
         _("Name: {name}", name=u["first_name"] or "-"),
         _("Messenger: {messenger}, id {id}", messenger=u["messenger"], id=u["id"]),
         _("Language: {language}", language=u["language"] or "-"),
         _("With us since: {at}", at=u["since"][:10]),
         _("Topics you follow: {topics}",
-          topics=", ".join(s["topic"] for s in data["subscriptions"]) or "-"),
-        _("Library alerts you follow: {follows}",
-          follows=", ".join(f"{f['kind']}: {f['value']}" for f in data["library_follows"]) or "-"),
+          topics=", ".join(topic_name(ctx.t, s["topic"]) for s in data["subscriptions"]) or "-"),
         _("Reports you follow (the same problem as yours): {refs}",
           refs=", ".join(f["ref"] for f in data["reports_followed"]) or "-"),
+        _("Reports you started (times, to limit how many an hour): {n}",
+          n=len(data["report_starts"])),
     ]  # fmt: skip
+    lines += _reports_lines(ctx, data)
+    lines += _section(_("Your comments and answers on reports"), [
+        f"{e['ref']} {e['at'][:16]}: {e['text'] or _voice_or_photo(e)}"
+        for e in data["report_messages"]
+    ])  # fmt: skip
+    lines += _participation_lines(ctx, data)
+    lines += _section(_("Library"), [
+        *(f"{f['kind']}: {f['value']}" for f in data["library_follows"]),
+        *(_("Alerts: {mode}", mode=a["mode"]) for a in data["library_alerts"]),
+        *(_("Your suggestion: {title} ({author}), {status}", title=g["title"],
+            author=g["author"], status=g["status"]) for g in data["library_suggestions"]),
+        *(_("You want too: {title} ({author})", title=g["title"], author=g["author"])
+          for g in data["library_supported"]),
+    ])  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _reports_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
+    _ = ctx.t.gettext
+    lines: list[str] = []
     for r in data["reports"]:
         lines += [
             "",
@@ -145,41 +192,61 @@ def readable_data(ctx: Context, data: dict[str, Any]) -> str:
             ),
             _("Description: {description}", description=r["description"]),
             _("Place: {place}", place=r["address"] or _coordinates(r)),
-            _("Photos: {n}", n=len(r["photos"])),
+            _("Photos: {files}", files=", ".join(r["photos"]) or "-"),
         ]
-    for e in data["report_messages"]:
-        lines.append(f"{e['ref']} {e['at'][:16]}: {e['text'] or '📷'}")
-    for c in data["consultation_comments"]:
-        lines.append(f"{c['consultation']} {c['at'][:16]}: {c['text']}")
-    for w in data["plan_and_social_questions"]:
-        lines.append(f"{w['at'][:16]}: {w['text']}")
-    return "\n".join(lines)
+        if r["voice"]:
+            lines.append(_("Voice note: {file}", file=r["voice"]))
+    return lines
+
+
+def _participation_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
+    _ = ctx.t.gettext
+    comments = [
+        f"{c['consultation']} {c['at'][:16]}: {c['text']}"
+        + (f" ({c['program']}, {c['cost']})" if c["program"] else "")
+        for c in data["consultation_comments"]
+    ]
+    return [
+        *_section(_("Consultations you joined"), [
+            c["consultation"] for c in data["consultations_joined"]
+        ]),
+        *_section(_("Your comments and budget proposals"), comments),
+        *_section(_("Your participatory budget ballots"), [
+            f"{b['round']}: {b['project']}" for b in data["ballots"]
+        ]),
+        *_section(_("Action plan measures you follow"), [
+            f"{f['key']} {f['title']}" for f in data["plan_follows"]
+        ]),
+        *_section(_("Your questions (action plan, social protection)"), [
+            f"{w['at'][:16]}: {w['text']}" for w in data["plan_and_social_questions"]
+        ]),
+    ]  # fmt: skip
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    return ["", title, *lines] if lines else []
+
+
+def _voice_or_photo(event: dict[str, Any]) -> str:
+    return str(event["voice"] or event["photo"] or "-")
+
+
+async def delete_sent_exports(
+    conn: aiosqlite.Connection, m: Municipality, now: datetime
+) -> list[Outgoing]:
+    """Delete the data exports that are sent (or expired); their messages keep only the name."""
+    del m
+    folder = await privacy.database_folder(conn)
+    if folder is not None:
+        needed = await privacy.export_paths_in_use(conn, now - exports.KEPT, FETCHED_LATER)
+        await asyncio.to_thread(exports.delete_unneeded, folder, needed, now)
+    return []
 
 
 def _coordinates(r: dict[str, Any]) -> str:
     if r["latitude"] is None:
         return "-"
     return f"{r['latitude']:.5f}, {r['longitude']:.5f}"
-
-
-def split(text: str, size: int = PART) -> list[str]:
-    """``text`` in parts of at most ``size`` characters, cut at line ends where there are any."""
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > size:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:size])
-            line = line[size:]
-        if len(current) + len(line) > size:
-            parts.append(current)
-            current = ""
-        current += line
-    if current.strip():
-        parts.append(current)
-    return [p.rstrip("\n") for p in parts]
 
 
 async def ask_to_erase(ctx: Context, args: str = "") -> Step:
@@ -312,5 +379,6 @@ FLOW = Flow(
     jobs=(
         Job("privacy-retention", retain, seconds=24 * 3600),
         Job("privacy-erasures", finish_erasures, seconds=600),
+        Job("privacy-exports", delete_sent_exports, seconds=60),
     ),
 )

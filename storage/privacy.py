@@ -17,9 +17,9 @@ from typing import Any
 
 import aiosqlite
 
-from storage import status, voices
+from storage import exports, status, voices
 from storage.clock import iso
-from storage.sql import fetch_all, fetch_one
+from storage.sql import fetch_all, fetch_one, run_together
 
 # The one user that anonymised reports belong to (reports need a user; this one is nobody).
 ANONYMOUS_CHANNEL, ANONYMOUS_ID = "erased", "anonymous"
@@ -79,89 +79,149 @@ class Erasure:
     ids: tuple[int, ...] = ()
 
 
+# Every column that names a resident (or their contact details), and where /mydata exports it:
+# the export's section, or why it is not in the export. A table added later with such a column
+# must be named here (tests/test_privacy_export.py checks the schema).
+EXPORTED: dict[tuple[str, str], str] = {
+    ("users", "external_id"): "user",
+    ("users", "chat_id"): "user",
+    ("users", "first_name"): "user",
+    ("conversations", "user_id"): "user",
+    ("reports", "user_id"): "reports",
+    ("report_contacts", "first_name"): "reports",
+    ("report_contacts", "last_name"): "reports",
+    ("report_contacts", "email"): "reports",
+    ("report_contacts", "phone"): "reports",
+    ("report_events", "actor_id"): "report_messages",
+    ("report_followers", "user_id"): "reports_followed",
+    ("report_starts", "user_id"): "report_starts",
+    ("subscriptions", "user_id"): "subscriptions",
+    ("consultation_participants", "user_id"): "consultations_joined",
+    ("reminders_sent", "user_id"): "consultation_reminders",
+    ("consultation_comments", "user_id"): "consultation_comments",
+    ("pb_votes", "user_id"): "ballots",
+    ("plan_followers", "user_id"): "plan_follows",
+    ("plan_comments", "user_id"): "plan_and_social_questions",
+    ("social_questions", "user_id"): "plan_and_social_questions",
+    ("social_feedback_given", "user_id"): "social_feedback_given",
+    ("library_follows", "user_id"): "library_follows",
+    ("library_readers", "user_id"): "library_alerts",
+    ("library_suggestions", "user_id"): "library_suggestions",
+    ("library_supporters", "user_id"): "library_supported",
+}
+NOT_EXPORTED: dict[tuple[str, str], str] = {
+    ("outbox", "chat_id"): "the messages to the resident themselves, already in their chat",
+    ("outbox", "user_id"): "the messages to the resident themselves, already in their chat",
+    ("message_refs", "chat_id"): "the ids of cards sent to a chat, so that they can be edited",
+    ("staff_members", "external_id"): "staff accounts listed by an admin, not residents",
+    **{column: "staff only: who acted for the municipality" for column, what in
+       USER_COLUMNS.items() if what == "staff only"},
+}  # fmt: skip
+
+
 async def personal_data(conn: aiosqlite.Connection, user_id: int) -> dict[str, Any]:
-    """Everything stored about one user, as plain data (the /mydata export)."""
+    """Everything stored about one user, as plain data (the /mydata export; see EXPORTED)."""
     user = await fetch_one(
         conn,
         "SELECT u.channel, u.external_id, u.chat_id, u.first_name, u.language, u.role,"
-        " u.created_at, c.state, c.updated_at FROM users u"
+        " u.created_at, c.state, c.updated_at, c.draft FROM users u"
         " LEFT JOIN conversations c ON c.user_id = u.id WHERE u.id = ?",
         (user_id,),
     )
     if user is None:
         return {}
-    rows = await fetch_all(
-        conn,
-        "SELECT r.id, r.ref, r.category, r.status, r.description, r.address, r.latitude,"
-        " r.longitude, r.created_at, r.anonymous,"
-        " (SELECT json_group_array(path) FROM report_photos p WHERE p.report_id = r.id)"
-        ", r.voice FROM reports r WHERE r.user_id = ? ORDER BY r.id",
-        (user_id,),
-    )
-    events = await fetch_all(
-        conn,
-        "SELECT r.ref, e.at, e.kind, e.text, e.photo, e.voice FROM report_events e"
-        " JOIN reports r ON r.id = e.report_id WHERE e.actor_id = ? AND e.kind != 'created'"
-        " ORDER BY e.id",
-        (user_id,),
-    )
-    comments = await fetch_all(
-        conn,
-        "SELECT c.title, m.at, m.text, m.photo, m.answer FROM consultation_comments m"
-        " JOIN consultations c ON c.id = m.consultation_id WHERE m.user_id = ? ORDER BY m.id",
-        (user_id,),
-    )
-    topics = await fetch_all(
-        conn, "SELECT topic, at FROM subscriptions WHERE user_id = ? ORDER BY topic", (user_id,)
-    )
-    written = await fetch_all(
-        conn,
-        "SELECT 'plan', at, text, answer FROM plan_comments WHERE user_id = :u"
-        " UNION ALL SELECT 'social', at, text, answer FROM social_questions WHERE user_id = :u"
-        " ORDER BY 2",
-        {"u": user_id},
-    )
-    follows = await fetch_all(
-        conn,
-        "SELECT kind, value, at FROM library_follows WHERE user_id = ? ORDER BY kind, value",
-        (user_id,),
-    )
-    followed = await fetch_all(
-        conn,
-        "SELECT r.ref, f.at FROM report_followers f JOIN reports r ON r.id = f.report_id"
-        " WHERE f.user_id = ? ORDER BY f.at, r.ref",
-        (user_id,),
-    )
-    return {
+    data: dict[str, Any] = {
         "user": {
             "messenger": user[0], "id": user[1], "chat": user[2], "first_name": user[3],
             "language": user[4], "role": user[5], "since": user[6],
             "conversation": user[7], "last_message": user[8],
+            "draft": json.loads(user[9]) if user[9] else {},
         },
-        "reports": [
-            {
-                "ref": r[1], "category": r[2], "status": r[3], "description": r[4],
-                "address": r[5], "latitude": r[6], "longitude": r[7], "created_at": r[8],
-                "name_hidden_from_staff": bool(r[9]), "photos": _json_list(r[10]),
-                "voice": r[11],
-            }
-            for r in rows
-        ],
-        "report_messages": [
-            {"ref": e[0], "at": e[1], "kind": e[2], "text": e[3], "photo": e[4], "voice": e[5]}
-            for e in events
-        ],
-        "consultation_comments": [
-            {"consultation": c[0], "at": c[1], "text": c[2], "photo": c[3], "answer": c[4]}
-            for c in comments
-        ],
-        "subscriptions": [{"topic": t[0], "since": t[1]} for t in topics],
-        "plan_and_social_questions": [
-            {"where": w[0], "at": w[1], "text": w[2], "answer": w[3]} for w in written
-        ],
-        "library_follows": [{"kind": f[0], "value": f[1], "since": f[2]} for f in follows],
-        "reports_followed": [{"ref": f[0], "since": f[1]} for f in followed],
     }  # fmt: skip
+    rows = await run_together(conn, [(sql, {"u": user_id}) for sql in _SECTIONS.values()])
+    for (section, sql), found in zip(_SECTIONS.items(), rows, strict=True):
+        del sql
+        data[section] = [_row(section, dict(r)) for r in found]
+    return data
+
+
+def _row(section: str, row: dict[str, Any]) -> dict[str, Any]:
+    """One exported row: JSON lists decoded, flags as booleans."""
+    if section == "reports":
+        row["photos"] = _json_list(row["photos"])
+        row["name_hidden_from_staff"] = bool(row["name_hidden_from_staff"])
+        contact = {k: row.pop(k) for k in _CONTACT}
+        row["contact"] = contact if any(v is not None for v in contact.values()) else None
+        if row["contact"] is not None:
+            row["contact"]["email_consent"] = bool(row["contact"]["email_consent"])
+    if section == "consultations_joined":
+        row.update(remind=bool(row["remind"]), attend=bool(row["attend"]))
+    return row
+
+
+_CONTACT = ("first_name", "last_name", "email", "phone", "device_id", "account_id", "email_consent")
+
+# One query per section of the export, each on the user's id (:u), run in one hop.
+_SECTIONS: dict[str, str] = {
+    "reports": "SELECT r.ref, r.category, r.status, r.description, r.address, r.latitude,"
+    " r.longitude, r.created_at, r.anonymous AS name_hidden_from_staff,"
+    " (SELECT json_group_array(path) FROM report_photos p WHERE p.report_id = r.id) AS photos,"
+    " r.voice, c.first_name, c.last_name, c.email, c.phone, c.device_id, c.account_id,"
+    " c.email_consent FROM reports r LEFT JOIN report_contacts c ON c.report_id = r.id"
+    " WHERE r.user_id = :u ORDER BY r.id",
+    "report_messages": "SELECT r.ref, e.at, e.kind, e.text, e.photo, e.voice FROM report_events e"
+    " JOIN reports r ON r.id = e.report_id WHERE e.actor_id = :u AND e.kind != 'created'"
+    " ORDER BY e.id",
+    "reports_followed": "SELECT r.ref, f.at AS since FROM report_followers f"
+    " JOIN reports r ON r.id = f.report_id WHERE f.user_id = :u ORDER BY f.at, r.ref",
+    "report_starts": "SELECT at FROM report_starts WHERE user_id = :u ORDER BY at",
+    "subscriptions": "SELECT topic, at AS since FROM subscriptions WHERE user_id = :u"
+    " ORDER BY topic",
+    "consultations_joined": "SELECT c.title AS consultation, p.remind, p.attend"
+    " FROM consultation_participants p JOIN consultations c ON c.id = p.consultation_id"
+    " WHERE p.user_id = :u ORDER BY c.id",
+    "consultation_reminders": "SELECT c.title AS consultation, s.minutes_before, s.at"
+    " FROM reminders_sent s LEFT JOIN consultations c ON c.id = s.consultation_id"
+    " WHERE s.user_id = :u ORDER BY s.at",
+    "consultation_comments": "SELECT c.title AS consultation, c.budget_year, m.at, m.text,"
+    " m.photo, m.program, m.cost, m.latitude, m.longitude, m.answer, m.verdict"
+    " FROM consultation_comments m JOIN consultations c ON c.id = m.consultation_id"
+    " WHERE m.user_id = :u ORDER BY m.id",
+    "ballots": "SELECT r.title AS round, p.name AS project, p.cost, v.at FROM pb_votes v"
+    " JOIN pb_rounds r ON r.id = v.round_id JOIN pb_projects p ON p.id = v.project_id"
+    " WHERE v.user_id = :u ORDER BY r.id, p.id",
+    "plan_follows": "SELECT m.key, m.title, f.at AS since FROM plan_followers f"
+    " JOIN plan_measures m ON m.id = f.measure_id WHERE f.user_id = :u ORDER BY m.key",
+    "plan_and_social_questions": "SELECT 'plan' AS \"where\", at, text, answer FROM plan_comments"
+    " WHERE user_id = :u UNION ALL SELECT 'social', at, text, answer FROM social_questions"
+    " WHERE user_id = :u ORDER BY 2",
+    "social_feedback_given": "SELECT right_key FROM social_feedback_given WHERE user_id = :u"
+    " ORDER BY right_key",
+    "library_follows": "SELECT kind, value, at AS since FROM library_follows WHERE user_id = :u"
+    " ORDER BY kind, value",
+    "library_alerts": "SELECT mode FROM library_readers WHERE user_id = :u",
+    "library_suggestions": "SELECT title, author, isbn, status, answer, created_at AS at"
+    " FROM library_suggestions WHERE user_id = :u ORDER BY id",
+    "library_supported": "SELECT s.title, s.author, p.reason, p.at FROM library_supporters p"
+    " JOIN library_suggestions s ON s.id = p.suggestion_id WHERE p.user_id = :u"
+    " ORDER BY p.at",
+}
+
+
+async def export_paths_in_use(
+    conn: aiosqlite.Connection, since: datetime, fetched_later: tuple[str, ...]
+) -> list[str]:
+    """The export files that messages written since ``since`` still need: those not sent yet,
+    and those of messengers that fetch a file by URL after taking the message."""
+    marks = ", ".join("?" for _ in fetched_later) or "NULL"
+    rows = await fetch_all(
+        conn,
+        "SELECT json_extract(payload, '$.document.path') FROM outbox WHERE created_at >= ?"  # noqa: S608
+        f" AND (status IN ('pending', 'sending') OR channel IN ({marks}))"
+        " AND json_extract(payload, '$.document.path') IS NOT NULL",
+        [iso(since), *fetched_later],
+    )
+    return [str(r[0]) for r in rows]
 
 
 def _json_list(raw: str | None) -> list[str]:
@@ -215,6 +275,14 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     await conn.execute(
         "DELETE FROM message_refs WHERE channel = ? AND chat_id = ?", (channel, chat_id)
     )
+    # Their data export's files go with the messages that send them.
+    exported = await fetch_all(
+        conn,
+        "SELECT json_extract(payload, '$.document.path') FROM outbox"
+        " WHERE (user_id = ? OR (channel = ? AND chat_id = ?))"
+        " AND json_extract(payload, '$.document.path') IS NOT NULL",
+        (user_id, channel, chat_id),
+    )
     # The messages to them, and those to staff that carry their reports or their words.
     await conn.execute(
         "DELETE FROM outbox WHERE user_id = ? OR (channel = ? AND chat_id = ?)",
@@ -234,6 +302,7 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
         (ANONYMOUS_CHANNEL, user_id),
     )
     photos = await unused_photos(conn, [*anonymised.photos, *(str(r[0]) for r in comment_photos)])
+    photos += tuple(str(r[0]) for r in exported)
     return Erasure(anonymised.reports, anonymised.evidence, photos, tuple(ids))
 
 
@@ -349,8 +418,8 @@ async def database_folder(conn: aiosqlite.Connection) -> Path | None:
 
 
 async def delete_photo_files(conn: aiosqlite.Connection, paths: tuple[str, ...]) -> int:
-    """Delete these photos and voice notes from the data folder (only files under its photos/
-    and voice/); return how many.
+    """Delete these photos, voice notes and data exports from the data folder (only files under
+    its photos/, voice/ and exports/); return how many.
 
     Called inside the erasing transaction, last: if that transaction still fails, the rows
     point at missing files, and the resident's next /deleteme finishes the erasure.
@@ -358,7 +427,7 @@ async def delete_photo_files(conn: aiosqlite.Connection, paths: tuple[str, ...])
     folder = await database_folder(conn)
     if folder is None:
         return 0
-    kept_in = [(folder / name).resolve() for name in ("photos", voices.FOLDER)]
+    kept_in = [(folder / name).resolve() for name in ("photos", voices.FOLDER, exports.FOLDER)]
     deleted = 0
     for path in paths:
         target = (folder / path).resolve()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import socket
 import time
@@ -296,6 +297,15 @@ class Office:
     async def report_leak(self, user: str = "ana", *, again: bool = False) -> None:
         for item in leak_report(again=again):
             await self.bot.say(user, item)
+
+
+def read_export(bot: Bot, replies: list[Reply]) -> tuple[str, dict[str, Any]]:
+    """The two files /mydata sent (read from the data folder): the text, and the JSON."""
+    db = bot.app.db.path
+    assert db is not None
+    files = {r.document.name[-4:]: (db.parent / r.document.path) for r in replies if r.document}
+    assert sorted(files) == [".txt", "json"], f"/mydata sent {sorted(files)}"
+    return files[".txt"].read_text(), json.loads(files["json"].read_text())
 
 
 @pytest.fixture

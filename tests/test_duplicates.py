@@ -12,7 +12,18 @@ from handlers.i18n import translator
 from handlers.municipality import Municipality, MunicipalityFileError, load_municipality
 from storage import reports
 from storage.sql import fetch_all
-from tests.conftest import REF, ROOT, WATER_CHAT, DialogInput, Office, Picture, Pin, Press, jpeg
+from tests.conftest import (
+    REF,
+    ROOT,
+    WATER_CHAT,
+    DialogInput,
+    Office,
+    Picture,
+    Pin,
+    Press,
+    jpeg,
+    read_export,
+)
 
 NEAR = Pin(42.9662, 22.1291)  # about 14 m from the leak of conftest.leak_report
 FAR = Pin(42.9700, 22.1290)  # about 430 m away
@@ -284,9 +295,9 @@ async def test_mydata_lists_the_reports_followed_and_retention_drops_the_followe
     await office.report_leak("ana")
     await _until_the_place(office, "bob")
     await office.bot.say("bob", Press("same:1"))
-    export = "\n".join(r.text for r in await office.bot.say("bob", "/mydata"))
-    assert f"Reports you follow (the same problem as yours): {REF}" in export
-    assert f'"ref": "{REF}"' in export
+    readable, exported = read_export(office.bot, await office.bot.say("bob", "/mydata"))
+    assert f"Reports you follow (the same problem as yours): {REF}" in readable
+    assert [f["ref"] for f in exported["reports_followed"]] == [REF]
     await office.staff("vesna", f"/reject {REF} Not ours.")
     office.bot.clock.advance(days=30 * 25 + 62)
     await run_job(app.db, app.deps, app.sender, find_job(app.deps.registry, "privacy-retention"))

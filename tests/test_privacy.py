@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,9 +14,9 @@ from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.i18n import LANGUAGES, translator
 from handlers.municipality import Municipality, load_municipality
-from handlers.privacy import months_before, split
+from handlers.privacy import months_before
 from storage import reports
-from tests.conftest import REF, ROOT, Bot, Office, Press
+from tests.conftest import REF, ROOT, Bot, Office, Press, read_export
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 CONFIGS = sorted((ROOT / "config").glob("*.toml"))
@@ -74,26 +73,18 @@ async def test_mydata_sends_everything_readable_and_as_json(office: Office) -> N
     await office.bot.say("ana", Press("rep:1"))
     await office.bot.say("ana", Press("cm:1"))
     await office.bot.say("ana", "It got worse overnight.")
-    parts = [r.text for r in await office.bot.say("ana", "/mydata")]
-    assert "as JSON" in parts[0]
-    readable = parts[1]
+    replies = await office.bot.say("ana", "/mydata")
+    assert "as JSON" in replies[0].text
+    readable, exported = read_export(office.bot, replies)
     assert "Name: Ana" in readable
     assert REF in readable
     assert "Water is gushing from a pipe on the corner" in readable
     assert "It got worse overnight." in readable
-    exported = json.loads("".join(parts[2:]))
     assert exported["user"]["id"] == "ana"
     assert exported["user"]["first_name"] == "Ana"
     assert exported["reports"][0]["ref"] == REF
     assert exported["reports"][0]["photos"][0].startswith("photos/")
     assert exported["report_messages"][0]["text"] == "It got worse overnight."
-
-
-def test_a_long_export_is_split_within_a_message_each() -> None:
-    text = "\n".join(f"line {i} " + "x" * 90 for i in range(200)) + "\n" + "y" * 8000
-    parts = split(text)
-    assert all(len(p) <= 3500 for p in parts)
-    assert "".join(parts).replace("\n", "") == text.replace("\n", "")
 
 
 async def test_deleteme_no_keeps_everything_and_staff_are_refused(office: Office) -> None:

@@ -17,7 +17,18 @@ from bot.settings import Settings
 from handlers.i18n import translator
 from handlers.municipality import Municipality, StaffMember
 from storage import privacy
-from tests.conftest import REF, WATER_CHAT, Bot, DialogInput, Office, Picture, Pin, Press, jpeg
+from tests.conftest import (
+    REF,
+    WATER_CHAT,
+    Bot,
+    DialogInput,
+    Office,
+    Picture,
+    Pin,
+    Press,
+    jpeg,
+    read_export,
+)
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 RESIDENT = "radmila77310"  # the resident's messenger id and chat id
@@ -104,8 +115,7 @@ async def test_deleteme_leaves_nothing_of_the_resident(
         before = haystacks(settings.data_dir)
         photos_before = [k for k in before if k.startswith("photos")]
         assert len(photos_before) == 2  # the report's photo and the comment's
-        exported = await office.bot.say(RESIDENT, "/mydata")
-        shown = "\n".join(r.text for r in exported)
+        shown, _ = read_export(office.bot, await office.bot.say(RESIDENT, "/mydata"))
         for token in (NAME, DESCRIPTION, COMMENT, ANSWER, CONSULTATION_COMMENT):
             assert token in shown
 

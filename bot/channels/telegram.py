@@ -53,6 +53,7 @@ from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
 from bot.channels.text import split_text as text_parts
+from bot.channels.text import utf16_len
 from bot.dispatcher import Outcome
 from handlers import events
 from handlers.events import (
@@ -63,6 +64,7 @@ from handlers.events import (
     Choices,
     Command,
     Contact,
+    Document,
     File,
     Inbound,
     Location,
@@ -302,11 +304,10 @@ class TelegramChannel:
             steps.append(lambda: self._send_voice(chat_id, reply.voice))
         if reply.document is not None:
             document = reply.document
-            steps.append(
-                lambda: self.bot.send_document(
-                    chat_id, InputFile(document.text.encode(), filename=document.name)
-                )
-            )
+            # A short text goes as the file's caption, with the buttons; a long one after it.
+            caption = parts[0] if len(parts) == 1 and utf16_len(parts[0]) <= CAPTION_LIMIT else ""
+            parts = [] if caption else parts
+            steps.append(partial(self._send_document, chat_id, document, caption, markup))
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             steps.append(
@@ -336,6 +337,21 @@ class TelegramChannel:
             if _about_the_chat(e):
                 raise
             log.warning("photos refused (%s); the message is sent without them", e.message)
+
+    async def _send_document(
+        self, chat_id: int, document: Document, caption: str, markup: Any
+    ) -> Message:
+        """Upload a stored file (a data export); one gone already (expired) cannot be sent."""
+        try:
+            content = await asyncio.to_thread((self._data_dir / document.path).read_bytes)
+        except FileNotFoundError:
+            raise PermanentError("the file to send is gone (expired)") from None
+        return await self.bot.send_document(
+            chat_id,
+            InputFile(content, filename=document.name),
+            caption=caption or None,
+            reply_markup=markup if caption else None,
+        )
 
     async def _send_voice(self, chat_id: int, path: str) -> None:
         """Send a stored voice note; when it is missing or refused, the text goes alone."""

@@ -369,11 +369,8 @@ class ViberChannel:
         return token
 
     async def _files(self, reply: Reply) -> tuple[ViberFile, ...]:
-        """The file messages of a reply: its voice note, and its document written for a while.
-
-        A retry writes the document again (under a new name): the URL of a first attempt may
-        have expired meanwhile.
-        """
+        """The file messages of a reply: its voice note, and its document (a data export, which
+        Viber fetches by its signed URL until the export expires)."""
         files = []
         if reply.voice:
             voice = self._data_dir / reply.voice
@@ -384,12 +381,12 @@ class ViberChannel:
             else:
                 log.warning("a voice file is missing; the message is sent without it")
         if reply.document is not None:
-            content = reply.document.text.encode()
-            now = datetime.now(UTC)
-            path = await asyncio.to_thread(
-                exports.write_export, self._data_dir, reply.document.name, content, now
-            )
-            files.append(ViberFile(self.media_url(path), reply.document.name, len(content)))
+            document = reply.document
+            file = self._data_dir / document.path
+            if exports.expired(document.path, datetime.now(UTC)) or not file.is_file():
+                raise PermanentError("the file to send is gone (expired)")
+            size = file.stat().st_size
+            files.append(ViberFile(self.media_url(document.path), document.name, size))
         return tuple(files)
 
     async def _send_one(self, chat_id: str, message: Any) -> str:
