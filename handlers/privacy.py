@@ -37,6 +37,39 @@ FETCHED_LATER = ("viber",)
 BACKUP_DAYS = 14  # deploy/moja-opstina-backup.service removes older backups
 
 
+# What /privacy says is stored, one phrase per section of the /mydata export (a test checks that
+# both name the same sections, in this order).
+STORED: dict[str, str] = {
+    "user": N_(
+        "your first name, your id and chat on the messenger, the language you chose and where"
+        " you are in a conversation with the bot"
+    ),
+    "reports": N_(
+        "your reports (description, photos without their metadata, voice notes, place, and the"
+        " contact you gave through another app)"
+    ),
+    "report_messages": N_("your comments and answers on reports"),
+    "reports_followed": N_("the reports you follow as the same problem as yours"),
+    "report_starts": N_("when you started reports (to limit how many an hour)"),
+    "subscriptions": N_("the topics you follow"),
+    "consultations_joined": N_("the public consultations you join, reminders and attendance"),
+    "consultation_reminders": N_("the reminders sent to you"),
+    "consultation_comments": N_("your comments on consultations and your budget proposals"),
+    "ballots": N_("your participatory budget ballots"),
+    "plan_follows": N_("the action plan measures you follow"),
+    "plan_and_social_questions": N_(
+        "your questions on the action plan and your private questions to the Centre for Social Work"
+    ),
+    "social_feedback_given": N_(
+        "the rights you gave feedback on (the feedback itself is kept without your name)"
+    ),
+    "library_follows": N_("the library's subjects, authors and languages you follow"),
+    "library_alerts": N_("how often you want the library's news"),
+    "library_suggestions": N_("the books you suggest to the library"),
+    "library_supported": N_("the suggested books you want too"),
+}
+
+
 class PrivacyState(StrEnum):
     """The one question of this feature: erase everything?"""
 
@@ -64,11 +97,7 @@ def privacy_notice(ctx: Context) -> str:
     months = p.retention_months if p else 24
     parts = [
         _("🔒 Your personal data"),
-        _(
-            "What is stored: your first name and your id on the messenger, your chat with the"
-            " bot, the language you chose, your reports (description, photos without their"
-            " metadata, place), your comments and answers, and the topics you follow."
-        ),
+        _("What is stored: {items}.", items="; ".join(_(STORED[section]) for section in STORED)),
         _(
             "Why: to handle your reports and tell you how they go (a task in the public interest"
             " of the municipality), and to send you the announcements you asked for (your"

@@ -14,8 +14,8 @@ from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.i18n import LANGUAGES, translator
 from handlers.municipality import Municipality, load_municipality
-from handlers.privacy import months_before
-from storage import reports
+from handlers.privacy import STORED, months_before
+from storage import privacy, reports, users
 from tests.conftest import REF, ROOT, Bot, Office, Press, read_export
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
@@ -57,6 +57,17 @@ async def test_privacy_names_the_controller_in_every_language(polyglot: Bot, lan
     assert "/deleteme" in notice
     english = "What is stored"
     assert (english in notice) == (language == "en")
+    for stored in STORED.values():  # followed reports, proposals, ballots, ...: all of them
+        assert t.gettext(stored) in notice
+
+
+async def test_the_notice_names_what_mydata_exports(office: Office) -> None:
+    await office.report_leak()
+    ana = await users.load_conversation(office.bot.app.db.conn, "test", "ana")
+    assert ana is not None
+    exported = await privacy.personal_data(office.bot.app.db.conn, ana.user.id)
+    assert list(STORED) == list(exported)
+    assert set(STORED) == {"user", *privacy.EXPORTED.values()}
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.stem)
