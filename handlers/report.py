@@ -613,8 +613,8 @@ async def _geocode(deps: Deps, query: str) -> Lookup:
     )
 
 
-# Quick report: a photo or a location from the main menu (or from a state with no use for it)
-# starts a report with it in the draft; the steps then ask only for what is missing.
+# Quick report: a photo, a location or a voice note from the main menu (or from a state with no
+# use for it) starts a report with it in the draft; the steps then ask only for what is missing.
 
 
 async def start_with_photo(ctx: Context, event: Photo) -> Step:
@@ -636,6 +636,20 @@ async def start_with_location(ctx: Context, event: Location) -> Step:
         return started
     ctx.state, ctx.draft = CATEGORY, started.draft
     return await note_location(ctx, event)
+
+
+async def start_with_voice(ctx: Context, event: Voice) -> Step:
+    """Begin a report with the voice note (saved before the transaction) as its description."""
+    del event
+    path = saved_voice(ctx)
+    if path is None:
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, refusal(ctx))])
+    started = await start_report(ctx)
+    if started.state != CATEGORY:
+        return started
+    taken = Reply(ctx.t.gettext("🎤 Your voice message is the description of a new report."))
+    draft = {**started.draft, "description": "", "voice": path}
+    return Step(CATEGORY, draft, [taken, *started.replies])
 
 
 EARLY_PHOTO = (CATEGORY, DESCRIPTION, LOCATION, SUMMARY)  # PHOTOS asks for them anyway
@@ -709,6 +723,7 @@ FLOW = Flow(
     starts={
         Photo: Start(start_with_photo, save_photo),
         Location: Start(start_with_location, name_the_place),
+        Voice: Start(start_with_voice, save_voice),
     },
     keeps=frozenset(ReportState),
     guard=in_progress,

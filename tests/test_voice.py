@@ -20,6 +20,7 @@ from storage import reports
 from storage.sql import fetch_all
 from storage.voices import (
     MAX_VOICE_BYTES,
+    MAX_VOICE_SECONDS,
     EmptyVoiceError,
     InvalidVoiceError,
     VoiceStore,
@@ -103,6 +104,33 @@ async def test_the_card_and_the_mail_carry_the_voice_note(
     (attachment,) = list(composed.iter_attachments())
     assert attachment.get_content_type() == "audio/ogg"
     assert attachment.get_content() == (settings.data_dir / report.voice).read_bytes()
+
+
+async def test_a_voice_note_from_the_main_menu_starts_a_report_with_it(office: Office) -> None:
+    bot = office.bot
+    for item in ("/start", Press("lang:en"), Press("menu:main")):
+        await bot.say("ana", item)
+    too_long = await bot.say("ana", Recording(ogg_opus(2), MAX_VOICE_SECONDS + 1))
+    assert "longer than 5 minutes" in too_long[0].text
+    assert next(b.data for row in too_long[-1].buttons for b in row) == "menu:report"
+    await bot.play(
+        "ana",
+        [
+            (Recording(ogg_opus(4), 4), [
+                "Your voice message is the description", "What kind of problem is it?"
+            ]),
+            (Press("cat:water_sewage"), ["Send up to 3 photos"]),  # not asked to describe it
+            (Press("photos:skip"), ["Where is the problem?"]),
+            (Pin(42.9661, 22.1290), ["Please check your report"]),
+            (Press("sum:confirm"), [REF]),
+        ],
+    )  # fmt: skip
+    report = await reports.find_by_ref(office.bot.app.db.reader, REF)
+    assert report is not None
+    assert (report.category, report.description) == ("water_sewage", "")
+    assert report.voice is not None
+    card = next(r for r in office.chat(WATER_CHAT) if r.key.startswith("card:"))
+    assert card.voice == report.voice
 
 
 async def test_a_comment_an_answer_and_a_staff_reply_may_be_voice_notes(office: Office) -> None:
