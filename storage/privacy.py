@@ -264,7 +264,9 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     texts = [str(r[0]) for r in await fetch_all(
         conn, "SELECT text FROM consultation_comments WHERE user_id = ?", (user_id,)
     )]  # fmt: skip
-    anonymised = await anonymise_reports(conn, ids, now)
+    # Their reports stay open for the municipality, and so does the news to those who follow
+    # them: the followers are other residents, told the municipality's side only.
+    anonymised = await anonymise_reports(conn, ids, now, keep_followers=True)
     for table in (
         "conversations", "subscriptions", "report_starts", "consultation_participants",
         "consultation_comments", "reminders_sent", "library_follows", "library_readers",
@@ -288,8 +290,14 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
         "DELETE FROM outbox WHERE user_id = ? OR (channel = ? AND chat_id = ?)",
         (user_id, channel, chat_id),
     )
-    for ref in refs:
-        await conn.execute("DELETE FROM outbox WHERE instr(payload, ?) > 0", (ref,))
+    for ref in refs:  # the staff's cards and e-mails; not the followers' news
+        await conn.execute(
+            "DELETE FROM outbox WHERE instr(payload, :ref) > 0 AND NOT EXISTS (SELECT 1"
+            " FROM report_followers f JOIN reports r ON r.id = f.report_id"
+            " JOIN users u ON u.id = f.user_id WHERE r.ref = :ref"
+            " AND u.channel = outbox.channel AND u.chat_id = outbox.chat_id)",
+            {"ref": ref},
+        )
     for text in (t for t in texts if len(t) >= MIN_QUOTED):
         await conn.execute(
             "DELETE FROM outbox WHERE status != 'pending' AND instr(payload, ?) > 0", (text,)
@@ -319,9 +327,14 @@ async def finish_erasures(conn: aiosqlite.Connection) -> None:
 
 
 async def anonymise_reports(
-    conn: aiosqlite.Connection, report_ids: list[int], now: datetime
+    conn: aiosqlite.Connection,
+    report_ids: list[int],
+    now: datetime,
+    *,
+    keep_followers: bool = False,
 ) -> Erasure:
-    """Take the personal data out of these reports (their photos unless kept as evidence)."""
+    """Take the personal data out of these reports (their photos unless kept as evidence);
+    their followers go too, unless ``keep_followers`` (a reporter's erasure: still open)."""
     if not report_ids:
         return Erasure(0, 0, ())
     anon = await anonymous_user(conn, now)
@@ -346,8 +359,8 @@ async def anonymise_reports(
         [*free, *free, *free, *free],
     )
     await conn.execute(f"DELETE FROM report_photos WHERE report_id IN ({free_marks})", free)  # noqa: S608
-    # Who followed them: an anonymised report sends no more news.
-    await conn.execute(f"DELETE FROM report_followers WHERE report_id IN ({marks})", report_ids)  # noqa: S608
+    if not keep_followers:  # an ended report past its retention sends no more news
+        await conn.execute(f"DELETE FROM report_followers WHERE report_id IN ({marks})", report_ids)  # noqa: S608
     # The names, e-mails and phones of reports filed through the Open311 API.
     await conn.execute(f"DELETE FROM report_contacts WHERE report_id IN ({marks})", report_ids)  # noqa: S608
     # The resident's own words in the history (comments, answers); the municipality's stay.

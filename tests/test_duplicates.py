@@ -221,6 +221,26 @@ async def test_erasing_a_follower_stops_their_news(office: Office) -> None:
     assert len(office.bot.channel.to("bob")) == before
 
 
+async def test_erasing_the_reporter_keeps_the_followers_news(office: Office) -> None:
+    """The followers' messages naming the report are not staff copies: they stay, pending ones
+    included, and the followers keep getting the report's news."""
+    bot = office.bot
+    await office.report_leak("ana")
+    await _until_the_place(office, "bob")
+    await bot.say("bob", Press("same:1"))
+    await bot.say("ana", "/deleteme")
+    # The operator acts while Ana is asked; the news to Bob is still pending when she says yes.
+    await bot.app.dispatcher.dispatch(bot.event("vesna", f"/ack {REF}"))
+    await bot.say("ana", Press("erase:yes"))
+    acknowledged = f"{REF} (Water supply and sewage) is now: acknowledged."
+    assert acknowledged in bot.channel.to("bob")[-1].text
+    assert await followers_of(office, 1) == [await user_id(office, "bob")]
+    await office.staff("vesna", f"/progress {REF}")
+    assert f"{REF} (Water supply and sewage) is now: in progress." in (
+        bot.channel.to("bob")[-1].text
+    )
+
+
 def test_the_search_radius_is_set_per_category(tmp_path: Path) -> None:
     text = (ROOT / "config" / "lapovo.toml").read_text(encoding="utf-8")
     path = tmp_path / "lapovo.toml"
