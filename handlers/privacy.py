@@ -70,6 +70,10 @@ STORED: dict[str, str] = {
 }
 
 
+# How a library follower is told (the library's own button labels).
+LIBRARY_MODES = {"weekly": N_("Weekly digest"), "instant": N_("As they arrive")}
+
+
 class PrivacyState(StrEnum):
     """The one question of this feature: erase everything?"""
 
@@ -201,7 +205,8 @@ def readable_data(ctx: Context, data: dict[str, Any]) -> str:
     lines += _participation_lines(ctx, data)
     lines += _section(_("Library"), [
         *(f"{f['kind']}: {f['value']}" for f in data["library_follows"]),
-        *(_("Alerts: {mode}", mode=a["mode"]) for a in data["library_alerts"]),
+        *(_("Alerts: {mode}", mode=_(LIBRARY_MODES.get(a["mode"], a["mode"])))
+          for a in data["library_alerts"]),
         *(_("Your suggestion: {title} ({author}), {status}", title=g["title"],
             author=g["author"], status=g["status"]) for g in data["library_suggestions"]),
         *(_("You want too: {title} ({author})", title=g["title"], author=g["author"])
@@ -247,7 +252,8 @@ def _participation_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
             f"{f['key']} {f['title']}" for f in data["plan_follows"]
         ]),
         *_section(_("Your questions (action plan, social protection)"), [
-            f"{w['at'][:16]}: {w['text']}" for w in data["plan_and_social_questions"]
+            f"{w['at'][:16]}{' ' + w['about'] if w['about'] else ''}: {w['text']}"
+            for w in data["plan_and_social_questions"]
         ]),
     ]  # fmt: skip
 

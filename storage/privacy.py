@@ -190,11 +190,12 @@ _SECTIONS: dict[str, str] = {
     "ballots": "SELECT r.title AS round, p.name AS project, p.cost, v.at FROM pb_votes v"
     " JOIN pb_rounds r ON r.id = v.round_id JOIN pb_projects p ON p.id = v.project_id"
     " WHERE v.user_id = :u ORDER BY r.id, p.id",
-    "plan_follows": "SELECT m.key, m.title, f.at AS since FROM plan_followers f"
-    " JOIN plan_measures m ON m.id = f.measure_id WHERE f.user_id = :u ORDER BY m.key",
-    "plan_and_social_questions": "SELECT 'plan' AS \"where\", at, text, answer FROM plan_comments"
-    " WHERE user_id = :u UNION ALL SELECT 'social', at, text, answer FROM social_questions"
-    " WHERE user_id = :u ORDER BY 2",
+    "plan_follows": "SELECT m.plan, m.key, m.title, f.at AS since FROM plan_followers f"
+    " JOIN plan_measures m ON m.id = f.measure_id WHERE f.user_id = :u ORDER BY m.plan, m.key",
+    "plan_and_social_questions": "SELECT 'plan' AS \"where\", m.title AS about, c.at, c.text,"
+    " c.answer FROM plan_comments c JOIN plan_measures m ON m.id = c.measure_id"
+    " WHERE c.user_id = :u UNION ALL SELECT 'social', NULL, at, text, answer"
+    " FROM social_questions WHERE user_id = :u ORDER BY 3",
     "social_feedback_given": "SELECT right_key FROM social_feedback_given WHERE user_id = :u"
     " ORDER BY right_key",
     "library_follows": "SELECT kind, value, at AS since FROM library_follows WHERE user_id = :u"

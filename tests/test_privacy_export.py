@@ -200,6 +200,10 @@ async def test_mydata_sends_two_private_files_with_everything_and_nobody_elses(
     ]
     assert [b["project"] for b in exported["ballots"]] == ["Lights ana-token"]
     assert exported["consultation_comments"][0]["program"] == "1102"
+    assert {(q["where"], q["about"]) for q in exported["plan_and_social_questions"]} == {
+        ("plan", "Measure ana-token"), ("social", None)
+    }  # fmt: skip
+    assert "Alerts: As they arrive" in readable
     as_json = json.dumps(exported, ensure_ascii=False)
     for shown in (readable, as_json):
         assert REF in shown
