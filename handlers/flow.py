@@ -72,7 +72,7 @@ class ButtonData:
 
     def pack(self) -> str:
         """The messenger's button data."""
-        values = [str(getattr(self, f.name)) for f in dataclasses.fields(self)]  # type: ignore[arg-type]
+        values = [str(getattr(self, name)) for name in _field_names(type(self))]
         data = ":".join([self.prefix, *values])
         if len(data.encode()) > TELEGRAM_DATA_LIMIT:
             raise ValueError(f"button data over {TELEGRAM_DATA_LIMIT} bytes: {data[:20]}...")
@@ -96,6 +96,17 @@ class ButtonData:
                 return None
             values[f.name] = value
         return cls(**values)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type[ButtonData]) -> tuple[str, ...]:
+    """A kind of button's fields, in order (looked up once: every reply packs its buttons)."""
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))  # type: ignore[arg-type]
+    return names
 
 
 def _parse_field(kind: str, part: str) -> int | str | None:
@@ -252,6 +263,11 @@ class Registry:
             {kind for flow in flows for _, kind in flow.look_ups}
             | {kind for kind, start in self._starts.items() if start.look_up is not None}
         )
+        # Each state's flow, the first that owns it (looked up several times per event).
+        self._by_state: dict[str, Flow] = {}
+        for flow in flows:
+            for value in flow.states._value2member_map_ if flow.states is not None else ():
+                self._by_state.setdefault(str(value), flow)
         self.entries = sorted(self._by_action.values(), key=lambda e: e.order)
         self.jobs = tuple(job for flow in flows for job in flow.jobs)
         # What a new user is offered once, after the first choice of a language.
@@ -263,7 +279,7 @@ class Registry:
 
     def flow_of(self, state: str) -> Flow | None:
         """The flow whose state ``state`` is."""
-        return next((f for f in self.flows if f.owns(state)), None)
+        return self._by_state.get(state)
 
     def command(self, name: str) -> CommandSpec | None:
         """The command called ``name``."""
