@@ -320,3 +320,62 @@ def test_a_wrong_list_of_plans_stops_the_bot_naming_the_plan(
     with pytest.raises(MunicipalityFileError) as e:
         load_municipality(path)
     assert problem in str(e.value)
+
+
+# A plan the municipality file no longer publishes: its stored measures are not served.
+
+
+def only_ogp(municipality: Municipality) -> Municipality:
+    """The file after the youth plan was taken out of it (its measures stay in the database)."""
+    plans = municipality.plan
+    kept = replace(
+        plans,
+        plans=tuple(p for p in plans.plans if p.id == "ogp"),
+        default="ogp",
+        measures=tuple(m for m in plans.measures if m.plan == "ogp"),
+    )
+    return replace(municipality, plan=kept)
+
+
+async def test_a_plan_no_longer_published_shows_follows_comments_and_warns_of_nothing(
+    settings: Settings, municipality: Municipality, clock: FakeClock, geocoder: FakeGeocoder
+) -> None:
+    staff = replace(municipality, staff=(StaffMember("test", "boss", "Шеф", "admin", ()), KATA))
+    channel = CollectingChannel()
+    async with build_app(settings, staff, {"test": channel}, clock=clock, geocoder=geocoder) as app:
+        bot = Bot(app, channel, clock)
+        for user in ("ana", "bob"):
+            await bot.say(user, "/start")
+            await bot.say(user, Press("lang:en"))
+        await open_measure(bot, "bob", "youth", "1. Kancelarija", "1.1.")
+        await bot.say("bob", Press(data_of(bot, "bob", "Follow")))
+        await open_measure(bot, "ana", "youth", "1. Kancelarija")
+        show = data_of(bot, "ana", "1.1.")
+        await bot.say("ana", Press(show))
+        labels = ("History", "Comment or question", "Follow")
+        stale = [show, *(data_of(bot, "ana", label) for label in labels)]
+        await open_measure(bot, "ana", "open government", "1. Prijava")
+        published = data_of(bot, "ana", "1.1.")
+        async with app.db.transaction() as conn:
+            (youth,) = await store.by_key(conn, "1.1", "mladi")
+            (bob,) = await store.followers(conn, [youth.id])
+
+    channel = CollectingChannel()
+    later = only_ogp(staff)
+    async with build_app(settings, later, {"test": channel}, clock=clock, geocoder=geocoder) as app:
+        bot = Bot(app, channel, clock)
+        for data in stale:  # a stale or forged button of the youth plan: the hint
+            await bot.play("ana", [(Press(data), ["Please choose one of the options below."])])
+        await bot.play("ana", [(Press(published), ["1.1. ", "[🕘 History]"])])  # its plan's: shown
+        async with app.db.transaction() as conn:
+            assert await store.followers(conn, [youth.id]) == [bob]  # ana does not follow it
+        # The youth plan's 1.1 ends on 30.09.2026: the late job leaves it alone.
+        clock.advance(days=140)
+        job = find_job(app.deps.registry, "plan-overdue")
+        await run_job(app.db, app.deps, app.sender, job)
+        await app.sender.drain()
+        assert [r.text for r in channel.to("bob") if "now marked late" in r.text] == []
+        async with app.db.transaction() as conn:
+            after = await store.get(conn, youth.id)
+    assert after is not None
+    assert after.status == youth.status != "late"

@@ -14,6 +14,7 @@ from handlers.events import Outgoing, Reply, Text
 from handlers.i18n import translator
 from handlers.menu import MenuState, menu_reply
 from handlers.plan.buttons import CommentOnMeasure
+from handlers.plan.config import published_measure
 from handlers.plan.staff import may_change
 from handlers.plan.views import heading, with_plan
 from storage import plan as store
@@ -32,7 +33,7 @@ class PlanState(StrEnum):
 
 async def start_comment(ctx: Context, press: CommentOnMeasure) -> Step | None:
     """Ask for the comment or question; what the resident was doing waits."""
-    m = await store.get(ctx.conn, press.measure_id)
+    m = await published_measure(ctx.conn, ctx.municipality.plan, press.measure_id)
     if m is None:
         return None
     text = ctx.t.gettext(
@@ -47,7 +48,8 @@ async def start_comment(ctx: Context, press: CommentOnMeasure) -> Step | None:
 async def add_comment(ctx: Context, event: Text) -> Step | None:
     """Store the comment and send it to the measure's responsible staff."""
     raw = ctx.draft.get("measure_id")
-    m = await store.get(ctx.conn, raw) if isinstance(raw, int) else None
+    plans = ctx.municipality.plan
+    m = await published_measure(ctx.conn, plans, raw) if isinstance(raw, int) else None
     if m is None:
         return Step(MenuState.MAIN, {}, [menu_reply(ctx)])
     text = event.text.strip()[:MAX_TEXT]

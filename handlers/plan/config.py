@@ -21,7 +21,7 @@ from handlers.i18n import Translator, translator
 from handlers.plan.model import plan_flaws
 from handlers.social_guide import Localized
 from storage import plan as store
-from storage.plan import NewMeasure, NewMilestone
+from storage.plan import Measure, NewMeasure, NewMilestone
 
 # A plan's id: short (it travels in button data and in /measure PLAN:KEY), never a colon.
 PLAN_ID = re.compile(r"[a-z][a-z0-9_-]{0,15}")
@@ -233,3 +233,15 @@ async def store_file_plan(conn: aiosqlite.Connection, section: PlanSection, now:
 def into_plan(measures: list[NewMeasure], plan_id: str) -> list[NewMeasure]:
     """Measures that name no plan put in ``plan_id``."""
     return [m if m.plan else replace(m, plan=plan_id) for m in measures]
+
+
+async def published_measure(
+    conn: aiosqlite.Connection, plans: PlanSection, measure_id: int
+) -> Measure | None:
+    """The stored measure, None when there is none or the file no longer publishes its plan.
+
+    Measures of a plan taken out of the file stay in the database; a stale or forged button must
+    not show, follow or comment on them.
+    """
+    m = await store.get(conn, measure_id)
+    return m if m is not None and plans.get(m.plan) is not None else None

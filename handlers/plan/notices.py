@@ -57,7 +57,8 @@ async def mark_overdue(
     measure that staff set going again is not marked late again until its end date changes.
     """
     today = now.astimezone(ZoneInfo(m.timezone)).date()
-    due = await store.overdue(conn, today)
+    # A plan taken out of the file is no longer the municipality's to report on.
+    due = [d for d in await store.overdue(conn, today) if m.plan.get(d.plan) is not None]
     if not due:
         return []
     plan = Plan(await store.all_measures(conn))  # every plan's: ancestors are found by id

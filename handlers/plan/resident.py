@@ -16,6 +16,7 @@ from handlers.plan.buttons import (
     ShowMeasure,
     ShowPlan,
 )
+from handlers.plan.config import published_measure
 from handlers.plan.progress import Plan
 from storage import plan as store
 
@@ -67,7 +68,7 @@ async def show_measure(ctx: Context, press: ShowMeasure) -> Step | None:
     """One measure: progress, status, dates, milestones; its activities, history and Follow."""
     plan = Plan(await store.all_measures(ctx.conn))  # one query; the tree is found by id
     m = plan.by_id.get(press.measure_id)
-    if m is None:
+    if m is None or ctx.municipality.plan.get(m.plan) is None:  # a plan taken out of the file
         return None
     _ = ctx.t.gettext
     milestones = await store.milestones(ctx.conn, m.id)
@@ -83,15 +84,14 @@ async def show_measure(ctx: Context, press: ShowMeasure) -> Step | None:
     parent = plan.by_id.get(m.parent_id) if m.parent_id is not None else None
     if parent is not None:
         choices.append(ShowMeasure(parent.id).button(f"⬆️ {views.heading(ctx.t, parent)}"[:60]))
-    back = OpenPlan(m.plan) if ctx.municipality.plan.get(m.plan) else ShowPlan()
-    choices += [back.button(_("🎯 Action plan")), main_menu_button(ctx)]
+    choices += [OpenPlan(m.plan).button(_("🎯 Action plan")), main_menu_button(ctx)]
     text = views.details(ctx.t, plan, m, milestones)
     return Step(MenuState.MAIN, {}, [Reply(text, column(choices))])
 
 
 async def show_history(ctx: Context, press: MeasureHistory) -> Step | None:
     """A measure's changes, each with who made it and when."""
-    m = await store.get(ctx.conn, press.measure_id)
+    m = await published_measure(ctx.conn, ctx.municipality.plan, press.measure_id)
     if m is None:
         return None
     _ = ctx.t.gettext
@@ -105,7 +105,7 @@ async def show_history(ctx: Context, press: MeasureHistory) -> Step | None:
 
 async def follow(ctx: Context, press: FollowMeasure) -> Step | None:
     """Follow a measure (its activities too), or stop following it."""
-    m = await store.get(ctx.conn, press.measure_id)
+    m = await published_measure(ctx.conn, ctx.municipality.plan, press.measure_id)
     if m is None:
         return None
     _ = ctx.t.gettext
