@@ -192,15 +192,19 @@ async def test_a_chat_at_its_rate_limit_does_not_delay_the_others(bot: Bot) -> N
 async def test_a_chat_waiting_for_a_retry_does_not_keep_the_sender_busy(bot: Bot) -> None:
     await enqueue_texts(bot, "ana", ["first", "second", "third"])
     bot.channel.failures = [RetryAfterError(20)]
-    task = asyncio.create_task(bot.app.sender.run())
-
-    async def retry_pending() -> bool:
-        rows = await fetch_all(bot.app.db.reader, "SELECT error FROM outbox WHERE id = 1")
-        return bool(rows[0][0] == "retry_after 20")
-
-    await wait_until(retry_pending)
     queries: list[str] = []
     await bot.app.db.reader.set_trace_callback(queries.append)
+    task = asyncio.create_task(bot.app.sender.run())
+
+    async def gone_to_sleep() -> bool:
+        # After the retry the sender makes one more pass (other chats may be due), then asks
+        # when the next row is due and sleeps: only that question ends its work.
+        return any(q.startswith("SELECT MIN(next_attempt_at) FROM outbox") for q in queries)
+
+    await wait_until(gone_to_sleep)
+    rows = await fetch_all(bot.app.db.reader, "SELECT error FROM outbox WHERE id = 1")
+    assert rows[0][0] == "retry_after 20"
+    queries.clear()
     # While the loop is busy with 200 statements of ours, a sender that spins would query too.
     for _ in range(200):
         await fetch_all(bot.app.db.conn, "SELECT 1")
