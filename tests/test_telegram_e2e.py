@@ -17,6 +17,7 @@ from tests.conftest import ROOT, free_port, jpeg
 from tests.fakes.telegram_api import Call, FakeTelegramApi
 
 MILA = 7001
+STARTUP_S = 90  # under the test's own timeout (120 s): a bot that hangs while starting fails
 
 
 def texts(fake: FakeTelegramApi) -> list[str]:
@@ -28,7 +29,25 @@ async def wait_text(fake: FakeTelegramApi, needle: str) -> None:
         return any(needle in t for t in texts(fake))
 
     found.__qualname__ = f"a message containing {needle!r}"
-    await fake.wait_for(found, 15)
+    await fake.wait_for(found, 30)
+
+
+async def polling_started(fake: FakeTelegramApi, process: asyncio.subprocess.Process) -> None:
+    """Wait until the bot asks for updates; fail at once, with its log, if it exits first.
+
+    Its start is mostly imports (about 1.5 s of CPU): on a loaded machine that is 20 s and
+    more, so the deadline is the process itself, not a guess of how long it takes.
+    """
+    polling = asyncio.ensure_future(fake.wait_for_calls("getUpdates", timeout=STARTUP_S))
+    exited = asyncio.ensure_future(process.wait())
+    await asyncio.wait({polling, exited}, return_when=asyncio.FIRST_COMPLETED)
+    if not polling.done():
+        polling.cancel()
+        assert process.stderr is not None
+        log = (await process.stderr.read()).decode()
+        raise AssertionError(f"the bot exited ({process.returncode}) before polling:\n{log}")
+    exited.cancel()
+    polling.result()
 
 
 async def test_the_bot_process_takes_a_whole_report_from_telegram(tmp_path: Path) -> None:
@@ -48,7 +67,7 @@ async def test_the_bot_process_takes_a_whole_report_from_telegram(tmp_path: Path
             sys.executable, "-m", "bot", "run", env=env, stderr=asyncio.subprocess.PIPE
         )
         try:
-            await fake.wait_for_calls("getUpdates", timeout=20)
+            await polling_started(fake, process)
             commands = fake.calls_of("setMyCommands")
             assert {c.params.get("language_code") for c in commands} == {None, "sr", "en"}
             # Built from the registry: residents' commands in private chats, staff's in groups.
@@ -84,7 +103,8 @@ async def test_the_bot_process_takes_a_whole_report_from_telegram(tmp_path: Path
             fake.push_callback(MILA, "sum:confirm")
             await wait_text(fake, "VLA-2026-00001")
         finally:
-            process.send_signal(signal.SIGTERM)
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(process.communicate(), 20)
         assert process.returncode == 0, stderr.decode()
         assert "Kontejner" not in stderr.decode()  # nothing a resident wrote reaches the logs
