@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from bot.logs import REDACTED, JsonFormatter, RedactingFilter
+from tests.bot_process import polling_started
 from tests.conftest import ROOT, free_port
 from tests.fakes.nominatim import FakeNominatim
 from tests.fakes.telegram_api import Call, FakeTelegramApi
@@ -78,7 +79,7 @@ async def run_a_whole_report(
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
             try:
-                await fake.wait_for_calls("getUpdates", timeout=20)
+                await polling_started(fake, process)
                 fake.push_command(MILA, "start", first_name="Mila")
                 await wait_text(fake, "Изаберите језик")
                 fake.push_callback(MILA, "lang:sr-Latn")
@@ -96,7 +97,8 @@ async def run_a_whole_report(
                 fake.push_callback(MILA, "sum:confirm")
                 await wait_text(fake, "VLA-2026-00001")
             finally:
-                process.send_signal(signal.SIGTERM)
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
                 output, _ = await asyncio.wait_for(process.communicate(), 20)
             assert process.returncode == 0, output.decode()
             return output.decode(), fake

@@ -13,11 +13,11 @@ from typing import Any
 
 from handlers.flow import Role
 from handlers.registry import REGISTRY
+from tests.bot_process import polling_started
 from tests.conftest import ROOT, free_port, jpeg
 from tests.fakes.telegram_api import Call, FakeTelegramApi
 
 MILA = 7001
-STARTUP_S = 90  # under the test's own timeout (120 s): a bot that hangs while starting fails
 
 
 def texts(fake: FakeTelegramApi) -> list[str]:
@@ -30,24 +30,6 @@ async def wait_text(fake: FakeTelegramApi, needle: str) -> None:
 
     found.__qualname__ = f"a message containing {needle!r}"
     await fake.wait_for(found, 30)
-
-
-async def polling_started(fake: FakeTelegramApi, process: asyncio.subprocess.Process) -> None:
-    """Wait until the bot asks for updates; fail at once, with its log, if it exits first.
-
-    Its start is mostly imports (about 1.5 s of CPU): on a loaded machine that is 20 s and
-    more, so the deadline is the process itself, not a guess of how long it takes.
-    """
-    polling = asyncio.ensure_future(fake.wait_for_calls("getUpdates", timeout=STARTUP_S))
-    exited = asyncio.ensure_future(process.wait())
-    await asyncio.wait({polling, exited}, return_when=asyncio.FIRST_COMPLETED)
-    if not polling.done():
-        polling.cancel()
-        assert process.stderr is not None
-        log = (await process.stderr.read()).decode()
-        raise AssertionError(f"the bot exited ({process.returncode}) before polling:\n{log}")
-    exited.cancel()
-    polling.result()
 
 
 async def test_the_bot_process_takes_a_whole_report_from_telegram(tmp_path: Path) -> None:
