@@ -277,36 +277,41 @@ class OutboxSender:
         # Parts that went out before the failure are not sent again.
         payload = {**row.payload, "done_parts": done} if done else None
         if row.failing_since and now - parse(row.failing_since) >= self._give_up_after:
-            log.warning(
-                "outbox row %s failed for %s; given up: %s", row.id, self._give_up_after, error
-            )
             async with self._db.transaction() as conn:
-                await outbox.give_up(conn, [row.id], "failed", error)
-                await outbox.enqueue(conn, await self._alerts(conn, row, error), now)
+                given_up = await outbox.give_up_stale(conn, row, now - self._give_up_after, error)
+                await outbox.enqueue(conn, await self._alerts(conn, given_up, error), now)
+            log.warning(
+                "outbox row %s and %d more of its chat failed for %s; given up: %s",
+                row.id, len(given_up) - 1, self._give_up_after, error,
+            )  # fmt: skip
             return
         at: datetime = now + timedelta(seconds=seconds)
         async with self._db.transaction() as conn:
             await outbox.retry_later(conn, row.id, at, error, now, count=count, payload=payload)
 
     async def _alerts(
-        self, conn: aiosqlite.Connection, row: OutboxRow, error: str
+        self, conn: aiosqlite.Connection, given_up: list[OutboxRow], error: str
     ) -> list[NewMessage]:
-        """Tell the admins, in their private chats, that a message was given up.
+        """Tell the admins, in their private chats, how many messages of a chat were given up.
 
-        Not for an alert itself (it would chase its own tail) nor for a broadcast's message
-        (the broadcast's outcome line counts those that failed).
+        One alert per chat and pass, however many rows went. Not for an alert itself (it would
+        chase its own tail) nor for a broadcast's message (the broadcast's outcome line counts
+        those that failed).
         """
-        if row.payload.get("key") == ALERT_KEY or row.broadcast_id is not None:
+        told = [r for r in given_up if r.payload.get("key") != ALERT_KEY and r.broadcast_id is None]
+        if not told:
             return []
         hours = round(self._give_up_after.total_seconds() / 3600)
         messages = []
         for admin in await users.admins(conn):
-            text = translator(admin.language).ngettext(
-                "Message No. {id} to chat {chat} ({channel}) could not be sent for {n} hour"
-                " and was given up; the chat's later messages go on. Last error: {error}",
-                "Message No. {id} to chat {chat} ({channel}) could not be sent for {n} hours"
-                " and was given up; the chat's later messages go on. Last error: {error}",
-                hours, id=row.id, chat=row.chat_id, channel=row.channel, error=error,
+            tr = translator(admin.language)
+            text = tr.ngettext(
+                "{n} message to chat {chat} ({channel}) could not be sent {duration} and was"
+                " given up; the chat's later messages go on. Last error: {error}",
+                "{n} messages to chat {chat} ({channel}) could not be sent {duration} and were"
+                " given up; the chat's later messages go on. Last error: {error}",
+                len(told), chat=told[0].chat_id, channel=told[0].channel, error=error,
+                duration=tr.ngettext("for {n} hour", "for {n} hours", hours),
             )  # fmt: skip
             reply = Reply(text, key=ALERT_KEY)
             messages.append(NewMessage(admin.channel, admin.chat_id, admin.id, reply.to_payload()))

@@ -206,6 +206,26 @@ async def give_up(
     )
 
 
+async def give_up_stale(
+    conn: aiosqlite.Connection, row: OutboxRow, queued_before: datetime, error: str
+) -> list[OutboxRow]:
+    """Give up a message being sent and its chat's pending ones queued before ``queued_before``.
+
+    The chat has failed for as long as the cap: the messages that waited behind it as long would
+    each hold it for one more cap (and tell the admins once each). Return those given up.
+    """
+    rows = await fetch_all(
+        conn,
+        "UPDATE outbox SET status = 'failed', error = ?"
+        " WHERE (id = ? AND status = 'sending') OR (status = 'pending' AND channel = ?"
+        " AND chat_id = ? AND created_at <= ?)"
+        " RETURNING id, channel, chat_id, user_id, payload, attempts, failing_since, broadcast_id",
+        (error, row.id, row.channel, row.chat_id, iso(queued_before)),
+    )
+    given_up = [OutboxRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7]) for r in rows]
+    return sorted(given_up, key=lambda r: r.id)
+
+
 async def give_up_chat(conn: aiosqlite.Connection, channel: str, chat_id: str, status: str) -> None:
     """Stop every pending message to a chat (the user blocked the bot)."""
     await conn.execute(

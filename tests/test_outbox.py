@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import aiosqlite
 import pytest
 
-from bot.outbox import OutboxSender, SendLimits
+from bot.outbox import MAX_BACKOFF_S, OutboxSender, SendLimits
 from bot.settings import Settings
 from handlers.events import Reply
 from handlers.municipality import Municipality
@@ -220,9 +220,10 @@ async def test_a_message_failing_past_the_cap_is_given_up_and_the_admins_are_tol
 ) -> None:
     bot = office.bot
     bot.channel.failures_for["ana"] = [TemporaryError("down")] * 3
-    await enqueue_texts(bot, "ana", ["first", "second"])
+    await enqueue_texts(bot, "ana", ["first"])
     await bot.app.sender.drain()
     bot.clock.advance(hours=23)
+    await enqueue_texts(bot, "ana", ["second"])  # it has not waited as long: it goes on
     await bot.app.sender.drain()  # failing for 23 h: tried again later
     assert bot.channel.to("ana") == []
     bot.clock.advance(hours=1, seconds=1)
@@ -236,6 +237,33 @@ async def test_a_message_failing_past_the_cap_is_given_up_and_the_admins_are_tol
         bot.app.db.conn, "SELECT status FROM outbox WHERE chat_id = 'ana' ORDER BY id"
     )
     assert [r[0] for r in rows] == ["failed", "sent"]
+
+
+async def test_a_chat_down_for_a_day_gives_up_what_waited_as_long_in_one_alert(
+    office: Office,
+) -> None:
+    bot = office.bot
+    bot.channel.failures_for["ana"] = [TemporaryError("down")] * 1000
+    await enqueue_texts(bot, "ana", [f"notice {i}" for i in range(50)])
+    await bot.app.sender.drain()
+    bot.clock.advance(hours=23)
+    await enqueue_texts(bot, "ana", ["fresh"])  # queued an hour before the give-up
+    await bot.app.sender.drain()
+    bot.clock.advance(hours=1, seconds=1)
+    await bot.app.sender.drain()
+    alerts = [r.text for r in bot.channel.to("boss") if "given up" in r.text]
+    assert alerts == [
+        "50 messages to chat ana (test) could not be sent for 24 hours and were given up;"
+        " the chat's later messages go on. Last error: down"
+    ]
+    rows = await fetch_all(
+        bot.app.db.conn, "SELECT status FROM outbox WHERE chat_id = 'ana' ORDER BY id"
+    )
+    assert [r[0] for r in rows] == ["failed"] * 50 + ["pending"]
+    bot.channel.failures_for["ana"] = []
+    bot.clock.advance(seconds=MAX_BACKOFF_S * 1.25)
+    await bot.app.sender.drain()
+    assert [r.text for r in bot.channel.to("ana")] == ["fresh"]  # the chat goes on
 
 
 async def test_a_card_whose_photo_file_is_missing_goes_as_text_and_holds_nothing(
