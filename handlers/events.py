@@ -70,6 +70,8 @@ class Photo:
     update_id: str | None = None
     reply_to: str | None = None  # the id of the message it answers (a staff chat's reply)
     caption: str = ""  # the text sent with it
+    # The album it came in (Telegram's media group): an album's photos arrive one by one.
+    album: str = ""
 
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a document larger than this is not downloaded

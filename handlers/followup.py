@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from handlers import engine, jobs
-from handlers.context import Context, Step
+from handlers.context import Context, Lookup, Step
 from handlers.events import Inbound, Photo, Reply, Text, Voice
 from handlers.flow import Anywhere, ButtonData, Flow, Job
 from handlers.i18n import translator
 from handlers.menu import MenuState, menu_reply
 from handlers.notices import card_update, to_service
-from handlers.photos import save_photo
+from handlers.photos import MAX_PHOTOS, save_photo, unusable_photo
 from handlers.texts import N_, status_name
 from handlers.voice import refusal, save_voice, saved_voice, voice_line
 from storage import reports
@@ -26,6 +26,8 @@ class FollowupState(StrEnum):
 
     ANSWER = "followup:answer"
     COMMENT = "followup:comment"
+    # A comment sent as an album: its later photos join it; anything else is as in the menu.
+    ALBUM = "followup:album"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ async def add_comment(ctx: Context, event: Inbound) -> Step | None:
     voice = saved_voice(ctx) if isinstance(event, Voice) else None
     if isinstance(event, Voice) and voice is None:
         return engine.stay(ctx, [Reply(refusal(ctx))])
-    text = event.text.strip()[:MAX_COMMENT] if isinstance(event, Text) else None
+    text = _words(event)
     if photo is None and voice is None and not text:
         return None
     await reports.add_event(
@@ -131,6 +133,44 @@ async def add_comment(ctx: Context, event: Inbound) -> Step | None:
         {},
         [menu_reply(ctx, _("Your comment was added to {ref}.", ref=report.ref))],
     )
+    if photo is not None and isinstance(event, Photo) and event.album:
+        album = {"report_id": report.id, "album": event.album, "photos": 1}
+        step = Step(FollowupState.ALBUM, album, step.replies)
+    step.outgoing = to_service(ctx.municipality, report.service, notice)
+    return step
+
+
+def _words(event: Inbound) -> str | None:
+    """The text of a comment: typed, or the caption of its photo."""
+    if isinstance(event, Text):
+        return event.text.strip()[:MAX_COMMENT]
+    if isinstance(event, Photo):
+        return event.caption.strip()[:MAX_COMMENT] or None
+    return None
+
+
+async def add_album_photo(ctx: Context, event: Photo) -> Step:
+    """Add a later photo of the album that a comment came in (up to a report's photo limit).
+
+    Another photo, or one of another album, is taken as in the main menu (a new report).
+    """
+    report = await own_report(ctx, ctx.draft.get("report_id"))
+    if report is None or event.album != ctx.draft.get("album"):
+        ctx.state, ctx.draft = ctx.registry.home, {}
+        return await engine.begin(ctx, event) or engine.explain(ctx)
+    photo = _saved_photo(ctx, event)
+    count = int(ctx.draft.get("photos", 1))
+    if photo is None or count >= MAX_PHOTOS:
+        refused = ctx.t.gettext(
+            "A comment has at most {max} photos; this one was not added.", max=MAX_PHOTOS
+        )
+        why = refused if photo else unusable_photo(ctx.t, ctx.lookup or Lookup("invalid"))
+        return engine.stay(ctx, [Reply(why)])
+    await reports.add_event(
+        ctx.conn, report.id, "comment", actor_id=ctx.user.id, now=ctx.now, photo=photo
+    )
+    step = Step(FollowupState.ALBUM, {**ctx.draft, "photos": count + 1}, [])
+    notice = Reply(_staff_notice(ctx, report, "💬", None), photos=(photo,))
     step.outgoing = to_service(ctx.municipality, report.service, notice)
     return step
 
@@ -187,6 +227,7 @@ FLOW = Flow(
         (FollowupState.COMMENT, Photo): add_comment,
         (FollowupState.COMMENT, Voice): add_comment,
         (FollowupState.ANSWER, Voice): answer_question,
+        (FollowupState.ALBUM, Photo): add_album_photo,
     },
     hints={
         FollowupState.ANSWER: N_("Please write your answer as a text message, or /cancel."),
@@ -195,6 +236,7 @@ FLOW = Flow(
     anywhere={FixAnswer: Anywhere(answer_fix, leaves=False)},
     look_ups={
         (FollowupState.COMMENT, Photo): save_photo,
+        (FollowupState.ALBUM, Photo): save_photo,
         (FollowupState.COMMENT, Voice): save_voice,
         (FollowupState.ANSWER, Voice): save_voice,
     },

@@ -6,9 +6,18 @@ import asyncio
 
 from handlers.context import Deps, Lookup
 from handlers.events import Inbound, Photo
+from handlers.i18n import Translator
 from storage.photos import ImageTooLargeError, InvalidImageError
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTOS = 3  # of a report, and of a comment sent as an album
+
+
+def unusable_photo(t: Translator, lookup: Lookup) -> str:
+    """Why a photo that was not saved cannot be used."""
+    if lookup.outcome == "too_large":
+        return t.gettext("That file is larger than 10 MB. Please send a smaller photo.")
+    return t.gettext("That file is not a picture I can read. Please send a photo (JPEG or PNG).")
 
 
 async def save_photo(deps: Deps, event: Inbound) -> Lookup | None:

@@ -28,7 +28,7 @@ from handlers.flow import ButtonData, Entry, Flow, Kind, LookUpFn, Prompt, Start
 from handlers.menu import Menu, MenuState, menu_reply
 from handlers.municipality import CATEGORY_IDS
 from handlers.notices import new_report_notices
-from handlers.photos import save_photo
+from handlers.photos import MAX_PHOTOS, save_photo, unusable_photo
 from handlers.ports import GeocoderUnavailableError
 from handlers.texts import N_, category_name
 from handlers.voice import refusal, save_voice, saved_voice, voice_line
@@ -93,7 +93,6 @@ class EditPart(ButtonData):
 
 
 MIN_DESCRIPTION, MAX_DESCRIPTION = 3, 4000
-MAX_PHOTOS = 3
 MAX_ADDRESS = 300
 
 
@@ -344,35 +343,42 @@ async def add_photo(ctx: Context, event: Photo) -> Step:
     """Attach a photo that was saved before the transaction, or say why it was refused.
 
     A photo is taken at any step before the summary (an album, a photo before its question);
-    its caption is the description when that is still asked for.
+    its caption is the description when that is still asked for. The question is not asked
+    again after each of an album's later photos: they arrive one by one, as one sending.
     """
     _ = ctx.t.gettext
     here = ReportState(ctx.state)
     lookup = ctx.lookup or Lookup("invalid")
     known = ctx.draft.get("photos", [])
+    ask_again = not same_album(ctx, event)
     if lookup.outcome != "saved" or len(known) >= MAX_PHOTOS:
-        return Step(here, ctx.draft, [Reply(photo_refusal(ctx, lookup)), *PROMPTS[here](ctx)])
+        ask = PROMPTS[here](ctx) if ask_again else []
+        return Step(here, ctx.draft, [Reply(photo_refusal(ctx, lookup)), *ask])
     photo = {**lookup.data, "channel": event.sender.channel, "file_id": event.file_id}
     photos = [*known, photo]
     added = Reply(_("Photo {n} of {max} added.", n=len(photos), max=MAX_PHOTOS))
-    draft = {**ctx.draft, "photos": photos, **caption_description(ctx, event)}
+    draft = {**ctx.draft, "photos": photos, "album": event.album, **caption_description(ctx, event)}
     located = first_missing(draft, LOCATION) != LOCATION and not draft.get("editing")
     if here == PHOTOS and (len(photos) == MAX_PHOTOS or located):
         return await _next(ctx, draft, LOCATION, (added,))
     if here == DESCRIPTION and "description" in draft:
         return await _next(ctx, draft, PHOTOS, (added,))
     ctx.draft = draft
-    return Step(here, draft, [added, *PROMPTS[here](ctx)])
+    return Step(here, draft, [added, *(PROMPTS[here](ctx) if ask_again else [])])
+
+
+def same_album(ctx: Context, event: Photo) -> bool:
+    """Whether the photo belongs to the album whose earlier photo the draft took."""
+    return bool(event.album) and ctx.draft.get("album") == event.album
 
 
 def photo_refusal(ctx: Context, lookup: Lookup) -> str:
     """Why a photo was not added."""
-    _ = ctx.t.gettext
     if lookup.outcome == "saved":
-        return _("A report has at most {max} photos; this one was not added.", max=MAX_PHOTOS)
-    if lookup.outcome == "too_large":
-        return _("That file is larger than 10 MB. Please send a smaller photo.")
-    return _("That file is not a picture I can read. Please send a photo (JPEG or PNG).")
+        return ctx.t.gettext(
+            "A report has at most {max} photos; this one was not added.", max=MAX_PHOTOS
+        )
+    return unusable_photo(ctx.t, lookup)
 
 
 def caption_description(ctx: Context, event: Photo) -> dict[str, str]:

@@ -117,7 +117,9 @@ class Bot:
                 return Location(s, item.latitude, item.longitude)
             case Picture():
                 size = item.size or len(item.content or b"")
-                return Photo(s, f"file-{size}", item.content, size, caption=item.caption)
+                return Photo(
+                    s, f"file-{size}", item.content, size, caption=item.caption, album=item.album
+                )
             case Recording():
                 return Voice(s, f"voice-{len(item.content)}", item.content, len(item.content),
                              item.seconds)  # fmt: skip

@@ -397,6 +397,11 @@ def _seconds(value: int | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _with_words(photo: Photo, message: Message) -> Photo:
+    """A photo with its caption and its album (each photo of an album is its own update)."""
+    return replace(photo, caption=message.caption or "", album=message.media_group_id or "")
+
+
 class TelegramUpdates:
     """Turns updates into events and hands them to the dispatcher, by polling or by webhook."""
 
@@ -495,12 +500,12 @@ class TelegramUpdates:
         if message.photo:
             largest = max(message.photo, key=lambda p: p.width * p.height)
             photo = await self._photo(sender, largest.file_id, largest.file_size or 0, uid)
-            return replace(photo, caption=message.caption or "")
+            return _with_words(photo, message)
         if message.document is not None:
             doc = message.document
             if (doc.mime_type or "").startswith("image/"):
                 photo = await self._photo(sender, doc.file_id, doc.file_size or 0, uid)
-                return replace(photo, caption=message.caption or "")
+                return _with_words(photo, message)
             name = doc.file_name or ""
             return await self._document(sender, doc.file_id, name, doc.file_size, uid)
         if message.voice is not None or message.audio is not None:
