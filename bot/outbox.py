@@ -162,8 +162,11 @@ class OutboxSender:
         if next_at is not None:
             wait = max(0.0, min(wait, (parse(next_at) - self._clock.now()).total_seconds()))
         if wait > 0:
+            # Not asyncio.wait_for: on Python 3.11 a wake-up that lands with a cancellation
+            # swallows the cancellation, and the sender would go on after the bot stopped it.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     async def drain(self) -> None:
         """Deliver until nothing is due now (a row waiting for a retry later stays)."""

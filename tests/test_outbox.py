@@ -215,6 +215,28 @@ async def test_a_chat_waiting_for_a_retry_does_not_keep_the_sender_busy(bot: Bot
     assert bot.channel.to("ana") == []
 
 
+@pytest.mark.parametrize("turns", range(4))
+async def test_a_sender_woken_as_it_is_cancelled_stops(bot: Bot, turns: int) -> None:
+    # A wake-up that lands with the cancellation (a reply committed as the bot shuts down) must
+    # not swallow it: the sender would sleep and pass for ever, and the shutdown wait with it.
+    queries: list[str] = []
+    await bot.app.db.reader.set_trace_callback(queries.append)
+    task = asyncio.create_task(bot.app.sender.run())
+
+    async def gone_to_sleep() -> bool:
+        return any(q.startswith("SELECT MIN(next_attempt_at) FROM outbox") for q in queries)
+
+    await wait_until(gone_to_sleep)
+    await asyncio.sleep(0.05)  # into its wait for a wake-up
+    bot.app.sender.wake()
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert done == {task}, "the sender went on after it was cancelled"
+    assert task.cancelled()
+
+
 async def test_a_message_failing_past_the_cap_is_given_up_and_the_admins_are_told(
     office: Office,
 ) -> None:

@@ -696,8 +696,10 @@ def _user_key(update: dict[str, Any]) -> object:
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    # Not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that lands with the stop.
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+        async with asyncio.timeout(seconds):
+            await stop.wait()
 
 
 def _text_event(sender: Sender, message: Message, uid: str) -> Inbound:
