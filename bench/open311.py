@@ -5,8 +5,13 @@ holds about three quarters of them, and a list answers the spec's 1,000), in eve
 third with a public answer; serves the bot's web server (the real routes, on 127.0.0.1); then
 measures, one request at a time, the latency of ``GET requests.json``, ``GET requests.xml`` (the
 defaults: 1,000 reports each), ``requests.json?service_code=...&page_size=50`` and the site's first
-page, and the throughput of ``requests.json`` with 4 requests in flight. Client and server share
-the process (and the machine's cores), so the figures are upper bounds of the server's own time.
+page, and the throughput of ``requests.json`` with 4 requests in flight. Each is measured three
+ways: repeated (the whole answer is kept until the next commit), after a commit each time that
+changes one of the listed reports (a staff answer: each report's published text is kept by its
+revision, so only that one is written again), and after a commit with nothing kept (as after a
+restart). Client and server share the process (and the machine's cores), so the figures are upper
+bounds of the server's own time. The load average is printed with each part: the machine is
+shared.
 
     python bench/open311.py [--reports 10000] [--requests 200]
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -33,8 +39,9 @@ from bot import runtime  # noqa: E402 - after the path is set
 from bot import web as public_web  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.web.open311 import OpenData, Texts  # noqa: E402
 from handlers.municipality import CATEGORY_IDS, load_municipality  # noqa: E402
-from storage import reports, users  # noqa: E402
+from storage import opendata, reports, users  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.reports import NewReport  # noqa: E402
 
@@ -143,26 +150,49 @@ async def main(count: int, n: int) -> None:
         m = load_municipality(settings.config)
         async with build_app(settings, m, {}) as app:
             routes = runtime.web_app()
-            public_web.add_routes(routes, settings, app)
+            served = public_web.add_routes(routes, settings, app)
             runner = await runtime.serve(routes, settings)
             base = f"http://127.0.0.1:{settings.http_port}"
+            newest = iter(range(count, 0, -1))
             try:
                 async with aiohttp.ClientSession() as session:
-                    await _measure(session, base, n, None)
-                    await _measure(session, base, n, lambda: _commit(app.db))
+                    await _measure(session, base, n, None, "repeated (answers kept):")
+                    await _measure(
+                        session, base, n, lambda: _commit(app.db, next(newest)),
+                        "after a commit each time that changes one listed report:",
+                    )  # fmt: skip
+                    await _measure(
+                        session, base, n, lambda: _forget(app.db, served),
+                        "after a commit each time, nothing kept (as after a restart):",
+                    )  # fmt: skip
             finally:
                 await runner.cleanup()
 
 
-async def _commit(db: Database) -> None:
-    """A staff answer on one report: a commit, so nothing kept may serve the next request."""
+async def _commit(db: Database, report_id: int) -> None:
+    """A staff answer on one of the newest reports (each time another): a commit, so no kept
+    answer may serve the next request, and that report's published text changes."""
     async with db.transaction() as conn:
-        await reports.add_event(conn, 1, "reply", actor_id=None, now=datetime.now(UTC), text="Ок")
+        await reports.add_event(
+            conn, report_id, "reply", actor_id=None, now=datetime.now(UTC), text="Ок"
+        )
 
 
-async def _measure(session: aiohttp.ClientSession, base: str, n: int, change: Change) -> None:
+async def _forget(db: Database, data: OpenData) -> None:
+    """The oldest report (outside the lists) taken out of the open data and published again in
+    one commit (so the site counts its figures again), and every kept text dropped."""
+    async with db.transaction() as conn:
+        await opendata.set_public(conn, 1, False)
+        await opendata.set_public(conn, 1, True)
+    data.texts = Texts()
+
+
+async def _measure(
+    session: aiohttp.ClientSession, base: str, n: int, change: Change, title: str
+) -> None:
     api = f"{base}/open311/v2"
-    print("after a commit each time (nothing kept):" if change else "repeated (answers kept):")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{title} (load average {load})")
     cases = [
         ("GET requests.json (1,000 of the last 90 days)", f"{api}/requests.json", n),
         ("GET requests.xml (1,000 of the last 90 days)", f"{api}/requests.xml", n),

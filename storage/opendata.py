@@ -55,6 +55,7 @@ class PublicReport:
     photo_sha256: str | None
     source: str
     status_notes: str | None = None  # the note of the last status change
+    revision: int = 0  # raised by the database with every change (migration 0025)
 
     @property
     def is_open(self) -> bool:
@@ -80,8 +81,8 @@ _SELECT = (
     " r.longitude, r.address, r.created_at, r.updated_at, r.sla_due_at, r.acknowledged_at,"
     " r.resolved_at, (SELECT p.sha256 FROM report_photos p WHERE p.report_id = r.id"
     " ORDER BY p.position LIMIT 1), r.source, (SELECT e.text FROM report_events e"
-    " WHERE e.report_id = r.id AND e.kind = 'status' AND e.public = 1 ORDER BY e.id DESC LIMIT 1)"
-    " FROM reports r WHERE r.public = 1"
+    " WHERE e.report_id = r.id AND e.kind = 'status' AND e.public = 1 ORDER BY e.id DESC LIMIT 1),"
+    " r.revision FROM reports r WHERE r.public = 1"
 )
 
 
@@ -92,7 +93,7 @@ def _report(r: aiosqlite.Row) -> PublicReport:
         updated_at=parse(r[10]), sla_due_at=parse(r[11]),
         acknowledged_at=parse(r[12]) if r[12] else None,
         resolved_at=parse(r[13]) if r[13] else None, photo_sha256=r[14], source=r[15],
-        status_notes=r[16],
+        status_notes=r[16], revision=r[17],
     )  # fmt: skip
 
 
@@ -100,29 +101,71 @@ def _marks(values: Sequence[object]) -> str:
     return ", ".join("?" for _ in values)
 
 
-async def find_requests(conn: aiosqlite.Connection, query: RequestQuery) -> list[PublicReport]:
-    """Public reports by reference, or by time, category and status; newest first."""
-    params: list[object] = []
-    where = ""
+def _filters(query: RequestQuery) -> tuple[str, list[object]]:
+    """The WHERE (after ``r.public = 1``) of a list of reports, and its parameters."""
     if query.refs:
         refs = query.refs[:MAX_IDS]
-        where = f" AND r.ref IN ({_marks(refs)})"
-        params += refs
-    else:
-        where = " AND r.created_at >= ? AND r.created_at <= ?"
-        params += [iso(query.start), iso(query.end)]
-        if query.categories:
-            where += f" AND r.category IN ({_marks(query.categories)})"
-            params += query.categories
-        if query.statuses:
-            where += f" AND r.status IN ({_marks(query.statuses)})"
-            params += query.statuses
+        return f" AND r.ref IN ({_marks(refs)})", list(refs)
+    where = " AND r.created_at >= ? AND r.created_at <= ?"
+    params: list[object] = [iso(query.start), iso(query.end)]
+    if query.categories:
+        where += f" AND r.category IN ({_marks(query.categories)})"
+        params += query.categories
+    if query.statuses:
+        where += f" AND r.status IN ({_marks(query.statuses)})"
+        params += query.statuses
+    return where, params
+
+
+_NEWEST_FIRST = " ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?"
+
+
+async def find_requests(conn: aiosqlite.Connection, query: RequestQuery) -> list[PublicReport]:
+    """Public reports by reference, or by time, category and status; newest first."""
+    where, params = _filters(query)
     rows = await fetch_all(
-        conn,
-        _SELECT + where + " ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?",
-        (*params, query.limit, query.offset),
+        conn, _SELECT + where + _NEWEST_FIRST, (*params, query.limit, query.offset)
     )
     return [_report(r) for r in rows]
+
+
+async def listed_requests(conn: aiosqlite.Connection, query: RequestQuery) -> list[tuple[int, int]]:
+    """The ids and revisions of what ``find_requests`` finds, in its order (a fraction of its
+    cost: a caller that keeps each report's published text fetches only the changed ones)."""
+    where, params = _filters(query)
+    rows = await fetch_all(
+        conn,
+        "SELECT r.id, r.revision FROM reports r WHERE r.public = 1"  # noqa: S608 - placeholders
+        + where
+        + _NEWEST_FIRST,
+        (*params, query.limit, query.offset),
+    )
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+async def find_by_ids(conn: aiosqlite.Connection, ids: Sequence[int]) -> list[PublicReport]:
+    """Those of the reports ``ids`` that are public (any order)."""
+    found: list[PublicReport] = []
+    for start in range(0, len(ids), MAX_IDS):
+        part = ids[start : start + MAX_IDS]
+        rows = await fetch_all(conn, _SELECT + f" AND r.id IN ({_marks(part)})", part)
+        found += [_report(r) for r in rows]
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """The database's counters of changes to the reports (migration 0025): what is computed
+    from the reports stays valid while the counter it depends on stays the same."""
+
+    any: int  # any report, its history or its photos
+    figures: int  # what the map and the scorecards show: filed, public, place, status, times
+
+
+async def changes(conn: aiosqlite.Connection) -> Changes:
+    """The counters as they are now."""
+    row = await fetch_one(conn, "SELECT n, figures FROM report_changes WHERE id = 1")
+    return Changes(int(row[0]), int(row[1])) if row else Changes(0, 0)
 
 
 async def find_request(conn: aiosqlite.Connection, ref: str) -> PublicReport | None:
@@ -305,7 +348,8 @@ def last_months(now: datetime, count: int) -> list[str]:
 async def scorecards(
     conn: aiosqlite.Connection, now: datetime, months: int = 12
 ) -> list[Scorecard]:
-    """Per service (of the public reports): open now, medians, the SLA share, 12 months."""
+    """Per service (of the public reports): open now, medians, the SLA share, 12 months (read
+    only from the columns that ``Changes.figures`` counts the changes of)."""
     # The days are computed by SQLite: reading 10,000 rows of times into Python costs more.
     rows = await fetch_all(
         conn,
@@ -336,17 +380,26 @@ def _scorecard(service: str, rows: list[aiosqlite.Row], months: list[str]) -> Sc
     )
 
 
-async def open_before(
-    conn: aiosqlite.Connection, before: datetime, limit: int
-) -> list[PublicReport]:
-    """Public reports still open that were filed before ``before`` (the map shows them too)."""
+MapPoint = tuple[str, float, float, str, str]  # ref, latitude, longitude, status, category
+
+
+async def map_points(
+    conn: aiosqlite.Connection, start: datetime, end: datetime, limit: int
+) -> list[MapPoint]:
+    """The located public reports filed in a period (newest first, at most ``limit``), then
+    those still open that were filed before it (as many again): only what the map draws (read
+    only from the columns that ``Changes.figures`` counts the changes of)."""
+    point = "SELECT r.ref, r.latitude, r.longitude, r.status, r.category FROM reports r"
+    located = " WHERE r.public = 1 AND r.latitude IS NOT NULL AND r.longitude IS NOT NULL"
     rows = await fetch_all(
         conn,
-        _SELECT + f" AND r.created_at < ? AND r.status IN ({_marks(status.OPEN)})"
-        " ORDER BY r.created_at DESC LIMIT ?",
-        (iso(before), *status.OPEN, limit),
+        f"SELECT * FROM ({point}{located} AND r.created_at >= ? AND r.created_at <= ?"  # noqa: S608
+        " ORDER BY r.created_at DESC LIMIT ?)"
+        f" UNION ALL SELECT * FROM ({point}{located} AND r.created_at < ?"
+        f" AND r.status IN ({_marks(status.OPEN)}) ORDER BY r.created_at DESC LIMIT ?)",
+        (iso(start), iso(end), limit, iso(start), *status.OPEN, limit),
     )
-    return [_report(r) for r in rows]
+    return [(str(r[0]), float(r[1]), float(r[2]), str(r[3]), str(r[4])) for r in rows]
 
 
 async def revision_of(conn: aiosqlite.Connection, consultation_id: int) -> int:

@@ -23,13 +23,14 @@ def data_folder(settings: Settings) -> Path:
     return settings.data_dir / datasets.FOLDER
 
 
-def add_routes(routes: web.Application, settings: Settings, app: App) -> None:
-    """Serve the API and the data sets on the bot's web server."""
+def add_routes(routes: web.Application, settings: Settings, app: App) -> open311.OpenData:
+    """Serve the API and the data sets on the bot's web server; return what they read with."""
     data = open311.add_routes(routes, settings, app)
     datasets.add_routes(routes, data_folder(settings))
     site.add_routes(routes, data, settings.tile_url, data_folder(settings))
     calendar.add_routes(routes, data)
     library_feed.add_routes(routes, data)
+    return data
 
 
 async def refresh_data(settings: Settings, app: App) -> None:

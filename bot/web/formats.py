@@ -80,6 +80,24 @@ def respond(fmt: str, root: str, document: Document, status: int = 200) -> web.R
     )
 
 
+def item_text(fmt: str, root: str, item: Mapping[str, Any]) -> str:
+    """One item of the list under ``root``, written alone (joined by ``respond_items``)."""
+    if fmt == "json":
+        return json.dumps(item, ensure_ascii=False, default=_json_default)
+    out: list[str] = []
+    _write(out, ITEMS[root], item)
+    return "".join(out)
+
+
+def respond_items(fmt: str, root: str, items: Sequence[str]) -> web.Response:
+    """A list answer from its items' texts: the same bytes ``respond`` writes for the list."""
+    if fmt == "json":
+        body = "[" + ", ".join(items) + "]"
+        return web.Response(text=body, content_type=JSON_TYPE, charset="utf-8")
+    body = f"{XML_DECLARATION}<{root}>{''.join(items)}</{root}>"
+    return web.Response(text=body, content_type=XML_TYPE, charset="utf-8")
+
+
 class ApiError(Exception):
     """An error the client is told of: the HTTP status and Open311's code and description."""
 

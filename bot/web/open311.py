@@ -25,7 +25,7 @@ from aiohttp import web
 from bot.app import App
 from bot.settings import Settings
 from bot.web import media
-from bot.web.formats import ApiError, error_response, respond
+from bot.web.formats import ApiError, error_response, item_text, respond, respond_items
 from handlers.i18n import Translator, translator
 from handlers.municipality import CATEGORY_IDS, Municipality
 from handlers.opendata import Filed, Submission, SubmissionError, check_submission, file_submission
@@ -81,6 +81,38 @@ class Answers:
             self._kept.popitem(last=False)
 
 
+class Texts:
+    """Each public report's published text, per format and with or without the extensions,
+    kept with the report's revision (raised by the database with every change of the report,
+    its history or its photos: migration 0025). A list fetches and writes only the reports whose
+    revision moved; what is no longer public is not listed, so its text is never served."""
+
+    SIZE = 40_000  # 10,000 reports in both formats, with and without the extensions
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[str, bool, int], tuple[int, str]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, fmt: str, extended: bool, report_id: int, revision: int) -> str | None:
+        """The text of a report at this revision, if kept."""
+        key = (fmt, extended, report_id)
+        kept = self._kept.get(key)
+        if kept is None or kept[0] != revision:
+            return None
+        self._kept.move_to_end(key)
+        return kept[1]
+
+    def put(self, fmt: str, extended: bool, report_id: int, revision: int, text: str) -> None:
+        """Keep a report's text at a revision (it replaces the older one)."""
+        key = (fmt, extended, report_id)
+        self._kept[key] = (revision, text)
+        self._kept.move_to_end(key)
+        if len(self._kept) > self.SIZE:
+            self._kept.popitem(last=False)
+
+
 def copy_answer(response: web.Response) -> web.Response:
     """A new response with a kept one's body and type (aiohttp sends a response object once)."""
     copy = web.Response(body=response.body, status=response.status)
@@ -98,6 +130,7 @@ class OpenData:
     reader: aiosqlite.Connection | None = None
     _names: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     answers: Answers = field(default_factory=lambda: Answers())
+    texts: Texts = field(default_factory=lambda: Texts())
 
     @property
     def zone(self) -> ZoneInfo:
@@ -328,15 +361,39 @@ def request_document(
     return document
 
 
+def _extended(request: web.Request) -> bool:
+    return _param(request, "extensions").lower() == "true"
+
+
 async def _documents(
-    data: OpenData, found: list[PublicReport], request: web.Request
+    data: OpenData, found: list[PublicReport], *, extended: bool
 ) -> list[dict[str, Any]]:
-    extended = _param(request, "extensions").lower() == "true"
     notes: dict[int, list[PublicNote]] = {}
     if extended:
+        # Read after the reports: notes newer than a report's revision only make its kept text
+        # newer than its key (rebuilt at the next change), never older.
         for note in await opendata.notes_of(data.conn, [r.id for r in found]):
             notes.setdefault(note.report_id, []).append(note)
     return [request_document(data, r, notes.get(r.id, []), extended=extended) for r in found]
+
+
+async def request_texts(
+    data: OpenData, listed: list[tuple[int, int]], fmt: str, *, extended: bool
+) -> list[str]:
+    """The published texts of the listed (id, revision) reports, in order: the kept ones as
+    they are, the others fetched, written and kept."""
+    kept = data.texts
+    found = {i: kept.get(fmt, extended, i, revision) for i, revision in listed}
+    missing = [i for i, text in found.items() if text is None]
+    if missing:
+        reports = await opendata.find_by_ids(data.conn, missing)
+        documents = await _documents(data, reports, extended=extended)
+        for report, document in zip(reports, documents, strict=True):
+            text = item_text(fmt, "service_requests", document)
+            kept.put(fmt, extended, report.id, report.revision, text)
+            found[report.id] = text
+    # A report made not public between the two reads is not found the second time: left out.
+    return [text for text in found.values() if text is not None]
 
 
 def parse_time(data: OpenData, name: str, raw: str) -> datetime | None:
@@ -392,8 +449,9 @@ def request_query(data: OpenData, request: web.Request) -> RequestQuery:
 
 async def list_requests(data: OpenData, request: web.Request, fmt: str) -> web.Response:
     """GET requests: public reports by id, or by service, period and status."""
-    found = await opendata.find_requests(data.conn, request_query(data, request))
-    return respond(fmt, "service_requests", await _documents(data, found, request))
+    listed = await opendata.listed_requests(data.conn, request_query(data, request))
+    texts = await request_texts(data, listed, fmt, extended=_extended(request))
+    return respond_items(fmt, "service_requests", texts)
 
 
 async def one_request(data: OpenData, request: web.Request, fmt: str) -> web.Response:
@@ -402,7 +460,8 @@ async def one_request(data: OpenData, request: web.Request, fmt: str) -> web.Res
     report = await opendata.find_request(data.conn, ref)
     if report is None:
         raise ApiError(404, f"service_request_id {ref[:40]}: no such request")
-    return respond(fmt, "service_requests", await _documents(data, [report], request))
+    documents = await _documents(data, [report], extended=_extended(request))
+    return respond(fmt, "service_requests", documents)
 
 
 async def token(data: OpenData, request: web.Request, fmt: str) -> web.Response:

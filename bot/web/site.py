@@ -7,16 +7,18 @@ The pages read through the API's read-only connection (committed data only).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 from bot.web import datasets
 from bot.web.open311 import OpenData, copy_answer, data_version, minute
@@ -29,6 +31,7 @@ from handlers.texts import category_name, event_name, status_name
 from storage import budget, consultations, library, library_suggestions, opendata, plan
 from storage.opendata import PublicNote, PublicReport, RequestQuery, Scorecard
 
+T = TypeVar("T")
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 RECENT = 20
@@ -66,6 +69,23 @@ class Site:
     templates: jinja2.Environment
     tile_url: str
     data_folder: Path
+    _kept: dict[str, tuple[tuple[object, ...], Any]] = field(default_factory=dict)
+
+    async def kept(
+        self, name: str, key: tuple[object, ...], compute: Callable[[], Awaitable[T]]
+    ) -> T:
+        """``compute()``, or what it gave for the same key the last time (one key per name)."""
+        found = self._kept.get(name)
+        if found is not None and found[0] == key:
+            return cast(T, found[1])
+        value = await compute()
+        self._kept[name] = (key, value)
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The municipality's time zone."""
+        return ZoneInfo(self.data.m.timezone)
 
     def language(self, request: web.Request) -> str:
         """The ``?lang=`` asked for, else the municipality's first language."""
@@ -140,41 +160,64 @@ def catalogue_entries(t: Translator, folder: Path) -> list[dict[str, str]]:
 
 async def home_values(site: Site, t: Translator) -> dict[str, Any]:
     """Everything the first page shows."""
-    data, conn = site.data, site.data.conn
-    now = data.app.deps.clock.now()
-    zone = ZoneInfo(data.m.timezone)
-    query = RequestQuery(start=now - timedelta(days=MAP_DAYS), end=now, limit=MAP_LIMIT)
-    shown = await opendata.find_requests(conn, query)
-    still_open = await opendata.open_before(conn, query.start, MAP_LIMIT)
-    recent = shown[:RECENT]
-    notes: dict[int, list[PublicNote]] = {}
-    for note in await opendata.notes_of(conn, [r.id for r in recent]):
-        notes.setdefault(note.report_id, []).append(note)
+    conn = site.data.conn
+    now = site.data.app.deps.clock.now()
     return {
-        "tile_url": site.tile_url,
-        "tile_attribution": "© OpenStreetMap",
-        "center": (data.m.center_lat, data.m.center_lon),
-        "points": {
-            "reports": [_point(r) for r in [*shown, *still_open] if r.latitude is not None],
-            "statuses": {s: [status_name(t, s), colour] for s, colour in COLOURS.items()},
-            "categories": {c: category_name(t, c) for c in data.m.categories},
-        },
-        "legend": [(swatch, status_name(t, s)) for swatch, s in LEGEND],
-        "recent": [_recent(site, t, r, notes.get(r.id, []), zone) for r in recent],
-        "scorecards": [
-            _card(site, t, c, i) for i, c in enumerate(await opendata.scorecards(conn, now))
-        ],
+        **await _reports_part(site, t, now),
         "budget": await _budget(site, t),
-        "consultations": [_consultation(c, zone) for c in await consultations.current(conn, now)],
+        "consultations": [
+            _consultation(c, site.zone) for c in await consultations.current(conn, now)
+        ],
         "titles": [
             {"title": b.title, "authors": ", ".join(b.authors), "link": b.link}
             for b in (await library.added_since(conn, now - timedelta(days=LIBRARY_DAYS)))[:10]
         ],
-        "plan": _plans(t, data.m.plan, await plan.all_measures(conn)),
+        "plan": _plans(t, site.data.m.plan, await plan.all_measures(conn)),
         "suggestions": [
             _suggestion(t, s)
             for s in await library_suggestions.ranked(conn, library_suggestions.SHOWN, SUGGESTIONS)
         ],
+    }
+
+
+async def _reports_part(site: Site, t: Translator, now: datetime) -> dict[str, Any]:
+    """The map, the recent reports and the scorecards. Each is kept while what it shows does not
+    change (the database's counters of changes to the reports, migration 0025) within its time
+    window: most commits of a running bot (conversations, the outbox) touch no report, and a
+    staff answer changes the recent reports' history but neither the map nor the figures."""
+    conn = site.data.conn
+    changes = await opendata.changes(conn)
+    minute, language = now.strftime("%Y-%m-%dT%H:%M"), t.language
+    start = now - timedelta(days=MAP_DAYS)
+
+    async def recent() -> list[dict[str, Any]]:
+        # Only the few the page lists are read whole.
+        found = await opendata.find_requests(conn, RequestQuery(start=start, end=now, limit=RECENT))
+        notes: dict[int, list[PublicNote]] = {}
+        for note in await opendata.notes_of(conn, [r.id for r in found]):
+            notes.setdefault(note.report_id, []).append(note)
+        return [_recent(site, t, r, notes.get(r.id, []), site.zone) for r in found]
+
+    async def points() -> Markup:
+        # Five fields of each point, written once as the page's JSON block.
+        return htmlsafe_json_dumps({
+            "reports": [_point(p) for p in await opendata.map_points(conn, start, now, MAP_LIMIT)],
+            "statuses": {s: [status_name(t, s), colour] for s, colour in COLOURS.items()},
+            "categories": {c: category_name(t, c) for c in site.data.m.categories},
+        })  # fmt: skip
+
+    async def scorecards() -> list[Scorecard]:
+        return await opendata.scorecards(conn, now)
+
+    cards = await site.kept("scorecards", (changes.figures, minute[:7]), scorecards)
+    return {
+        "tile_url": site.tile_url,
+        "tile_attribution": "© OpenStreetMap",
+        "center": (site.data.m.center_lat, site.data.m.center_lon),
+        "points": await site.kept(f"points:{language}", (changes.figures, minute), points),
+        "legend": [(swatch, status_name(t, s)) for swatch, s in LEGEND],
+        "recent": await site.kept(f"recent:{language}", (changes.any, minute), recent),
+        "scorecards": [_card(site, t, c, i) for i, c in enumerate(cards)],
     }
 
 
@@ -214,9 +257,10 @@ def _consultation(c: consultations.Consultation, zone: ZoneInfo) -> dict[str, An
     }  # fmt: skip
 
 
-def _point(r: PublicReport) -> list[Any]:
+def _point(p: opendata.MapPoint) -> list[Any]:
     """A map point, short (a page may carry a few thousand): ref, lat, lon, status, category."""
-    return [r.ref, round(r.latitude or 0, 6), round(r.longitude or 0, 6), r.status, r.category]
+    ref, latitude, longitude, status, category = p
+    return [ref, round(latitude, 6), round(longitude, 6), status, category]
 
 
 def _when(moment: datetime, zone: ZoneInfo) -> str:
