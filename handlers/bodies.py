@@ -9,7 +9,10 @@ else the resident is only told. Staff hand a report over with ``/handoff REF BOD
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from zoneinfo import ZoneInfo
+
+import aiosqlite
 
 from handlers import lifecycle
 from handlers.body_config import Body
@@ -17,6 +20,7 @@ from handlers.context import Context, Step
 from handlers.events import Button, Outgoing, Reply
 from handlers.flow import ButtonData, CommandSpec, Flow, Role
 from handlers.i18n import Translator, translator
+from handlers.municipality import Municipality
 from handlers.notices import EMAIL_CHANNEL, card_update, map_link, shorten, to_resident
 from handlers.staff.commands import staff_errors_answered
 from handlers.staff.operations import StaffError, in_scope, keep, split_ref
@@ -107,32 +111,50 @@ def summary_part(ctx: Context) -> tuple[str, list[list[Button]]]:
 
 async def forward_new(ctx: Context, report: Report) -> Forwarded | None:
     """A just-filed report of a forwarding body's category: handed over and e-mailed to it."""
-    body = ctx.municipality.body_for(report.category)
+    name = ctx.user.first_name if ctx.draft.get("share_name") else None
+    forwarded = await forward_filed(ctx.conn, ctx.municipality, report, ctx.now, name)
+    if forwarded is None:
+        return None
+    body, mail = forwarded
+    return Forwarded(forwarded_text(ctx.t, report.ref, body), [mail])
+
+
+async def forward_filed(
+    conn: aiosqlite.Connection, m: Municipality, report: Report, now: datetime,
+    first_name: str | None,
+) -> tuple[Body, Outgoing] | None:  # fmt: skip
+    """A just-filed report (from chat or the Open311 API) of a forwarding body's category:
+    handed over to the body, with the e-mail to it; None when its category is the municipality's."""
+    body = m.body_for(report.category)
     if body is None or not body.forwards:
         return None
-    await hand_over(ctx, report, body, actor_id=None)
-    name = ctx.user.first_name if ctx.draft.get("share_name") else None
-    text = ctx.t.gettext(
+    await hand_over(conn, m, report, body, actor_id=None, now=now)
+    return body, mail_to_body(m, report, body, first_name)
+
+
+def forwarded_text(t: Translator, ref: str, body: Body) -> str:
+    """What the one who filed a forwarded report is told: who has it and how to reach them."""
+    return t.gettext(
         "Thank you! Your report {ref} is registered and was forwarded to {body}, which is"
         " responsible for it. They deal with it themselves; you can reach them at:\n{contacts}",
-        ref=report.ref, body=body.name_in(ctx.t), contacts=body.contacts(),
+        ref=ref, body=body.name_in(t), contacts=body.contacts(),
     )  # fmt: skip
-    return Forwarded(text, [mail_to_body(ctx, report, body, name)])
 
 
-async def hand_over(ctx: Context, report: Report, body: Body, *, actor_id: int | None) -> bool:
+async def hand_over(
+    conn: aiosqlite.Connection, m: Municipality, report: Report, body: Body, *,
+    actor_id: int | None, now: datetime,
+) -> bool:  # fmt: skip
     """Move the report to handed_off with a public note naming the body; False if it changed."""
-    t = translator(ctx.municipality.staff_language)
+    t = translator(m.staff_language)
     note = t.gettext("Forwarded to {body}", body=body.name_in(t))
     return await reports.transition(
-        ctx.conn, report.id, report.status, Status.HANDED_OFF, actor_id=actor_id, now=ctx.now,
-        text=note,
-    )  # fmt: skip
+        conn, report.id, report.status, Status.HANDED_OFF, actor_id=actor_id, now=now, text=note
+    )
 
 
-def mail_to_body(ctx: Context, report: Report, body: Body, first_name: str | None) -> Outgoing:
+def mail_to_body(m: Municipality, report: Report, body: Body, first_name: str | None) -> Outgoing:
     """The e-mail to the body: the facts it needs, the photos, and no name unless allowed."""
-    m = ctx.municipality
     t = translator(m.staff_language)
     _ = t.gettext
     place = m.name_in(t.language)
@@ -188,13 +210,15 @@ async def handoff(ctx: Context, args: str) -> Step:
     if not lifecycle.allowed(report.status, Status.HANDED_OFF):
         raise StaffError(_("{ref} is {status}; it cannot be handed over.", ref=report.ref,
                            status=status_name(ctx.t, report.status)))  # fmt: skip
-    if not await hand_over(ctx, report, body, actor_id=ctx.user.id):
+    if not await hand_over(
+        ctx.conn, ctx.municipality, report, body, actor_id=ctx.user.id, now=ctx.now
+    ):
         raise StaffError(_("{ref} was changed meanwhile; it is {status}.", ref=report.ref,
                            status=status_name(ctx.t, report.status)))  # fmt: skip
     updated = replace(report, status=Status.HANDED_OFF)
     outgoing = await card_update(ctx, updated)
     if body.forwards:  # a report filed for the municipality: nothing personal goes to the body
-        outgoing.append(mail_to_body(ctx, updated, body, None))
+        outgoing.append(mail_to_body(ctx.municipality, updated, body, None))
     outgoing += await to_resident(ctx, updated, lambda t: [handed_notice(t, report, body)])
     done = _("{ref} was handed over to {body}; the resident was told.", ref=report.ref,
              body=body.name_in(ctx.t))  # fmt: skip

@@ -11,6 +11,7 @@ from datetime import datetime
 import aiosqlite
 from geopy.distance import geodesic
 
+from handlers import bodies
 from handlers.context import Context, Step
 from handlers.events import MAX_CHART_BARS, Chart, Outgoing, Reply
 from handlers.flow import CommandSpec, Entry, Flow, Role
@@ -150,6 +151,13 @@ def check_submission(m: Municipality, s: Submission) -> None:
     """Raise ``SubmissionError`` unless the submission could be a report from chat."""
     if s.category not in m.categories:
         raise SubmissionError("service_code: no such service")
+    body = m.body_for(s.category)
+    if body is not None and not body.forwards:
+        # As in chat: nothing is filed, and the one who sent it is told whom to turn to.
+        raise SubmissionError(
+            f"service_code: not the municipality's job: {body.name_in(translator('en'))} is"
+            f" responsible for it; please contact them directly: {body.contacts()}"
+        )
     if not MIN_DESCRIPTION <= len(s.description.strip()) <= MAX_DESCRIPTION:
         raise SubmissionError(
             f"description: between {MIN_DESCRIPTION} and {MAX_DESCRIPTION} characters"
@@ -187,15 +195,22 @@ async def file_submission(
         await opendata.save_contact(conn, stored.id, s.contact)
     token = secrets.token_urlsafe(16)
     await opendata.save_token(conn, token, stored.id, client, now)
+    t = translator(m.staff_language)
+    # A forwarding body's report goes to the body, never to the municipal staff's chats; the
+    # contact the client sent is kept for the municipality, and no name goes to the body.
+    forwarded = await bodies.forward_filed(conn, m, stored, now, None)
+    if forwarded is not None:
+        body, mail = forwarded
+        return Filed(ref, token, bodies.forwarded_text(t, ref, body), [mail])
     # The card names the client: staff see where the report came from, and whom to ask.
     reporter = f"{s.contact.first_name} ({client}, Open311)" if s.contact.first_name else None
     outgoing = new_report_notices(m, stored, reporter or f"{client} (Open311)")
-    t = translator(m.staff_language)
     notice = t.gettext(
         "Your report is registered under the number {ref}. It is published without your name.",
         ref=ref,
     )
-    return Filed(ref, token, notice, outgoing)
+    shared = [bodies.shared_note(t, b) for b in m.bodies_sharing(s.category)]
+    return Filed(ref, token, "\n\n".join([notice, *shared]), outgoing)
 
 
 async def _client_user(conn: aiosqlite.Connection, client: str, now: datetime) -> users.User:
