@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from PIL import Image
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Page, ViewportSize, async_playwright
 
 from bot import runtime
 from bot import web as public_web
@@ -254,6 +254,58 @@ async def test_on_a_phone_nothing_runs_off_the_screen(
     assert width <= 360
     await site.shot("home-phone")
     assert site.errors == []
+
+
+PHONE: ViewportSize = {"width": 360, "height": 740}
+# What a visitor reads on the first page, list by list.
+LISTS = ("#reports .recent > li", "#scorecards .card", "#budget tbody tr", "#plan li",
+         "#library ol li", ".legend li")  # fmt: skip
+
+
+async def test_on_a_phone_without_tiles_the_markers_show_and_the_lists_read(
+    office: Office, site: Visit
+) -> None:  # no tile server: every tile fails, as on a phone without a connection to it
+    await some_data(office)
+    page = site.page
+    await page.set_viewport_size(PHONE)
+    await site.open("/")
+    await page.wait_for_selector("#map[data-ready='1']")
+    area = await page.locator("#map").bounding_box()
+    assert area is not None
+    assert area["width"] <= PHONE["width"]
+    assert area["height"] >= 200  # a map one can read, not a strip
+    marker = page.locator("path.report-marker")
+    await marker.scroll_into_view_if_needed()
+    box = await marker.bounding_box()
+    assert box is not None
+    assert area["x"] <= box["x"]
+    assert box["x"] + box["width"] <= area["x"] + area["width"]
+    assert area["y"] <= box["y"]
+    assert box["y"] + box["height"] <= area["y"] + area["height"]
+    # Nothing covers it: the point at its centre is the marker itself, drawn in its colour.
+    on_top = await page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y).getAttribute('class')",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
+    )
+    assert "report-marker" in on_top
+    assert await marker.evaluate("m => getComputedStyle(m).fill") != "none"
+    await page.locator("#reports .recent > li summary").first.click()
+    for selector in LISTS:
+        items = page.locator(selector)
+        assert await items.count() > 0, selector
+        for i in range(await items.count()):
+            item = items.nth(i)
+            shape = await item.bounding_box()
+            assert shape is not None, selector
+            assert shape["x"] >= 0, selector
+            assert shape["x"] + shape["width"] <= PHONE["width"], (selector, shape)
+            size = await item.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+            assert size >= 14, (selector, size)  # readable without zooming
+            cut = await item.evaluate("e => e.scrollWidth > e.clientWidth + 1")
+            assert not cut, selector  # every line wraps within the screen
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await site.shot("home-phone-without-tiles")
+    assert all("Failed to load resource" in e for e in site.errors), site.errors
 
 
 async def test_the_data_page_lists_the_data_sets(
