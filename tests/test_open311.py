@@ -427,3 +427,19 @@ async def test_a_private_report_stays_private_in_storage_queries(office: Office)
         assert not await opendata.set_public(c, 1, False)
     assert await opendata.all_public(conn) == []
     assert await opendata.find_request(conn, REF) is None
+
+
+async def test_a_control_character_in_a_description_keeps_the_xml_readable(
+    server: Server,
+) -> None:
+    status, body = await server.post(
+        api_key=KEY, service_code="water_sewage", lat="42.966", long="22.129",
+        description="Leak\x01 by the \x1b[31mschool\x00",
+    )  # fmt: skip
+    assert status == 201, body
+    for path in ("/requests.xml", f"/requests/{REF}.xml"):
+        _, _, xml = await server.get(path, extensions="true")
+        root = ET.fromstring(xml)  # noqa: S314 - our own server's answer
+        assert root.findtext("request/description") == "Leak\ufffd by the \ufffd[31mschool\ufffd"
+    [published] = await server.get_json("/requests.json")
+    assert published["description"] == "Leak\x01 by the \x1b[31mschool\x00"  # JSON escapes them

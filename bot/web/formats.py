@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,10 @@ ITEMS = {
     "notes": "note",
 }
 Document = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+# What XML 1.0 cannot carry at all, not even escaped: control characters (a pasted ESC or NUL in
+# a description), lone surrogates and U+FFFE/U+FFFF. One of them would make a whole list
+# unreadable for every client, so each is written as U+FFFD, the replacement character.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def text_of(value: object) -> str:
@@ -54,7 +59,9 @@ def _write(out: list[str], tag: str, value: object) -> None:
         out.append(f"</{tag}>")
     else:
         text = text_of(value)
-        out.append(f"<{tag}>{escape(text)}</{tag}>" if text else f"<{tag}/>")
+        out.append(
+            f"<{tag}>{escape(NOT_XML.sub(chr(0xFFFD), text))}</{tag}>" if text else f"<{tag}/>"
+        )
 
 
 def to_xml(root: str, document: Document) -> str:
