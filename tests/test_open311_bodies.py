@@ -160,3 +160,17 @@ async def test_a_state_road_report_goes_on_with_the_note_on_state_roads(api: Api
     [message] = api.inbox.messages
     assert message["To"] == "putevi@vlasotince.example.org"
     assert "Jovana (fixmystreet, Open311)" in readable(message)
+
+
+async def test_the_services_say_which_are_an_outside_body_s(api: Api) -> None:
+    listed = {s["service_code"]: s for s in await api.get("/services.json")}
+    power = listed["power_supply"]["description"]
+    assert power.startswith("Електрична мрежа и нестанак струје\n\n")
+    assert f"надлежно је: {EDS_SR} (☎️ 0800 360 300" in power
+    assert "Пријаве поднете овде прослеђујемо им е-поштом." in power
+    police = listed["abandoned_vehicles"]["description"]
+    assert "Полицијска станица Власотинце (☎️ 192" in police
+    assert "Овакве пријаве се овде не примају" in police
+    assert "државни путеви" in listed["road_damage"]["description"]
+    water = listed["water_sewage"]
+    assert water["description"] == water["service_name"]  # the municipality's own: its name

@@ -26,6 +26,7 @@ from bot.app import App
 from bot.settings import Settings
 from bot.web import media
 from bot.web.formats import ApiError, error_response, item_text, respond, respond_items
+from handlers.bodies import shared_note
 from handlers.i18n import Translator, translator
 from handlers.municipality import CATEGORY_IDS, Municipality
 from handlers.opendata import Filed, Submission, SubmissionError, check_submission, file_submission
@@ -277,12 +278,34 @@ def _service(data: OpenData, code: str) -> dict[str, Any]:
     return {
         "service_code": code,
         "service_name": category_name(t, code),
-        "description": category_name(t, code),
+        "description": service_description(data, code),
         "metadata": False,
         "type": "realtime",
         "keywords": code.replace("_", ","),
         "group": agency,
     }
+
+
+def service_description(data: OpenData, code: str) -> str:
+    """The category's name and, where it is wholly or partly an outside body's, whose it is and
+    what becomes of a report filed here (as a resident choosing it in chat is told)."""
+    t = data.t
+    name = category_name(t, code)
+    body = data.m.body_for(code)
+    if body is None:
+        return "\n\n".join([name, *(shared_note(t, b) for b in data.m.bodies_sharing(code))])
+    names = {"body": body.name_in(t), "contacts": body.contacts()}
+    if body.forwards:
+        said = t.gettext(
+            "Not the municipality's job: {body} is responsible for it ({contacts}). Reports"
+            " filed here are forwarded to them by e-mail.", **names,
+        )  # fmt: skip
+    else:
+        said = t.gettext(
+            "Not the municipality's job: {body} is responsible for it ({contacts}). Such"
+            " reports are not taken here: please contact them directly.", **names,
+        )  # fmt: skip
+    return f"{name}\n\n{said}"
 
 
 async def services(data: OpenData, request: web.Request, fmt: str) -> web.Response:
