@@ -9,6 +9,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from handlers import broadcast, engine, jobs
+from handlers.budget import period as budget_period
 from handlers.context import Context, Step, buttons, column, parse_id
 from handlers.events import Inbound, Outgoing, Photo, Reply, Text
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Job, Role
@@ -122,6 +123,11 @@ def calendar_url(ctx: Context, c: Consultation) -> str | None:
     return f"{base}/consultations/{c.id}.ics" if base else None
 
 
+def _title(t: Translator, c: Consultation) -> str:
+    """A budget consultation's title is in the reader's language, the others' as written."""
+    return budget_period.title(t, c.budget_year) if c.budget_year is not None else c.title
+
+
 async def list_current(ctx: Context) -> Step:
     """Open and upcoming consultations."""
     _ = ctx.t.gettext
@@ -129,7 +135,7 @@ async def list_current(ctx: Context) -> Step:
     zone = ZoneInfo(ctx.municipality.timezone)
     choices = [
         ShowConsultation(c.id).button(
-            f"{c.title} ({c.starts_at.astimezone(zone).strftime('%d.%m.')})"
+            f"{_title(ctx.t, c)} ({c.starts_at.astimezone(zone).strftime('%d.%m.')})"
         )
         for c in found
     ]
@@ -147,6 +153,8 @@ async def show(ctx: Context, press: ShowConsultation) -> Step | None:
     c = await consultations.get(ctx.conn, press.consultation_id)
     if c is None:
         return None
+    if c.budget_year is not None:
+        return await _budget_period(ctx, c)
     _ = ctx.t.gettext
     actions = [
         RemindMe(c.id).button(_("⏰ Remind me")),
@@ -166,6 +174,12 @@ async def show(ctx: Context, press: ShowConsultation) -> Step | None:
     )
 
 
+async def _budget_period(ctx: Context, c: Consultation) -> Step:
+    """A budget consultation is a period for proposals, not a meeting: its own buttons (an old
+    keyboard's "Remind me" or "I will attend" lands here too)."""
+    return Step(LIST_STATE, {}, [await budget_period.listing(ctx, c)])
+
+
 async def _consultation(ctx: Context, raw_id: str) -> Consultation | None:
     found = parse_id(raw_id)
     return await consultations.get(ctx.conn, found) if found is not None else None
@@ -177,6 +191,8 @@ async def take_part(ctx: Context, press: RemindMe | WillAttend) -> Step | None:
     c = await consultations.get(ctx.conn, press.consultation_id)
     if c is None:
         return None
+    if c.budget_year is not None:
+        return await _budget_period(ctx, c)
     _ = ctx.t.gettext
     if c.starts_at <= ctx.now:
         return Step(LIST_STATE, {}, [Reply(_("This meeting has already started."))])
@@ -195,6 +211,8 @@ async def start_comment(ctx: Context, press: CommentOnConsultation) -> Step | No
     c = await consultations.get(ctx.conn, press.consultation_id)
     if c is None:
         return None
+    if c.budget_year is not None:
+        return await _budget_period(ctx, c)
     text = ctx.t.gettext(
         "Write your comment or proposal on {title}. You may send a photo first. (/cancel to stop)",
         title=c.title,

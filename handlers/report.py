@@ -26,7 +26,7 @@ from handlers.events import (
 )
 from handlers.flow import ButtonData, Entry, Flow, Kind, LookUpFn, Prompt, Start, StepFn
 from handlers.menu import Menu, MenuState, menu_reply
-from handlers.municipality import CATEGORY_IDS
+from handlers.municipality import CATEGORY_IDS, Municipality
 from handlers.notices import new_report_notices
 from handlers.photos import MAX_PHOTOS, save_photo, unusable_photo
 from handlers.ports import GeocoderUnavailableError
@@ -432,21 +432,30 @@ async def note_location(ctx: Context, event: Location) -> Step:
     return Step(here, draft, [location_received(ctx), *PROMPTS[here](ctx)])
 
 
-def check_location(ctx: Context, latitude: float, longitude: float) -> str | None:
-    """Return why a point cannot be accepted, or None when it lies within the municipality."""
-    _ = ctx.t.gettext
+def distance_km(m: Municipality, latitude: float, longitude: float) -> float | None:
+    """How far a point is from the municipality's centre (on the sphere when well inside), in km;
+    None when it is no real point."""
     if not (math.isfinite(latitude) and math.isfinite(longitude)) or (
         not (-90 <= latitude <= 90 and -180 <= longitude <= 180)
         or (latitude == 0 and longitude == 0)
     ):
-        return _("That location is not valid. Please share the place of the problem again.")
-    m = ctx.municipality
+        return None
     centre, point = (m.center_lat, m.center_lon), (latitude, longitude)
     # The sphere's distance is within 0.6% of the ellipsoid's and costs a tenth: a point well
     # inside needs no more; near the edge or outside, the ellipsoid decides (and is said).
-    if great_circle(centre, point).km <= m.radius_km * 0.99:
-        return None
-    km = geodesic(centre, point).km
+    sphere = float(great_circle(centre, point).km)
+    if sphere <= m.radius_km * 0.99:
+        return sphere
+    return float(geodesic(centre, point).km)
+
+
+def check_location(ctx: Context, latitude: float, longitude: float) -> str | None:
+    """Return why a point cannot be accepted, or None when it lies within the municipality."""
+    _ = ctx.t.gettext
+    m = ctx.municipality
+    km = distance_km(m, latitude, longitude)
+    if km is None:
+        return _("That location is not valid. Please share the place of the problem again.")
     if km <= m.radius_km:
         return None
     distance, radius = f"{km:.1f}", f"{m.radius_km:g}"

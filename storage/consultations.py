@@ -24,6 +24,7 @@ class Consultation:
     link: str | None
     announced_at: datetime | None
     minutes: str | None
+    budget_year: int | None = None  # a budget consultation: a period for proposals (0020)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +54,15 @@ class Comment:
 
 
 _SELECT = (
-    "SELECT id, title, description, starts_at, ends_at, place, link, announced_at, minutes"
-    " FROM consultations"
+    "SELECT id, title, description, starts_at, ends_at, place, link, announced_at, minutes,"
+    " budget_year FROM consultations"
 )
 
 
 def _consultation(r: aiosqlite.Row) -> Consultation:
     return Consultation(
         r[0], r[1], r[2], parse(r[3]), parse(r[4]), r[5], r[6],
-        parse(r[7]) if r[7] else None, r[8],
+        parse(r[7]) if r[7] else None, r[8], r[9],
     )  # fmt: skip
 
 
@@ -209,7 +210,9 @@ async def get_comment(conn: aiosqlite.Connection, comment_id: int) -> Comment | 
 async def comments_of(conn: aiosqlite.Connection, user_id: int, limit: int = 10) -> list[Comment]:
     """A resident's comments, newest first."""
     rows = await fetch_all(
-        conn, _COMMENT + " WHERE user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)
+        conn,
+        _COMMENT + " WHERE user_id = ? AND program IS NULL ORDER BY id DESC LIMIT ?",
+        (user_id, limit),
     )
     return [_comment(r) for r in rows]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.conftest import SCHOOL, Office, Pin, Press
+from tests.conftest import FAR_AWAY, SCHOOL, Office, Pin, Press
 
 PROPOSAL = "A sidewalk along Nemanjina street, from the school to the bridge"
 
@@ -156,3 +156,63 @@ async def test_a_proposal_started_before_the_close_is_not_stored_after_it(office
     db = bot.app.db.path
     assert db is not None
     assert stored(db) == []
+
+
+def participants(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM consultation_participants").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_in_public_consultations_it_offers_a_proposal_not_a_meeting(office: Office) -> None:
+    bot = office.bot
+    await bot.say("boss", "/budget consult 2027 20.05.2026 31.05.2026")
+    listing = (await bot.say("mila", Press("menu:consult")))[0]
+    # In the reader's language (the stored title is in the staff's).
+    show = next(b.data for row in listing.buttons for b in row
+                if b.label == "Proposals for the 2027 budget (20.05.)")  # fmt: skip
+    before = (
+        "📣 Proposals for the 2027 budget\n"
+        "Propose what the 2027 budget should fund: in the bot, under 💰 Budget.\n"
+        "Proposals can be sent from 20.05.2026 to 31.05.2026."
+    )
+    await bot.play("mila", [(Press(show), [before + "\n[↩️ Main menu]"])])
+    consultation_id = show.split(":")[1]
+    bot.clock.advance(days=3)
+    shown = (await bot.say("mila", Press(show)))[0]
+    assert shown.text == (
+        "📣 Proposals for the 2027 budget\n"
+        "Propose what the 2027 budget should fund: in the bot, under 💰 Budget.\n"
+        "Until 31.05.2026 you can propose what the 2027 budget should fund."
+    )
+    assert [b.label for row in shown.buttons for b in row] == [
+        "📝 Propose for the 2027 budget",
+        "↩️ Main menu",
+    ]
+    # An old keyboard's "Remind me", "I will attend" or comment: the same, nothing is noted.
+    for old in ("cr", "ca", "cc"):
+        await bot.play("mila", [(Press(f"{old}:{consultation_id}"), ["[📝 Propose for the 2027"])])
+    db = bot.app.db.path
+    assert db is not None
+    assert participants(db) == 0
+    propose = shown.buttons[0][0].data
+    for item in (Press(propose), Press("bpp:0701"), "A bench", Press("bpn:skip")):
+        await bot.say("mila", item)
+    far = (await bot.say("mila", Pin(FAR_AWAY.latitude, FAR_AWAY.longitude)))[0].text
+    assert far == (
+        "That place is 245.0 km from Vlasotince, outside the municipality; a proposal is for a"
+        " place within 20 km. Please share the place of your proposal."
+    )
+    await bot.play(
+        "mila",
+        [
+            (Pin(0, 0), ["That location is not valid. Please share the place of your proposal"]),
+            (Press("bpn:send"), ["Your proposal #1 was sent"]),
+            (Press("menu:consult"), ["Public consultations:"]),
+            (Press(show), ["[🗒 My proposals]"]),
+            # The proposal is under My proposals with its answer, not under My comments.
+            (Press("mycom"), ["You have not sent any comments yet."]),
+        ],
+    )

@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from handlers import broadcast, engine
+from handlers.budget import period
 from handlers.budget.followers import TOPIC
 from handlers.budget.importer import parse_amount
 from handlers.budget.money import dinars
+from handlers.budget.period import MyProposals, Propose, period_words, propose_button
 from handlers.budget.programs import PROGRAMS, program_name
 from handlers.budget.staff import BudgetState
 from handlers.consultations import to_admins
@@ -27,7 +29,7 @@ from handlers.flow import ButtonData, Role
 from handlers.i18n import Translator, translator
 from handlers.menu import MenuState, menu_reply
 from handlers.municipality import Municipality
-from handlers.report import check_location
+from handlers.report import distance_km
 from handlers.texts import N_
 from storage import budget_consultation, subscriptions, users
 from storage.budget_consultation import VERDICTS, NewProposal, Period, Proposal
@@ -42,14 +44,6 @@ VERDICT_NAMES = {
     "not": N_("not taken into the draft"),
 }
 _DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\.?")
-
-
-@dataclass(frozen=True, slots=True)
-class Propose(ButtonData):
-    """Start a proposal for the budget a consultation drafts."""
-
-    prefix = "bpr"
-    consultation_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,13 +63,6 @@ class ProposalNext(ButtonData):
 
 
 @dataclass(frozen=True, slots=True)
-class MyProposals(ButtonData):
-    """The resident's proposals with the answers."""
-
-    prefix = "bpm"
-
-
-@dataclass(frozen=True, slots=True)
 class Verdict(ButtonData):
     """A staff answer to a proposal: taken, partly or not (the reason is asked next)."""
 
@@ -83,15 +70,6 @@ class Verdict(ButtonData):
     role = Role.ADMIN
     proposal_id: int
     verdict: str
-
-
-def period_words(t: Translator, p: Period, zone: ZoneInfo) -> str:
-    """ "Until 31.10.2026 you can propose what the 2027 budget should fund."."""
-    return t.gettext(
-        "Until {date} you can propose what the {year} budget should fund.",
-        date=p.ends_at.astimezone(zone).strftime("%d.%m.%Y"),
-        year=p.year,
-    )
 
 
 async def overview_part(ctx: Context) -> tuple[list[str], list[Button]]:
@@ -102,7 +80,7 @@ async def overview_part(ctx: Context) -> tuple[list[str], list[Button]]:
     choices: list[Button] = []
     if p is not None and p.is_open(ctx.now):
         lines.append(period_words(ctx.t, p, ZoneInfo(ctx.municipality.timezone)))
-        choices.append(Propose(p.id).button(_("📝 Propose for the {year} budget", year=p.year)))
+        choices.append(propose_button(ctx.t, p))
     if await budget_consultation.proposals_of(ctx.conn, ctx.user.id, limit=1):
         choices.append(MyProposals().button(_("🗒 My proposals")))
     return lines, choices
@@ -200,12 +178,28 @@ async def add_extra(ctx: Context, event: Inbound) -> Step | None:
         draft = {**ctx.draft, "photo": ctx.lookup.data["path"]}
         return Step(BudgetState.EXTRA, draft, [Reply(_("Photo added."))])
     if isinstance(event, Location):
-        problem = check_location(ctx, event.latitude, event.longitude)
+        problem = check_place(ctx, event.latitude, event.longitude)
         if problem is not None:
             return engine.stay(ctx, [Reply(problem)])
         draft = {**ctx.draft, "latitude": event.latitude, "longitude": event.longitude}
         return Step(BudgetState.EXTRA, draft, [Reply(_("Location added."))])
     return None
+
+
+def check_place(ctx: Context, latitude: float, longitude: float) -> str | None:
+    """Why a proposal's place cannot be taken (a report's check, a proposal's words), or None."""
+    _ = ctx.t.gettext
+    m = ctx.municipality
+    km = distance_km(m, latitude, longitude)
+    if km is None:
+        return _("That location is not valid. Please share the place of your proposal again.")
+    if km <= m.radius_km:
+        return None
+    return _(
+        "That place is {distance} km from {name}, outside the municipality; a proposal is for a"
+        " place within {radius} km. Please share the place of your proposal.",
+        distance=f"{km:.1f}", name=m.name_in(ctx.t.language), radius=f"{m.radius_km:g}",
+    )  # fmt: skip
 
 
 async def send(ctx: Context, press: ProposalNext) -> Step | None:
@@ -337,7 +331,7 @@ def opened_words(t: Translator, p: Period, zone: ZoneInfo) -> str:
 
 
 def _title(m: Municipality, year: int) -> str:
-    return translator(m.staff_language).gettext("Proposals for the {year} budget", year=year)
+    return period.title(translator(m.staff_language), year)
 
 
 async def _store(
@@ -347,9 +341,7 @@ async def _store(
     """Store a budget consultation as a public consultation in the staff's language."""
     t = translator(m.staff_language)
     new = NewConsultation(
-        _title(m, year),
-        t.gettext("Propose what the {year} budget should fund: in the bot, under 💰 Budget.",
-                  year=year),
+        period.title(t, year), period.description(t, year),
         starts, ends, m.name_in(t.language), None, key=key,
     )  # fmt: skip
     consultation_id = await budget_consultation.open_period(conn, new, year, by, now)
@@ -361,8 +353,7 @@ async def _store(
 def _announcement(p: Period, zone: ZoneInfo) -> broadcast.Render:
     def render(t: Translator) -> Reply:
         text = t.gettext("💰 The municipality is drafting the {year} budget.", year=p.year)
-        label = t.gettext("📝 Propose for the {year} budget", year=p.year)
-        return Reply(f"{text}\n{period_words(t, p, zone)}", column([Propose(p.id).button(label)]))
+        return Reply(f"{text}\n{period_words(t, p, zone)}", column([propose_button(t, p)]))
 
     return render
 

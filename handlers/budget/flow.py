@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.budget import consultation, pb, residents, staff
+from handlers.budget import consultation, pb, period, residents, staff
 from handlers.budget.commands import budget_command
 from handlers.budget.staff import ADMIN_STATES, BudgetState
 from handlers.events import File, Location, Photo, Text
@@ -54,8 +54,8 @@ FLOW = Flow(
         residents.ShowBudget: Anywhere(residents.show),
         residents.ShowProgram: Anywhere(residents.show_program),
         residents.FollowProgram: Anywhere(residents.follow_program),
-        consultation.Propose: Anywhere(consultation.start),
-        consultation.MyProposals: Anywhere(consultation.my_proposals),
+        period.Propose: Anywhere(consultation.start),
+        period.MyProposals: Anywhere(consultation.my_proposals),
         consultation.Verdict: Anywhere(consultation.choose_verdict),
         pb.ShowBallot: Anywhere(pb.show_ballot),
         pb.ToggleProject: Anywhere(pb.toggle),

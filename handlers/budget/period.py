@@ -1,0 +1,88 @@
+"""The budget consultation as residents find it: its buttons, the words for its period, and how it
+shows in the consultations list (a period for proposals, not a meeting to attend or be reminded
+of). handlers/consultations.py imports this module, so it imports no other feature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from handlers.context import Context, column
+from handlers.events import Button, Reply
+from handlers.flow import ButtonData
+from handlers.i18n import Translator
+from handlers.menu import main_menu_button
+from storage import budget_consultation
+from storage.budget_consultation import Period
+from storage.consultations import Consultation
+
+DAY = "%d.%m.%Y"
+
+
+@dataclass(frozen=True, slots=True)
+class Propose(ButtonData):
+    """Start a proposal for the budget a consultation drafts."""
+
+    prefix = "bpr"
+    consultation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MyProposals(ButtonData):
+    """The resident's proposals with the answers."""
+
+    prefix = "bpm"
+
+
+def period_words(t: Translator, p: Period, zone: ZoneInfo) -> str:
+    """ "Until 31.10.2026 you can propose what the 2027 budget should fund."."""
+    return t.gettext(
+        "Until {date} you can propose what the {year} budget should fund.",
+        date=p.ends_at.astimezone(zone).strftime(DAY),
+        year=p.year,
+    )
+
+
+def title(t: Translator, year: int) -> str:
+    """The budget consultation's title, in the reader's language."""
+    return t.gettext("Proposals for the {year} budget", year=year)
+
+
+def description(t: Translator, year: int) -> str:
+    """What the budget consultation is for, in the reader's language."""
+    return t.gettext(
+        "Propose what the {year} budget should fund: in the bot, under 💰 Budget.", year=year
+    )
+
+
+def propose_button(t: Translator, p: Period) -> Button:
+    """The button into the proposal flow."""
+    return Propose(p.id).button(t.gettext("📝 Propose for the {year} budget", year=p.year))
+
+
+async def listing(ctx: Context, c: Consultation) -> Reply:
+    """A budget consultation opened from 🗣 Public consultations: what it drafts, its period, and
+    while it is open the button into the proposal; the resident's proposals once there are any."""
+    _ = ctx.t.gettext
+    p = await budget_consultation.get(ctx.conn, c.id)
+    zone = ZoneInfo(ctx.municipality.timezone)
+    if p is None:  # not a budget consultation after all
+        return Reply(f"📣 {c.title}\n{c.description}", column([main_menu_button(ctx)]))
+    lines = [f"📣 {title(ctx.t, p.year)}", description(ctx.t, p.year)]
+    choices: list[Button] = []
+    if p.is_open(ctx.now):
+        lines.append(period_words(ctx.t, p, zone))
+        choices.append(propose_button(ctx.t, p))
+    elif p.closed_at is None and ctx.now < p.starts_at:
+        lines.append(
+            _(
+                "Proposals can be sent from {starts} to {ends}.",
+                starts=p.starts_at.astimezone(zone).strftime(DAY),
+                ends=p.ends_at.astimezone(zone).strftime(DAY),
+            )
+        )
+    else:
+        lines.append(_("The consultation on the budget is not open now."))
+    if await budget_consultation.proposals_of(ctx.conn, ctx.user.id, limit=1):
+        choices.append(MyProposals().button(_("🗒 My proposals")))
+    return Reply("\n".join(lines), column([*choices, main_menu_button(ctx)]))
