@@ -258,13 +258,20 @@ async def my_comments(ctx: Context, press: MyComments | None = None) -> Step:
     del press
     _ = ctx.t.gettext
     mine = await consultations.comments_of(ctx.conn, ctx.user.id)
-    if not mine:
-        return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("You have not sent any comments yet."))])
-    lines = []
-    for c in mine:
-        answer = c.answer or _("(no answer yet)")
-        lines.append(f"#{c.id} {c.text}\n  ↪ {answer}")
-    return Step(MenuState.MAIN, {}, [Reply("\n\n".join(lines)), menu_reply(ctx)])
+    entries = [with_answer(ctx.t, f"#{c.id} {c.text}", c.answer) for c in mine]
+    return mine_step(ctx, entries, _("You have not sent any comments yet."))
+
+
+def with_answer(t: Translator, entry: str, answer: str | None) -> str:
+    """A resident's comment or proposal with the municipality's answer under it."""
+    return f"{entry}\n  ↪ {answer or t.gettext('(no answer yet)')}"
+
+
+def mine_step(ctx: Context, entries: list[str], none_yet: str) -> Step:
+    """A resident's own entries with their answers (or ``none_yet``), then the menu."""
+    if not entries:
+        return Step(MenuState.MAIN, {}, [menu_reply(ctx, none_yet)])
+    return Step(MenuState.MAIN, {}, [Reply("\n\n".join(entries)), menu_reply(ctx)])
 
 
 async def answer(ctx: Context, args: str) -> Step:

@@ -144,12 +144,8 @@ async def publish(conn: aiosqlite.Connection, version_id: int, by: int, now: dat
 async def drop_unpublished(
     conn: aiosqlite.Connection, *, version_id: int | None = None, imported_by: int | None = None
 ) -> None:
-    """Delete an unpublished version (by id, or every one an admin prepared) with its lines."""
-    await conn.execute(
-        "DELETE FROM budget_lines WHERE version_id IN (SELECT id FROM budget_versions"
-        " WHERE published_at IS NULL AND (id = ? OR imported_by = ?))",
-        (version_id, imported_by),
-    )
+    """Delete an unpublished version (by id, or every one an admin prepared) with its lines (the
+    foreign key's ON DELETE CASCADE deletes them in the same statement)."""
     await conn.execute(
         "DELETE FROM budget_versions WHERE published_at IS NULL AND (id = ? OR imported_by = ?)",
         (version_id, imported_by),

@@ -46,6 +46,14 @@ def published(db: Path) -> list[tuple[str, str, bool]]:
         conn.close()
 
 
+def stored_lines(db: Path) -> int:
+    conn = sqlite3.connect(db)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM budget_lines").fetchone()[0])
+    finally:
+        conn.close()
+
+
 async def test_an_admin_imports_by_document_and_residents_see_it(running: Running) -> None:
     fake, app = running.fake, running.app
     for user in (RESIDENT, ADMIN):
@@ -109,7 +117,14 @@ async def test_only_admins_import_and_a_dropped_version_is_never_shown(office: O
             ("31.02.2026", ["Please write the date as 30.06.2026"]),
             ("30.06.2026", ["Send the budget file as a document"]),
             ("here it is", ["Please send the file as a document"]),
-            (document(office, "boss", None), ["could not be read"]),
+            (
+                document(office, "boss", None),
+                ["The file is larger than 5 MB, too large for the chat. Send a smaller one"],
+            ),
+            (
+                File(bot.sender("boss"), "document", name="b.csv", content=None, size=900),
+                ["The file did not come through (the messenger did not give it)."],
+            ),
             (document(office, "boss", b"\x00\x01binary"), ["not a CSV file"]),
             (document(office, "boss", JUNE, "jun.csv"), ["jun.csv: execution report for 2026"]),
             # A resident cannot press the admin's buttons (the engine checks the role).
@@ -117,6 +132,9 @@ async def test_only_admins_import_and_a_dropped_version_is_never_shown(office: O
             (Press("budc:drop"), ["Dropped; nothing was published."]),
         ],
     )
+    db = bot.app.db.path
+    assert db is not None
+    assert (published(db), stored_lines(db)) == ([], 0)  # the version and its lines
     await bot.play("mila", [(Press("menu:budget"), ["has not published its budget here yet"])])
     assert all("Published" not in r.text for r in await bot.say("mila", Press("budc:ok")))
 

@@ -16,13 +16,13 @@ import aiosqlite
 
 from handlers import broadcast, engine
 from handlers.budget import period
-from handlers.budget.followers import TOPIC
+from handlers.budget.followers import TOPIC, tell, with_followers
 from handlers.budget.importer import parse_amount
 from handlers.budget.money import dinars
 from handlers.budget.period import MyProposals, Propose, period_words, propose_button
 from handlers.budget.programs import PROGRAMS, program_name
 from handlers.budget.staff import BudgetState
-from handlers.consultations import to_admins
+from handlers.consultations import mine_step, to_admins, with_answer
 from handlers.context import Context, Step, column, parse_id
 from handlers.events import Button, Inbound, Location, Outgoing, Photo, Reply, Text
 from handlers.flow import ButtonData, Role
@@ -249,18 +249,15 @@ async def my_proposals(ctx: Context, press: MyProposals) -> Step:
     """The resident's proposals with the municipality's answers."""
     del press
     _ = ctx.t.gettext
-    mine = await budget_consultation.proposals_of(ctx.conn, ctx.user.id)
-    if not mine:
-        text = _("You have not sent any proposals yet.")
-        return Step(MenuState.MAIN, {}, [menu_reply(ctx, text)])
-    parts = []
-    for p in mine:
-        if p.verdict is None:
-            answer = _("(no answer yet)")
-        else:
-            answer = f"{_(VERDICT_NAMES[p.verdict]).capitalize()}: {p.answer}"
-        parts.append(f"{describe(ctx.t, p)}\n  ↪ {answer}")
-    return Step(MenuState.MAIN, {}, [Reply("\n\n".join(parts)), menu_reply(ctx)])
+    entries = [
+        with_answer(
+            ctx.t,
+            describe(ctx.t, p),
+            f"{_(VERDICT_NAMES[p.verdict]).capitalize()}: {p.answer}" if p.verdict else None,
+        )
+        for p in await budget_consultation.proposals_of(ctx.conn, ctx.user.id)
+    ]
+    return mine_step(ctx, entries, _("You have not sent any proposals yet."))
 
 
 # Staff: /budget consult YEAR FROM TO, /budget proposals, the answers, /budget consult close.
@@ -298,13 +295,9 @@ async def consult(ctx: Context, args: list[str]) -> Step:
         return engine.stay(ctx, [Reply(_with_file_period(ctx, text))])
     p = await _store(ctx.conn, ctx.municipality, year, starts, ends, ctx.user.id, ctx.now)
     log.info("admin %s opened budget consultation %s", ctx.user.id, p.id)
-    replies = [Reply(_with_file_period(ctx, opened_words(ctx.t, p, zone)))]
-    recipients = await _opening_audience(ctx.conn)
-    if recipients:
-        title = _title(ctx.municipality, p.year)
-        render = _announcement(p, zone)
-        replies.insert(0, await broadcast.start(ctx, TOPIC, title, recipients, render))
-    return Step(MenuState.MAIN, {}, replies)
+    done = Reply(_with_file_period(ctx, opened_words(ctx.t, p, zone)))
+    audience = await _opening_audience(ctx.conn)
+    return Step(MenuState.MAIN, {}, await tell(ctx, audience, _announcement(p, zone), done))
 
 
 def _with_file_period(ctx: Context, text: str) -> str:
@@ -360,18 +353,13 @@ def _announcement(p: Period, zone: ZoneInfo) -> broadcast.Render:
 
 async def _opening_audience(conn: aiosqlite.Connection) -> list[broadcast.Recipient]:
     """The budget's followers and the subscribers of public consultations (each once)."""
-    return broadcast.each_once(
-        await subscriptions.reachable_subscribers(conn, TOPIC),
-        await subscriptions.reachable_subscribers(conn, "consultations"),
-    )
+    subscribers = await subscriptions.reachable_subscribers(conn, "consultations")
+    return await with_followers(conn, subscribers)
 
 
 async def _closing_audience(conn: aiosqlite.Connection, p: Period) -> list[broadcast.Recipient]:
     """Everyone who proposed and the budget's followers (each once)."""
-    return broadcast.each_once(
-        await budget_consultation.proposers(conn, p.id),
-        await subscriptions.reachable_subscribers(conn, TOPIC),
-    )
+    return await with_followers(conn, await budget_consultation.proposers(conn, p.id))
 
 
 async def proposals(ctx: Context) -> Step:
@@ -458,13 +446,8 @@ async def close(ctx: Context) -> Step:
         return engine.stay(ctx, [Reply(_("No consultation on the budget is open."))])
     log.info("admin %s closed budget consultation %s", ctx.user.id, p.id)
     counts = await budget_consultation.counts(ctx.conn, p.id)
-    replies = [Reply(results(ctx.t, p, counts))]
     audience = await _closing_audience(ctx.conn, p)
-    if audience:
-        text = results(ctx.t, p, counts)
-        render = _results_reply(p, counts)
-        replies.insert(0, await broadcast.start(ctx, TOPIC, text, audience, render))
-    return Step(MenuState.MAIN, {}, replies)
+    return Step(MenuState.MAIN, {}, await tell(ctx, audience, _results_reply(p, counts)))
 
 
 def _results_reply(p: Period, counts: list[tuple[str, str, int]]) -> broadcast.Render:

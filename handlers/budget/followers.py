@@ -26,6 +26,27 @@ from storage import budget, subscriptions
 from storage.budget import Total, Version
 
 TOPIC = "budget"
+
+
+async def tell(
+    ctx: Context,
+    audience: list[Recipient],
+    render: broadcast.Render,
+    done: Reply | None = None,
+) -> list[Reply]:
+    """The admin's replies when something is published to ``audience`` (the budget's topic): the
+    broadcast's progress when anyone is told, then ``done`` (by default what they read)."""
+    shown = done or render(ctx.t)
+    if not audience:
+        return [shown]
+    return [await broadcast.start(ctx, TOPIC, render(ctx.t).text, audience, render), shown]
+
+
+async def with_followers(conn: aiosqlite.Connection, *groups: list[Recipient]) -> list[Recipient]:
+    """``groups`` and the budget's followers, each once."""
+    return broadcast.each_once(*groups, await subscriptions.reachable_subscribers(conn, TOPIC))
+
+
 LAG_MARGIN = 15  # per-cent points of the year's share below which a program's execution lags
 
 

@@ -21,12 +21,11 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.budget.programs import ACTIVITY_CODE, PROGRAMS, REVENUE_ACCOUNT, SPENDING_ACCOUNT
+from handlers.events import MAX_FILE_BYTES
 from handlers.file_problems import FileProblemsError, Problem
 from handlers.i18n import to_latin
 from handlers.texts import N_
 from storage.budget import Line
-
-MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 class DocumentKind(StrEnum):

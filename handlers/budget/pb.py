@@ -9,17 +9,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from handlers import broadcast, engine
+from handlers import engine
 from handlers.budget.config import MAX_PROJECTS
 from handlers.budget.consultation import parse_cost
-from handlers.budget.followers import TOPIC
+from handlers.budget.followers import tell, with_followers
 from handlers.budget.money import millions
 from handlers.context import Context, Step, column, parse_id
 from handlers.events import Button, Reply
 from handlers.flow import ButtonData
 from handlers.i18n import Translator
 from handlers.menu import MenuState, main_menu_button
-from storage import budget_pb, subscriptions
+from storage import budget_pb
 from storage.budget_pb import Project, Round
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,6 @@ async def open_voting(ctx: Context) -> Step:
     if not await budget_pb.open_round(ctx.conn, r.id, ctx.user.id, ctx.now):
         return engine.stay(ctx, [Reply(_("Voting is already open."))])
     log.info("admin %s opened voting in round %s", ctx.user.id, r.id)
-    recipients = await subscriptions.reachable_subscribers(ctx.conn, TOPIC)
 
     def render(t: Translator) -> Reply:
         text = t.gettext(
@@ -275,10 +274,8 @@ async def open_voting(ctx: Context) -> Step:
         )
         return Reply(text, column([ShowBallot(r.id).button(t.gettext("🗳 Vote"))]))
 
-    replies = [Reply(_("Voting is open."))]
-    if recipients:
-        replies.insert(0, await broadcast.start(ctx, TOPIC, r.title, recipients, render))
-    return engine.stay(ctx, replies)
+    audience = await with_followers(ctx.conn)
+    return engine.stay(ctx, await tell(ctx, audience, render, Reply(_("Voting is open."))))
 
 
 async def paper(ctx: Context, rest: str) -> Step:
@@ -308,16 +305,8 @@ async def close(ctx: Context) -> Step:
         return engine.stay(ctx, [Reply(_("No voting is open."))])
     log.info("admin %s closed voting in round %s", ctx.user.id, r.id)
     found = await budget_pb.projects(ctx.conn, r.id)
-    audience = {x[0]: x for x in await budget_pb.voters(ctx.conn, r.id)}
-    for x in await subscriptions.reachable_subscribers(ctx.conn, TOPIC):
-        audience.setdefault(x[0], x)
-    replies = [Reply(results(ctx.t, r, found))]
-    if audience:
-        text = results(ctx.t, r, found)
-        progress = await broadcast.start(ctx, TOPIC, text, list(audience.values()),
-                                         lambda t: Reply(results(t, r, found)))  # fmt: skip
-        replies.insert(0, progress)
-    return engine.stay(ctx, replies)
+    audience = await with_followers(ctx.conn, await budget_pb.voters(ctx.conn, r.id))
+    return engine.stay(ctx, await tell(ctx, audience, lambda t: Reply(results(t, r, found))))
 
 
 async def status(ctx: Context) -> Step:

@@ -14,6 +14,7 @@ from handlers.budget import followers, imports
 from handlers.budget.importer import BudgetFileError, DocumentKind, read_budget
 from handlers.context import Context, Step, column
 from handlers.events import File, Reply, Text
+from handlers.file_problems import undelivered_text
 from handlers.flow import ButtonData, Role
 from handlers.menu import MenuState, menu_reply
 from storage import budget
@@ -136,8 +137,7 @@ async def receive_file(ctx: Context, event: File) -> Step:
     """Check the file whole; refuse it with every problem, or store it unpublished and preview."""
     _ = ctx.t.gettext
     if event.content is None:
-        text = _("That file could not be read (larger than 5 MB?). Send it again, smaller.")
-        return engine.stay(ctx, [Reply(text)])
+        return engine.stay(ctx, [Reply(undelivered_text(ctx.t, event.size))])
     kind = DocumentKind(str(ctx.draft["kind"]))
     name = event.name or "budget"
     try:

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from handlers.events import MAX_FILE_BYTES
 from handlers.file_problems import FileProblemsError, Problem
 from handlers.i18n import to_latin
 from handlers.plan.config import NO_PLAN, PlanSection
@@ -26,7 +27,6 @@ from handlers.plan.model import plan_flaws
 from handlers.texts import N_
 from storage.plan import NewMeasure, NewMilestone
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TEXT = 2000
 
 
