@@ -4,6 +4,11 @@ A chart is drawn once per content: the same figures give the same file, so a ret
 sends the same picture and a menu opened a hundred times draws it once. Files live under the
 data folder's ``photos/charts/`` so that every channel sends them as it sends photos (Viber
 fetches them by signed URL). They hold public figures only.
+
+matplotlib takes seconds to import and its first drawing loads the fonts: the outbox sender warms
+it in a background thread as it starts (``ChartRenderer.warm``), so a resident's first chart is
+drawn in a warm process. The figure is laid out by hand (no constrained layout, which draws every
+text once more to measure it), so a drawing is one pass.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import io
 import json
 import logging
 import textwrap
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +34,15 @@ KEEP_S = 2 * 24 * 3600  # older drawings are deleted when a new one is drawn
 LABEL_WIDTH = 26  # characters per line of a bar's label
 WIDTH_IN, DPI = 7.2, 110  # about 800 px wide: sharp on a phone, small to send
 BAR, REFERENCE = "#1f5f99", "#c9d6e3"
+LABEL_PT = 9  # the bars' labels' font size
+# matplotlib is not made for drawing in several threads at once (its fonts are shared).
+_MATPLOTLIB = threading.Lock()
+_warming: list[threading.Thread] = []  # the process's one warm-up, once started
+WARM_UP = Chart(
+    "Загревање · Warm-up · Bemelegítés", ("Програм · Program · Programok 0123456789 %,.",),
+    (1.0,), reference=(2.0,), legend=("извршено", "планирано"), value_labels=("50%",),
+    unit="милиона динара",
+)  # fmt: skip
 
 
 class ChartRenderer:
@@ -35,8 +50,18 @@ class ChartRenderer:
 
     def __init__(self, data_dir: Path) -> None:
         self._data_dir = data_dir
-        # matplotlib is not made for drawing in several threads at once.
-        self._drawing = asyncio.Lock()
+        self._drawing = asyncio.Lock()  # the same chart asked twice at once is drawn once
+
+    def warm(self) -> threading.Thread:
+        """Import matplotlib and draw a small chart (Cyrillic, Latin, digits) in a background
+        thread, once per process; a chart asked for meanwhile waits for it, not for more."""
+        if not _warming:
+            # Not a daemon: one killed at the exit inside matplotlib's C++ aborts the process
+            # ("terminate called without an active exception"); the exit waits for it instead.
+            thread = threading.Thread(target=warm_up, name="charts-warm-up", daemon=False)
+            _warming.append(thread)
+            thread.start()
+        return _warming[0]
 
     async def with_picture(self, reply: Reply) -> Reply:
         """The reply with its chart drawn and put first among its photos.
@@ -61,7 +86,7 @@ class ChartRenderer:
             return relative
         async with self._drawing:
             if not target.is_file():
-                png = await asyncio.to_thread(render_png, chart)
+                png = await asyncio.to_thread(_render_alone, chart)
                 await asyncio.to_thread(_store, target, png)
         return relative
 
@@ -80,20 +105,53 @@ def _store(target: Path, png: bytes) -> None:
             old.unlink(missing_ok=True)
 
 
+def warm_up() -> None:
+    """Import matplotlib and draw once, so that the fonts and caches are loaded."""
+    try:
+        _render_alone(WARM_UP)
+    except Exception:
+        log.exception("charts could not be warmed up; the first one is drawn cold")
+
+
+def _render_alone(chart: Chart) -> bytes:
+    with _MATPLOTLIB:
+        return render_png(chart)
+
+
 def render_png(chart: Chart) -> bytes:
     """The chart as a PNG: horizontal bars, the first label on top, readable on a phone."""
-    # Imported at the first chart: matplotlib and numpy are 40 MB that a bot which never
-    # draws does not need to hold. The Agg backend: no display on a server.
+    # Imported at the first chart (or the warm-up): matplotlib and numpy are 40 MB that a
+    # process which never draws does not need to hold. The Agg backend: no display on a server.
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
 
     bars = len(chart.labels)
     labels = [textwrap.fill(label, LABEL_WIDTH, max_lines=3) for label in chart.labels]
     lines = sum(label.count("\n") + 1 for label in labels)
     height = 1.4 + 0.3 * lines + 0.15 * bars
-    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI, layout="constrained")
+    figure = Figure(figsize=(WIDTH_IN, height), dpi=DPI)
+    # The margins by hand: the left one as wide as the widest line of a label (measured in
+    # points, with room for the ticks and for hinting), the top one as high as the title.
+    font = FontProperties(size=LABEL_PT)
+    widest = (
+        max(
+            text_to_path.get_text_width_height_descent(line, font, ismath=False)[0]
+            for label in labels
+            for line in label.splitlines()
+        )
+        * DPI
+        / 72
+    )
+    width_px = WIDTH_IN * DPI
+    title = textwrap.fill(chart.title, 60)
+    figure.subplots_adjust(
+        left=min(0.5, (widest * 1.05 + 20) / width_px), right=1 - 18 / width_px,
+        top=1 - (0.3 + 0.2 * (title.count("\n") + 1)) / height, bottom=0.5 / height,
+    )  # fmt: skip
     axes = figure.subplots()
     rows = list(range(bars))
     legend = [*chart.legend, "", ""]
@@ -104,13 +162,13 @@ def render_png(chart: Chart) -> bytes:
         label=legend[0] or None,
     )  # fmt: skip
     if chart.value_labels:
-        axes.bar_label(drawn, labels=list(chart.value_labels), padding=4, fontsize=9)
-    axes.set_yticks(rows, labels=labels, fontsize=9)
+        axes.bar_label(drawn, labels=list(chart.value_labels), padding=4, fontsize=LABEL_PT)
+    axes.set_yticks(rows, labels=labels, fontsize=LABEL_PT)
     axes.invert_yaxis()
     top = chart.maximum or max((*chart.values, *chart.reference, 0.0)) or 1.0
     axes.set_xlim(0, top * (1.0 if chart.maximum else 1.2))
     axes.set_xlabel(chart.unit, fontsize=9)
-    axes.set_title(textwrap.fill(chart.title, 60), fontsize=11, loc="left")
+    axes.set_title(title, fontsize=11, loc="left")
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     if chart.legend:

@@ -145,6 +145,8 @@ class OutboxSender:
 
     async def run(self) -> None:
         """Deliver for ever (until cancelled), after settling what a crash interrupted."""
+        if self._charts is not None:
+            self._charts.warm()  # matplotlib's import and first drawing, in the background
         await self.recover()
         while True:
             self._wake.clear()

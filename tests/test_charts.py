@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import logging
 import math
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import aiohttp
@@ -12,11 +17,12 @@ import pytest
 from PIL import Image
 
 from bot.charts import CHARTS_DIR, ChartRenderer, render_png
+from bot.outbox import OutboxSender
 from bot.settings import Settings
 from handlers.events import Chart, Reply
 from handlers.municipality import Municipality
 from storage.outbox import NewMessage, enqueue
-from tests.conftest import telegram_app
+from tests.conftest import ROOT, Bot, eventually, telegram_app
 from tests.dialogs import ANA, viber_app
 from tests.fakes.ports import FakeGeocoder
 from tests.fakes.telegram_api import Call
@@ -140,3 +146,49 @@ async def test_a_chart_that_cannot_be_drawn_leaves_the_text_to_go_alone(
     assert (reply.text, reply.photos, reply.chart) == ("Буџет", (), None)
     assert "could not be drawn" in caplog.text
     assert "Комуналне" not in caplog.text  # the figures stay out of the log
+
+
+class RecordingRenderer(ChartRenderer):
+    """A renderer that notes the warm-up instead of starting it."""
+
+    warmed = 0
+
+    def warm(self) -> threading.Thread:
+        self.warmed += 1
+        return threading.current_thread()
+
+
+async def test_the_outbox_sender_warms_the_charts_as_it_starts(bot: Bot, tmp_path: Path) -> None:
+    renderer = RecordingRenderer(tmp_path)
+    sender = OutboxSender(bot.app.db, {"test": bot.channel}, bot.clock, charts=renderer)
+    task = asyncio.create_task(sender.run())
+
+    async def warmed() -> bool:
+        return renderer.warmed == 1
+
+    try:
+        await eventually(warmed, "the sender's start warms the charts")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def test_the_warm_up_imports_matplotlib_and_draws_once_in_the_background(tmp_path: Path) -> None:
+    code = "\n".join(
+        [
+            "import sys",
+            "from pathlib import Path",
+            "from bot.charts import ChartRenderer",
+            "assert 'matplotlib' not in sys.modules  # a bot that never draws does not hold it",
+            f"renderer = ChartRenderer(Path({str(tmp_path)!r}))",
+            "thread = renderer.warm()",
+            "assert renderer.warm() is thread  # once per process",
+            "assert not thread.daemon  # the exit waits for it (a daemon's would abort in C++)",
+            "thread.join(120)",
+            "assert not thread.is_alive()",
+            "from matplotlib import font_manager",
+            "assert font_manager._get_font.cache_info().currsize > 0  # a font was loaded: drawn",
+        ]
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=180)
