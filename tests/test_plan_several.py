@@ -379,3 +379,60 @@ async def test_a_plan_no_longer_published_shows_follows_comments_and_warns_of_no
             after = await store.get(conn, youth.id)
     assert after is not None
     assert after.status == youth.status != "late"
+
+
+NOT_ABOVE = "the parent «{}» is not a measure above this one"
+
+
+# Rows without a plan take the import's plan before their parents and milestones are looked up.
+
+MIXED = [
+    ["mladi", "7", "", "", "Волонтерски сервис", "", ""],
+    ["", "7.1", "7", "", "Обука волонтера", "30.09.2026.", "20"],
+    ["", "7", "", "корак", "Први састанак", "30.06.2026.", ""],
+    ["", "8", "", "", "Омладински савет", "", ""],
+    ["mladi", "8.1", "8", "", "Избор чланова", "", ""],
+    ["mladi", "8", "", "корак", "Позив", "", ""],
+]  # fmt: skip
+
+
+async def test_rows_without_a_plan_are_in_the_imports_plan_for_their_parents_and_milestones(
+    plans_bot: Bot, municipality: Municipality
+) -> None:
+    bot = plans_bot
+    boss = bot.sender("boss")
+    mixed = plan_csv(MIXED)
+    await bot.play("boss", [
+        ("/plan import mladi", [f"Rows without a plan column go to {YOUTH} (mladi)."]),
+        (File(boss, "document", name="mladi.csv", content=mixed, size=len(mixed)), [
+            "mladi.csv: 4 measures read, 4 new, 0 already in the plan (updated).",
+            "🆕 mladi:7 Волонтерски сервис", "🆕 mladi:7.1 Обука волонтера",
+            "🆕 mladi:8 Омладински савет", "🆕 mladi:8.1 Избор чланова",
+        ]),
+        (Press("planimp:ok"), ["Imported: 4 measures"]),
+    ])  # fmt: skip
+    async with bot.app.db.transaction() as conn:
+        (seven,) = await store.by_key(conn, "7", "mladi")
+        (activity,) = await store.by_key(conn, "7.1", "mladi")
+        (eight,) = await store.by_key(conn, "8", "mladi")
+        (member,) = await store.by_key(conn, "8.1", "mladi")
+        milestones = [[s.text for s in await store.milestones(conn, m.id)] for m in (seven, eight)]
+    assert (activity.parent_id, member.parent_id) == (seven.id, eight.id)
+    assert milestones == [["Први састанак"], ["Позив"]]
+
+    # Into the other plan, the same rows clash; each problem names its file, line and column.
+    await bot.play("boss", [
+        ("/plan import ogp", ["Send the action plan file"]),
+        (File(boss, "document", name="mladi.csv", content=mixed, size=len(mixed)), [
+            "Nothing was imported.",
+            f"mladi.csv, line 3, column 3 (Надређена): {NOT_ABOVE.format(7)}",
+            "mladi.csv, line 4, column 2 (Шифра): no measure has the key «7»",
+            f"mladi.csv, line 6, column 3 (Надређена): {NOT_ABOVE.format(8)}",
+            "mladi.csv, line 7, column 2 (Шифра): no measure has the key «8»",
+        ]),
+    ])  # fmt: skip
+    # The command line reads rows without a plan into the plan it is given, the same way.
+    measures = read_plan("mladi.csv", mixed, SERVICES, municipality.plan, "mladi")
+    assert [(m.plan, m.key, m.parent_key) for m in measures] == [
+        ("mladi", "7", None), ("mladi", "7.1", "7"), ("mladi", "8", None), ("mladi", "8.1", "8"),
+    ]  # fmt: skip

@@ -13,10 +13,8 @@ from handlers.file_problems import undelivered_text
 from handlers.flow import ButtonData, Role
 from handlers.menu import MenuState, menu_reply
 from handlers.plan.comments import PlanState
-from handlers.plan.config import into_plan
-from handlers.plan.importer import PlanFileError, read_plan
+from handlers.plan.importer import PlanFileError, check_rows, read_rows
 from handlers.plan.imports import import_plan
-from handlers.plan.model import plan_flaws
 from storage import plan as store
 from storage.plan import NewMeasure, NewMilestone
 
@@ -61,20 +59,18 @@ def start(ctx: Context, plan_id: str = "") -> Step:
 
 
 async def read_file(deps: Deps, event: Inbound) -> Lookup | None:
-    """Check the sent file whole before the transaction."""
+    """Read the sent file's rows before the transaction (they are checked in it, where the plan
+    of rows that name none is known: it is in the draft)."""
     if not isinstance(event, File):
         return None
     if event.content is None:
         return Lookup("undelivered", {"size": event.size})
     name = event.name or "plan"
     try:
-        # The plan of rows that name none is in the draft, known only in the transaction: "".
-        measures = read_plan(
-            name, event.content, set(deps.municipality.services), deps.municipality.plan, ""
-        )
+        rows = read_rows(name, event.content)
     except PlanFileError as e:
         return Lookup("refused", {"error": e})
-    return Lookup("read", {"name": name, "measures": measures})
+    return Lookup("read", {"name": name, "rows": rows})
 
 
 async def receive(ctx: Context, event: File) -> Step:
@@ -85,17 +81,15 @@ async def receive(ctx: Context, event: File) -> Step:
     if found.outcome == "undelivered":
         return engine.stay(ctx, [Reply(undelivered_text(ctx.t, int(found.data["size"])))])
     if found.outcome == "refused":
-        error: PlanFileError = found.data["error"]
-        problems = "\n".join(error.render(ctx.t))
-        text = _("Nothing was imported. Correct the file and send it again:") + "\n" + problems
-        return engine.stay(ctx, [Reply(text)])
+        return _refused(ctx, found.data["error"])
     plan_id = str(ctx.draft.get("plan") or ctx.municipality.plan.default)
-    measures = into_plan(found.data["measures"], plan_id)
-    flaws = plan_flaws(measures, set(ctx.municipality.services))
-    if flaws:  # a row naming the plan clashes with one that was put in it
-        lines = [f"{measures[f.index].key}: {_(f.message, **f.params)}" for f in flaws]
-        text = _("Nothing was imported. Correct the file and send it again:") + "\n"
-        return engine.stay(ctx, [Reply(text + "\n".join(lines[:PREVIEW_MEASURES]))])
+    services = set(ctx.municipality.services)
+    try:
+        measures = check_rows(
+            found.data["name"], found.data["rows"], services, ctx.municipality.plan, plan_id
+        )
+    except PlanFileError as e:
+        return _refused(ctx, e)
     known = {(m.plan, m.key) for m in await store.all_measures(ctx.conn)}
     new = [m for m in measures if (m.plan, m.key) not in known]
     summary = ctx.t.ngettext(
@@ -126,6 +120,12 @@ async def receive(ctx: Context, event: File) -> Step:
     return Step(PlanState.IMPORT_CONFIRM, draft, [Reply(f"{summary}\n\n{shown}", keys)])
 
 
+def _refused(ctx: Context, error: PlanFileError) -> Step:
+    problems = "\n".join(error.render(ctx.t))
+    text = ctx.t.gettext("Nothing was imported. Correct the file and send it again:")
+    return engine.stay(ctx, [Reply(text + "\n" + problems)])
+
+
 async def decide(ctx: Context, press: PlanImportDecision) -> Step | None:
     """Store the previewed plan and tell the followers of what changed, or drop it."""
     _ = ctx.t.gettext
@@ -133,8 +133,7 @@ async def decide(ctx: Context, press: PlanImportDecision) -> Step | None:
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])
     if press.action != "ok" or "measures" not in ctx.draft:
         return None
-    plan_id = str(ctx.draft.get("plan") or ctx.municipality.plan.default)
-    measures = into_plan([from_plain(m) for m in ctx.draft["measures"]], plan_id)
+    measures = [from_plain(m) for m in ctx.draft["measures"]]  # each in its plan already
     changed, told = await import_plan(
         ctx.conn, str(ctx.draft["name"]), measures, ctx.now, ctx.municipality.plan
     )

@@ -11,7 +11,7 @@ import can still fill it).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -228,11 +228,6 @@ async def store_file_plan(conn: aiosqlite.Connection, section: PlanSection, now:
     """
     await store.claim_unassigned(conn, section.default)
     await store.save_plan(conn, list(section.measures), now, keep_progress=True)
-
-
-def into_plan(measures: list[NewMeasure], plan_id: str) -> list[NewMeasure]:
-    """Measures that name no plan put in ``plan_id``."""
-    return [m if m.plan else replace(m, plan=plan_id) for m in measures]
 
 
 async def published_measure(

@@ -91,14 +91,19 @@ def read_plan(
     plans: PlanSection = NO_PLAN,
     plan: str | None = None,
 ) -> list[NewMeasure]:
-    """The checked measures of a plan file (parents first), each in its plan.
-
-    A row's plan is its ``plan`` column when filled, otherwise ``plan`` (the one the import was
-    given), otherwise (None) the municipality's default plan; a named plan must be one of
-    ``plans``. ``plan=""`` leaves such rows without a plan, for a caller that knows it only later.
+    """The checked measures of a plan file (parents first), each in its plan (``check_rows``).
 
     Raises:
         PlanFileError: with every problem found; nothing of the file is usable then.
+    """
+    return check_rows(file, read_rows(file, content), services, plans, plan)
+
+
+def read_rows(file: str, content: bytes) -> list[Row]:
+    """The rows of a plan file (CSV or XLSX), its header first: the slow part, unchecked.
+
+    Raises:
+        PlanFileError: the file is too large, not a table, or empty.
     """
     if len(content) > MAX_FILE_BYTES:
         raise PlanFileError(file, [Problem(0, "-", N_("the file is larger than 5 MB"))])
@@ -109,6 +114,25 @@ def read_plan(
         raise PlanFileError(file, [problem]) from None
     if not rows:
         raise PlanFileError(file, [Problem(1, "-", N_("the file has no header row and no lines"))])
+    return rows
+
+
+def check_rows(
+    file: str,
+    rows: list[Row],
+    services: set[str],
+    plans: PlanSection = NO_PLAN,
+    plan: str | None = None,
+) -> list[NewMeasure]:
+    """The checked measures of a file's rows (``read_rows``), each in its plan.
+
+    A row's plan is its ``plan`` column when filled, otherwise ``plan`` (the one the import was
+    given), otherwise (None) the municipality's default plan; a named plan must be one of
+    ``plans``. Every row has its plan before parents and milestones are looked up by plan and key.
+
+    Raises:
+        PlanFileError: with every problem found; nothing of the file is usable then.
+    """
     checker = _Checker(rows[0], plans, plans.default if plan is None else plan)
     if not checker.problems:
         for row in rows[1:]:
