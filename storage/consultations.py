@@ -153,7 +153,8 @@ async def due_reminders(
     """(consultation, user, channel, chat, language) of reminders due and not yet sent.
 
     A reminder is due once the meeting is at most ``minutes_before`` away; once it has
-    started, it is no longer sent.
+    started, it is no longer sent. A budget consultation is a period for proposals, not a
+    meeting: a "Remind me" kept from an old keyboard sends nothing.
     """
     rows = await fetch_all(
         conn,
@@ -161,6 +162,7 @@ async def due_reminders(
         " JOIN consultation_participants p ON p.consultation_id = c.id AND p.remind = 1"
         " JOIN users u ON u.id = p.user_id AND u.unreachable = 0"
         " WHERE c.starts_at > ? AND datetime(c.starts_at, ?) <= datetime(?)"
+        " AND c.budget_year IS NULL"
         " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.consultation_id = c.id"
         " AND r.user_id = u.id AND r.minutes_before = ?)",
         (iso(now), f"-{minutes_before} minutes", iso(now), minutes_before),

@@ -216,3 +216,31 @@ async def test_in_public_consultations_it_offers_a_proposal_not_a_meeting(office
             (Press("mycom"), ["You have not sent any comments yet."]),
         ],
     )
+
+
+async def test_a_remind_me_kept_from_an_old_keyboard_sends_no_meeting_reminder(
+    office: Office,
+) -> None:
+    from bot.scheduler import find_job, run_job
+
+    bot = office.bot
+    await bot.say("mila", Press("menu:consult"))
+    await bot.say("boss", "/budget consult 2027 20.05.2026 31.05.2026")
+    db = bot.app.db.path
+    assert db is not None
+    # A "Remind me" pressed before a budget consultation stopped offering it.
+    conn = sqlite3.connect(db)
+    try:
+        with conn:
+            conn.execute(
+                "INSERT INTO consultation_participants (consultation_id, user_id, remind)"
+                " SELECT c.id, u.id, 1 FROM consultations c, users u"
+                " WHERE c.budget_year = 2027 AND u.chat_id = 'mila'"
+            )
+    finally:
+        conn.close()
+    assert participants(db) == 1
+    bot.clock.moment = bot.clock.moment.replace(day=19, hour=12)  # within a day of its start
+    app = bot.app
+    job = find_job(app.deps.registry, "consultation-reminders")
+    assert await run_job(app.db, app.deps, app.sender, job) == 0
