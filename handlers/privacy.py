@@ -364,8 +364,10 @@ async def mark_evidence(ctx: Context, args: str) -> Step:
 async def retain(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> list[Outgoing]:
     """Erase the personal data of reports that ended more than the retention ago."""
     months = m.privacy.retention_months if m.privacy else 24
-    due = await privacy.ended_before(conn, months_before(now, months))
+    cutoff = months_before(now, months)
+    due = await privacy.ended_before(conn, cutoff)
     done = await privacy.anonymise_reports(conn, due, now)
+    await privacy.drop_followers_ended_before(conn, cutoff)
     await privacy.delete_photo_files(conn, await privacy.unused_photos(conn, list(done.photos)))
     return []
 

@@ -411,6 +411,16 @@ async def ended_before(conn: aiosqlite.Connection, moment: datetime) -> list[int
     return [int(r[0]) for r in rows]
 
 
+async def drop_followers_ended_before(conn: aiosqlite.Connection, moment: datetime) -> None:
+    """Drop the followers of reports ended before ``moment``, anonymised or not: a reporter's
+    erasure anonymises the report but keeps its followers while it is open."""
+    await conn.execute(
+        "DELETE FROM report_followers WHERE report_id IN (SELECT id FROM reports"  # noqa: S608
+        f" WHERE status IN ({status.marks(status.ENDED)}) AND updated_at < ?)",
+        [*status.ENDED, iso(moment)],
+    )
+
+
 async def mark_evidence(
     conn: aiosqlite.Connection, report_id: int, staff_id: int, now: datetime
 ) -> bool:

@@ -241,6 +241,28 @@ async def test_erasing_the_reporter_keeps_the_followers_news(office: Office) -> 
     )
 
 
+async def test_retention_drops_the_followers_of_an_erased_reporters_report(
+    office: Office,
+) -> None:
+    """The erasure keeps the followers while the report is open; once it ends and the retention
+    passes, they go like those of any ended report (the erasure already set anonymised_at)."""
+    bot = office.bot
+    await office.report_leak("ana")
+    await _until_the_place(office, "bob")
+    await bot.say("bob", Press("same:1"))
+    await bot.say("ana", "/deleteme")
+    await bot.say("ana", Press("erase:yes"))
+    await office.staff("vesna", f"/reject {REF} Not ours.")
+    assert await followers_of(office, 1) == [await user_id(office, "bob")]
+    retention = find_job(bot.app.deps.registry, "privacy-retention")
+    bot.clock.advance(days=30 * 23)
+    await run_job(bot.app.db, bot.app.deps, bot.app.sender, retention)
+    assert await followers_of(office, 1) == [await user_id(office, "bob")]  # not yet
+    bot.clock.advance(days=62)
+    await run_job(bot.app.db, bot.app.deps, bot.app.sender, retention)
+    assert await followers_of(office, 1) == []
+
+
 def test_the_search_radius_is_set_per_category(tmp_path: Path) -> None:
     text = (ROOT / "config" / "lapovo.toml").read_text(encoding="utf-8")
     path = tmp_path / "lapovo.toml"
