@@ -53,6 +53,25 @@ def test_translations_keep_the_placeholders(language: str) -> None:
             assert set(re.findall(r"\{\w+\}", str(s))) <= wanted, (m.id, s)
 
 
+@pytest.mark.parametrize(
+    ("language", "english", "term"),
+    [
+        ("hu", r"Centre for Social Work", "Szociális Munkaközpont"),
+        ("sr", r"\byour id\b", "ИД"),
+        ("bs", r"\byour id\b", "ID"),
+    ],
+)
+def test_a_name_is_translated_the_same_everywhere(language: str, english: str, term: str) -> None:
+    """The office and the messenger's ID are called the same in every message of a catalog."""
+    with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        catalog = read_po(f, locale=language)
+    naming = [m for m in catalog if m.id and re.search(english, str(m.id))]
+    assert naming
+    for m in naming:
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        assert all(term in str(s) for s in strings), (m.id, m.string)
+
+
 def test_serbian_has_three_plural_forms() -> None:
     t = Translator("sr-Cyrl")
     forms = {
