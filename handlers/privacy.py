@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -34,6 +35,7 @@ EXPORT_NAME = "moja-opstina"  # the data export's file names: moja-opstina-<day>
 # Messengers that fetch a file by its URL, maybe after taking the message: their exports are
 # kept until they expire.
 FETCHED_LATER = ("viber",)
+DAY_FORMAT, MOMENT_FORMAT = "%d.%m.%Y", "%d.%m.%Y %H:%M"  # as everywhere in the bot
 BACKUP_DAYS = 14  # deploy/moja-opstina-backup.service removes older backups
 
 
@@ -151,7 +153,7 @@ async def send_my_data(ctx: Context, args: str = "") -> Step:
     if folder is None:  # an in-memory database (a try-out) has no data folder to write in
         return engine.stay(ctx, [Reply(_("Your data cannot be exported here."))])
     data = await privacy.personal_data(ctx.conn, ctx.user.id)
-    day = ctx.now.date().isoformat()
+    day = _local(ctx, ctx.now).date().isoformat()
     names = {"text": f"{EXPORT_NAME}-{day}.txt", "json": f"{EXPORT_NAME}-{day}.json"}
     contents = {
         names["text"]: readable_data(ctx, data).encode(),
@@ -184,12 +186,12 @@ def readable_data(ctx: Context, data: dict[str, Any]) -> str:
     u = data["user"]
     lines = [
         _("Everything {municipality} stores about you, on {day}", municipality=_name(ctx),
-          day=ctx.now.date().isoformat()),
+          day=_local(ctx, ctx.now).strftime(DAY_FORMAT)),
         "",
         _("Name: {name}", name=u["first_name"] or "-"),
         _("Messenger: {messenger}, id {id}", messenger=u["messenger"], id=u["id"]),
         _("Language: {language}", language=u["language"] or "-"),
-        _("With us since: {at}", at=u["since"][:10]),
+        _("With us since: {at}", at=_day(ctx, u["since"])),
         _("Topics you follow: {topics}",
           topics=", ".join(topic_name(ctx.t, s["topic"]) for s in data["subscriptions"]) or "-"),
         _("Reports you follow (the same problem as yours): {refs}",
@@ -199,7 +201,7 @@ def readable_data(ctx: Context, data: dict[str, Any]) -> str:
     ]  # fmt: skip
     lines += _reports_lines(ctx, data)
     lines += _section(_("Your comments and answers on reports"), [
-        f"{e['ref']} {e['at'][:16]}: {e['text'] or _voice_or_photo(e)}"
+        f"{e['ref']} {_moment(ctx, e['at'])}: {e['text'] or _voice_or_photo(e)}"
         for e in data["report_messages"]
     ])  # fmt: skip
     lines += _participation_lines(ctx, data)
@@ -236,7 +238,7 @@ def _reports_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
 def _participation_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
     _ = ctx.t.gettext
     comments = [
-        f"{c['consultation']} {c['at'][:16]}: {c['text']}"
+        f"{c['consultation']} {_moment(ctx, c['at'])}: {c['text']}"
         + (f" ({c['program']}, {c['cost']})" if c["program"] else "")
         for c in data["consultation_comments"]
     ]
@@ -252,10 +254,23 @@ def _participation_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
             f"{f['key']} {f['title']}" for f in data["plan_follows"]
         ]),
         *_section(_("Your questions (action plan, social protection)"), [
-            f"{w['at'][:16]}{' ' + w['about'] if w['about'] else ''}: {w['text']}"
+            f"{_moment(ctx, w['at'])}{' ' + w['about'] if w['about'] else ''}: {w['text']}"
             for w in data["plan_and_social_questions"]
         ]),
     ]  # fmt: skip
+
+
+def _local(ctx: Context, moment: datetime) -> datetime:
+    """A moment on the municipality's clock (the stored ones are UTC)."""
+    return moment.astimezone(ZoneInfo(ctx.municipality.timezone))
+
+
+def _moment(ctx: Context, stored: str) -> str:
+    return _local(ctx, datetime.fromisoformat(stored)).strftime(MOMENT_FORMAT)
+
+
+def _day(ctx: Context, stored: str) -> str:
+    return _local(ctx, datetime.fromisoformat(stored)).strftime(DAY_FORMAT)
 
 
 def _section(title: str, lines: list[str]) -> list[str]:

@@ -421,3 +421,16 @@ async def test_a_residents_question_goes_to_the_measures_staff_and_the_answer_ba
     assert "The municipality answered your comment on 1.3." in told
     assert "In July, on the municipality's site." in told
     assert question not in caplog.text
+
+
+async def test_a_milestone_is_reached_on_the_municipalitys_day(plan_bot: Bot) -> None:
+    """22:30 UTC on 17 May is past midnight in Vlasotince: the milestone is reached on the 18th."""
+    bot = plan_bot
+    bot.clock.advance(hours=13, minutes=30)
+    await bot.say("kata", "/measure 1.3 milestone 2")
+    async with bot.app.db.transaction() as conn:
+        rows = await conn.execute_fetchall(
+            "SELECT done_on FROM plan_milestones m JOIN plan_measures p ON p.id = m.measure_id"
+            " WHERE p.key = '1.3' AND m.position = 2"
+        )
+    assert [r[0] for r in rows] == ["2026-05-18"]

@@ -336,3 +336,26 @@ async def test_viber_fetches_the_files_by_a_signed_url_that_expires(
         stale = exports.write_exports(settings.data_dir, {"old.json": b"{}"}, old)["old.json"]
         async with http.get(viber.channel.media_url(stale)) as response:
             assert response.status == 404
+
+
+async def test_the_readable_export_tells_the_times_on_the_municipalitys_clock(
+    office: Office,
+) -> None:
+    """22:30 UTC is already the next day in Vlasotince: the file, its title and the times say so,
+    written the way the rest of the bot writes them."""
+    bot = office.bot
+    await office.report_leak("ana")  # 09:00 UTC, 11:00 in Vlasotince
+    await seed_the_other_features(office, "ana", 1, 1)  # at 09:00 UTC too
+    bot.clock.advance(hours=13, minutes=30)
+    await bot.say("ana", Press("rep:1"))
+    await bot.say("ana", Press("cm:1"))
+    await bot.say("ana", COMMENT)
+    replies = await bot.say("ana", "/mydata")
+    readable, _exported = read_export(bot, replies)
+    names = sorted(r.document.name for r in replies if r.document)
+    assert names == ["moja-opstina-2026-05-18.json", "moja-opstina-2026-05-18.txt"]
+    assert readable.splitlines()[0].endswith("on 18.05.2026")
+    assert "With us since: 17.05.2026\n" in readable
+    assert f"{REF} 18.05.2026 00:30: {COMMENT}" in readable
+    assert "Budget ana-token 17.05.2026 11:00: ana-token proposes a playground" in readable
+    assert "17.05.2026 11:00 Measure ana-token: When, asks ana-token?" in readable

@@ -7,6 +7,7 @@ a measure is checked when they act: an admin, or an operator of the measure's se
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from handlers.context import Context, Step, buttons
 from handlers.events import Reply
@@ -152,7 +153,7 @@ async def milestone(ctx: Context, plan: Plan, m: Measure, rest: str) -> Step:
     target = found.get(int(first))
     if target is None:
         raise UsageError(N_("{key} has no milestone {n}."), key=m.key, n=first[:6])
-    today = ctx.now.date()
+    today = ctx.now.astimezone(ZoneInfo(ctx.municipality.timezone)).date()
     if not await store.reach_milestone(ctx.conn, m.id, target.position, today):
         return _answer(ctx, ctx.t.gettext("That milestone was already reached."))
     note_text = more.strip()[:MAX_NOTE] or None
