@@ -23,9 +23,12 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from handlers import engine
+from handlers.budget.money import dinars
 from handlers.context import Context, Step, buttons
 from handlers.events import Document, Outgoing, Reply
 from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role
+from handlers.i18n import LANGUAGES
+from handlers.library.titles import LANGUAGE_NAMES, SUBJECTS
 from handlers.municipality import Municipality
 from handlers.notices import card_update
 from handlers.texts import N_, category_name, status_name, topic_name
@@ -74,6 +77,17 @@ STORED: dict[str, str] = {
 
 # How a library follower is told (the library's own button labels).
 LIBRARY_MODES = {"weekly": N_("Weekly digest"), "instant": N_("As they arrive")}
+LIBRARY_FOLLOWS = {
+    "subject": N_("Subject you follow: {name}"),
+    "language": N_("Language of books you follow: {name}"),
+    "author": N_("Author you follow: {name}"),
+}
+SUGGESTION_STATUSES = {
+    "open": N_("suggested"),
+    "ordered": N_("ordered"),
+    "available": N_("in the library"),
+    "not_planned": N_("not planned"),
+}
 
 
 class PrivacyState(StrEnum):
@@ -190,7 +204,7 @@ def readable_data(ctx: Context, data: dict[str, Any]) -> str:
         "",
         _("Name: {name}", name=u["first_name"] or "-"),
         _("Messenger: {messenger}, id {id}", messenger=u["messenger"], id=u["id"]),
-        _("Language: {language}", language=u["language"] or "-"),
+        _("Language: {language}", language=LANGUAGES.get(u["language"], u["language"] or "-")),
         _("With us since: {at}", at=_day(ctx, u["since"])),
         _("Topics you follow: {topics}",
           topics=", ".join(topic_name(ctx.t, s["topic"]) for s in data["subscriptions"]) or "-"),
@@ -206,11 +220,12 @@ def readable_data(ctx: Context, data: dict[str, Any]) -> str:
     ])  # fmt: skip
     lines += _participation_lines(ctx, data)
     lines += _section(_("Library"), [
-        *(f"{f['kind']}: {f['value']}" for f in data["library_follows"]),
+        *(_library_follow(ctx, f) for f in data["library_follows"]),
         *(_("Alerts: {mode}", mode=_(LIBRARY_MODES.get(a["mode"], a["mode"])))
           for a in data["library_alerts"]),
         *(_("Your suggestion: {title} ({author}), {status}", title=g["title"],
-            author=g["author"], status=g["status"]) for g in data["library_suggestions"]),
+            author=g["author"], status=_(SUGGESTION_STATUSES.get(g["status"], g["status"])))
+          for g in data["library_suggestions"]),
         *(_("You want too: {title} ({author})", title=g["title"], author=g["author"])
           for g in data["library_supported"]),
     ])  # fmt: skip
@@ -239,7 +254,7 @@ def _participation_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
     _ = ctx.t.gettext
     comments = [
         f"{c['consultation']} {_moment(ctx, c['at'])}: {c['text']}"
-        + (f" ({c['program']}, {c['cost']})" if c["program"] else "")
+        + (f" ({c['program']}{_cost(ctx, c['cost'])})" if c["program"] else "")
         for c in data["consultation_comments"]
     ]
     return [
@@ -271,6 +286,20 @@ def _moment(ctx: Context, stored: str) -> str:
 
 def _day(ctx: Context, stored: str) -> str:
     return _local(ctx, datetime.fromisoformat(stored)).strftime(DAY_FORMAT)
+
+
+def _library_follow(ctx: Context, f: dict[str, Any]) -> str:
+    """A library follow as the library's menu names it (subjects and languages are codes)."""
+    _ = ctx.t.gettext
+    names = {"subject": SUBJECTS, "language": LANGUAGE_NAMES}.get(f["kind"], {})
+    value = _(names[f["value"]]) if f["value"] in names else f["value"]
+    return _(LIBRARY_FOLLOWS.get(f["kind"], "{name}"), name=value)
+
+
+def _cost(ctx: Context, cost: int | None) -> str:
+    if cost is None:
+        return ""
+    return ", " + ctx.t.gettext("Estimated cost: {amount} dinars", amount=dinars(ctx.t, cost))
 
 
 def _section(title: str, lines: list[str]) -> list[str]:

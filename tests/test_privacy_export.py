@@ -359,3 +359,30 @@ async def test_the_readable_export_tells_the_times_on_the_municipalitys_clock(
     assert f"{REF} 18.05.2026 00:30: {COMMENT}" in readable
     assert "Budget ana-token 17.05.2026 11:00: ana-token proposes a playground" in readable
     assert "17.05.2026 11:00 Measure ana-token: When, asks ana-token?" in readable
+
+
+async def test_the_readable_export_names_what_the_bot_names_not_its_codes(office: Office) -> None:
+    bot = office.bot
+    await office.report_leak("ana")
+    await seed_the_other_features(office, "ana", 1, 1)
+    ana = await user_id(office, "ana")
+    await run_sql(
+        office,
+        f"""
+            INSERT INTO library_follows (user_id, kind, value, at)
+                VALUES ({ana}, 'subject', 'local_history', '{NOW}');
+            INSERT INTO library_follows (user_id, kind, value, at)
+                VALUES ({ana}, 'language', 'hun', '{NOW}');
+            UPDATE library_suggestions SET status = 'not_planned' WHERE user_id = {ana};
+        """,
+    )
+    readable, exported = read_export(bot, await bot.say("ana", "/mydata"))
+    assert "Language: English\n" in readable
+    assert "Author you follow: Author ana-token\n" in readable
+    assert "Subject you follow: Local history\n" in readable
+    assert "Language of books you follow: Hungarian\n" in readable
+    assert "Your suggestion: Book number 1 (Writer 1), not planned\n" in readable
+    assert "ana-token proposes a playground (1102, Estimated cost: 5,000 dinars)" in readable
+    # The JSON keeps the codes, for other programs.
+    assert exported["user"]["language"] == "en"
+    assert exported["consultation_comments"][0]["cost"] == 500000
