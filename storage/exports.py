@@ -58,6 +58,12 @@ def expired(path: str, now: datetime) -> bool:
     return not expiry.isdigit() or datetime.fromtimestamp(int(expiry), UTC) <= now
 
 
+def is_export(path: str) -> bool:
+    """Whether ``path`` names a file in an export folder (``exports/<expiry>-<random>/<name>``)."""
+    parts = Path(path).parts
+    return len(parts) == 3 and parts[0] == FOLDER and ".." not in parts
+
+
 def folder_of(path: str) -> str:
     """The export folder a path is in (``exports/<expiry>-<random>``), or "" for another path."""
     parts = Path(path).parts

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.app import App
 from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.municipality import Municipality
@@ -386,3 +387,46 @@ async def test_the_readable_export_names_what_the_bot_names_not_its_codes(office
     # The JSON keeps the codes, for other programs.
     assert exported["user"]["language"] == "en"
     assert exported["consultation_comments"][0]["cost"] == 500000
+
+
+async def documents_given_up(app: App, data_dir: Path, channel: str, chat_id: str) -> list[str]:
+    """Queue an old row's document without a path, a file outside the exports and a path that
+    cannot be read; deliver; the rows' statuses."""
+    (data_dir / "notes.txt").write_text("not an export")
+    folder = f"{exports.FOLDER}/{int(datetime.now(UTC).timestamp()) + 3600}-abc"
+    (data_dir / folder / "a-folder").mkdir(parents=True)
+    documents = [
+        {"name": "old.txt", "text": "the export as the old rows kept it"},
+        {"name": "notes.txt", "path": "notes.txt"},
+        {"name": "a-folder.txt", "path": f"{folder}/a-folder"},
+    ]
+    now = datetime.now(UTC).isoformat()
+    async with app.db.transaction() as conn:
+        for document in documents:
+            await conn.execute(
+                "INSERT INTO outbox (channel, chat_id, payload, next_attempt_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (channel, chat_id, json.dumps({"text": "x", "document": document}), now, now),
+            )
+    await app.sender.drain()
+    rows = await fetch_all(
+        app.db.conn, "SELECT status FROM outbox WHERE instr(payload, 'document') ORDER BY id"
+    )
+    return [str(r[0]) for r in rows]
+
+
+async def test_telegram_gives_up_a_document_that_is_no_export_or_cannot_be_read(
+    running: Running, settings: Settings
+) -> None:
+    """Each is refused for good, not retried, and nothing is uploaded."""
+    statuses = await documents_given_up(running.app, settings.data_dir, "telegram", str(RESIDENT))
+    assert statuses == ["failed", "failed", "failed"]
+    assert running.fake.calls_of("sendDocument") == []
+
+
+async def test_viber_gives_up_a_document_that_is_no_export_or_cannot_be_read(
+    viber: ViberRunning, settings: Settings
+) -> None:
+    statuses = await documents_given_up(viber.app, settings.data_dir, "viber", ANA)
+    assert statuses == ["failed", "failed", "failed"]
+    assert [m for m in viber.fake.sent_to(ANA) if m.get("type") == "file"] == []

@@ -85,6 +85,7 @@ from handlers.ports import (
     TemporaryError,
     UnreachableError,
 )
+from storage import exports
 from storage.photos import MAX_PHOTO_BYTES
 from storage.voices import MAX_VOICE_BYTES
 
@@ -341,11 +342,16 @@ class TelegramChannel:
     async def _send_document(
         self, chat_id: int, document: Document, caption: str, markup: Any
     ) -> Message:
-        """Upload a stored file (a data export); one gone already (expired) cannot be sent."""
+        """Upload a stored file (a data export); one gone already (expired) cannot be sent, nor
+        one that is no export (an old row without a path, another file of the data folder)."""
+        if not exports.is_export(document.path):
+            raise PermanentError("the file to send is not a data export")
         try:
             content = await asyncio.to_thread((self._data_dir / document.path).read_bytes)
         except FileNotFoundError:
             raise PermanentError("the file to send is gone (expired)") from None
+        except OSError as e:  # retrying would not make it readable
+            raise PermanentError(f"the file to send cannot be read ({type(e).__name__})") from None
         return await self.bot.send_document(
             chat_id,
             InputFile(content, filename=document.name),
