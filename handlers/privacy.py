@@ -15,7 +15,7 @@ import asyncio
 import calendar
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,13 +32,14 @@ from handlers.library.titles import LANGUAGE_NAMES, SUBJECTS
 from handlers.municipality import Municipality
 from handlers.notices import card_update
 from handlers.texts import N_, category_name, status_name, topic_name
-from storage import exports, privacy, reports
+from storage import exports, privacy, reports, voices
 
 EXPORT_NAME = "moja-opstina"  # the data export's file names: moja-opstina-<day>.txt and .json
 # Messengers that fetch a file by its URL, maybe after taking the message: their exports are
 # kept until they expire.
 FETCHED_LATER = ("viber",)
 DAY_FORMAT, MOMENT_FORMAT = "%d.%m.%Y", "%d.%m.%Y %H:%M"  # as everywhere in the bot
+UNUSED_VOICE_KEPT = timedelta(days=1)  # longer than a step takes from saving to commit
 BACKUP_DAYS = 14  # deploy/moja-opstina-backup.service removes older backups
 
 
@@ -424,6 +425,17 @@ def months_before(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month + 1, day=day)
 
 
+async def sweep_voice(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> list[Outgoing]:
+    """Delete the voice notes saved over a day ago that nothing names: a voice note is saved
+    before the step's transaction, which may refuse it (a report start over the hourly limit)."""
+    del m
+    folder = await privacy.database_folder(conn)
+    if folder is not None:
+        old = await asyncio.to_thread(voices.saved_before, folder, now - UNUSED_VOICE_KEPT)
+        await privacy.delete_photo_files(conn, await privacy.unused_photos(conn, old))
+    return []
+
+
 async def finish_erasures(
     conn: aiosqlite.Connection, m: Municipality, now: datetime
 ) -> list[Outgoing]:
@@ -461,5 +473,6 @@ FLOW = Flow(
         Job("privacy-retention", retain, seconds=24 * 3600),
         Job("privacy-erasures", finish_erasures, seconds=600),
         Job("privacy-exports", delete_sent_exports, seconds=60),
+        Job("privacy-unused-voice", sweep_voice, seconds=6 * 3600),
     ),
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import mutagen
@@ -87,7 +88,19 @@ class VoiceStore:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(target, clean)
+        else:  # saved again: young again for the sweep of unused notes
+            target.touch()
         return StoredVoice(relative.as_posix(), digest, seconds)
+
+
+def saved_before(data_dir: Path, moment: datetime) -> list[str]:
+    """The voice notes last saved before ``moment``, as paths relative to the data folder."""
+    root, limit = data_dir / FOLDER, moment.timestamp()
+    return sorted(
+        p.relative_to(data_dir).as_posix()
+        for p in root.glob("*/*")
+        if p.is_file() and p.stat().st_mtime < limit
+    )
 
 
 def clean_voice(content: bytes) -> tuple[bytes, str, int]:

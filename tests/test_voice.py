@@ -4,21 +4,25 @@ answer and a staff reply; on the staff card, in the e-mail, and erased with the 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.channels.email import EmailChannel, SmtpSettings
+from bot.scheduler import find_job, run_job
 from bot.settings import Settings
-from handlers.events import Reply
+from handlers.events import Reply, Sender, Voice
 from handlers.i18n import translator
 from handlers.municipality import Municipality
 from handlers.voice import voice_line
 from storage import reports
 from storage.sql import fetch_all
 from storage.voices import (
+    FOLDER,
     MAX_VOICE_BYTES,
     MAX_VOICE_SECONDS,
     EmptyVoiceError,
@@ -280,3 +284,45 @@ async def test_viber_gets_a_voice_note_as_a_file_it_can_fetch(
         forged = file["media"].replace("/voice/", "/photos/")
         async with http.get(forged) as response:
             assert response.status == 404
+
+
+def voice_files(office: Office) -> list[Path]:
+    db = office.bot.app.db.path
+    assert db is not None
+    return sorted((db.parent / FOLDER).rglob("*.*"))
+
+
+async def test_voice_notes_nobody_names_are_not_kept(office: Office) -> None:
+    """A staff member's voice note in a staff group is not stored; one a refused report start
+    stored before the transaction is deleted once a day old, and those rows name stay."""
+    bot = office.bot
+    await office.report_leak("ana")
+    await bot.say("ana", Press("rep:1"))
+    await bot.say("ana", Press("cm:1"))
+    await bot.say("ana", Recording(ogg_opus(2), 2))
+    (commented,) = voice_files(office)
+    group = Sender("test", "vesna", WATER_CHAT, "Vesna", group=True)
+    await bot.app.dispatcher.dispatch(Voice(group, "voice-group", ogg_opus(5), 5000, 5))
+    assert voice_files(office) == [commented]
+
+    ana = await fetch_all(bot.app.db.reader, "SELECT id FROM users WHERE external_id = 'ana'")
+    async with bot.app.db.transaction() as conn:
+        for _ in range(bot.app.deps.municipality.reports_per_hour):
+            await conn.execute(
+                "INSERT INTO report_starts (user_id, at) VALUES (?, ?)",
+                (ana[0][0], bot.clock.now().isoformat()),
+            )
+    await bot.say("ana", Press("menu:main"))
+    refused = await bot.say("ana", Recording(ogg_opus(4), 4))
+    assert "Please wait a while" in refused[0].text
+    assert len(voice_files(office)) == 2  # saved before the step refused it
+
+    sweep = find_job(bot.app.deps.registry, "privacy-unused-voice")
+    await run_job(bot.app.db, bot.app.deps, bot.app.sender, sweep)
+    assert len(voice_files(office)) == 2  # not a day old yet: maybe in a draft being saved
+    bot.clock.advance(days=2)
+    day_ago = (bot.clock.now() - timedelta(days=1, minutes=1)).timestamp()
+    for file in voice_files(office):
+        os.utime(file, (day_ago, day_ago))
+    await run_job(bot.app.db, bot.app.deps, bot.app.sender, sweep)
+    assert voice_files(office) == [commented]
