@@ -1,0 +1,305 @@
+"""A resident's walk on Viber: every main-menu entry and its buttons, to the end.
+
+The real viberbot talks to the fake Viber API (which refuses what Viber refuses). From each
+entry of the main menu the walk presses every button on every screen it reaches (a list of many
+similar items: its first two), types a text where a step takes one and shares a location where
+a step takes one. On each screen it also sends what a resident sends by mistake: a text where a
+button is expected, a sticker, a file, a contact, a link, and a button of the screen before. Each
+of these must be answered with the step's hint, and leave the resident where they were.
+
+Every event must be answered; every message must be one that Viber accepts (the fake checks the
+keyboard's size, the buttons, the text's length...); pictures (the charts) go by a URL that Viber
+can fetch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.channels.viber import BUTTON_PREFIX
+from bot.settings import Settings
+from handlers.budget import imports
+from handlers.budget.importer import DocumentKind, read_budget
+from handlers.events import Contact, File, Location, Text, Unsupported
+from handlers.flow import Flow, unpack_button
+from handlers.i18n import translator
+from handlers.municipality import Municipality
+from handlers.registry import REGISTRY
+from storage import users
+from tests.conftest import ROOT
+from tests.dialogs import Running, actions, viber_app
+from tests.fakes.ports import FakeGeocoder
+from tests.fakes.viber_api import (
+    MAX_KEYBOARD_BUTTONS,
+    MAX_TEXT,
+    conversation_started,
+    message,
+    message_contact,
+    message_file,
+    message_location,
+    message_sticker,
+    message_text,
+)
+
+JSONDict = dict[str, Any]
+# Our ActionBody: the prefix and a button's data, which is at most Telegram's 64 bytes.
+MAX_ACTION_BODY = len(BUTTON_PREFIX) + 64
+SCHOOL = (42.9661, 22.1290)  # in Vlasotince
+TYPED = "Ulica Nemanjina 12, kod škole"  # what a resident types where a step takes text
+SAME_KIND_PER_SCREEN = 2  # of a long list of similar items (a prefix), the first ones
+ENTRIES = [e.data.pack().removeprefix("menu:") for e in REGISTRY.entries]
+LANGUAGES = ("sr-Latn", "hu")
+_ids = itertools.count(1)
+
+
+def _press(data: str) -> JSONDict:
+    return message_text("", BUTTON_PREFIX + data)
+
+
+# What a resident has done before an entry has something to show: My reports lists a report.
+BEFORE = {
+    "mine": (
+        _press("menu:report"),
+        _press("cat:garbage"),
+        message_text("", "Kontejneri kod škole su puni"),
+        _press("photos:skip"),
+        message_location("", *SCHOOL),
+        _press("sum:confirm"),
+    ),
+}
+BUDGET = ROOT / "config" / "budget"
+
+
+@dataclass
+class Screen:
+    """Where the resident is: the state, the buttons on screen, and how they got there."""
+
+    path: tuple[JSONDict, ...]
+    state: str
+    buttons: list[str]
+    before: list[str] = field(default_factory=list)  # the buttons of the screen before
+
+
+@dataclass
+class Walker:
+    """Walks one entry as fresh residents (a new one each time the walk goes back)."""
+
+    running: Running
+    language: str
+    presses: int = 0
+    problems: list[str] = field(default_factory=list)
+    checked_states: set[str] = field(default_factory=set)
+
+    async def send(self, user: str, event: JSONDict, what: str) -> list[JSONDict]:
+        """Post one event; check that it is answered with messages Viber accepted."""
+        fake = self.running.fake
+        before, calls = len(fake.sent_to(user)), len(fake.calls_of("send_message"))
+        status, _ = await self.running.post(event)
+        assert status == 200, what
+        await self.running.app.sender.drain()
+        refused = [c for c in fake.calls_of("send_message")[calls:] if not c.ok]
+        assert not refused, f"{what}: Viber refused a message:\n{fake.describe_calls()}"
+        new = fake.sent_to(user)[before:]
+        assert new, f"{what}: no answer"
+        for sent in new:
+            await self.check_message(sent, what)
+        return new
+
+    async def check_message(self, sent: JSONDict, what: str) -> None:
+        """What Viber would show: short enough texts, small keyboards, fetchable pictures."""
+        assert len(sent.get("text") or "") <= MAX_TEXT, what
+        buttons = (sent.get("keyboard") or {}).get("Buttons", [])
+        assert len(buttons) <= MAX_KEYBOARD_BUTTONS, what
+        for button in buttons:
+            assert button.get("Text"), f"{what}: a button without a label"
+            assert len(button["ActionBody"]) <= MAX_ACTION_BODY, f"{what}: {button}"
+        if sent.get("type") == "picture":
+            async with aiohttp.ClientSession() as http, http.get(sent["media"]) as response:
+                assert response.status == 200, f"{what}: the picture cannot be fetched"
+                assert response.content_type in ("image/png", "image/jpeg"), what
+
+    def shown(self, user: str) -> list[str]:
+        """The ActionBody of the buttons on the user's screen (the last message's keyboard)."""
+        sent = self.running.fake.sent_to(user)
+        return actions(sent[-1].get("keyboard")) if sent else []
+
+    async def state(self, user: str) -> str:
+        found = await users.load_conversation(self.running.app.db.conn, "viber", user)
+        assert found is not None
+        return found.state
+
+    async def at_menu(self) -> tuple[str, list[str]]:
+        """A new resident who chose the language and is at the main menu."""
+        user = f"walk{next(_ids):06d}Zq3xK9pLmN0==="
+        status, body = await self.running.post(conversation_started(user))
+        assert status == 200
+        assert BUTTON_PREFIX + f"lang:{self.language}" in actions(json.loads(body)["keyboard"])
+        await self.send(user, message_text(user, BUTTON_PREFIX + f"lang:{self.language}"), "lang")
+        await self.send(user, message_text(user, BUTTON_PREFIX + "menu:main"), "not now")
+        return user, self.shown(user)
+
+    async def replay(self, path: tuple[JSONDict, ...]) -> str:
+        """A new resident who did ``path`` from the main menu."""
+        user, _ = await self.at_menu()
+        for step in path:
+            await self.send(user, _as(user, step), f"replay {step}")
+        return user
+
+    def hint(self, state: str) -> tuple[str, str]:
+        """The text of the hint in ``state`` and the state the hint leaves the resident in."""
+        flow = REGISTRY.flow_of(state)
+        hint = flow.hints.get(flow.states(state)) if flow and flow.states else None
+        if hint is None:  # the engine's one fallback: the main menu's hint
+            return self.hint(REGISTRY.home)[0], REGISTRY.home
+        return translator(self.language).gettext(hint), state
+
+    async def check_strays(self, user: str, screen: Screen) -> None:
+        """What a resident sends by mistake is answered with the hint, and moves nothing."""
+        flow = REGISTRY.flow_of(screen.state)
+        strays: list[tuple[type | None, JSONDict]] = [
+            (Text, message_text(user, "Dobar dan, imam pitanje")),
+            (Text, message(user, {"type": "url", "media": "https://www.vlasotince.rs/"})),
+            (Unsupported, message_sticker(user)),
+            (File, message_file(user, self.running.fake.add_media(b"%PDF-1.4"), "zahtev.pdf")),
+            (Contact, message_contact(user, "+381641234567")),
+        ]
+        stale = [b for b in screen.before if b not in screen.buttons and _stays(b, screen.state)]
+        if stale:
+            strays.append((None, message_text(user, stale[0])))
+        for kind, event in strays:
+            if kind is not None and _takes(flow, screen.state, kind):
+                continue
+            what = f"{screen.state}: {event['message'].get('type')} {event['message']}"
+            replies = await self.send(user, event, what)
+            hint, then = self.hint(screen.state)
+            first = str(replies[0].get("text", ""))
+            if first != hint:
+                self.problems.append(f"{what}: answered {first[:120]!r}, not the hint {hint!r}")
+            now = await self.state(user)
+            if now != then:
+                self.problems.append(f"{what}: moved the resident to {now}")
+
+    async def walk(self, entry: str) -> None:
+        """Every button reachable from ``entry``, each screen's strays once per state."""
+        first = message_text("", BUTTON_PREFIX + f"menu:{entry}")
+        todo: list[tuple[tuple[JSONDict, ...], list[str]]] = [((*BEFORE.get(entry, ()), first), [])]
+        seen: set[tuple[str, str]] = set()
+        while todo:
+            path, before = todo.pop()
+            user = await self.replay(path[:-1])
+            await self.send(user, _as(user, path[-1]), f"{entry} {path[-1]['message']}")
+            self.presses += 1
+            screen = Screen(path, await self.state(user), self.shown(user), before)
+            if screen.state not in self.checked_states:
+                self.checked_states.add(screen.state)
+                await self.check_strays(user, screen)
+            for step in self.next_steps(screen, seen):
+                todo.append(((*path, step), screen.buttons))
+
+    def next_steps(self, screen: Screen, seen: set[tuple[str, str]]) -> list[JSONDict]:
+        """The buttons on the screen not pressed yet in this state; text and a location."""
+        steps, per_kind = [], dict[str, int]()
+        flow = REGISTRY.flow_of(screen.state)
+        for body in screen.buttons:
+            prefix, *fields = body.removeprefix(BUTTON_PREFIX).split(":")
+            if body == BUTTON_PREFIX + "location" or prefix in ("menu", "lang"):
+                continue  # the main menu and the languages are walked on their own
+            # Items of a list (a report, a measure, a program) carry a number.
+            kind = ":".join([prefix, *(f for f in fields if not f.isdigit())])
+            per_kind[kind] = per_kind.get(kind, 0) + 1
+            if per_kind[kind] > SAME_KIND_PER_SCREEN or (screen.state, body) in seen:
+                continue
+            seen.add((screen.state, body))
+            steps.append(message_text("", body))
+        for event_kind, event in (
+            (Text, message_text("", TYPED)),
+            (Location, message_location("", *SCHOOL)),
+        ):
+            name = event_kind.__name__
+            if _steps(flow, screen.state, event_kind) and (screen.state, name) not in seen:
+                seen.add((screen.state, name))
+                steps.append(event)
+        return steps
+
+
+def _as(user: str, event: JSONDict) -> JSONDict:
+    """The event sent by ``user`` (a fresh token each time)."""
+    template = event["message"]
+    return message(user, template)
+
+
+def _steps(flow: Flow | None, state: str, kind: type) -> bool:
+    """Whether the state's table has a step for this kind of event."""
+    if flow is None or flow.states is None:
+        return False
+    here = flow.states(state)
+    return (here, kind) in flow.steps or (here, kind) in flow.look_ups
+
+
+def _takes(flow: Flow | None, state: str, kind: type) -> bool:
+    """Whether the state's table takes this kind of event, or it starts a flow here."""
+    if _steps(flow, state, kind):
+        return True
+    here = flow.states(state) if flow and flow.states else None
+    return here not in (flow.keeps if flow else ()) and REGISTRY.start(kind) is not None
+
+
+def _stays(body: str, state: str) -> bool:
+    """Whether a stale button must get the hint in ``state``: it is neither a button that works
+    from anywhere nor one the state's table takes."""
+    data = unpack_button(body.removeprefix(BUTTON_PREFIX))
+    if data is None:
+        return True
+    flow = REGISTRY.flow_of(state)
+    return REGISTRY.anywhere(type(data)) is None and not _takes(flow, state, type(data))
+
+
+@pytest.fixture(params=LANGUAGES)
+async def walker(
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    municipality: Municipality,
+    geocoder: FakeGeocoder,
+) -> AsyncIterator[Walker]:
+    # Vlasotince has every feature; Hungarian is offered as in Sombor.
+    offered = dataclasses.replace(municipality, languages=(*municipality.languages, "hu"))
+    async with viber_app(settings, offered, geocoder) as running:
+        await import_budget(running)
+        yield Walker(running, request.param)
+
+
+async def import_budget(running: Running) -> None:
+    """The adopted budget and its execution in June, as the finance office imports them."""
+    for name, kind, as_of in (
+        ("vlasotince-2026-adopted-EXAMPLE.csv", DocumentKind.ADOPTED, date(2025, 12, 20)),
+        ("vlasotince-2026-execution-06-30-EXAMPLE.csv", DocumentKind.EXECUTION, date(2026, 6, 30)),
+    ):
+        lines = read_budget(name, (BUDGET / name).read_bytes(), kind)
+        document = imports.Document(2026, kind, as_of, name)
+        async with running.app.db.transaction() as conn:
+            await imports.store(conn, document, lines, imported_by=None, now=datetime.now(UTC))
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+async def test_a_resident_walks_every_button_of_an_entry_on_viber(
+    walker: Walker, entry: str
+) -> None:
+    await walker.walk(entry)
+    assert walker.presses >= 1
+    assert not walker.problems, "\n".join(walker.problems)
+
+
+async def test_the_main_menu_fits_a_viber_keyboard(walker: Walker) -> None:
+    user, shown = await walker.at_menu()
+    assert [b.removeprefix(BUTTON_PREFIX + "menu:") for b in shown] == ENTRIES
+    await walker.check_strays(user, Screen((), await walker.state(user), shown))
+    assert not walker.problems, "\n".join(walker.problems)
