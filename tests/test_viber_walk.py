@@ -142,7 +142,9 @@ class Walker:
         user = f"walk{next(_ids):06d}Zq3xK9pLmN0==="
         status, body = await self.running.post(conversation_started(user))
         assert status == 200
-        assert BUTTON_PREFIX + f"lang:{self.language}" in actions(json.loads(body)["keyboard"])
+        welcome = json.loads(body)
+        self.running.fake._check_message(welcome)  # the answer to the callback, as Viber checks
+        assert BUTTON_PREFIX + f"lang:{self.language}" in actions(welcome["keyboard"])
         await self.send(user, message_text(user, BUTTON_PREFIX + f"lang:{self.language}"), "lang")
         await self.send(user, message_text(user, BUTTON_PREFIX + "menu:main"), "not now")
         return user, self.shown(user)
@@ -303,3 +305,28 @@ async def test_the_main_menu_fits_a_viber_keyboard(walker: Walker) -> None:
     assert [b.removeprefix(BUTTON_PREFIX + "menu:") for b in shown] == ENTRIES
     await walker.check_strays(user, Screen((), await walker.state(user), shown))
     assert not walker.problems, "\n".join(walker.problems)
+
+
+async def test_a_resident_who_follows_several_authors_can_see_and_drop_each_on_viber(
+    walker: Walker,
+) -> None:
+    # Thirteen subjects, six languages, the modes and the way back: an author more per button
+    # went over Viber's 24 buttons at the second author, and Viber refused the whole screen.
+    user, _ = await walker.at_menu()
+    await walker.send(user, _as(user, _press("menu:library")), "library")
+    await walker.send(user, _as(user, _press("lib:follow")), "follows")
+    for name in ("Ivo Andrić", "Danilo Kiš", "Kosztolányi Dezső"):
+        await walker.send(user, _as(user, _press("lib:author")), "an author")
+        await walker.send(user, message_text(user, name), name)
+    shown = walker.shown(user)
+    if BUTTON_PREFIX + "lib:authors" in shown:
+        await walker.send(user, _as(user, _press("lib:authors")), "the authors")
+        shown = walker.shown(user)
+    labels = [b["Text"] for b in (walker.running.fake.keyboard_of(user) or {})["Buttons"]]
+    assert [b for b in shown if b.startswith(BUTTON_PREFIX + "libu:")] != []
+    assert {"✅ Ivo Andrić", "✅ Danilo Kiš", "✅ Kosztolányi Dezső"} <= set(labels)
+    first = next(b for b in shown if b.startswith(BUTTON_PREFIX + "libu:"))
+    await walker.send(user, message_text(user, first), "stop following")
+    labels = [b["Text"] for b in (walker.running.fake.keyboard_of(user) or {})["Buttons"]]
+    assert "✅ Ivo Andrić" not in labels
+    assert {"✅ Danilo Kiš", "✅ Kosztolányi Dezső"} <= set(labels)

@@ -22,6 +22,7 @@ SCREENS = {
     "events": browse.events,
     "follow": follow.show_follows,
     "author": follow.ask_author,
+    "authors": follow.show_authors,
     "suggest": suggest.start,
 }
 

@@ -30,6 +30,9 @@ MODES = ("weekly", "instant")
 DIGEST_HOUR = 9  # on Mondays
 MAX_AUTHOR = 60  # characters of a followed author's name
 MAX_FOLLOWS = 50
+# Authors have a screen of their own: with a button each on the follows screen, the second
+# author took it over Viber's 24 buttons (13 subjects, 6 languages and 4 more are there).
+MAX_AUTHORS = 20
 TITLES_PER_RUN = 5000
 
 
@@ -75,7 +78,12 @@ async def show_follows(ctx: Context, note: str | None = None) -> Step:
 
     subjects = [switch("subject", s, label) for s, label in SUBJECTS.items()]
     languages = [switch("language", code, name) for code, name in LANGUAGE_NAMES.items()]
-    authors = [UnfollowAuthor(f.id).button("✅ " + f.value) for f in follows if f.kind == "author"]
+    authors = sum(1 for f in follows if f.kind == "author")
+    to_authors = (
+        LibraryAction("authors").button(_("✍️ Authors I follow ({n})", n=authors))
+        if authors
+        else LibraryAction("author").button(_("➕ Follow an author"))
+    )
     modes = [
         DigestMode("weekly").button(("🔘 " if mode == "weekly" else "⚪ ") + _("Weekly digest")),
         DigestMode("instant").button(("🔘 " if mode == "instant" else "⚪ ") + _("As they arrive")),
@@ -83,8 +91,7 @@ async def show_follows(ctx: Context, note: str | None = None) -> Step:
     rows = buttons(
         *_pairs(subjects),
         *_pairs(languages),
-        *([b] for b in authors),
-        [LibraryAction("author").button(_("➕ Follow an author"))],
+        [to_authors],
         modes,
         [back_button(ctx)],
     )
@@ -105,11 +112,23 @@ async def toggle_value(ctx: Context, press: FollowValue) -> Step | None:
     return await show_follows(ctx)
 
 
+async def show_authors(ctx: Context, note: str | None = None) -> Step:
+    """The authors the resident follows, each with a button to stop; one more can be added."""
+    _ = ctx.t.gettext
+    follows = await library.follows_of(ctx.conn, ctx.user.id)
+    authors = [UnfollowAuthor(f.id).button("✅ " + f.value) for f in follows if f.kind == "author"]
+    add = [LibraryAction("author").button(_("➕ Follow an author"))]
+    back = LibraryAction("follow").button(_("⭐ What I follow"))
+    rows = column([*authors, *(add if len(authors) < MAX_AUTHORS else []), back])
+    text = _("Press an author to stop following them.") if authors else _("You follow no author.")
+    return Step(LibraryState.HOME, {}, [Reply(f"{note}\n\n{text}" if note else text, rows)])
+
+
 async def stop_author(ctx: Context, press: UnfollowAuthor) -> Step | None:
     """Stop following an author."""
     if not await library.unfollow(ctx.conn, ctx.user.id, press.follow_id):
         return None
-    return await show_follows(ctx)
+    return await show_authors(ctx)
 
 
 async def choose_mode(ctx: Context, press: DigestMode) -> Step | None:
@@ -133,12 +152,14 @@ async def add_author(ctx: Context, event: Text) -> Step | None:
         return None
     follows = await library.follows_of(ctx.conn, ctx.user.id)
     key = author_key(name)
-    if len(follows) < MAX_FOLLOWS and all(
-        author_key(f.value) != key for f in follows if f.kind == "author"
-    ):
-        await library.follow(ctx.conn, ctx.user.id, "author", name, ctx.now)
-    note = ctx.t.gettext("You follow {author}.", author=name)
-    return await show_follows(ctx, note)
+    authors = [f for f in follows if f.kind == "author"]
+    if len(follows) < MAX_FOLLOWS and len(authors) < MAX_AUTHORS:
+        if all(author_key(f.value) != key for f in authors):
+            await library.follow(ctx.conn, ctx.user.id, "author", name, ctx.now)
+        note = ctx.t.gettext("You follow {author}.", author=name)
+    else:
+        note = ctx.t.gettext("You follow as many authors as you can; stop following one first.")
+    return await show_authors(ctx, note)
 
 
 @lru_cache(maxsize=65536)
