@@ -97,6 +97,9 @@ class WizardDecision(ButtonData):
 
 DATE_FORMAT = "%d.%m.%Y %H:%M"
 MAX_TEXT = 2000
+# A title on a button is cut: the date after it stays in sight, and Viber refuses a button's
+# text over 250 characters (a title may have up to MAX_TEXT).
+MAX_TITLE_ON_BUTTON = 60
 
 
 def when(c: Consultation, zone: ZoneInfo) -> str:
@@ -128,6 +131,12 @@ def _title(t: Translator, c: Consultation) -> str:
     return budget_period.title(t, c.budget_year) if c.budget_year is not None else c.title
 
 
+def _short(title: str) -> str:
+    if len(title) <= MAX_TITLE_ON_BUTTON:
+        return title
+    return title[: MAX_TITLE_ON_BUTTON - 1].rstrip() + "…"
+
+
 async def list_current(ctx: Context) -> Step:
     """Open and upcoming consultations."""
     _ = ctx.t.gettext
@@ -135,7 +144,7 @@ async def list_current(ctx: Context) -> Step:
     zone = ZoneInfo(ctx.municipality.timezone)
     choices = [
         ShowConsultation(c.id).button(
-            f"{_title(ctx.t, c)} ({c.starts_at.astimezone(zone).strftime('%d.%m.')})"
+            f"{_short(_title(ctx.t, c))} ({c.starts_at.astimezone(zone).strftime('%d.%m.')})"
         )
         for c in found
     ]

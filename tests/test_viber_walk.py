@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -25,11 +26,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.channels.viber import BUTTON_PREFIX
+from bot.channels.text import utf16_len
+from bot.channels.viber import BUTTON_PREFIX, BUTTON_TEXT_LIMIT, render
 from bot.settings import Settings
 from handlers.budget import imports
 from handlers.budget.importer import DocumentKind, read_budget
-from handlers.events import Contact, File, Location, Text, Unsupported
+from handlers.events import Button, Choices, Contact, File, Location, Reply, Text, Unsupported
 from handlers.flow import Flow, unpack_button
 from handlers.i18n import translator
 from handlers.municipality import Municipality
@@ -330,3 +332,34 @@ async def test_a_resident_who_follows_several_authors_can_see_and_drop_each_on_v
     labels = [b["Text"] for b in (walker.running.fake.keyboard_of(user) or {})["Buttons"]]
     assert "✅ Ivo Andrić" not in labels
     assert {"✅ Danilo Kiš", "✅ Kosztolányi Dezső"} <= set(labels)
+
+
+async def test_a_consultation_with_a_long_title_is_listed_on_viber(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> None:
+    # An admin's /consult new takes a title of up to 2,000 characters; the list put it on a
+    # button, and Viber refuses a button's text over 250 characters with the whole message.
+    title = "Javna rasprava o nacrtu odluke o " + "komunalnom redu i uređenju naselja, " * 9
+    first = dataclasses.replace(municipality.consultations[0], title=title)
+    long_titled = dataclasses.replace(municipality, consultations=(first,))
+    async with viber_app(settings, long_titled, geocoder) as running:
+        walker = Walker(running, "sr-Latn")
+        user, _ = await walker.at_menu()
+        await walker.send(user, _as(user, _press("menu:consult")), "the consultations")
+        labels = [b["Text"] for b in (running.fake.keyboard_of(user) or {})["Buttons"]]
+        (shown,) = [label for label in labels if label.startswith("Javna rasprava o nacrtu")]
+        assert re.fullmatch(r"Javna rasprava o nacrtu .{20,60}… \(\d\d\.\d\d\.\)", shown), shown
+
+
+def test_a_button_text_over_vibers_limit_is_cut_at_a_space() -> None:
+    # Whatever a feature puts on a button, Viber is sent a text it takes (the full text it
+    # refuses with the whole message); Telegram shows long labels as they are.
+    label = "Stručna praksa za mlade bez radnog iskustva, " * 8
+    reply = Reply("Izaberite:", Choices(((Button(label, "pms:17"),),)))
+    (sent,) = render(reply, lambda path: path)
+    (button,) = sent.keyboard["Buttons"]
+    assert utf16_len(button["Text"]) <= BUTTON_TEXT_LIMIT
+    shown = button["Text"].removesuffix("…")
+    assert button["Text"].endswith("…")
+    assert label.startswith(shown)
+    assert label[len(shown)] == " "  # cut between words

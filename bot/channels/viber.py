@@ -85,7 +85,7 @@ from handlers.ports import (
 from storage import exports, voices
 from storage.photos import MAX_PHOTO_BYTES
 
-from .text import split_text
+from .text import split_text, utf16_len
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ DEFAULT_API_URL = VIBER_BOT_API_URL
 SIGNATURE_HEADER = "X-Viber-Content-Signature"
 AUTH_HEADER = "X-Viber-Auth-Token"
 TEXT_LIMIT = 7000
+# Viber refuses a whole message whose keyboard has a button text over 250 characters.
+BUTTON_TEXT_LIMIT = 250
 KEYBOARD_COLUMNS = 6
 BUTTON_PREFIX = "btn:"
 # location-picker buttons need Viber 7.6 or later (API level 3); older clients refuse them.
@@ -229,7 +231,7 @@ def keyboard_of(reply: Reply) -> JSONDict | None:
             "Rows": 1,
             "ActionType": "location-picker",
             "ActionBody": "location",
-            "Text": reply.markup.label or "📍",
+            "Text": _label(reply.markup.label or "📍"),
         }
         return {"Type": "keyboard", "DefaultHeight": False, "Buttons": [picker]}
     return None
@@ -241,9 +243,16 @@ def _button(button: Button, width: int) -> JSONDict:
         "Rows": 1,
         "ActionType": "reply",
         "ActionBody": BUTTON_PREFIX + button.data,
-        "Text": button.label,
+        "Text": _label(button.label),
         "Silent": True,
     }
+
+
+def _label(text: str) -> str:
+    """A button's text within Viber's limit: a longer one is cut at a space, with an ellipsis."""
+    if utf16_len(text) <= BUTTON_TEXT_LIMIT:
+        return text
+    return split_text(text, BUTTON_TEXT_LIMIT - 1)[0] + "…"
 
 
 def _widths(count: int) -> list[int]:
