@@ -363,3 +363,50 @@ def test_a_button_text_over_vibers_limit_is_cut_at_a_space() -> None:
     assert button["Text"].endswith("…")
     assert label.startswith(shown)
     assert label[len(shown)] == " "  # cut between words
+
+
+async def test_a_plan_of_many_commitments_and_activities_is_shown_a_screen_at_a_time_on_viber(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> None:
+    # A button per commitment (and per activity) went over Viber's 24 buttons: from the 24th
+    # commitment (the menu's button is one more), from an activity's 19th; Viber refused the
+    # whole screen.
+    plans = municipality.plan
+    root = next(x for x in plans.measures if x.plan == plans.default and x.parent_key is None)
+    roots = [
+        dataclasses.replace(root, key=str(n), title=f"Obaveza {n}", progress=0)
+        for n in range(1, 26)
+    ]
+    activities = [
+        dataclasses.replace(
+            root, key=f"1.{n}", parent_key="1", title=f"Aktivnost 1.{n}", progress=0
+        )
+        for n in range(1, 21)
+    ]
+    one = dataclasses.replace(plans, plans=plans.plans[:1], measures=(*roots, *activities))
+    async with viber_app(
+        settings, dataclasses.replace(municipality, plan=one), geocoder
+    ) as running:
+        walker = Walker(running, "sr-Latn")
+        user, _ = await walker.at_menu()
+
+        def labels() -> list[str]:
+            return [b["Text"] for b in (running.fake.keyboard_of(user) or {})["Buttons"]]
+
+        await walker.send(user, _as(user, _press("menu:plan")), "the plan")
+        assert len([label for label in labels() if "Obaveza" in label]) == 15
+        more = next(b for b in walker.shown(user) if b.startswith(BUTTON_PREFIX + "pplm:"))
+        await walker.send(user, message_text(user, more), "more commitments")
+        assert [label for label in labels() if "Obaveza" in label] == [
+            f"{n}. Obaveza {n} (0%)" for n in range(16, 26)
+        ]
+        assert not [b for b in walker.shown(user) if b.startswith(BUTTON_PREFIX + "pplm:")]
+
+        await walker.send(user, _as(user, _press("menu:plan")), "the plan again")
+        await walker.send(user, message_text(user, walker.shown(user)[0]), "commitment 1")
+        assert len([label for label in labels() if "Aktivnost" in label]) == 15
+        more = next(b for b in walker.shown(user) if b.startswith(BUTTON_PREFIX + "pmsm:"))
+        await walker.send(user, message_text(user, more), "more activities")
+        assert [label for label in labels() if "Aktivnost" in label] == [
+            f"1.{n}. Aktivnost 1.{n} (0%)" for n in range(16, 21)
+        ]

@@ -52,3 +52,21 @@ class CommentOnMeasure(ButtonData):
 
     prefix = "pcom"
     measure_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MoreCommitments(ButtonData):
+    """The next screen of a plan's commitments, from the ``start``-th."""
+
+    prefix = "pplm"
+    plan: str
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class MoreActivities(ButtonData):
+    """The next screen of a measure's activities, from the ``start``-th."""
+
+    prefix = "pmsm"
+    measure_id: int
+    start: int

@@ -12,6 +12,8 @@ from handlers.plan.buttons import (
     CommentOnMeasure,
     FollowMeasure,
     MeasureHistory,
+    MoreActivities,
+    MoreCommitments,
     OpenPlan,
     ShowMeasure,
     ShowPlan,
@@ -19,8 +21,12 @@ from handlers.plan.buttons import (
 from handlers.plan.config import published_measure
 from handlers.plan.progress import Plan
 from storage import plan as store
+from storage.plan import Measure
 
 MAX_PLAN_LABEL = 60
+# Measures on one screen, then "More": Viber refuses a keyboard of over 24 buttons, and a
+# measure's screen has up to 7 more (history, comment, follow, up, the plan, the menu, more).
+PER_SCREEN = 15
 
 
 async def choose_plan(ctx: Context, press: ShowPlan | None = None) -> Step:
@@ -42,7 +48,18 @@ async def open_one(ctx: Context, press: OpenPlan) -> Step | None:
     return await show_plan(ctx, press.plan)
 
 
-async def show_plan(ctx: Context, plan_id: str) -> Step:
+def _screen(measures: list[Measure], start: int) -> tuple[list[Measure], int]:
+    """The measures from ``start`` that fit on a screen, and how many are left after them."""
+    start = start if 0 <= start < len(measures) else 0
+    shown = measures[start : start + PER_SCREEN]
+    return shown, len(measures) - start - len(shown)
+
+
+def _more(ctx: Context, left: int) -> str:
+    return ctx.t.gettext("➡️ More ({n})", n=left)
+
+
+async def show_plan(ctx: Context, plan_id: str, start: int = 0) -> Step:
     """A plan's commitments with their progress bars, each opening its measures."""
     _ = ctx.t.gettext
     plans = ctx.municipality.plan
@@ -54,17 +71,27 @@ async def show_plan(ctx: Context, plan_id: str) -> Step:
         text = _("The municipality has not published its action plan here yet.")
         return Step(MenuState.MAIN, {}, [Reply(text, column([*back, main_menu_button(ctx)]))])
     text = views.overview(ctx.t, plan, title, example=bool(info and info.example))
-    choices = [ShowMeasure(m.id).button(views.child_label(ctx.t, plan, m)) for m in plan.roots]
+    shown, left = _screen(plan.roots, start)
+    choices = [ShowMeasure(m.id).button(views.child_label(ctx.t, plan, m)) for m in shown]
+    if left:
+        choices.append(MoreCommitments(plan_id, start + len(shown)).button(_more(ctx, left)))
     keys = column([*choices, *back, main_menu_button(ctx)])
-    chart = views.plan_chart(ctx.t, plan, title)
+    chart = views.plan_chart(ctx.t, plan, title) if shown[:1] == plan.roots[:1] else None
     return Step(MenuState.MAIN, {}, [Reply(text, keys, chart=chart)])
+
+
+async def more_commitments(ctx: Context, press: MoreCommitments) -> Step | None:
+    """The next screen of a plan's commitments."""
+    if ctx.municipality.plan.get(press.plan) is None:
+        return None
+    return await show_plan(ctx, press.plan, press.start)
 
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-async def show_measure(ctx: Context, press: ShowMeasure) -> Step | None:
+async def show_measure(ctx: Context, press: ShowMeasure, start: int = 0) -> Step | None:
     """One measure: progress, status, dates, milestones; its activities, history and Follow."""
     plan = Plan(await store.all_measures(ctx.conn))  # one query; the tree is found by id
     m = plan.by_id.get(press.measure_id)
@@ -73,9 +100,10 @@ async def show_measure(ctx: Context, press: ShowMeasure) -> Step | None:
     _ = ctx.t.gettext
     milestones = await store.milestones(ctx.conn, m.id)
     following = await store.is_following(ctx.conn, m.id, ctx.user.id)
-    choices = [
-        ShowMeasure(c.id).button(views.child_label(ctx.t, plan, c)) for c in plan.children(m.id)
-    ]
+    shown, left = _screen(plan.children(m.id), start)
+    choices = [ShowMeasure(c.id).button(views.child_label(ctx.t, plan, c)) for c in shown]
+    if left:
+        choices.append(MoreActivities(m.id, start + len(shown)).button(_more(ctx, left)))
     choices.append(MeasureHistory(m.id).button(_("🕘 History")))
     choices.append(CommentOnMeasure(m.id).button(_("💬 Comment or question")))
     choices.append(
@@ -87,6 +115,11 @@ async def show_measure(ctx: Context, press: ShowMeasure) -> Step | None:
     choices += [OpenPlan(m.plan).button(_("🎯 Action plan")), main_menu_button(ctx)]
     text = views.details(ctx.t, plan, m, milestones)
     return Step(MenuState.MAIN, {}, [Reply(text, column(choices))])
+
+
+async def more_activities(ctx: Context, press: MoreActivities) -> Step | None:
+    """The next screen of a measure's activities."""
+    return await show_measure(ctx, ShowMeasure(press.measure_id), press.start)
 
 
 async def show_history(ctx: Context, press: MeasureHistory) -> Step | None:
