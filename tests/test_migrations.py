@@ -153,6 +153,9 @@ RELEASED = {
     21: "1dee55f3ed7eb7c87be7f21382fb9afd147aa8cb4825c3cc718e31dcf7ba915d",
     22: "630178c9ba47a71c4a626579ed92f1168765645eb5e99b8efc5d72decf4ab34a",
     23: "06d3e77df54b5673ca5c16218cbb5ce2c3959bb88343f1cbb3482f6b7ea42ff9",
+    # Released at stop 19 (2026-12-01, CI passed).
+    24: "aee8d0116ffddae998df35f5c5742922f1b95e50dac7e410077546e8bd6ed384",
+    25: "8a75a35498f43d2d3bf1fdea17dc0034ba77fbcc257a65483d47ac9aaee581ea",
 }
 
 
