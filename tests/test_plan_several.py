@@ -436,3 +436,34 @@ async def test_rows_without_a_plan_are_in_the_imports_plan_for_their_parents_and
     assert [(m.plan, m.key, m.parent_key) for m in measures] == [
         ("mladi", "7", None), ("mladi", "7.1", "7"), ("mladi", "8", None), ("mladi", "8.1", "8"),
     ]  # fmt: skip
+
+
+async def test_a_comment_on_a_plan_no_longer_published_cannot_be_answered(
+    settings: Settings, municipality: Municipality, clock: FakeClock, geocoder: FakeGeocoder
+) -> None:
+    staff = replace(municipality, staff=(StaffMember("test", "boss", "Шеф", "admin", ()), KATA))
+    channel = CollectingChannel()
+    async with build_app(settings, staff, {"test": channel}, clock=clock, geocoder=geocoder) as app:
+        bot = Bot(app, channel, clock)
+        for user in ("ana", "boss"):
+            await bot.say(user, "/start")
+            await bot.say(user, Press("lang:en"))
+        await open_measure(bot, "ana", "youth", "1. Kancelarija", "1.1.")
+        await bot.say("ana", Press(data_of(bot, "ana", "Comment or question")))
+        await bot.play("ana", [("When does the office open?", ["Thank you! Your comment"])])
+        assert "💬 Comment #1 on " in bot.channel.to("boss")[-1].text
+
+    channel = CollectingChannel()
+    later = only_ogp(staff)
+    async with build_app(settings, later, {"test": channel}, clock=clock, geocoder=geocoder) as app:
+        bot = Bot(app, channel, clock)
+        await bot.play("boss", [
+            ("/plananswer 1 Next Monday.", [
+                "Comment #1 is on a measure of a plan that the municipality no longer publishes;"
+                " it cannot be answered here."]),
+        ])  # fmt: skip
+        assert channel.to("ana") == []  # no answer went to the resident
+        async with app.db.transaction() as conn:
+            comment = await store.get_comment(conn, 1)
+    assert comment is not None
+    assert comment.answer is None

@@ -78,6 +78,13 @@ async def answer_command(ctx: Context, args: str) -> Step:
     if comment is None or m is None or not text.strip():
         usage = _("Usage: /plananswer ID TEXT (the number of a comment on a measure)")
         return Step(ctx.state, ctx.draft, [Reply(usage)])
+    if ctx.municipality.plan.get(m.plan) is None:  # its plan was taken out of the file
+        text = _(
+            "Comment #{id} is on a measure of a plan that the municipality no longer publishes;"
+            " it cannot be answered here.",
+            id=comment.id,
+        )
+        return Step(ctx.state, ctx.draft, [Reply(text)])
     if not may_change(ctx, m):
         text = _("Only an admin or the measure's service may change it.")
         return Step(ctx.state, ctx.draft, [Reply(text)])
