@@ -24,6 +24,7 @@ import aiosqlite
 
 from handlers import engine
 from handlers.budget.money import dinars
+from handlers.budget.programs import program_name
 from handlers.context import Context, Step, buttons
 from handlers.events import Document, Outgoing, Reply
 from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role
@@ -74,7 +75,6 @@ STORED: dict[str, str] = {
     "library_suggestions": N_("the books you suggest to the library"),
     "library_supported": N_("the suggested books you want too"),
 }
-
 
 # How a library follower is told (the library's own button labels).
 LIBRARY_MODES = {"weekly": N_("Weekly digest"), "instant": N_("As they arrive")}
@@ -255,7 +255,7 @@ def _participation_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
     _ = ctx.t.gettext
     comments = [
         f"{c['consultation']} {_moment(ctx, c['at'])}: {c['text']}"
-        + (f" ({c['program']}{_cost(ctx, c['cost'])})" if c["program"] else "")
+        + (f" ({program_name(ctx.t, c['program'])}{_cost(ctx, c['cost'])})" if c["program"] else "")
         for c in data["consultation_comments"]
     ]
     return [

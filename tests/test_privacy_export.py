@@ -383,7 +383,15 @@ async def test_the_readable_export_names_what_the_bot_names_not_its_codes(office
     assert "Subject you follow: Local history\n" in readable
     assert "Language of books you follow: Hungarian\n" in readable
     assert "Your suggestion: Book number 1 (Writer 1), not planned\n" in readable
-    assert "ana-token proposes a playground (1102, Estimated cost: 5,000 dinars)" in readable
+    # The program by its name in the reader's language, as the budget's screens name it.
+    assert (
+        "ana-token proposes a playground (Communal activities, Estimated cost: 5,000 dinars)"
+        in (readable)
+    )
+    await bot.say("ana", "/language")
+    await bot.say("ana", Press("lang:sr-Latn"))
+    serbian, _exported = read_export(bot, await bot.say("ana", "/mydata"))
+    assert "ana-token proposes a playground (Komunalne delatnosti, " in serbian
     # The JSON keeps the codes, for other programs.
     assert exported["user"]["language"] == "en"
     assert exported["consultation_comments"][0]["cost"] == 500000
