@@ -76,6 +76,25 @@ STORED: dict[str, str] = {
     "library_supported": N_("the suggested books you want too"),
 }
 
+# Why the sections kept for another purpose than reports and announcements are kept, and on what
+# legal basis (a test checks that /privacy says each).
+WHY: dict[str, str] = {
+    "consultation_comments": N_(
+        "Why your comments on consultations and your budget proposals: for the municipality to"
+        " weigh them and answer you (a task in the public interest: the participation of citizens"
+        " in public consultations and in the budget)."
+    ),
+    "ballots": N_(
+        "Why your participatory budget ballots: to count one ballot per resident and publish the"
+        " results without names (a task in the public interest: the participatory budget)."
+    ),
+    "plan_and_social_questions": N_(
+        "Why your questions on the action plan and to the Centre for Social Work: for the staff"
+        " responsible to answer you, in private (a task in the public interest of the"
+        " municipality and of the Centre)."
+    ),
+}
+
 # How a library follower is told (the library's own button labels).
 LIBRARY_MODES = {"weekly": N_("Weekly digest"), "instant": N_("As they arrive")}
 LIBRARY_FOLLOWS = {
@@ -124,6 +143,7 @@ def privacy_notice(ctx: Context) -> str:
             " of the municipality), and to send you the announcements you asked for (your"
             " consent, which you can withdraw with /subscribe at any time)."
         ),
+        "\n".join(_(why) for why in WHY.values()),
         ctx.t.ngettext(
             "For how long: while you use the bot. {n} month after a report is closed its"
             " personal data is erased and the report stays only anonymised, for the statistics."

@@ -14,7 +14,7 @@ from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.i18n import LANGUAGES, translator
 from handlers.municipality import Municipality, load_municipality
-from handlers.privacy import STORED, months_before
+from handlers.privacy import STORED, WHY, months_before
 from storage import privacy, reports, users
 from tests.conftest import REF, ROOT, Bot, Office, Press, read_export
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
@@ -59,6 +59,21 @@ async def test_privacy_names_the_controller_in_every_language(polyglot: Bot, lan
     assert (english in notice) == (language == "en")
     for stored in STORED.values():  # followed reports, proposals, ballots, ...: all of them
         assert t.gettext(stored) in notice
+    for why in WHY.values():  # the legal basis of proposals, ballots and plan questions
+        assert t.gettext(why) in notice
+    assert len(notice) <= 4096  # Telegram's limit of one message
+
+
+async def test_privacy_says_why_proposals_ballots_and_plan_questions_are_kept(bot: Bot) -> None:
+    await bot.say("ana", "/start")
+    await bot.say("ana", Press("lang:en"))
+    await bot.play("ana", [
+        ("/privacy", [
+            "Why your comments on consultations and your budget proposals: for the municipality",
+            "Why your participatory budget ballots: to count one ballot per resident",
+            "Why your questions on the action plan and to the Centre for Social Work:",
+        ]),
+    ])  # fmt: skip
 
 
 async def test_the_notice_names_what_mydata_exports(office: Office) -> None:
