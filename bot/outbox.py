@@ -25,8 +25,8 @@ from handlers.ports import (
 )
 from storage import message_refs, outbox, subscriptions, users
 from storage.clock import parse
-from storage.db import Database
-from storage.outbox import NewMessage, OutboxRow
+from storage.db import Database, Rows, write_behind
+from storage.outbox import NewMessage, OutboxRow, Sent
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +98,13 @@ class SendLimits:
 class OutboxSender:
     """Sends due rows; woken at once by new replies, otherwise it sleeps until the next is due.
 
-    A row is marked ``sending`` (committed) just before its request and ``sent`` just after.
+    A row is marked ``sending`` (committed) just before its request, and ``sent`` after it: the
+    sent marks wait for the next claim and are written ahead of it in the same call to the
+    database thread (a call per message, not two), or on their own when nothing more is due.
     After a crash a row left ``sending`` is taken as delivered: its request had been handed to
     the messenger, which cannot be asked whether it arrived, and a duplicate announcement is
-    worse than the small chance of a lost one (see ``recover``).
+    worse than the small chance of a lost one (see ``recover``). A row whose request went out
+    and whose mark waits is such a row too: it was delivered.
     """
 
     def __init__(
@@ -122,11 +125,13 @@ class OutboxSender:
         self._batch = batch
         self._limits = limits or SendLimits({})
         self._give_up_after = give_up_after
-        self._marks: list[
-            tuple[int, str, tuple[str, str, str, str] | None, asyncio.Future[bool]]
-        ] = []
+        self._claims: list[tuple[int, asyncio.Future[bool]]] = []
+        self._sent: list[Sent] = []  # delivered, not yet marked: they ride on the next claim
+        # The message ids of those (channel, chat, key) until their marks are committed: the
+        # next message that edits one is sent before the reader could see it.
+        self._unmarked_refs: dict[tuple[str, str, str], str] = {}
         self._wake = asyncio.Event()
-        # A row is marked sent after its batch: two passes at once would send it twice.
+        # A row is claimed after its pass has read it: two passes at once would send it twice.
         self._pass = asyncio.Lock()
 
     def wake(self) -> None:
@@ -175,6 +180,11 @@ class OutboxSender:
         while await self.deliver_due():
             pass
 
+    async def close(self) -> None:
+        """Mark what was delivered and is not marked yet (a drain cut short leaves some)."""
+        async with self._pass:
+            await self._mark_sent()
+
     async def deliver_due(self) -> int:
         """Send one batch of due rows; return how many rows were handled."""
         async with self._pass:
@@ -183,13 +193,13 @@ class OutboxSender:
     async def _deliver_due(self) -> int:
         now = self._clock.now()
         rows = await outbox.due(self._db.reader, list(self._channels), now, self._batch)
-        if not rows:
-            return 0
         # The channel's rate is taken in this order: a resident waiting for an answer (a private
         # chat) before a staff group's alerts, which are read when someone looks.
         rows.sort(key=lambda row: SendLimits.is_group(row.chat_id))
-        tried = await asyncio.gather(*(self._send_first(row) for row in rows))
-        return sum(tried)
+        tried = sum(await asyncio.gather(*(self._send_first(row) for row in rows)))
+        if not tried:
+            await self._mark_sent()  # no claim comes soon to carry the marks
+        return tried
 
     async def _send_first(self, row: OutboxRow) -> bool:
         """Send a chat's first pending row; return whether it was tried (not put off)."""
@@ -202,7 +212,7 @@ class OutboxSender:
         await self._limits.wait(row.channel, row.chat_id)
         reply = await self._drawn(Reply.from_payload(row.payload))
         edit = await self._message_to_edit(row, reply)
-        if not await self._mark(row.id, "sending"):
+        if not await self._claim(row.id):
             return False  # no longer pending (its chat was given up): none of it goes out
         try:
             message_id = await self._channels[row.channel].send(row.chat_id, reply, edit=edit)
@@ -221,7 +231,7 @@ class OutboxSender:
             await self._later(row, backoff(row.attempts), type(e).__name__)
         else:
             ref = (row.channel, row.chat_id, reply.key, message_id) if message_id else None
-            await self._mark(row.id, "sent", ref if reply.key else None)
+            self._delivered(Sent(row.id, ref if reply.key else None))
         return True
 
     async def _drawn(self, reply: Reply) -> Reply:
@@ -233,45 +243,82 @@ class OutboxSender:
             return Reply.from_payload({**reply.to_payload(), "chart": None})
         return await self._charts.with_picture(reply)
 
-    async def _mark(
-        self, row_id: int, status: str, ref: tuple[str, str, str, str] | None = None
-    ) -> bool:
-        """Record a row's progress; return, once committed, whether the row was marked.
+    async def _claim(self, row_id: int) -> bool:
+        """Mark a row ``sending``; return, once committed, whether it was still pending.
 
-        The marks of the sends going on together are written as one statement: two writes per
-        message would otherwise cost two hops to the database thread each.
+        The claims of the sends going on together are one statement, and the sent marks that
+        wait go ahead of it in the same call: so a message costs one call to the database
+        thread, and none of its own when its claim shares a batch with the dispatcher's work.
         """
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._marks.append((row_id, status, ref, done))
-        if len(self._marks) == 1:
-            asyncio.get_running_loop().create_task(self._flush_marks())
+        self._claims.append((row_id, done))
+        if len(self._claims) == 1:
+            asyncio.get_running_loop().create_task(self._flush_claims())
         return await done
 
-    async def _flush_marks(self) -> None:
-        marks, self._marks = self._marks, []
+    async def _flush_claims(self) -> None:
+        claims, self._claims = self._claims, []
+        sent, self._sent = self._sent, []
         now = self._clock.now()
+        first = [
+            *outbox.sent_statements(sent, now),
+            outbox.claim_statement([row_id for row_id, _ in claims], now),
+        ]
 
-        async def write(conn: aiosqlite.Connection) -> set[int]:
-            marked = await outbox.set_statuses(
-                conn, [(row_id, status) for row_id, status, _, _ in marks], now
-            )
-            refs = [ref for row_id, _, ref, _ in marks if ref is not None and row_id in marked]
-            if refs:
-                await message_refs.remember(conn, refs)
-            return marked
+        async def claimed_ids(conn: aiosqlite.Connection, rows: Rows) -> set[int]:
+            del conn
+            return {int(r[0]) for r in rows[-1]}
 
         try:
-            marked = await self._db.in_batch(write)
+            claimed = await self._db.in_batch_reading(first, claimed_ids)
         except Exception as e:
-            for *_, done in marks:
+            self._sent[:0] = sent  # marked with the next claim, or when the sender is idle
+            for _, done in claims:
                 done.set_exception(e)
             return
-        for row_id, _, _, done in marks:
-            done.set_result(row_id in marked)
+        self._marked(sent)
+        for row_id, done in claims:
+            done.set_result(row_id in claimed)
+
+    def _delivered(self, sent: Sent) -> None:
+        """Keep a delivered row's mark for the next claim to carry."""
+        self._sent.append(sent)
+        if sent.ref is not None:
+            channel, chat_id, key, message_id = sent.ref
+            self._unmarked_refs[channel, chat_id, key] = message_id
+
+    async def _mark_sent(self) -> None:
+        """Write the sent marks that wait, on their own (with the next call of the batch
+        they join, or with its COMMIT)."""
+        if not self._sent:
+            return
+        sent, self._sent = self._sent, []
+        statements = outbox.sent_statements(sent, self._clock.now())
+
+        async def mark(conn: aiosqlite.Connection) -> None:
+            await write_behind(conn, statements)
+
+        try:
+            await self._db.in_batch(mark)
+        except Exception:
+            self._sent[:0] = sent
+            raise
+        self._marked(sent)
+
+    def _marked(self, sent: list[Sent]) -> None:
+        """The marks are committed: the reader sees their message ids now."""
+        for s in sent:
+            if s.ref is not None:
+                channel, chat_id, key, message_id = s.ref
+                if self._unmarked_refs.get((channel, chat_id, key)) == message_id:
+                    del self._unmarked_refs[channel, chat_id, key]
 
     async def _message_to_edit(self, row: OutboxRow, reply: Reply) -> str | None:
         if not (reply.key and reply.edit):
             return None
+        unmarked = self._unmarked_refs.get((row.channel, row.chat_id, reply.key))
+        if unmarked is not None:
+            return unmarked
         return await message_refs.find(self._db.reader, row.channel, row.chat_id, reply.key)
 
     async def _later(

@@ -157,6 +157,57 @@ async def set_statuses(
     return {int(r[0]) for r in rows}
 
 
+def claim_statement(row_ids: Sequence[int], now: datetime) -> Statement:
+    """Mark messages ``sending`` (their requests go out next); its rows are the ids marked.
+
+    Compare-and-set: only a pending row is taken, so a message given up in the meantime (its
+    chat became unreachable) stays as it is and is not sent.
+    """
+    marks = ",".join("?" * len(row_ids))
+    return (
+        "UPDATE outbox SET status = 'sending', sent_at = ?, attempts = attempts + 1"  # noqa: S608
+        f" WHERE status = 'pending' AND id IN ({marks}) RETURNING id",
+        (iso(now), *row_ids),
+    )
+
+
+# The id of a message sent under a key, kept once its row is marked sent (to edit it later).
+_REMEMBER_IF_SENT = (
+    "INSERT INTO message_refs (channel, chat_id, key, message_id) SELECT ?, ?, ?, ?"
+    " WHERE EXISTS (SELECT 1 FROM outbox WHERE id = ? AND status = 'sent')"
+    " ON CONFLICT (channel, chat_id, key) DO UPDATE SET message_id = excluded.message_id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """A message that went out, to be marked so; ``ref`` is (channel, chat_id, key,
+    message_id) when it is one the bot edits later."""
+
+    row_id: int
+    ref: tuple[str, str, str, str] | None = None
+
+
+def sent_statements(sent: Sequence[Sent], now: datetime) -> list[Statement]:
+    """Mark messages being sent as ``sent``, and keep the ids of those edited later.
+
+    Statements whose results nobody reads, to run ahead of another call: a row that is no
+    longer being sent (given up, erased) stays as it is, and its message id is not kept.
+    """
+    if not sent:
+        return []
+    marks = ",".join("?" * len(sent))
+    statements: list[Statement] = [
+        (
+            "UPDATE outbox SET status = 'sent', sent_at = ?"  # noqa: S608 - only placeholders
+            f" WHERE status = 'sending' AND id IN ({marks})",
+            (iso(now), *(s.row_id for s in sent)),
+        )
+    ]
+    statements += [(_REMEMBER_IF_SENT, (*s.ref, s.row_id)) for s in sent if s.ref is not None]
+    return statements
+
+
 async def settle_interrupted(
     conn: aiosqlite.Connection, channels: Sequence[str], now: datetime
 ) -> int:
