@@ -6,16 +6,17 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers import broadcast, engine, jobs
 from handlers.budget import period as budget_period
-from handlers.context import Context, Step, buttons, column, parse_id
+from handlers.context import Context, Lookup, Step, buttons, column, parse_id
 from handlers.events import Inbound, Outgoing, Photo, Reply, Text
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Job, Role
 from handlers.i18n import Translator, translator
 from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing_to_cancel
-from handlers.photos import save_photo
+from handlers.photos import MAX_PHOTOS, save_photo, unusable_photo
 from handlers.texts import N_
 from storage import consultations, subscriptions, users
 from storage.consultations import Consultation, NewConsultation
@@ -28,6 +29,8 @@ class ConsultState(StrEnum):
 
     LIST = "consult:list"
     COMMENT = "consult:comment"
+    # A comment sent as an album: its later photos join it; anything else is as in the menu.
+    ALBUM = "consult:album"
     TITLE = "cwiz:title"
     DESCRIPTION = "cwiz:description"
     STARTS = "cwiz:starts"
@@ -39,6 +42,7 @@ class ConsultState(StrEnum):
 
 LIST_STATE = ConsultState.LIST
 COMMENT_STATE = ConsultState.COMMENT
+ALBUM_STATE = ConsultState.ALBUM
 WIZARD = (
     ConsultState.TITLE, ConsultState.DESCRIPTION, ConsultState.STARTS, ConsultState.ENDS,
     ConsultState.PLACE, ConsultState.LINK,
@@ -97,6 +101,7 @@ class WizardDecision(ButtonData):
 
 DATE_FORMAT = "%d.%m.%Y %H:%M"
 MAX_TEXT = 2000
+TOO_MANY_PHOTOS = N_("A comment has at most {max} photos; this one was not added.")
 # A title on a button is cut: the date after it stays in sight, and Viber refuses a button's
 # text over 250 characters (a title may have up to MAX_TEXT).
 MAX_TITLE_ON_BUTTON = 60
@@ -231,28 +236,100 @@ async def start_comment(ctx: Context, press: CommentOnConsultation) -> Step | No
 
 
 async def add_comment(ctx: Context, event: Inbound) -> Step | None:
-    """Store the comment (a photo waits for the text); the admins see it."""
-    raw_id = ctx.draft.get("consultation_id")
-    c = await consultations.get(ctx.conn, raw_id) if isinstance(raw_id, int) else None
+    """Store the comment (photos wait for the text, a photo's caption is it); the admins see it."""
+    c = await _commented(ctx, ctx.draft.get("consultation_id"))
     if c is None:
         return Step(MenuState.MAIN, {}, [menu_reply(ctx)])
-    _ = ctx.t.gettext
-    if isinstance(event, Photo) and ctx.lookup and ctx.lookup.outcome == "saved":
-        draft = {**ctx.draft, "photo": ctx.lookup.data["path"]}
-        return Step(ctx.state, draft, [Reply(_("Photo added. Now write your comment."))])
+    if isinstance(event, Photo):
+        return await add_photo(ctx, c, event)
     if not isinstance(event, Text) or not event.text.strip():
         return None
-    text = event.text.strip()[:MAX_TEXT]
-    photo = ctx.draft.get("photo")
-    comment_id = await consultations.add_comment(ctx.conn, c.id, ctx.user.id, text, photo, ctx.now)
-    step = Step(
-        MenuState.MAIN,
-        {},
-        [menu_reply(ctx, _("Thank you! Your comment was sent to the municipality."))],
+    return await store_comment(ctx, c, event.text, waiting_photos(ctx.draft))
+
+
+async def _commented(ctx: Context, raw_id: object) -> Consultation | None:
+    return await consultations.get(ctx.conn, raw_id) if isinstance(raw_id, int) else None
+
+
+def waiting_photos(draft: dict[str, Any]) -> list[str]:
+    """The photos waiting for the comment's text (a draft saved before albums kept one)."""
+    photos = draft.get("photos")
+    if isinstance(photos, list):
+        return [str(p) for p in photos]
+    return [str(draft["photo"])] if draft.get("photo") else []
+
+
+async def add_photo(ctx: Context, c: Consultation, event: Photo) -> Step:
+    """Keep a photo for the comment; with a caption, the caption is the comment and it is sent.
+
+    An album's photos arrive one by one, as one sending: "write your comment" is said once.
+    """
+    _ = ctx.t.gettext
+    known = waiting_photos(ctx.draft)
+    lookup = ctx.lookup or Lookup("invalid")
+    refusal = None
+    if lookup.outcome != "saved":
+        refusal = Reply(unusable_photo(ctx.t, lookup))
+    elif len(known) >= MAX_PHOTOS:
+        refusal = Reply(_(TOO_MANY_PHOTOS, max=MAX_PHOTOS))
+    photos = known if refusal else [*known, str(lookup.data["path"])]
+    if event.caption.strip():  # the caption is the comment, with the photos before it
+        step = await store_comment(ctx, c, event.caption, photos, album=event.album)
+        return engine.prepend(refusal, step) if refusal else step
+    if refusal:
+        return engine.stay(ctx, [refusal])
+    later = bool(event.album) and ctx.draft.get("album") == event.album
+    added = (
+        _("Photo {n} of {max} added.", n=len(photos), max=MAX_PHOTOS)
+        if later
+        else _("Photo added. Now write your comment.")
     )
+    draft = {k: v for k, v in ctx.draft.items() if k != "photo"}
+    return Step(ctx.state, {**draft, "photos": photos, "album": event.album}, [Reply(added)])
+
+
+async def store_comment(
+    ctx: Context, c: Consultation, words: str, photos: list[str], album: str = ""
+) -> Step:
+    """Store the comment with its photos and send it to the admins; an album's later photos
+    join it (ALBUM_STATE)."""
+    _ = ctx.t.gettext
+    text = words.strip()[:MAX_TEXT]
+    comment_id = await consultations.add_comment(ctx.conn, c.id, ctx.user.id, text, photos, ctx.now)
+    thanks = menu_reply(ctx, _("Thank you! Your comment was sent to the municipality."))
+    step = Step(MenuState.MAIN, {}, [thanks])
+    if album:
+        joined = {"comment_id": comment_id, "album": album, "photos": len(photos)}
+        step = Step(ALBUM_STATE, joined, [thanks])
     step.outgoing = await to_admins(ctx, lambda t: Reply(t.gettext(
         "💬 Comment #{id} on {title}:\n{text}\n\nAnswer with /answer {id} TEXT",
-        id=comment_id, title=c.title, text=text), photos=(photo,) if photo else ()))  # fmt: skip
+        id=comment_id, title=c.title, text=text), photos=tuple(photos)))  # fmt: skip
+    return step
+
+
+async def add_album_photo(ctx: Context, event: Photo) -> Step:
+    """Add a later photo of the album that a comment came in (up to MAX_PHOTOS).
+
+    Another photo, or one of another album, is taken as in the main menu (a new report).
+    """
+    raw_id = ctx.draft.get("comment_id")
+    comment = await consultations.get_comment(ctx.conn, raw_id) if isinstance(raw_id, int) else None
+    c = await _commented(ctx, comment.consultation_id if comment else None)
+    if comment is None or c is None or event.album != ctx.draft.get("album"):
+        ctx.state, ctx.draft = ctx.registry.home, {}
+        return await engine.begin(ctx, event) or engine.explain(ctx)
+    lookup = ctx.lookup or Lookup("invalid")
+    count = int(ctx.draft.get("photos", 1))
+    if lookup.outcome != "saved":
+        return engine.stay(ctx, [Reply(unusable_photo(ctx.t, lookup))])
+    if count >= MAX_PHOTOS:
+        return engine.stay(ctx, [Reply(ctx.t.gettext(TOO_MANY_PHOTOS, max=MAX_PHOTOS))])
+    path = str(lookup.data["path"])
+    await consultations.add_comment_photo(ctx.conn, comment.id, path)
+    step = Step(ALBUM_STATE, {**ctx.draft, "photos": count + 1}, [])
+    step.outgoing = await to_admins(ctx, lambda t: Reply(t.gettext(
+        "📷 Another photo of comment #{id} on {title}", id=comment.id, title=c.title),
+        photos=(path,)))  # fmt: skip
     return step
 
 
@@ -480,6 +557,7 @@ FLOW = Flow(
     steps={
         (COMMENT_STATE, Text): add_comment,
         (COMMENT_STATE, Photo): add_comment,
+        (ALBUM_STATE, Photo): add_album_photo,
         **{(state, Text): wizard_step for state in WIZARD},
         (CONFIRM_STATE, WizardDecision): confirm,
     },
@@ -521,7 +599,7 @@ FLOW = Flow(
         ),
     ),
     entries=(Entry(N_("🗣 Public consultations"), Menu("consult"), list_current, order=30),),
-    look_ups={(COMMENT_STATE, Photo): save_photo},
+    look_ups={(COMMENT_STATE, Photo): save_photo, (ALBUM_STATE, Photo): save_photo},
     jobs=(Job("consultation-reminders", jobs.send_reminders, seconds=60),),
     keeps=frozenset({COMMENT_STATE}),
     cancel=cancel_wizard,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -183,17 +184,46 @@ async def mark_reminded(
 
 async def add_comment(
     conn: aiosqlite.Connection, consultation_id: int, user_id: int, text: str,
-    photo: str | None, now: datetime,
+    photos: Sequence[str], now: datetime,
 ) -> int:  # fmt: skip
-    """Store a resident's comment or proposal; return its id."""
+    """Store a resident's comment or proposal with its photos (an album's); return its id."""
+    first, later = (photos[0], photos[1:]) if photos else (None, ())
     row = await fetch_one(
         conn,
         "INSERT INTO consultation_comments (consultation_id, user_id, text, photo, at)"
         " VALUES (?, ?, ?, ?, ?) RETURNING id",
-        (consultation_id, user_id, text, photo, iso(now)),
+        (consultation_id, user_id, text, first, iso(now)),
     )
     assert row is not None  # noqa: S101 - RETURNING always yields the row
-    return int(row[0])
+    comment_id = int(row[0])
+    if later:
+        await conn.executemany(
+            "INSERT INTO consultation_comment_photos (comment_id, position, path) VALUES (?, ?, ?)",
+            [(comment_id, position, path) for position, path in enumerate(later, 1)],
+        )
+    return comment_id
+
+
+async def add_comment_photo(conn: aiosqlite.Connection, comment_id: int, path: str) -> None:
+    """Add a later photo of the album a comment came in, after its other photos."""
+    await conn.execute(
+        "INSERT INTO consultation_comment_photos (comment_id, position, path)"
+        " SELECT ?, COALESCE(MAX(position), 0) + 1, ? FROM consultation_comment_photos"
+        " WHERE comment_id = ?",
+        (comment_id, path, comment_id),
+    )
+
+
+async def comment_photos(conn: aiosqlite.Connection, comment_id: int) -> list[str]:
+    """A comment's photos, the first one first."""
+    rows = await fetch_all(
+        conn,
+        "SELECT photo FROM consultation_comments WHERE id = :id AND photo IS NOT NULL"
+        " UNION ALL SELECT path FROM (SELECT path FROM consultation_comment_photos"
+        " WHERE comment_id = :id ORDER BY position)",
+        {"id": comment_id},
+    )
+    return [str(r[0]) for r in rows]
 
 
 _COMMENT = "SELECT id, consultation_id, user_id, text, photo, at, answer FROM consultation_comments"

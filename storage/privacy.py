@@ -154,6 +154,8 @@ def _row(section: str, row: dict[str, Any]) -> dict[str, Any]:
         row["contact"] = contact if any(v is not None for v in contact.values()) else None
         if row["contact"] is not None:
             row["contact"]["email_consent"] = bool(row["contact"]["email_consent"])
+    if section == "consultation_comments":
+        row["later_photos"] = _json_list(row["later_photos"])
     if section == "consultations_joined":
         row.update(remind=bool(row["remind"]), attend=bool(row["attend"]))
     return row
@@ -184,7 +186,9 @@ _SECTIONS: dict[str, str] = {
     " FROM reminders_sent s LEFT JOIN consultations c ON c.id = s.consultation_id"
     " WHERE s.user_id = :u ORDER BY s.at",
     "consultation_comments": "SELECT c.title AS consultation, c.budget_year, m.at, m.text,"
-    " m.photo, m.program, m.cost, m.latitude, m.longitude, m.answer, m.verdict"
+    " m.photo, (SELECT json_group_array(path) FROM (SELECT path FROM consultation_comment_photos"
+    " p WHERE p.comment_id = m.id ORDER BY p.position)) AS later_photos, m.program, m.cost,"
+    " m.latitude, m.longitude, m.answer, m.verdict"
     " FROM consultation_comments m JOIN consultations c ON c.id = m.consultation_id"
     " WHERE m.user_id = :u ORDER BY m.id",
     "ballots": "SELECT r.title AS round, p.name AS project, p.cost, v.at FROM pb_votes v"
@@ -259,7 +263,14 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     )]  # fmt: skip
     comment_photos = await fetch_all(
         conn,
-        "SELECT photo FROM consultation_comments WHERE user_id = ? AND photo IS NOT NULL",
+        "SELECT photo FROM consultation_comments WHERE user_id = :u AND photo IS NOT NULL"
+        " UNION SELECT path FROM consultation_comment_photos WHERE comment_id IN"
+        " (SELECT id FROM consultation_comments WHERE user_id = :u)",
+        {"u": user_id},
+    )
+    await conn.execute(  # before the comments they belong to
+        "DELETE FROM consultation_comment_photos WHERE comment_id IN"
+        " (SELECT id FROM consultation_comments WHERE user_id = ?)",
         (user_id,),
     )
     texts = [str(r[0]) for r in await fetch_all(
@@ -392,6 +403,7 @@ async def unused_photos(conn: aiosqlite.Connection, paths: list[str]) -> tuple[s
             " OR EXISTS (SELECT 1 FROM report_events WHERE photo = :p OR voice = :p)"
             " OR EXISTS (SELECT 1 FROM reports WHERE voice = :p)"
             " OR EXISTS (SELECT 1 FROM consultation_comments WHERE photo = :p)"
+            " OR EXISTS (SELECT 1 FROM consultation_comment_photos WHERE path = :p)"
             " OR EXISTS (SELECT 1 FROM conversations WHERE instr(draft, :p) > 0)",
             {"p": path},
         )

@@ -8,7 +8,9 @@ from bot.app import build_app
 from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.municipality import Municipality
-from tests.conftest import REF, WATER_CHAT, Bot, Office, Press
+from storage import consultations
+from storage.sql import fetch_all
+from tests.conftest import REF, WATER_CHAT, Bot, Office, Picture, Press, jpeg, read_export
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 
@@ -22,6 +24,9 @@ async def resident(office: Office, user: str, *topics: str) -> None:
     await office.bot.say(user, Press("lang:en"))
     for topic in topics:
         await office.bot.say(user, Press(f"sub:{topic}"))
+
+
+TITLE = "Action plan for open government"
 
 
 async def new_consultation(office: Office, starts: str = "17.06.2026 18:00") -> list[str]:
@@ -236,3 +241,94 @@ async def test_a_broadcast_waiting_on_a_retry_is_not_edited_again_and_again(offi
     office.bot.clock.advance(seconds=5)
     await office.bot.app.sender.drain()
     assert await run(office, "broadcast-progress") == 1  # delivered: the outcome
+
+
+async def commenting(office: Office, user: str) -> int:
+    """A new consultation announced to ``user``, who pressed its "Send a comment" button."""
+    await resident(office, user, "consultations")
+    await new_consultation(office)
+    await office.bot.say("boss", Press("cwiz:ok"))
+    consultation = int(office.bot.channel.to(user)[-1].buttons[0][0].data.split(":")[1])
+    await office.bot.play(user, [(Press(f"cc:{consultation}"), ["Write your comment"])])
+    return consultation
+
+
+async def stored_photos(office: Office) -> list[list[str]]:
+    """Every comment's photos, the first one first."""
+    conn = office.bot.app.db.conn
+    ids = [int(r[0]) for r in await fetch_all(conn, "SELECT id FROM consultation_comments")]
+    return [await consultations.comment_photos(conn, i) for i in ids]
+
+
+async def test_a_photos_caption_is_the_comment(office: Office) -> None:
+    await commenting(office, "ana")
+    await office.bot.play("ana", [
+        (Picture(jpeg("red"), caption="A bench by the river, please"), [
+            "Thank you! Your comment was sent to the municipality."]),
+    ])  # fmt: skip
+    to_admin = office.bot.channel.to("boss")[-1]
+    assert "A bench by the river, please" in to_admin.text
+    assert len(to_admin.photos) == 1
+    mine = await office.bot.say("ana", Press("mycom"))
+    assert "A bench by the river, please" in mine[0].text
+    assert [len(p) for p in await stored_photos(office)] == [1]
+
+
+async def test_an_albums_photos_all_wait_for_the_comment(office: Office) -> None:
+    await commenting(office, "ana")
+    await office.bot.play("ana", [
+        (Picture(jpeg("red"), album="a1"), ["Photo added. Now write your comment."]),
+        (Picture(jpeg("blue"), album="a1"), ["Photo 2 of 3 added."]),
+        (Picture(jpeg("green"), album="a1"), ["Photo 3 of 3 added."]),
+        (Picture(jpeg("navy"), album="a1"), [
+            "A comment has at most 3 photos; this one was not added."]),
+        ("Benches and shade along the river", [
+            "Thank you! Your comment was sent to the municipality."]),
+    ])  # fmt: skip
+    to_admin = office.bot.channel.to("boss")[-1]
+    assert "Benches and shade along the river" in to_admin.text
+    assert len(set(to_admin.photos)) == 3
+    (photos,) = await stored_photos(office)
+    assert photos == list(to_admin.photos)
+
+
+async def test_an_album_with_its_caption_is_one_comment(office: Office) -> None:
+    await commenting(office, "ana")
+    before = len(office.bot.channel.to("boss"))
+    caption = "Shade for the playground, the photos show where"
+    await office.bot.play("ana", [
+        (Picture(jpeg("red"), caption=caption, album="a2"), [
+            "Thank you! Your comment was sent to the municipality."]),
+        (Picture(jpeg("blue"), album="a2"), []),
+        (Picture(jpeg("green"), album="a2"), []),
+        (Picture(jpeg("navy"), album="a2"), [
+            "A comment has at most 3 photos; this one was not added."]),
+        ("hello", ["Please choose one of the options below."]),  # the album is over
+        (Picture(jpeg("white"), album="a3"), ["What kind of problem is it?"]),  # a new report
+    ])  # fmt: skip
+    (photos,) = await stored_photos(office)
+    assert len(set(photos)) == 3
+    to_admin = office.bot.channel.to("boss")[before:]
+    assert caption in to_admin[0].text
+    assert [r.text for r in to_admin[1:]] == ["📷 Another photo of comment #1 on " + TITLE] * 2
+    assert [p for r in to_admin for p in r.photos] == photos
+
+
+async def test_deleteme_takes_a_comments_album_with_it(office: Office) -> None:
+    await commenting(office, "ana")
+    await office.bot.say("ana", Picture(jpeg("red"), caption="Shade, please", album="a4"))
+    await office.bot.say("ana", Picture(jpeg("blue"), album="a4"))
+    _text, exported = read_export(office.bot, await office.bot.say("ana", "/mydata"))
+    (comment,) = exported["consultation_comments"]
+    (photos,) = await stored_photos(office)
+    assert [comment["photo"], *comment["later_photos"]] == photos
+    data = office.bot.app.db.path
+    assert data is not None
+    files = [data.parent / p for p in photos]
+    assert all(f.exists() for f in files)
+    await office.bot.say("ana", "/deleteme")
+    await office.bot.say("ana", Press("erase:yes"))
+    assert not any(f.exists() for f in files)
+    assert (
+        await fetch_all(office.bot.app.db.conn, "SELECT * FROM consultation_comment_photos") == []
+    )
