@@ -15,6 +15,7 @@ from handlers.budget.importer import BudgetFileError, DocumentKind, read_budget
 from handlers.i18n import translator
 from handlers.municipality import Municipality
 from storage.budget import Line
+from storage.budget_audit import Action
 from storage.db import Database
 
 
@@ -68,6 +69,8 @@ async def store(
         async with db.transaction() as conn:
             preview = await imports.preview(conn, document, lines)
             version_id = await imports.store(conn, document, lines, imported_by=None, now=now)
+            await imports.audit(conn, Action.IMPORT_PUBLISHED, None, version_id, document, now,
+                                by="command line")  # fmt: skip
             told = await followers.queue_news(conn, m, version_id, now)
     finally:
         await db.close()

@@ -143,13 +143,16 @@ async def publish(conn: aiosqlite.Connection, version_id: int, by: int, now: dat
 
 async def drop_unpublished(
     conn: aiosqlite.Connection, *, version_id: int | None = None, imported_by: int | None = None
-) -> None:
+) -> bool:
     """Delete an unpublished version (by id, or every one an admin prepared) with its lines (the
-    foreign key's ON DELETE CASCADE deletes them in the same statement)."""
-    await conn.execute(
-        "DELETE FROM budget_versions WHERE published_at IS NULL AND (id = ? OR imported_by = ?)",
+    foreign key's ON DELETE CASCADE deletes them in the same statement); whether one was."""
+    rows = await fetch_all(
+        conn,
+        "DELETE FROM budget_versions WHERE published_at IS NULL AND (id = ? OR imported_by = ?)"
+        " RETURNING id",
         (version_id, imported_by),
     )
+    return bool(rows)
 
 
 async def program_totals(conn: aiosqlite.Connection, version_id: int) -> list[Total]:

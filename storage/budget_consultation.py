@@ -99,6 +99,12 @@ async def unclosed(conn: aiosqlite.Connection) -> Period | None:
     return _period(row) if row else None
 
 
+async def latest(conn: aiosqlite.Connection) -> Period | None:
+    """The budget consultation not closed yet, or else the last one."""
+    row = await fetch_one(conn, _PERIOD + " ORDER BY closed_at IS NULL DESC, id DESC LIMIT 1")
+    return _period(row) if row else None
+
+
 async def close(
     conn: aiosqlite.Connection, consultation_id: int, by: int | None, now: datetime
 ) -> bool:
@@ -166,16 +172,31 @@ async def unanswered(
 
 
 async def answer(
-    conn: aiosqlite.Connection, proposal_id: int, verdict: str, reason: str, by: int, now: datetime
-) -> bool:
-    """The verdict and its reason, once (two staff answering at once give one answer)."""
+    conn: aiosqlite.Connection, proposal_id: int, verdict: str, reason: str, by: int,
+    now: datetime, *, was: str | None = None,
+) -> bool:  # fmt: skip
+    """The verdict and its reason, replacing the answer ``was`` (None: the first answer); two
+    staff answering at once from the same card give one answer."""
     row = await fetch_one(
         conn,
         "UPDATE consultation_comments SET verdict = ?, answer = ?, answered_at = ?,"
-        " answered_by = ? WHERE id = ? AND program IS NOT NULL AND verdict IS NULL RETURNING id",
-        (verdict, reason, iso(now), by, proposal_id),
+        " answered_by = ? WHERE id = ? AND program IS NOT NULL AND verdict IS ? RETURNING id",
+        (verdict, reason, iso(now), by, proposal_id, was),
     )
     return row is not None
+
+
+async def answered(
+    conn: aiosqlite.Connection, consultation_id: int, limit: int = 10
+) -> list[Proposal]:
+    """The latest answered proposals of a consultation, the latest answer first."""
+    rows = await fetch_all(
+        conn,
+        _PROPOSAL + " AND consultation_id = ? AND verdict IS NOT NULL"
+        " ORDER BY answered_at DESC, id DESC LIMIT ?",
+        (consultation_id, limit),
+    )
+    return [_proposal(r) for r in rows]
 
 
 async def counts(conn: aiosqlite.Connection, consultation_id: int) -> list[tuple[str, str, int]]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import exports, status, voices
+from storage import budget_audit, exports, status, voices
 from storage.clock import iso
 from storage.sql import fetch_all, fetch_one, run_together
 
@@ -50,6 +50,7 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("staff_members", "added_by"): "staff only",
     ("budget_versions", "imported_by"): "staff only",
     ("budget_versions", "published_by"): "staff only",
+    ("budget_events", "actor_id"): "staff only",
     ("report_evidence", "marked_by"): "staff only",
     ("library_follows", "user_id"): "deleted",
     ("library_readers", "user_id"): "deleted",
@@ -279,6 +280,8 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     # Their reports stay open for the municipality, and so does the news to those who follow
     # them: the followers are other residents, told the municipality's side only.
     anonymised = await anonymise_reports(conn, ids, now, keep_followers=True)
+    # The reasons given to their proposals go with the proposals; the audit keeps who and what.
+    await budget_audit.drop_reasons_of(conn, user_id)
     for table in (
         "conversations", "subscriptions", "report_starts", "consultation_participants",
         "consultation_comments", "reminders_sent", "library_follows", "library_readers",

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from handlers import engine
-from handlers.budget import consultation, staff
+from handlers.budget import audit, consultation, staff
 from handlers.context import Context, Step
 from handlers.events import Reply
 
 
 async def budget_command(ctx: Context, args: str) -> Step:
-    """/budget import | consult YEAR FROM TO | consult close | proposals."""
+    """/budget import | consult YEAR FROM TO | consult close | proposals [answered] | history."""
     words = args.split()
-    match words[:1]:
-        case ["import"]:
+    match words:
+        case ["import", *_]:
             return await staff.start(ctx, args)
-        case ["consult"]:
+        case ["consult", *_]:
             return await consultation.consult(ctx, words[1:])
-        case ["proposals"]:
-            return await consultation.proposals(ctx)
+        case ["proposals", *rest]:
+            return await consultation.proposals(ctx, rest)
+        case ["history"]:
+            return await audit.history(ctx)
     usage = ctx.t.gettext(
         "Usage: /budget import, /budget consult YEAR FROM TO, /budget consult close,"
-        " /budget proposals"
+        " /budget proposals [answered], /budget history"
     )
     return engine.stay(ctx, [Reply(usage)])

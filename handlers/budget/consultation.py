@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from handlers import broadcast, engine
-from handlers.budget import period
+from handlers.budget import audit, period
+from handlers.budget.audit import VERDICT_NAMES
 from handlers.budget.followers import TOPIC, tell, with_followers
 from handlers.budget.importer import parse_amount
 from handlers.budget.money import dinars
@@ -31,18 +32,14 @@ from handlers.menu import MenuState, menu_reply
 from handlers.municipality import Municipality
 from handlers.report import distance_km
 from handlers.texts import N_
-from storage import budget_consultation, subscriptions, users
+from storage import budget_audit, budget_consultation, subscriptions, users
+from storage.budget_audit import Action, Entry, Subject
 from storage.budget_consultation import VERDICTS, NewProposal, Period, Proposal
 from storage.consultations import NewConsultation
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
-VERDICT_NAMES = {
-    "taken": N_("taken into the draft"),
-    "partly": N_("partly taken into the draft"),
-    "not": N_("not taken into the draft"),
-}
 _DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\.?")
 
 
@@ -67,6 +64,16 @@ class Verdict(ButtonData):
     """A staff answer to a proposal: taken, partly or not (the reason is asked next)."""
 
     prefix = "bpv"
+    role = Role.ADMIN
+    proposal_id: int
+    verdict: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeAnswer(ButtonData):
+    """Staff change an answer given (the card of an answered proposal); the reason is asked next."""
+
+    prefix = "bpc"
     role = Role.ADMIN
     proposal_id: int
     verdict: str
@@ -236,13 +243,23 @@ def describe(t: Translator, p: Proposal) -> str:
     return "\n".join(lines)
 
 
-def staff_card(t: Translator, p: Proposal) -> Reply:
-    """A proposal with its answer buttons, for staff."""
-    choices = [Verdict(p.id, v).button(t.gettext(VERDICT_NAMES[v]).capitalize()) for v in VERDICTS]
-    title = t.gettext("📝 A proposal for the budget:")
-    return Reply(
-        f"{title}\n{describe(t, p)}", column(choices), photos=(p.photo,) if p.photo else ()
-    )
+def staff_card(
+    t: Translator, p: Proposal, history: list[Entry] | None = None, zone: ZoneInfo | None = None
+) -> Reply:
+    """A proposal with its answer buttons (to change an answer given), and its history."""
+    kind = Verdict if p.verdict is None else ChangeAnswer
+    choices = [
+        kind(p.id, v).button(t.gettext(VERDICT_NAMES[v]).capitalize())
+        for v in VERDICTS
+        if v != p.verdict
+    ]
+    lines = [t.gettext("📝 A proposal for the budget:"), describe(t, p)]
+    if p.verdict:
+        lines.append(t.gettext("Answer: {verdict}", verdict=t.gettext(VERDICT_NAMES[p.verdict])))
+        lines.append(p.answer or "")
+    if history and zone is not None:
+        lines += ["", t.gettext("History:"), *(audit.line(t, e, zone) for e in history)]
+    return Reply("\n".join(lines)[:3900], column(choices), photos=(p.photo,) if p.photo else ())
 
 
 async def my_proposals(ctx: Context, press: MyProposals) -> Step:
@@ -338,9 +355,29 @@ async def _store(
         starts, ends, m.name_in(t.language), None, key=key,
     )  # fmt: skip
     consultation_id = await budget_consultation.open_period(conn, new, year, by, now)
+    zone = ZoneInfo(m.timezone)
+    detail = {
+        "year": year, "starts": starts.astimezone(zone).date().isoformat(),
+        "ends": ends.astimezone(zone).date().isoformat(), **({"by": "file"} if by is None else {}),
+    }  # fmt: skip
+    await budget_audit.record(
+        conn, by, Action.CONSULTATION_OPENED, Subject.CONSULTATION, consultation_id, now, detail
+    )
     p = await budget_consultation.get(conn, consultation_id)
     assert p is not None  # noqa: S101 - it was just stored
     return p
+
+
+async def _audit_close(
+    conn: aiosqlite.Connection, p: Period, by: int | None, now: datetime,
+    counts: list[tuple[str, str, int]],
+) -> None:  # fmt: skip
+    detail: dict[str, object] = {"year": p.year, "proposals": sum(n for *_, n in counts)}
+    if by is None:
+        detail["by"] = "file"
+    await budget_audit.record(
+        conn, by, Action.CONSULTATION_CLOSED, Subject.CONSULTATION, p.id, now, detail
+    )
 
 
 def _announcement(p: Period, zone: ZoneInfo) -> broadcast.Render:
@@ -362,28 +399,46 @@ async def _closing_audience(conn: aiosqlite.Connection, p: Period) -> list[broad
     return await with_followers(conn, await budget_consultation.proposers(conn, p.id))
 
 
-async def proposals(ctx: Context) -> Step:
-    """/budget proposals: the proposals still without an answer, each with its buttons."""
+async def proposals(ctx: Context, args: list[str]) -> Step:
+    """/budget proposals: those still without an answer, each with its buttons; /budget
+    proposals answered: the latest answered, each with its history and buttons to change it."""
     _ = ctx.t.gettext
-    p = await budget_consultation.unclosed(ctx.conn)
-    waiting = await budget_consultation.unanswered(ctx.conn, p.id) if p else []
-    if not waiting:
-        return engine.stay(ctx, [Reply(_("No proposal is waiting for an answer."))])
-    return engine.stay(ctx, [staff_card(ctx.t, x) for x in waiting])
+    answered = args == ["answered"]
+    p = await (budget_consultation.latest if answered else budget_consultation.unclosed)(ctx.conn)
+    if p is None:
+        found = []
+    elif answered:
+        found = await budget_consultation.answered(ctx.conn, p.id)
+    else:
+        found = await budget_consultation.unanswered(ctx.conn, p.id)
+    if not found:
+        none = (
+            _("No proposal has been answered yet.")
+            if answered
+            else _("No proposal is waiting for an answer.")
+        )
+        return engine.stay(ctx, [Reply(none)])
+    history = await budget_audit.of_subjects(ctx.conn, Subject.PROPOSAL, [x.id for x in found])
+    zone = ZoneInfo(ctx.municipality.timezone)
+    return engine.stay(ctx, [staff_card(ctx.t, x, history[x.id], zone) for x in found])
 
 
-async def choose_verdict(ctx: Context, press: Verdict) -> Step | None:
-    """Keep the verdict; ask for the reason the resident will read."""
+async def choose_verdict(ctx: Context, press: Verdict | ChangeAnswer) -> Step | None:
+    """Keep the verdict (a first answer, or a change of the one given); ask for the reason the
+    resident will read."""
     proposal = await budget_consultation.get_proposal(ctx.conn, press.proposal_id)
     if proposal is None or press.verdict not in VERDICTS:
         return None
-    if proposal.verdict is not None:
+    # A first answer's button on an answered proposal: another admin answered meanwhile.
+    taken = isinstance(press, Verdict) and proposal.verdict is not None
+    if taken or proposal.verdict == press.verdict:
         return engine.stay(ctx, [Reply(ctx.t.gettext("That proposal was already answered."))])
     text = ctx.t.gettext(
         "Proposal #{id}: {verdict}. Write the reason; the resident will read it.",
         id=proposal.id, verdict=ctx.t.gettext(VERDICT_NAMES[press.verdict]),
     )  # fmt: skip
-    draft = {"proposal_id": proposal.id, "verdict": press.verdict}
+    # The answer seen when the button was pressed: two staff answering at once give one.
+    draft = {"proposal_id": proposal.id, "verdict": press.verdict, "was": proposal.verdict}
     return Step(BudgetState.REASON, draft, [Reply(text)])
 
 
@@ -394,20 +449,35 @@ async def write_reason(ctx: Context, event: Text) -> Step | None:
     proposal_id, verdict = ctx.draft.get("proposal_id"), str(ctx.draft.get("verdict"))
     if not reason or not isinstance(proposal_id, int) or verdict not in VERDICTS:
         return None
+    was = ctx.draft.get("was")
+    was = str(was) if was in VERDICTS else None
     if not await budget_consultation.answer(
-        ctx.conn, proposal_id, verdict, reason, ctx.user.id, ctx.now
+        ctx.conn, proposal_id, verdict, reason, ctx.user.id, ctx.now, was=was
     ):
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("That proposal was already answered."))])
+    action, detail = (
+        (Action.ANSWER_CHANGED, {"verdict": verdict, "old": was}) if was
+        else (Action.ANSWER_GIVEN, {"verdict": verdict})
+    )  # fmt: skip
+    await budget_audit.record(
+        ctx.conn, ctx.user.id, action, Subject.PROPOSAL, proposal_id, ctx.now, detail, reason
+    )
     log.info("admin %s answered proposal %s: %s", ctx.user.id, proposal_id, verdict)
     step = Step(MenuState.MAIN, {}, [menu_reply(ctx, _("The answer was sent."))])
     proposal = await budget_consultation.get_proposal(ctx.conn, proposal_id)
     author = await users.load_conversation_by_id(ctx.conn, proposal.user_id) if proposal else None
     if proposal is not None and author is not None:
         t = translator(author.user.language)
-        notice = t.gettext(
-            "The municipality answered your proposal #{id} for the budget: {verdict}.\n{reason}",
-            id=proposal.id, verdict=t.gettext(VERDICT_NAMES[verdict]), reason=reason,
+        words = (
+            N_("The municipality changed its answer to your proposal #{id} for the budget:"
+               " {verdict}.\n{reason}")
+            if was
+            else N_("The municipality answered your proposal #{id} for the budget: {verdict}."
+                    "\n{reason}")
         )  # fmt: skip
+        notice = t.gettext(
+            words, id=proposal.id, verdict=t.gettext(VERDICT_NAMES[verdict]), reason=reason
+        )
         step.outgoing = [Outgoing(author.user.channel, author.user.chat_id, Reply(notice))]
     return step
 
@@ -446,6 +516,7 @@ async def close(ctx: Context) -> Step:
         return engine.stay(ctx, [Reply(_("No consultation on the budget is open."))])
     log.info("admin %s closed budget consultation %s", ctx.user.id, p.id)
     counts = await budget_consultation.counts(ctx.conn, p.id)
+    await _audit_close(ctx.conn, p, ctx.user.id, ctx.now, counts)
     audience = await _closing_audience(ctx.conn, p)
     return Step(MenuState.MAIN, {}, await tell(ctx, audience, _results_reply(p, counts)))
 
@@ -468,6 +539,7 @@ async def keep_period(conn: aiosqlite.Connection, m: Municipality, now: datetime
     if p is not None and ended and await budget_consultation.close(conn, p.id, None, now):
         log.info("budget consultation %s closed at the end of its period", p.id)
         counts = await budget_consultation.counts(conn, p.id)
+        await _audit_close(conn, p, None, now, counts)
         audience = await _closing_audience(conn, p)
         render = _results_reply(p, counts)
         await broadcast.queue(conn, TOPIC, results(translator(m.staff_language), p, counts),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.budget import consultation, pb, period, residents, staff
+from handlers.budget import audit, consultation, pb, period, residents, staff
 from handlers.budget.commands import budget_command
 from handlers.budget.staff import ADMIN_STATES, BudgetState
 from handlers.events import File, Location, Photo, Text
@@ -57,6 +57,8 @@ FLOW = Flow(
         period.Propose: Anywhere(consultation.start),
         period.MyProposals: Anywhere(consultation.my_proposals),
         consultation.Verdict: Anywhere(consultation.choose_verdict),
+        consultation.ChangeAnswer: Anywhere(consultation.choose_verdict),
+        audit.HistoryPage: Anywhere(audit.older, leaves=False),
         pb.ShowBallot: Anywhere(pb.show_ballot),
         pb.ToggleProject: Anywhere(pb.toggle),
     },
@@ -65,7 +67,10 @@ FLOW = Flow(
             "budget",
             budget_command,
             role=Role.ADMIN,
-            help=N_("the budget: /budget import, consult YEAR FROM TO, consult close, proposals"),
+            help=N_(
+                "the budget: /budget import, consult YEAR FROM TO, consult close, proposals,"
+                " history"
+            ),
         ),
         CommandSpec(
             "pb",

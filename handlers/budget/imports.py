@@ -13,8 +13,9 @@ from handlers.budget.money import exact, signed_millions
 from handlers.budget.programs import program_name
 from handlers.i18n import Translator
 from handlers.texts import N_
-from storage import budget
+from storage import budget, budget_audit
 from storage.budget import Line, Total, Version
+from storage.budget_audit import Action, Subject
 
 KIND_NAMES = {
     DocumentKind.ADOPTED: N_("adopted budget"),
@@ -92,6 +93,21 @@ async def store(
         conn, document.year, document.kind, document.as_of, document.file_name, lines,
         imported_by=imported_by, now=now, published=published,
     )  # fmt: skip
+
+
+def facts(document: Document) -> dict[str, object]:
+    """What the audit keeps of a document: its kind, year, date and file."""
+    d = document
+    return {"kind": d.kind, "year": d.year, "as_of": d.as_of.isoformat(), "file": d.file_name}
+
+
+async def audit(
+    conn: aiosqlite.Connection, action: Action, actor_id: int | None, version_id: int,
+    document: Document, now: datetime, by: str | None = None,
+) -> None:  # fmt: skip
+    """The audit entry of a version's preview, publication or drop (``by``: not a person)."""
+    detail = facts(document) | ({"by": by} if by else {})
+    await budget_audit.record(conn, actor_id, action, Subject.VERSION, version_id, now, detail)
 
 
 def kind_name(t: Translator, kind: str) -> str:

@@ -11,25 +11,26 @@ from handlers.i18n import Translator
 _LOCALES = {"sr-Cyrl": "sr", "sr-Latn": "sr_Latn", "bs": "bs", "en": "en", "hu": "hu"}
 
 
-def _locale(t: Translator) -> str:
+def locale_of(t: Translator) -> str:
+    """Babel's locale of the reader's language and script."""
     return _LOCALES.get(t.language, "sr")
 
 
 def exact(t: Translator, para: int) -> str:
     """An amount to the para, with thousands separated: 48.200.000,50."""
-    return format_decimal(Decimal(para) / 100, "#,##0.00", locale=_locale(t))
+    return format_decimal(Decimal(para) / 100, "#,##0.00", locale=locale_of(t))
 
 
 def dinars(t: Translator, para: int) -> str:
     """An amount in whole dinars, with thousands separated: 46.888."""
-    return format_decimal(para // 100, "#,##0", locale=_locale(t))
+    return format_decimal(para // 100, "#,##0", locale=locale_of(t))
 
 
 def in_millions(t: Translator, para: int) -> str:
     """An amount in millions of dinars, the number only: "48.2" (a chart's bar label)."""
     # Half up, as people round (634.05 is 634.1), not Babel's half even.
     rounded = (Decimal(para) / 100_000_000).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return format_decimal(rounded, "#,##0.0", locale=_locale(t))
+    return format_decimal(rounded, "#,##0.0", locale=locale_of(t))
 
 
 def millions(t: Translator, para: int) -> str:

@@ -19,7 +19,8 @@ from handlers.events import Button, Reply
 from handlers.flow import ButtonData
 from handlers.i18n import Translator
 from handlers.menu import MenuState, main_menu_button
-from storage import budget_pb
+from storage import budget_audit, budget_pb
+from storage.budget_audit import Action, Subject
 from storage.budget_pb import Project, Round
 
 log = logging.getLogger(__name__)
@@ -229,6 +230,8 @@ async def new_round(ctx: Context, rest: str) -> Step:
         return engine.stay(ctx, [Reply(_("A round is already under way; close it first."))])
     total, title = parsed
     round_id = await budget_pb.create(ctx.conn, title, total, ctx.user.id, ctx.now)
+    await budget_audit.record(ctx.conn, ctx.user.id, Action.ROUND_PREPARED, Subject.ROUND,
+                              round_id, ctx.now, {"title": title, "total": total})  # fmt: skip
     log.info("admin %s prepared participatory budgeting round %s", ctx.user.id, round_id)
     text = _(
         "Prepared: {title}, {total} to share. Add the projects with /pb add COST NAME, then"
@@ -253,6 +256,9 @@ async def add(ctx: Context, rest: str) -> Step:
         text = _("A project costs at most the total, and a round has at most 20 projects.")
         return engine.stay(ctx, [Reply(text)])
     project_id = await budget_pb.add_project(ctx.conn, r.id, name, cost, ctx.user.id)
+    detail = {"round": r.id, "name": name, "cost": cost}
+    await budget_audit.record(ctx.conn, ctx.user.id, Action.PROJECT_ADDED, Subject.PROJECT,
+                              project_id, ctx.now, detail)  # fmt: skip
     log.info("admin %s added project %s to round %s", ctx.user.id, project_id, r.id)
     return engine.stay(ctx, [Reply(_("Project #{id} added: {name}.", id=project_id, name=name))])
 
@@ -266,6 +272,8 @@ async def open_voting(ctx: Context) -> Step:
     if not await budget_pb.open_round(ctx.conn, r.id, ctx.user.id, ctx.now):
         return engine.stay(ctx, [Reply(_("Voting is already open."))])
     log.info("admin %s opened voting in round %s", ctx.user.id, r.id)
+    await budget_audit.record(ctx.conn, ctx.user.id, Action.ROUND_OPENED, Subject.ROUND, r.id,
+                              ctx.now, {"title": r.title})  # fmt: skip
 
     def render(t: Translator) -> Reply:
         text = t.gettext(
@@ -291,6 +299,9 @@ async def paper(ctx: Context, rest: str) -> Step:
     if project is None or not votes:
         return engine.stay(ctx, [Reply(usage(ctx.t))])
     await budget_pb.add_paper_votes(ctx.conn, project.id, votes, ctx.user.id, ctx.now)
+    detail = {"round": r.id, "name": project.name, "votes": votes}
+    await budget_audit.record(ctx.conn, ctx.user.id, Action.PAPER_VOTES, Subject.PROJECT,
+                              project.id, ctx.now, detail)  # fmt: skip
     log.info("admin %s added %s paper votes to project %s", ctx.user.id, votes, project.id)
     text = _("Added {votes} paper votes to #{id} {name}.", votes=votes, id=project.id,
              name=project.name)  # fmt: skip
@@ -305,6 +316,9 @@ async def close(ctx: Context) -> Step:
         return engine.stay(ctx, [Reply(_("No voting is open."))])
     log.info("admin %s closed voting in round %s", ctx.user.id, r.id)
     found = await budget_pb.projects(ctx.conn, r.id)
+    detail = {"title": r.title, "funded": [p.id for p in funded(r, found)]}
+    await budget_audit.record(ctx.conn, ctx.user.id, Action.ROUND_CLOSED, Subject.ROUND, r.id,
+                              ctx.now, detail)  # fmt: skip
     audience = await with_followers(ctx.conn, await budget_pb.voters(ctx.conn, r.id))
     return engine.stay(ctx, await tell(ctx, audience, lambda t: Reply(results(t, r, found))))
 

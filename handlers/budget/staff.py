@@ -17,7 +17,8 @@ from handlers.events import File, Reply, Text
 from handlers.file_problems import undelivered_text
 from handlers.flow import ButtonData, Role
 from handlers.menu import MenuState, menu_reply
-from storage import budget
+from storage import budget, budget_audit
+from storage.budget_audit import Action, Subject
 
 log = logging.getLogger(__name__)
 
@@ -145,14 +146,20 @@ async def receive_file(ctx: Context, event: File) -> Step:
     except BudgetFileError as e:
         problems = "\n".join(e.render(ctx.t))
         text = _("Nothing was imported. Correct the file and send it again:") + "\n" + problems
+        detail = {"file": name, "kind": kind, "problems": len(e.problems)}
+        await budget_audit.record(
+            ctx.conn, ctx.user.id, Action.IMPORT_REFUSED, Subject.FILE, None, ctx.now, detail
+        )
         return engine.stay(ctx, [Reply(text)])
-    as_of = date.fromisoformat(str(ctx.draft["as_of"]))
-    document = imports.Document(int(ctx.draft["year"]), kind, as_of, name)
+    document = _document(ctx.draft, name)
     preview = await imports.preview(ctx.conn, document, lines)
     # A preview left without an answer (a /cancel, a new import) is dropped now.
     await budget.drop_unpublished(ctx.conn, imported_by=ctx.user.id)
     version_id = await imports.store(
         ctx.conn, document, lines, imported_by=ctx.user.id, now=ctx.now, published=False
+    )
+    await imports.audit(
+        ctx.conn, Action.IMPORT_PREVIEWED, ctx.user.id, version_id, document, ctx.now
     )
     log.info("admin %s prepared budget version %s", ctx.user.id, version_id)
     choices = [
@@ -160,7 +167,14 @@ async def receive_file(ctx: Context, event: File) -> Step:
         Publish("drop").button(_("🗑 Drop")),
     ]
     reply = Reply(imports.describe(ctx.t, preview)[:3500], column(choices))
-    return Step(BudgetState.CONFIRM, {"version_id": version_id}, [reply])
+    draft = {**ctx.draft, "file": name, "version_id": version_id}
+    return Step(BudgetState.CONFIRM, draft, [reply])
+
+
+def _document(draft: dict[str, object], name: str) -> imports.Document:
+    """The document the draft describes (its kind, year and date, chosen before the file)."""
+    as_of = date.fromisoformat(str(draft["as_of"]))
+    return imports.Document(int(str(draft["year"])), DocumentKind(str(draft["kind"])), as_of, name)
 
 
 async def decide(ctx: Context, press: Publish) -> Step | None:
@@ -169,11 +183,18 @@ async def decide(ctx: Context, press: Publish) -> Step | None:
     version_id = ctx.draft.get("version_id")
     if not isinstance(version_id, int) or press.action not in ("ok", "drop"):
         return None
+    document = _document(ctx.draft, str(ctx.draft.get("file", "")))
     if press.action == "drop":
-        await budget.drop_unpublished(ctx.conn, version_id=version_id)
+        if await budget.drop_unpublished(ctx.conn, version_id=version_id):
+            await imports.audit(
+                ctx.conn, Action.IMPORT_DROPPED, ctx.user.id, version_id, document, ctx.now
+            )
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Dropped; nothing was published."))])
     if not await budget.publish(ctx.conn, version_id, ctx.user.id, ctx.now):
         return Step(MenuState.MAIN, {}, [menu_reply(ctx)])
+    await imports.audit(
+        ctx.conn, Action.IMPORT_PUBLISHED, ctx.user.id, version_id, document, ctx.now
+    )
     log.info("admin %s published budget version %s", ctx.user.id, version_id)
     text = _("Published: residents now see this version of the budget.")
     progress = await followers.tell_followers(ctx, version_id)

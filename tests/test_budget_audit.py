@@ -1,0 +1,312 @@
+"""The budget's audit: every staff action (an import previewed, refused, published or dropped; a
+consultation opened or closed; an answer given or changed; a participatory budgeting round
+prepared, its shortlist, its voting opened, paper votes, closed with its results) writes exactly
+one entry in its own transaction; staff read the history with /budget history and on a proposal's
+card; residents never see it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.scheduler import find_job, run_job
+from storage import budget_audit, budget_pb
+from storage.budget_audit import Action
+from tests.conftest import Office, Press
+from tests.test_budget_staff import ADOPTED, document
+
+REASON = "The sidewalk is in the draft; the bridge waits for 2028."
+Row = tuple[Any, ...]
+
+
+def entries(db: Path) -> list[Row]:
+    """(actor's messenger id or None, action, object, object id, detail, text) of each entry."""
+    conn = sqlite3.connect(db)
+    try:
+        return list(
+            conn.execute(
+                "SELECT u.external_id, e.action, e.object, e.object_id, e.detail, e.text"
+                " FROM budget_events e LEFT JOIN users u ON u.id = e.actor_id ORDER BY e.id"
+            )
+        )
+    finally:
+        conn.close()
+
+
+def db_of(office: Office) -> Path:
+    path = office.bot.app.db.path
+    assert path is not None
+    return path
+
+
+async def say_all(office: Office, user: str, items: list[Any]) -> None:
+    for item in items:
+        await office.bot.say(user, item)
+
+
+IMPORT = ["/budget import", Press("budk:adopted"), "20.12.2025 2026"]
+CONSULT = "/budget consult 2027 17.05.2026 31.05.2026"
+
+
+async def propose(office: Office) -> None:
+    """An open consultation with Mila's proposal #1."""
+    await office.bot.say("boss", CONSULT)
+    overview = await office.bot.say("mila", Press("menu:budget"))
+    data = next(b.data for row in overview[0].buttons for b in row if b.data.startswith("bpr"))
+    await say_all(
+        office, "mila",
+        [Press(data), Press("bpp:0701"), "A sidewalk by the school", Press("bpn:skip"),
+         Press("bpn:send")],
+    )  # fmt: skip
+
+
+async def answered(office: Office) -> None:
+    await propose(office)
+    await say_all(office, "boss", [Press("bpv:1:partly"), REASON])
+
+
+async def prepared_round(office: Office) -> None:
+    await office.bot.say("boss", "/pb new 10.000.000 Mesna zajednica 2027")
+
+
+async def shortlist(office: Office) -> None:
+    await prepared_round(office)
+    await office.bot.say("boss", "/pb add 6.000.000 Playground in the park")
+
+
+async def voting(office: Office) -> None:
+    await shortlist(office)
+    await office.bot.say("boss", "/pb open")
+    await say_all(office, "mila", [Press("pbb:1"), Press("pbt:1:1")])
+
+
+async def nothing(office: Office) -> None:
+    del office
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to get to an action (``before``), the action itself, and the entry it must write."""
+
+    before: Callable[[Office], Awaitable[None]]
+    act: list[Any]
+    entry: tuple[str, int | None, dict[str, Any], str | None]  # object, id, detail, text
+
+
+async def previewed(office: Office) -> None:
+    await say_all(office, "boss", [*IMPORT, document(office, "boss", ADOPTED, "b.csv")])
+
+
+def document_later(name: str, content: bytes) -> Callable[[Office], Any]:
+    """A document input built when the office exists (its sender)."""
+    return lambda office: document(office, "boss", content, name)
+
+
+BROKEN = b"\x00\x01 not a budget"  # one problem: not a CSV file nor a workbook
+ADOPTED_FACTS = {"kind": "adopted", "year": 2026, "as_of": "2025-12-20", "file": "b.csv"}
+
+CASES: dict[Action, Case] = {
+    Action.IMPORT_REFUSED: Case(
+        lambda o: say_all(o, "boss", IMPORT), [document_later("x.csv", BROKEN)],
+        ("file", None, {"file": "x.csv", "kind": "adopted", "problems": 1}, None),
+    ),
+    Action.IMPORT_PREVIEWED: Case(
+        lambda o: say_all(o, "boss", IMPORT), [document_later("b.csv", ADOPTED)],
+        ("version", 1, ADOPTED_FACTS, None),
+    ),
+    Action.IMPORT_PUBLISHED: Case(
+        previewed, [Press("budc:ok")], ("version", 1, ADOPTED_FACTS, None)
+    ),
+    Action.IMPORT_DROPPED: Case(
+        previewed, [Press("budc:drop")], ("version", 1, ADOPTED_FACTS, None)
+    ),
+    Action.CONSULTATION_OPENED: Case(
+        nothing, [CONSULT],
+        ("consultation", 2, {"year": 2027, "starts": "2026-05-17", "ends": "2026-05-31"}, None),
+    ),
+    Action.CONSULTATION_CLOSED: Case(
+        propose, ["/budget consult close"],
+        ("consultation", 2, {"year": 2027, "proposals": 1}, None),
+    ),
+    Action.ANSWER_GIVEN: Case(
+        propose, [Press("bpv:1:partly"), REASON],
+        ("proposal", 1, {"verdict": "partly"}, REASON),
+    ),
+    Action.ANSWER_CHANGED: Case(
+        answered, [Press("bpc:1:taken"), "All of it, after all."],
+        ("proposal", 1, {"verdict": "taken", "old": "partly"}, "All of it, after all."),
+    ),
+    Action.ROUND_PREPARED: Case(
+        nothing, ["/pb new 10.000.000 Mesna zajednica 2027"],
+        ("round", 1, {"title": "Mesna zajednica 2027", "total": 1_000_000_000}, None),
+    ),
+    Action.PROJECT_ADDED: Case(
+        prepared_round, ["/pb add 6.000.000 Playground in the park"],
+        ("project", 1, {"round": 1, "name": "Playground in the park", "cost": 600_000_000}, None),
+    ),
+    Action.ROUND_OPENED: Case(
+        shortlist, ["/pb open"], ("round", 1, {"title": "Mesna zajednica 2027"}, None)
+    ),
+    Action.PAPER_VOTES: Case(
+        voting, ["/pb paper 1 25"],
+        ("project", 1, {"round": 1, "name": "Playground in the park", "votes": 25}, None),
+    ),
+    Action.ROUND_CLOSED: Case(
+        voting, ["/pb close"],
+        ("round", 1, {"title": "Mesna zajednica 2027", "funded": [1]}, None),
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("action", list(Action), ids=str)
+async def test_each_staff_action_writes_one_entry_of_who_what_and_its_object(
+    office: Office, action: Action
+) -> None:
+    case = CASES[action]  # a KeyError: an action without a walk here
+    await case.before(office)
+    db = db_of(office)
+    before = len(entries(db))
+    for item in case.act:
+        await office.bot.say("boss", item(office) if callable(item) else item)
+    written = entries(db)[before:]
+    obj, obj_id, detail, text = case.entry
+    assert [(w[0], w[1], w[2], w[3], json.loads(w[4]), w[5]) for w in written] == [
+        ("boss", str(action), obj, obj_id, detail, text)
+    ]
+
+
+async def test_staff_page_through_the_history_in_their_language(office: Office) -> None:
+    bot = office.bot
+    await bot.play("boss", [("/budget history", ["Nothing has been done in the budget yet."])])
+    await bot.say("boss", "/pb new 100.000.000 Mesna zajednica 2027")
+    for n in range(1, 12):
+        bot.clock.advance(minutes=1)
+        await bot.say("boss", f"/pb add {n}.000.000 Project {n}")
+    # Newest first, ten a screen; the eleventh project and the round are behind the button.
+    await bot.play(
+        "boss",
+        [
+            (
+                "/budget history",
+                [
+                    "📜 The budget's history, newest first:\n"
+                    "May 17, 2026 11:11 · Boss: put project #11 Project 11 (11.0 million dinars)"
+                    " on the shortlist of round #1\n"
+                    "May 17, 2026 11:10 · Boss: put project #10",
+                    "May 17, 2026 11:02 · Boss: put project #2 Project 2",
+                    "[⏩ Older]",
+                ],
+            ),
+        ],
+    )
+    shown = bot.channel.to("boss")[-1]
+    assert "project #1 " not in shown.text
+    older = shown.buttons[0][0].data
+    # A resident can neither ask for it nor press its button (the declarations' roles).
+    await bot.play("mila", [("/budget history", ["This is for municipal staff only"])])
+    assert all("Boss" not in r.text for r in await bot.say("mila", Press(older)))
+    await bot.say("boss", "/language")
+    await bot.say("boss", Press("lang:sr-Latn"))
+    page = (await bot.say("boss", Press(older)))[0]
+    # The first project, then the round; the dates as Serbian writes them.
+    first, prepared = page.text.splitlines()[1:]
+    assert first.startswith("17. maj 2026. 11:01 · Boss: ")
+    assert "#1 Project 1" in first
+    assert prepared.startswith("17. maj 2026. 11:00 · Boss: ")
+    assert "#1 Mesna zajednica 2027" in prepared
+    assert not page.buttons
+
+
+async def test_a_proposals_card_shows_its_history_and_the_resident_only_the_answer(
+    office: Office,
+) -> None:
+    bot = office.bot
+    await answered(office)
+    bot.clock.advance(hours=2)
+    await say_all(office, "boss", [Press("bpc:1:taken"), "All of it, after all."])
+    await bot.play(
+        "boss",
+        [
+            (
+                "/budget proposals answered",
+                [
+                    "#1 Transport and roads\nA sidewalk by the school\n"
+                    "Answer: taken into the draft\nAll of it, after all.\n\nHistory:\n"
+                    "May 17, 2026 11:00 · Boss: answered proposal #1: partly taken into the draft"
+                    f"\n   «{REASON}»\n"
+                    "May 17, 2026 13:00 · Boss: changed the answer to proposal #1: partly taken"
+                    " into the draft → taken into the draft\n   «All of it, after all.»",
+                    "[Partly taken into the draft]",
+                    "[Not taken into the draft]",
+                ],
+            ),
+            # The first answer's buttons, pressed late, do not change it.
+            (Press("bpv:1:not"), ["That proposal was already answered."]),
+        ],
+    )
+    told = [r.text for r in bot.channel.to("mila")[-2:]]
+    assert told == [
+        f"The municipality answered your proposal #1 for the budget: partly taken into the"
+        f" draft.\n{REASON}",
+        "The municipality changed its answer to your proposal #1 for the budget: taken into the"
+        " draft.\nAll of it, after all.",
+    ]
+    mine = await bot.say("mila", Press("bpm"))
+    assert "Taken into the draft: All of it, after all." in mine[0].text
+    for staff_only in ("History", "Boss", REASON, "answered proposal"):
+        assert all(staff_only not in r.text for r in mine)
+
+
+async def test_an_action_and_its_entry_are_one_transaction(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await voting(office)
+    db = db_of(office)
+    before = entries(db)
+
+    async def fails(*args: object) -> list[Any]:
+        raise RuntimeError("the voters could not be read")
+
+    # /pb close writes its entry, then reads the voters: the failure takes back both.
+    monkeypatch.setattr(budget_pb, "voters", fails)
+    await office.bot.say("boss", "/pb close")
+    assert entries(db) == before
+    monkeypatch.undo()
+    assert (await budget_pb.current(office.bot.app.db.conn)) is not None  # still open
+    await office.bot.say("boss", "/pb close")
+    assert [e[1] for e in entries(db)[len(before) :]] == ["round_closed"]
+
+
+async def test_what_the_bot_does_by_the_municipality_file_is_in_the_history(
+    office: Office,
+) -> None:
+    """The file's period (October 2026 in config/vlasotince.toml) opens and closes by itself:
+    entries without a staff member, said as the bot's."""
+    bot = office.bot
+    app = bot.app
+    job = find_job(app.deps.registry, "budget-consultation-period")
+    bot.clock.moment = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
+    await run_job(app.db, app.deps, app.sender, job)
+    bot.clock.advance(days=31)
+    await run_job(app.db, app.deps, app.sender, job)
+    found = [(e[0], e[1]) for e in entries(db_of(office))]
+    assert found == [(None, "consultation_opened"), (None, "consultation_closed")]
+    history = (await bot.say("boss", "/budget history"))[-1].text
+    assert "the bot, by the municipality file: closed the consultation on the" in history
+    assert "the bot, by the municipality file: opened the consultation on the" in history
+
+
+async def test_an_erasure_takes_the_reason_given_to_the_residents_proposal(office: Office) -> None:
+    await answered(office)
+    await office.bot.say("mila", "/deleteme")
+    await office.bot.say("mila", Press("erase:yes"))
+    kept = [(e[0], e[1], e[3], json.loads(e[4]), e[5]) for e in entries(db_of(office))]
+    assert kept[-1] == ("boss", "answer_given", 1, {"verdict": "partly"}, None)
+    assert await budget_audit.latest(office.bot.app.db.conn, 10)
