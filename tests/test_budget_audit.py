@@ -20,6 +20,8 @@ from bot.scheduler import find_job, run_job
 from storage import budget_audit, budget_pb
 from storage.budget_audit import Action
 from tests.conftest import Office, Press
+from tests.test_budget_import import ADOPTED as EXAMPLE
+from tests.test_budget_import import cli
 from tests.test_budget_staff import ADOPTED, document
 
 REASON = "The sidewalk is in the draft; the bridge waits for 2028."
@@ -310,3 +312,17 @@ async def test_an_erasure_takes_the_reason_given_to_the_residents_proposal(offic
     kept = [(e[0], e[1], e[3], json.loads(e[4]), e[5]) for e in entries(db_of(office))]
     assert kept[-1] == ("boss", "answer_given", 1, {"verdict": "partly"}, None)
     assert await budget_audit.latest(office.bot.app.db.conn, 10)
+
+
+def test_the_command_lines_import_is_in_the_history_as_its_own(tmp_path: Path) -> None:
+    done = cli(tmp_path, str(EXAMPLE), "--kind", "adopted", "--as-of", "2025-12-20",
+               "--year", "2026")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    written = [
+        (e[0], e[1], e[2], e[3], json.loads(e[4])) for e in entries(tmp_path / "data" / "bot.db")
+    ]
+    assert written == [
+        (None, "import_published", "version", 1,
+         {"kind": "adopted", "year": 2026, "as_of": "2025-12-20", "file": EXAMPLE.name,
+          "by": "command line"}),
+    ]  # fmt: skip
