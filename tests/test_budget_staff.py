@@ -7,7 +7,9 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from handlers.budget import followers
+import pytest
+
+from handlers.budget import followers, importer
 from handlers.budget.followers import lagging, render_news, year_share
 from handlers.events import File
 from handlers.i18n import translator
@@ -255,3 +257,30 @@ def test_a_followed_program_that_lags_says_so() -> None:
         "• Transport and roads: 0.0 million dinars of 0.0 million dinars spent (34%);"
         " behind the year (50% of it has passed)"
     )
+
+
+async def test_the_file_is_read_before_the_transaction_not_in_it(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decoding and checking a file (a 5,000-line one takes a while) happens in the dispatcher's
+    slow work before the transaction, so the database's write lock is not held meanwhile."""
+    conn = office.bot.app.db.conn
+    in_transaction: list[bool] = []
+    read_rows = importer._rows
+
+    def spy(content: bytes) -> tuple[list[importer.Row], str]:
+        in_transaction.append(conn.in_transaction)
+        return read_rows(content)
+
+    monkeypatch.setattr(importer, "_rows", spy)
+    bot = office.bot
+    for item in ("/budget import", Press("budk:execution"), "30.06.2026"):
+        await bot.say("boss", item)
+    await bot.play(
+        "boss",
+        [
+            (document(office, "boss", ADOPTED, "a.csv"), ["a.csv, line 1, column izvrseno"]),
+            (document(office, "boss", JUNE, "jun.csv"), ["jun.csv: execution report for 2026"]),
+        ],
+    )
+    assert in_transaction == [False, False]

@@ -80,7 +80,10 @@ FLOW = Flow(
         ),
     ),
     entries=(Entry(N_("💰 Budget"), Menu("budget"), residents.overview, order=33),),
-    look_ups={(BudgetState.EXTRA, Photo): save_photo},
+    look_ups={
+        (BudgetState.EXTRA, Photo): save_photo,
+        (BudgetState.FILE, File): staff.read_sent_file,
+    },
     jobs=(Job("budget-consultation-period", consultation.keep_period, seconds=60),),
     keeps=frozenset({BudgetState.CONFIRM}),
     cancel=staff.cancel,

@@ -86,23 +86,49 @@ class Row:
     cells: tuple[Cell, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ReadFile:
+    """A file decoded and checked whole, for any kind of document: the chat reads it before the
+    transaction (slow work), where the kind the admin chose (in the draft) is not known yet."""
+
+    file: str
+    lines: list[Line]
+    problems: list[Problem]
+    without_executed: Problem | None  # an execution report's problem: no executed column
+
+
+def read_file(file: str, content: bytes) -> ReadFile:
+    """Decode and check a budget file (every kind's checks but the execution report's column)."""
+    if len(content) > MAX_FILE_BYTES:
+        return ReadFile(file, [], [Problem(0, "-", N_("the file is larger than 5 MB"))], None)
+    try:
+        rows, default_mark = _rows(content)
+    except ValueError:
+        problem = Problem(1, "-", N_("not a CSV file or an Excel workbook (XLSX)"))
+        return ReadFile(file, [], [problem], None)
+    return _check(file, rows, default_mark)
+
+
+def lines_for(read: ReadFile, kind: DocumentKind) -> list[Line]:
+    """The checked lines of a file read as a document of ``kind``.
+
+    Raises:
+        BudgetFileError: with every problem found; nothing of the file is usable then.
+    """
+    if kind is DocumentKind.EXECUTION and read.without_executed is not None:
+        raise BudgetFileError(read.file, [read.without_executed])
+    if read.problems:
+        raise BudgetFileError(read.file, read.problems)
+    return read.lines
+
+
 def read_budget(file: str, content: bytes, kind: DocumentKind) -> list[Line]:
     """The checked lines of a budget file.
 
     Raises:
         BudgetFileError: with every problem found; nothing of the file is usable then.
     """
-    if len(content) > MAX_FILE_BYTES:
-        raise BudgetFileError(file, [Problem(0, "-", N_("the file is larger than 5 MB"))])
-    try:
-        rows, default_mark = _rows(content)
-    except ValueError:
-        problem = Problem(1, "-", N_("not a CSV file or an Excel workbook (XLSX)"))
-        raise BudgetFileError(file, [problem]) from None
-    lines, problems = _check(rows, default_mark, kind)
-    if problems:
-        raise BudgetFileError(file, problems)
-    return lines
+    return lines_for(read_file(file, content), kind)
 
 
 def _rows(content: bytes) -> tuple[list[Row], str]:
@@ -162,24 +188,26 @@ def _xlsx_cell(value: object) -> Cell:
     return str(value)
 
 
-def _check(
-    rows: list[Row], default_mark: str, kind: DocumentKind
-) -> tuple[list[Line], list[Problem]]:
+def _check(file: str, rows: list[Row], default_mark: str) -> ReadFile:
     if not rows:
-        return [], [Problem(1, "-", N_("the file has no header row and no lines"))]
+        return ReadFile(file, [], [Problem(1, "-", N_("the file has no header row and no lines"))],
+                        None)  # fmt: skip
     header, *body = rows
     columns, problems = _columns(header)
     if problems:
-        return [], problems
-    if kind is DocumentKind.EXECUTION and "executed" not in columns:
+        return ReadFile(file, [], problems, None)
+    without_executed = None
+    if "executed" not in columns:
         wanted = COLUMNS["executed"][0]
-        return [], [Problem(header.number, wanted, N_("an execution report needs this column"))]
+        without_executed = Problem(
+            header.number, wanted, N_("an execution report needs this column")
+        )
     mark = _decimal_mark(body, columns, default_mark)
     checker = _Checker(columns, header, mark)
     for row in body:
         checker.add(row)
     checker.check_totals()
-    return checker.lines, checker.problems
+    return ReadFile(file, checker.lines, checker.problems, without_executed)
 
 
 def _columns(header: Row) -> tuple[dict[str, int], list[Problem]]:

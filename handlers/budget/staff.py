@@ -11,9 +11,9 @@ from enum import StrEnum
 
 from handlers import engine
 from handlers.budget import followers, imports
-from handlers.budget.importer import BudgetFileError, DocumentKind, read_budget
-from handlers.context import Context, Step, column
-from handlers.events import File, Reply, Text
+from handlers.budget.importer import BudgetFileError, DocumentKind, ReadFile, lines_for, read_file
+from handlers.context import Context, Deps, Lookup, Step, column
+from handlers.events import File, Inbound, Reply, Text
 from handlers.file_problems import undelivered_text
 from handlers.flow import ButtonData, Role
 from handlers.menu import MenuState, menu_reply
@@ -134,15 +134,26 @@ def file_prompt(ctx: Context) -> list[Reply]:
     ]
 
 
+async def read_sent_file(deps: Deps, event: Inbound) -> Lookup | None:
+    """Decode and check the sent file before the transaction (a 5,000-line file takes a while;
+    the database's write lock is not held meanwhile). The kind's own check is left to the step."""
+    del deps
+    if not isinstance(event, File) or event.content is None:
+        return None
+    return Lookup("read", {"read": read_file(event.name or "budget", event.content)})
+
+
 async def receive_file(ctx: Context, event: File) -> Step:
-    """Check the file whole; refuse it with every problem, or store it unpublished and preview."""
+    """Refuse the file read before the transaction with every problem, or store it unpublished
+    and preview it."""
     _ = ctx.t.gettext
-    if event.content is None:
+    read = ctx.lookup.data.get("read") if ctx.lookup is not None else None
+    if event.content is None or not isinstance(read, ReadFile):
         return engine.stay(ctx, [Reply(undelivered_text(ctx.t, event.size))])
     kind = DocumentKind(str(ctx.draft["kind"]))
-    name = event.name or "budget"
+    name = read.file
     try:
-        lines = read_budget(name, event.content, kind)
+        lines = lines_for(read, kind)
     except BudgetFileError as e:
         problems = "\n".join(e.render(ctx.t))
         text = _("Nothing was imported. Correct the file and send it again:") + "\n" + problems
