@@ -20,6 +20,8 @@ class Round:
     total: int  # para to share among the projects
     opened: bool
     closed: bool
+    rule: str | None = None  # the ballot's rule kept when it opened: "total" or "projects"
+    max_projects: int | None = None  # under "projects"
 
     @property
     def voting(self) -> bool:
@@ -37,11 +39,14 @@ class Project:
     votes: int = 0  # in the chat and on paper
 
 
-_ROUND = "SELECT id, title, total, opened_at IS NOT NULL, closed_at IS NOT NULL FROM pb_rounds"
+_ROUND = (
+    "SELECT id, title, total, opened_at IS NOT NULL, closed_at IS NOT NULL, rule, max_projects"
+    " FROM pb_rounds"
+)
 
 
 def _round(r: aiosqlite.Row) -> Round:
-    return Round(int(r[0]), str(r[1]), int(r[2]), bool(r[3]), bool(r[4]))
+    return Round(int(r[0]), str(r[1]), int(r[2]), bool(r[3]), bool(r[4]), r[5], r[6])
 
 
 async def create(conn: aiosqlite.Connection, title: str, total: int, by: int, now: datetime) -> int:
@@ -81,13 +86,17 @@ async def add_project(
     return int(row[0])
 
 
-async def open_round(conn: aiosqlite.Connection, round_id: int, by: int, now: datetime) -> bool:
-    """Open a prepared round for voting, once; whether this call opened it."""
+async def open_round(
+    conn: aiosqlite.Connection, round_id: int, by: int, now: datetime, max_projects: int | None
+) -> bool:
+    """Open a prepared round for voting, once, keeping its ballot's rule (``max_projects`` None:
+    within the total); whether this call opened it."""
+    rule = "total" if max_projects is None else "projects"
     row = await fetch_one(
         conn,
-        "UPDATE pb_rounds SET opened_at = ?, opened_by = ? WHERE id = ? AND opened_at IS NULL"
-        " RETURNING id",
-        (iso(now), by, round_id),
+        "UPDATE pb_rounds SET opened_at = ?, opened_by = ?, rule = ?, max_projects = ?"
+        " WHERE id = ? AND opened_at IS NULL RETURNING id",
+        (iso(now), by, rule, max_projects, round_id),
     )
     return row is not None
 

@@ -154,7 +154,8 @@ CASES: dict[Action, Case] = {
         ("project", 1, {"round": 1, "name": "Playground in the park", "cost": 600_000_000}, None),
     ),
     Action.ROUND_OPENED: Case(
-        shortlist, ["/pb open"], ("round", 1, {"title": "Mesna zajednica 2027"}, None)
+        shortlist, ["/pb open"],
+        ("round", 1, {"title": "Mesna zajednica 2027", "max_projects": None}, None),
     ),
     Action.PAPER_VOTES: Case(
         voting, ["/pb paper 1 25"],

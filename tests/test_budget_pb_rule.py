@@ -7,9 +7,12 @@ from dataclasses import replace
 
 import pytest
 
+from bot.app import build_app
+from bot.settings import Settings
 from handlers.budget.config import BudgetSection
-from handlers.municipality import Municipality, load_municipality
-from tests.conftest import VLASOTINCE, Office, Press
+from handlers.municipality import Municipality, StaffMember, load_municipality
+from tests.conftest import VLASOTINCE, Bot, Office, Press
+from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 
 @pytest.fixture
@@ -67,3 +70,55 @@ async def test_a_ballot_holds_up_to_n_projects_whatever_they_cost(office: Office
             )
         ],
     )
+
+
+async def test_an_open_round_keeps_its_rule_when_the_file_changes(
+    settings: Settings, clock: FakeClock, geocoder: FakeGeocoder
+) -> None:
+    """Voting opens under "total" (config/vlasotince.toml); the file then says "up to 1 project"
+    and the bot restarts: the open round still takes projects within its total. The next round
+    takes the new rule."""
+    staff = (StaffMember("test", "boss", "Шеф", "admin", ()),)
+    by_total = replace(load_municipality(VLASOTINCE), staff=staff)
+    assert by_total.budget is not None
+    assert by_total.budget.max_projects is None
+    by_count = replace(by_total, budget=BudgetSection(None, 1))
+    channel = CollectingChannel()
+    async with build_app(settings, by_total, {"test": channel}, clock=clock,
+                         geocoder=geocoder) as app:  # fmt: skip
+        bot = Bot(app, channel, clock)
+        for item in (
+            "/start",
+            Press("lang:en"),
+            "/pb new 10.000.000 Mesna zajednica 2027",
+            "/pb add 6.000.000 Playground",
+            "/pb add 2.500.000 Bus shelter",
+            "/pb open",
+        ):
+            await bot.say("boss", item)  # fmt: skip
+        await bot.say("mila", "/start")
+        await bot.say("mila", Press("lang:en"))
+        await bot.play("mila", [(Press("pbt:1:1"), ["On your ballot: Playground."])])
+    async with build_app(settings, by_count, {"test": channel}, clock=clock,
+                         geocoder=geocoder) as app:  # fmt: skip
+        bot = Bot(app, channel, clock)
+        await bot.play(
+            "mila",
+            [
+                (
+                    Press("pbt:1:2"),
+                    ["On your ballot: Bus shelter.", "Chosen: 8.5 million dinars of 10.0 million"],
+                ),
+            ],
+        )
+        await bot.say("boss", "/pb close")
+        for item in ("/pb new 5.000.000 Mesna zajednica 2028", "/pb add 1.000.000 Bench",
+                     "/pb add 1.000.000 Fountain", "/pb open"):  # fmt: skip
+            await bot.say("boss", item)
+        await bot.play(
+            "mila",
+            [
+                (Press("pbt:2:3"), ["On your ballot: Bench.", "Chosen: 1 of 1."]),
+                (Press("pbt:2:4"), ["A ballot holds at most 1 project"]),
+            ],
+        )

@@ -66,7 +66,7 @@ async def overview_part(ctx: Context) -> list[Button]:
 def _rule(ctx: Context, r: Round, found: list[Project], mine: set[int]) -> list[str]:
     """The ballot's rule and how much of it is used, as the municipality file sets it."""
     _ = ctx.t.gettext
-    most = max_projects(ctx)
+    most = max_projects(ctx, r)
     if most is not None:
         return [
             ctx.t.ngettext(
@@ -85,8 +85,12 @@ def _rule(ctx: Context, r: Round, found: list[Project], mine: set[int]) -> list[
     ]  # fmt: skip
 
 
-def max_projects(ctx: Context) -> int | None:
-    """Up to how many projects a ballot holds (None: as many as fit the total)."""
+def max_projects(ctx: Context, r: Round) -> int | None:
+    """Up to how many projects a ballot holds (None: as many as fit the total): the rule the
+    round opened with, so a municipality file changed while voting is open does not change it;
+    the file's for a round not open yet (or opened before rounds kept their rule)."""
+    if r.rule is not None:
+        return r.max_projects if r.rule == "projects" else None
     budget = ctx.municipality.budget
     return budget.max_projects if budget else None
 
@@ -94,8 +98,8 @@ def max_projects(ctx: Context) -> int | None:
 def refusal(
     ctx: Context, r: Round, found: list[Project], mine: set[int], project: Project
 ) -> str | None:
-    """Why ``project`` cannot go on the ballot under the file's rule, or None when it can."""
-    most = max_projects(ctx)
+    """Why ``project`` cannot go on the ballot under the round's rule, or None when it can."""
+    most = max_projects(ctx, r)
     if most is not None:
         if len(mine) < most:
             return None
@@ -269,11 +273,13 @@ async def open_voting(ctx: Context) -> Step:
     r = await budget_pb.current(ctx.conn)
     if r is None or not await budget_pb.projects(ctx.conn, r.id):
         return engine.stay(ctx, [Reply(_("Prepare a round with its projects first."))])
-    if not await budget_pb.open_round(ctx.conn, r.id, ctx.user.id, ctx.now):
+    most = max_projects(ctx, r)
+    if not await budget_pb.open_round(ctx.conn, r.id, ctx.user.id, ctx.now, most):
         return engine.stay(ctx, [Reply(_("Voting is already open."))])
     log.info("admin %s opened voting in round %s", ctx.user.id, r.id)
+    detail = {"title": r.title, "max_projects": most}
     await budget_audit.record(ctx.conn, ctx.user.id, Action.ROUND_OPENED, Subject.ROUND, r.id,
-                              ctx.now, {"title": r.title})  # fmt: skip
+                              ctx.now, detail)  # fmt: skip
 
     def render(t: Translator) -> Reply:
         text = t.gettext(
