@@ -115,3 +115,23 @@ async def test_the_announcement_and_the_consultation_in_chat_link_the_calendar_f
     event = the_event(content)
     assert str(event["UID"]) == "consultation-1@opstina.example.org"
     assert str(event["SUMMARY"]).startswith("Јавна расправа о нацрту буџета")
+
+
+async def test_a_budget_consultations_calendar_and_site_entry_are_in_the_readers_language(
+    office: Office, served: str
+) -> None:
+    """Its title, description and place are the bot's own texts: stored in the staff's language
+    (Serbian here), shown in the reader's (the file's ?lang=, the site page's language)."""
+    await office.bot.say("boss", "/budget consult 2027 17.05.2026 31.05.2026")
+    english = the_event((await fetch(f"{served}/consultations/2.ics?lang=en"))[2])
+    assert str(english["SUMMARY"]) == "Proposals for the 2027 budget"
+    assert str(english["DESCRIPTION"]).startswith("Propose what the 2027 budget should fund")
+    assert str(english["LOCATION"]) == "Vlasotince"
+    latin = the_event((await fetch(f"{served}/consultations/2.ics?lang=sr-Latn"))[2])
+    assert str(latin["SUMMARY"]) == "Predlozi za budžet za 2027. godinu"
+    plain = the_event((await fetch(f"{served}/consultations/2.ics"))[2])
+    assert str(plain["SUMMARY"]) == "Предлози за буџет за 2027. годину"
+    page = (await fetch(f"{served}/?lang=en"))[2].decode()
+    assert "Proposals for the 2027 budget" in page
+    assert "Предлози за буџет" not in page
+    assert 'href="/consultations/2.ics?lang=en"' in page

@@ -16,6 +16,8 @@ import icalendar
 from aiohttp import web
 
 from bot.web.open311 import OpenData
+from handlers.budget import period
+from handlers.i18n import LANGUAGES, translator
 from storage import consultations, opendata
 from storage.consultations import Consultation
 
@@ -63,6 +65,10 @@ def _serve(data: OpenData) -> Callable[[web.Request], Awaitable[web.Response]]:
         found = await consultations.get(data.conn, consultation_id)
         if found is None:
             raise web.HTTPNotFound
+        # ?lang=: the bot's own texts (a budget consultation's) in the reader's language.
+        asked = request.query.get("lang", "")
+        language = asked if asked in LANGUAGES else data.m.staff_language
+        found = period.in_language(translator(language), found, data.m)
         revision = await opendata.revision_of(data.conn, consultation_id)
         body = calendar_file(
             found, revision, data.m.timezone, data.settings.base_url, data.app.deps.clock.now()

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from bot.web import datasets
 from bot.web.open311 import OpenData, copy_answer, data_version, minute
+from handlers.budget import period as budget_period
 from handlers.budget.programs import program_name
 from handlers.i18n import LANGUAGES, Translator, translator
 from handlers.plan.config import PlanSection
@@ -166,7 +167,8 @@ async def home_values(site: Site, t: Translator) -> dict[str, Any]:
         **await _reports_part(site, t, now),
         "budget": await _budget(site, t),
         "consultations": [
-            _consultation(c, site.zone) for c in await consultations.current(conn, now)
+            _consultation(budget_period.in_language(t, c, site.data.m), site.zone, t)
+            for c in await consultations.current(conn, now)
         ],
         "titles": [
             {"title": b.title, "authors": ", ".join(b.authors), "link": b.link}
@@ -249,11 +251,13 @@ def _plan(t: Translator, tree: Plan) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _consultation(c: consultations.Consultation, zone: ZoneInfo) -> dict[str, Any]:
+def _consultation(c: consultations.Consultation, zone: ZoneInfo, t: Translator) -> dict[str, Any]:
     when = c.starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
     return {
         "title": c.title, "description": c.description, "place": c.place, "link": c.link,
-        "minutes": c.minutes, "when": when, "calendar": f"/consultations/{c.id}.ics",
+        "minutes": c.minutes, "when": when,
+        # A budget consultation's file is in the page's language (the bot's own texts).
+        "calendar": f"/consultations/{c.id}.ics" + (f"?lang={t.language}" if c.budget_year else ""),
     }  # fmt: skip
 
 

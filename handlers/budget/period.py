@@ -4,7 +4,7 @@ of). handlers/consultations.py imports this module, so it imports no other featu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from handlers.context import Context, column
@@ -12,6 +12,7 @@ from handlers.events import Button, Reply
 from handlers.flow import ButtonData
 from handlers.i18n import Translator
 from handlers.menu import main_menu_button
+from handlers.municipality import Municipality
 from storage import budget_consultation
 from storage.budget_consultation import Period
 from storage.consultations import Consultation
@@ -53,6 +54,18 @@ def description(t: Translator, year: int) -> str:
     return t.gettext(
         "Propose what the {year} budget should fund: in the bot, under 💰 Budget.", year=year
     )
+
+
+def in_language(t: Translator, c: Consultation, m: Municipality) -> Consultation:
+    """A budget consultation with its title, description and place in the reader's language
+    (they are the bot's own texts; the stored ones are in the staff's language); any other
+    consultation as its staff wrote it."""
+    if c.budget_year is None:
+        return c
+    return replace(
+        c, title=title(t, c.budget_year), description=description(t, c.budget_year),
+        place=m.name_in(t.language),
+    )  # fmt: skip
 
 
 def propose_button(t: Translator, p: Period) -> Button:
