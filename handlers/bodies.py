@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -146,7 +145,7 @@ async def hand_over(
     actor_id: int | None, now: datetime,
 ) -> bool:  # fmt: skip
     """Move the report to handed_off with a public note naming the body; False if it changed."""
-    t = translator(m.staff_language)
+    t = translator(m.staff_language, m.timezone)
     note = t.gettext("Forwarded to {body}", body=body.name_in(t))
     return await reports.transition(
         conn, report.id, report.status, Status.HANDED_OFF, actor_id=actor_id, now=now, text=note
@@ -155,7 +154,7 @@ async def hand_over(
 
 def mail_to_body(m: Municipality, report: Report, body: Body, first_name: str | None) -> Outgoing:
     """The e-mail to the body: the facts it needs, the photos, and no name unless allowed."""
-    t = translator(m.staff_language)
+    t = translator(m.staff_language, m.timezone)
     _ = t.gettext
     place = m.name_in(t.language)
     lines = [
@@ -174,8 +173,7 @@ def mail_to_body(m: Municipality, report: Report, body: Body, first_name: str | 
         lines.append(_("Address: {address}", address=report.address))
     if report.latitude is not None and report.longitude is not None:
         lines.append(_("Map: {link}", link=map_link(report.latitude, report.longitude)))
-    received = report.created_at.astimezone(ZoneInfo(m.timezone)).strftime("%d.%m.%Y %H:%M")
-    lines.append(_("Received: {at}", at=received))
+    lines.append(_("Received: {at}", at=t.datetime(report.created_at)))
     lines.append(
         _("Reported by: {name}", name=first_name)
         if first_name

@@ -59,8 +59,12 @@ class Context:
 
     @property
     def t(self) -> Translator:
-        """The translator for this user's language and script."""
-        return translator(self.user.language)
+        """The translator for this user's language and script, on the municipality's clock."""
+        return translator(self.user.language, self.deps.municipality.timezone)
+
+    def translator_for(self, language: str | None) -> Translator:
+        """The translator for someone else this step writes to, on the municipality's clock."""
+        return translator(language, self.deps.municipality.timezone)
 
     @property
     def municipality(self) -> Municipality:

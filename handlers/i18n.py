@@ -9,12 +9,16 @@ build step and no compiled file to keep in step with its source.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import io
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date, format_skeleton, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -30,6 +34,18 @@ LANGUAGES: dict[str, str] = {
     "hu": "Magyar",
 }
 DEFAULT_LANGUAGE = "sr-Cyrl"
+DEFAULT_ZONE = "Europe/Belgrade"  # the municipality file's default too
+
+# The CLDR locale whose conventions each choice reads. English is British English: day before
+# month and a 24-hour clock, as the rest of the page (Babel's bare ``en`` is American: "Dec 1, 2026,
+# 9:05 AM"). Bosnian is written in Latin.
+_BABEL_LOCALES: dict[str, str] = {
+    "sr-Cyrl": "sr_Cyrl",
+    "sr-Latn": "sr_Latn",
+    "bs": "bs_Latn",
+    "en": "en_GB",
+    "hu": "hu",
+}
 
 _CYR_TO_LAT = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "đ", "е": "e", "ж": "ž", "з": "z",
@@ -79,11 +95,17 @@ def _catalog(language: str) -> gettext.NullTranslations:
     return Translations(fp=buffer)
 
 
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(_BABEL_LOCALES[language])
+
+
 @dataclass(frozen=True, slots=True)
 class Translator:
-    """Renders catalog messages in one language and script."""
+    """Renders catalog messages, dates and times in one language and script."""
 
     language: str
+    zone: str = DEFAULT_ZONE  # where the reader lives: moments are shown on its clock
 
     @property
     def _translations(self) -> gettext.NullTranslations:
@@ -106,7 +128,32 @@ class Translator:
         """Render a proper name written in Cyrillic (a service, a municipality) in this script."""
         return cyrillic if self.language == "sr-Cyrl" else to_latin(cyrillic)
 
+    def date(self, day: dt.date | dt.datetime) -> str:
+        """Write a day as this reader does (a moment is first taken to the reader's zone)."""
+        return format_date(self._day(day), "medium", locale=_locale(self.language))
 
-def translator(language: str | None) -> Translator:
+    def day_month(self, day: dt.date | dt.datetime) -> str:
+        """Write a day without its year, where the year goes without saying (a list's button)."""
+        return format_skeleton("MMMd", self._day(day), locale=_locale(self.language))
+
+    def time(self, moment: dt.datetime) -> str:
+        """Write the time of day of a moment on the reader's clock."""
+        return format_time(self._local(moment), "short", locale=_locale(self.language))
+
+    def datetime(self, moment: dt.datetime) -> str:
+        """Write a moment's day and time on the reader's clock."""
+        locale = _locale(self.language)
+        # Babel's own "medium" date-time shows seconds; nobody reads a report's seconds.
+        pattern = str(get_datetime_format("medium", locale=locale)).replace("'", "")
+        return pattern.replace("{0}", self.time(moment)).replace("{1}", self.date(moment))
+
+    def _local(self, moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(ZoneInfo(self.zone))
+
+    def _day(self, day: dt.date | dt.datetime) -> dt.date:
+        return self._local(day).date() if isinstance(day, dt.datetime) else day
+
+
+def translator(language: str | None, zone: str = DEFAULT_ZONE) -> Translator:
     """Return the translator for a user's language, Serbian Cyrillic when none is chosen."""
-    return Translator(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    return Translator(language if language in LANGUAGES else DEFAULT_LANGUAGE, zone)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from handlers.context import Context, Step, column
 from handlers.events import Reply
@@ -70,11 +69,8 @@ async def show_report(ctx: Context, press: ShowReport) -> Step | None:
         own or await duplicates.is_following(ctx.conn, report.id, ctx.user.id)
     ):
         return Step(MINE, {}, [Reply(_("That report was not found among yours."))])
-    zone = ZoneInfo(ctx.municipality.timezone)
     history = "\n".join(
-        history_line(ctx, e, zone)
-        for e in report.events
-        if e.public and (own or e.kind in FOLLOWER_SEES)
+        history_line(ctx, e) for e in report.events if e.public and (own or e.kind in FOLLOWER_SEES)
     )
     text = _(
         "Report {ref}\nStatus: {status}\nCategory: {category}\nDescription: {description}\n"
@@ -96,9 +92,9 @@ async def show_report(ctx: Context, press: ShowReport) -> Step | None:
     return Step(MINE, {}, [Reply(text, column(choices))])
 
 
-def history_line(ctx: Context, e: ReportEvent, zone: ZoneInfo) -> str:
+def history_line(ctx: Context, e: ReportEvent) -> str:
     """One public entry of a report's history as the resident sees it."""
-    line = f"{e.at.astimezone(zone).strftime('%d.%m.%Y %H:%M')} - {event_name(ctx.t, e.kind)}"
+    line = f"{ctx.t.datetime(e.at)} - {event_name(ctx.t, e.kind)}"
     if e.kind == "status" and e.new_status:
         line += f": {status_name(ctx.t, e.new_status)}"
     text = e.text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from handlers.context import Context
 from handlers.events import Choices, Outgoing, Reply
@@ -32,7 +31,6 @@ def map_link(latitude: float, longitude: float) -> str:
 def report_details(t: Translator, m: Municipality, report: Report, reporter: str) -> str:
     """The facts of a report for the staff, in one text."""
     _ = t.gettext
-    zone = ZoneInfo(m.timezone)
     lines = [
         f"{report.ref} · {status_name(t, report.status).upper()}",
         _("Category: {category}", category=category_name(t, report.category)),
@@ -52,8 +50,8 @@ def report_details(t: Translator, m: Municipality, report: Report, reporter: str
             "{n} resident reported this problem", "{n} residents reported this problem", residents
         ))  # fmt: skip
     lines += [
-        _("Received: {at}", at=report.created_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")),
-        _("Deadline (SLA): {at}", at=report.sla_due_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")),
+        _("Received: {at}", at=t.datetime(report.created_at)),
+        _("Deadline (SLA): {at}", at=t.datetime(report.sla_due_at)),
     ]
     return "\n".join(lines)
 
@@ -73,7 +71,7 @@ def reporter_name(t: Translator, report: Report, first_name: str) -> str:
 
 def card(m: Municipality, report: Report, first_name: str, *, edit: bool) -> Reply:
     """The report's card for its service's staff chat, edited in place as the status changes."""
-    t = translator(m.staff_language)
+    t = translator(m.staff_language, m.timezone)
     text = report_details(t, m, report, reporter_name(t, report, first_name))
     return Reply(
         text,
@@ -99,7 +97,7 @@ def new_report_notices(m: Municipality, report: Report, first_name: str) -> list
         return []
     out = to_service(m, service.id, card(m, report, first_name, edit=False))
     if service.email:
-        t = translator(m.staff_language)
+        t = translator(m.staff_language, m.timezone)
         subject = t.gettext(
             "New report {ref}: {category}",
             ref=report.ref,
@@ -118,13 +116,19 @@ async def to_resident(ctx: Context, report: Report, build: ResidentMessage) -> l
         # API reports and anonymised ones: there is no chat to tell
         return []
     user = resident.user
-    return [Outgoing(user.channel, user.chat_id, r) for r in build(translator(user.language))]
+    return [
+        Outgoing(user.channel, user.chat_id, r) for r in build(ctx.translator_for(user.language))
+    ]
 
 
 async def to_followers(ctx: Context, report: Report, build: ResidentMessage) -> list[Outgoing]:
     """The same news to the residents who follow the report ("me too"), in their languages."""
     chats = await duplicates.follower_chats(ctx.conn, report.id)
-    return [Outgoing(c.channel, c.chat_id, r) for c in chats for r in build(translator(c.language))]
+    return [
+        Outgoing(c.channel, c.chat_id, r)
+        for c in chats
+        for r in build(ctx.translator_for(c.language))
+    ]
 
 
 async def to_residents(
@@ -143,7 +147,11 @@ async def to_residents(
 async def to_users(ctx: Context, user_ids: list[int], build: ResidentMessage) -> list[Outgoing]:
     """A message to some residents, each in their language (those without a chat are skipped)."""
     chats = await duplicates.chats(ctx.conn, user_ids)
-    return [Outgoing(c.channel, c.chat_id, r) for c in chats for r in build(translator(c.language))]
+    return [
+        Outgoing(c.channel, c.chat_id, r)
+        for c in chats
+        for r in build(ctx.translator_for(c.language))
+    ]
 
 
 async def card_update(ctx: Context, report: Report) -> list[Outgoing]:

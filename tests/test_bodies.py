@@ -310,6 +310,7 @@ async def test_the_distributor_gets_the_facts_and_photos_but_no_name(
     assert "A power line hangs low over the street" in text
     assert "openstreetmap.org/?mlat=42.966100&mlon=22.129000" in text
     assert "Грађанин није пристао да вам се саопшти његово име." in text
+    assert "\nПоднета: 17. 5. 2026. 11:00\n" in text  # the municipality's language and clock
     assert "Ana" not in text
     assert "ana" not in text.lower().replace("vlasotince", "")
     photos = [p for p in message.iter_attachments() if p.get_content_type() == "image/jpeg"]

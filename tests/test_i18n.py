@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from handlers.i18n import LOCALES_DIR, Translator, to_latin
+from handlers.i18n import LOCALES_DIR, Translator, to_latin, translator
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
@@ -108,3 +109,34 @@ def test_user_text_is_never_transliterated() -> None:
     t = Translator("sr-Latn")
     text = t.gettext("Is this the place?\n{address}", address="Улица Немањина 12")
     assert "Улица Немањина 12" in text
+
+
+# One day and one moment (09:05 in Belgrade, an hour ahead of UTC in December) as each reader
+# writes them, from Babel's CLDR data: Latin Serbian in Latin, Cyrillic in Cyrillic.
+READERS_DATES = [
+    ("sr-Cyrl", "1. 12. 2026.", "1. 12. 2026. 09:05", "1. дец"),
+    ("sr-Latn", "1. 12. 2026.", "1. 12. 2026. 09:05", "1. dec"),
+    ("bs", "1. dec 2026.", "1. dec 2026. 09:05", "1. dec"),
+    ("en", "1 Dec 2026", "1 Dec 2026, 09:05", "1 Dec"),
+    ("hu", "2026. dec. 1.", "2026. dec. 1. 9:05", "dec. 1."),
+]
+
+
+@pytest.mark.parametrize(("language", "day", "moment", "day_month"), READERS_DATES)
+def test_dates_are_written_as_each_reader_writes_them(
+    language: str, day: str, moment: str, day_month: str
+) -> None:
+    t = translator(language, "Europe/Belgrade")
+    at = datetime(2026, 12, 1, 8, 5, tzinfo=UTC)
+    assert t.date(date(2026, 12, 1)) == day
+    assert t.datetime(at) == moment
+    assert t.day_month(at) == day_month
+    assert t.time(at) == moment.rsplit(" ", 1)[1]
+
+
+def test_a_moment_is_shown_on_the_municipalitys_clock() -> None:
+    """Late on 30 November in UTC is already 1 December in Belgrade, and the day says so."""
+    late = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
+    assert translator("en", "Europe/Belgrade").date(late) == "1 Dec 2026"
+    assert translator("en", "Europe/Belgrade").datetime(late) == "1 Dec 2026, 00:30"
+    assert translator("en", "Europe/London").datetime(late) == "30 Nov 2026, 23:30"

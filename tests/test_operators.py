@@ -28,6 +28,19 @@ async def test_a_new_report_reaches_its_service_as_a_card_and_an_email(office: O
     assert mail.photos == card.photos
 
 
+async def test_a_reports_times_are_written_as_each_reader_writes_them(office: Office) -> None:
+    """The staff read Serbian Cyrillic, Ana English; both on Belgrade's clock (9:00 UTC, 11:00)."""
+    await office.report_leak()
+    card = office.chat(WATER_CHAT)[-1].text
+    assert "\nПоднета: 17. 5. 2026. 11:00\nРок (SLA): 18. 5. 2026. 11:00" in card
+    assert (
+        "\nПоднета: 17. 5. 2026. 11:00\n"
+        in office.mail.to("vodovod@vlasotince.example.org")[0].text
+    )
+    mine = await office.bot.say("ana", Press("rep:1"))
+    assert mine[0].text.endswith("\nHistory:\n17 May 2026, 11:00 - Report received")
+
+
 async def test_acknowledge_from_the_card_edits_it_and_tells_the_resident(office: Office) -> None:
     await office.report_leak()
     replies = await office.staff("vesna", Press("st:ack:1"))  # type: ignore[arg-type]
