@@ -95,6 +95,15 @@ def _catalog(language: str) -> gettext.NullTranslations:
     return Translations(fp=buffer)
 
 
+def _fill(text: str, params: dict[str, object]) -> str:
+    """Fill in ``params``; a value that ends with a full stop (a Serbian, Bosnian or Hungarian date:
+    "31. 10. 2026.") ends the sentence too, so the message's own stop after it is dropped."""
+    for key, value in params.items():
+        if isinstance(value, str) and value.endswith("."):
+            text = text.replace(f"{{{key}}}.", f"{{{key}}}")
+    return text.format(**params)
+
+
 @cache
 def _locale(language: str) -> Locale:
     return Locale.parse(_BABEL_LOCALES[language])
@@ -117,12 +126,12 @@ class Translator:
     def gettext(self, message: str, /, **params: object) -> str:
         """Translate ``message`` and fill in ``params``, which are never transliterated."""
         text = self._script(self._translations.gettext(message))
-        return text.format(**params) if params else text
+        return _fill(text, params) if params else text
 
     def ngettext(self, singular: str, plural: str, n: int, /, **params: object) -> str:
         """Translate a message with plural forms; ``n`` is also passed as ``{n}``."""
         text = self._script(self._translations.ngettext(singular, plural, n))
-        return text.format(n=n, **params)
+        return _fill(text, {"n": n, **params})
 
     def name(self, cyrillic: str) -> str:
         """Render a proper name written in Cyrillic (a service, a municipality) in this script."""

@@ -140,3 +140,17 @@ def test_a_moment_is_shown_on_the_municipalitys_clock() -> None:
     assert translator("en", "Europe/Belgrade").date(late) == "1 Dec 2026"
     assert translator("en", "Europe/Belgrade").datetime(late) == "1 Dec 2026, 00:30"
     assert translator("en", "Europe/London").datetime(late) == "30 Nov 2026, 23:30"
+
+
+def test_a_date_that_ends_a_sentence_ends_it_with_one_full_stop() -> None:
+    """Serbian, Bosnian and Hungarian dates end with a full stop, and so does the sentence."""
+    message = "The consultation on the {year} budget is open until {date}."
+    for language, day in [("sr-Cyrl", "31. 10. 2026."), ("bs", "31. okt 2026."),
+                          ("en", "31 Oct 2026")]:  # fmt: skip
+        t = translator(language)
+        text = t.gettext(message, year=2027, date=t.date(date(2026, 10, 31)))
+        assert text.endswith(f" {day}" + ("" if day.endswith(".") else "."))
+    latin = translator("sr-Latn").gettext(message, year=2027, date="31. 10. 2026.")
+    assert latin == "Javna rasprava o budžetu za 2027. godinu otvorena je do 31. 10. 2026."
+    # A value without its own stop keeps the message's: 2027 is followed by ". godinu".
+    assert translator("sr-Cyrl").gettext("{n}.", n="x") == "x."
