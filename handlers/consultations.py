@@ -99,7 +99,7 @@ class WizardDecision(ButtonData):
     action: str
 
 
-DATE_FORMAT = "%d.%m.%Y %H:%M"
+DATE_FORMAT = "%d.%m.%Y %H:%M"  # what an admin types; residents read the translator's
 MAX_TEXT = 2000
 TOO_MANY_PHOTOS = N_("A comment has at most {max} photos; this one was not added.")
 # A title on a button is cut: the date after it stays in sight, and Viber refuses a button's
@@ -107,15 +107,14 @@ TOO_MANY_PHOTOS = N_("A comment has at most {max} photos; this one was not added
 MAX_TITLE_ON_BUTTON = 60
 
 
-def when(c: Consultation, zone: ZoneInfo) -> str:
-    """The time of a consultation, in the municipality's time zone."""
-    start = c.starts_at.astimezone(zone).strftime(DATE_FORMAT)
-    return f"{start} - {c.ends_at.astimezone(zone).strftime('%H:%M')}"
+def when(t: Translator, c: Consultation) -> str:
+    """The time of a consultation as the reader writes it, on the municipality's clock."""
+    return f"{t.datetime(c.starts_at)} - {t.time(c.ends_at)}"
 
 
-def details(t: Translator, c: Consultation, zone: ZoneInfo, calendar: str | None = None) -> str:
+def details(t: Translator, c: Consultation, calendar: str | None = None) -> str:
     """A consultation's title, description, time, place and link (and its calendar file's)."""
-    lines = [f"📣 {c.title}", c.description, f"🕒 {when(c, zone)}", f"📍 {c.place}"]
+    lines = [f"📣 {c.title}", c.description, f"🕒 {when(t, c)}", f"📍 {c.place}"]
     if c.link:
         lines.append(f"🔗 {c.link}")
     if calendar:
@@ -146,10 +145,9 @@ async def list_current(ctx: Context) -> Step:
     """Open and upcoming consultations."""
     _ = ctx.t.gettext
     found = await consultations.current(ctx.conn, ctx.now)
-    zone = ZoneInfo(ctx.municipality.timezone)
     choices = [
         ShowConsultation(c.id).button(
-            f"{_short(_title(ctx.t, c))} ({c.starts_at.astimezone(zone).strftime('%d.%m.')})"
+            f"{_short(_title(ctx.t, c))} ({ctx.t.day_month(c.starts_at)})"
         )
         for c in found
     ]
@@ -181,7 +179,7 @@ async def show(ctx: Context, press: ShowConsultation) -> Step | None:
         {},
         [
             Reply(
-                details(ctx.t, c, ZoneInfo(ctx.municipality.timezone), calendar_url(ctx, c)),
+                details(ctx.t, c, calendar_url(ctx, c)),
                 column(actions),
             )
         ],
@@ -476,7 +474,7 @@ async def preview(ctx: Context) -> Step:
     """The text and the number of recipients, to confirm."""
     _ = ctx.t.gettext
     count = await broadcast.count(ctx, "consultations")
-    text = details(ctx.t, draft_consultation(ctx), ZoneInfo(ctx.municipality.timezone))
+    text = details(ctx.t, draft_consultation(ctx))
     question = ctx.t.ngettext(
         "Announce this to {n} subscriber?", "Announce this to {n} subscribers?", count
     )
@@ -510,11 +508,10 @@ async def announce(ctx: Context, c: Consultation) -> Step:
     """Send the announcement to the subscribers of public consultations."""
     await consultations.mark_announced(ctx.conn, c.id, ctx.now)
     recipients = await subscriptions.reachable_subscribers(ctx.conn, "consultations")
-    zone = ZoneInfo(ctx.municipality.timezone)
 
     def render(t: Translator) -> Reply:
         return Reply(
-            details(t, c, zone, calendar_url(ctx, c)),
+            details(t, c, calendar_url(ctx, c)),
             buttons([ShowConsultation(c.id).button(t.gettext("More"))]),
         )
 

@@ -61,7 +61,6 @@ async def send_reminders(
     When several are due at once (the bot was down, or someone asked late), only the nearest
     is sent: a "tomorrow" reminder half an hour before the meeting would mislead.
     """
-    zone = ZoneInfo(m.timezone)
     out: list[Outgoing] = []
     reminded: set[tuple[int, int]] = set()
     for minutes in sorted(m.reminder_minutes):
@@ -71,10 +70,10 @@ async def send_reminders(
             if c is None or (consultation_id, user_id) in reminded:
                 continue
             reminded.add((consultation_id, user_id))
-            t = translator(language)
+            t = translator(language, m.timezone)
             text = t.gettext(
                 "⏰ Reminder: {title} starts at {time}, {place}.",
-                title=c.title, time=c.starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M"),
+                title=c.title, time=t.datetime(c.starts_at),
                 place=c.place,
             )  # fmt: skip
             out.append(Outgoing(channel, chat, Reply(text)))

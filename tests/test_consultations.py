@@ -63,7 +63,7 @@ async def test_a_consultation_round_trip(office: Office) -> None:
     assert "Sending: 0 / 2" in sent[0].text
     announced = office.bot.channel.to("ana")[-1]
     assert "Action plan for open government" in announced.text
-    assert "17.06.2026 18:00" in announced.text
+    assert "\n🕒 17 Jun 2026, 18:00 - 20:00\n" in announced.text
     assert office.bot.channel.to("cim")[-1].text != announced.text
     await run(office, "broadcast-progress")
     await office.bot.app.sender.drain()
@@ -94,7 +94,10 @@ async def test_a_consultation_round_trip(office: Office) -> None:
     assert await run(office, "consultation-reminders") == 1
     assert await run(office, "consultation-reminders") == 0
     await office.bot.app.sender.drain()
-    assert "Reminder: Action plan" in office.bot.channel.to("ana")[-1].text
+    assert office.bot.channel.to("ana")[-1].text == (
+        "⏰ Reminder: Action plan for open government starts at 17 Jun 2026, 18:00,"
+        " Town hall, great hall."
+    )
     office.bot.clock.moment = datetime(2026, 6, 17, 15, 10, tzinfo=UTC)  # 17:10
     assert await run(office, "consultation-reminders") == 1
     office.bot.clock.moment = datetime(2026, 6, 17, 19, 0, tzinfo=UTC)  # after it ended

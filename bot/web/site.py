@@ -136,13 +136,13 @@ def add_routes(routes: web.Application, data: OpenData, tile_url: str, folder: P
         kept = data.answers.get(key)
         if kept is not None:
             return kept
-        t = translator(site.language(request))
+        t = translator(site.language(request), data.m.timezone)
         page = site.render("index.html", t, **await home_values(site, t))
         data.answers.put(key, page)
         return copy_answer(page)
 
     async def data_page(request: web.Request) -> web.Response:
-        t = translator(site.language(request))
+        t = translator(site.language(request), data.m.timezone)
         return site.render("data.html", t, sets=catalogue_entries(t, folder))
 
     routes.router.add_get("/", home)
@@ -167,7 +167,7 @@ async def home_values(site: Site, t: Translator) -> dict[str, Any]:
         **await _reports_part(site, t, now),
         "budget": await _budget(site, t),
         "consultations": [
-            _consultation(budget_period.in_language(t, c, site.data.m), site.zone, t)
+            _consultation(t, budget_period.in_language(t, c, site.data.m))
             for c in await consultations.current(conn, now)
         ],
         "titles": [
@@ -198,7 +198,7 @@ async def _reports_part(site: Site, t: Translator, now: datetime) -> dict[str, A
         notes: dict[int, list[PublicNote]] = {}
         for note in await opendata.notes_of(conn, [r.id for r in found]):
             notes.setdefault(note.report_id, []).append(note)
-        return [_recent(site, t, r, notes.get(r.id, []), site.zone) for r in found]
+        return [_recent(site, t, r, notes.get(r.id, [])) for r in found]
 
     async def points() -> Markup:
         # Five fields of each point, written once as the page's JSON block.
@@ -251,8 +251,8 @@ def _plan(t: Translator, tree: Plan) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _consultation(c: consultations.Consultation, zone: ZoneInfo, t: Translator) -> dict[str, Any]:
-    when = c.starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+def _consultation(t: Translator, c: consultations.Consultation) -> dict[str, Any]:
+    when = t.datetime(c.starts_at)
     return {
         "title": c.title, "description": c.description, "place": c.place, "link": c.link,
         "minutes": c.minutes, "when": when,
@@ -267,13 +267,7 @@ def _point(p: opendata.MapPoint) -> list[Any]:
     return [ref, round(latitude, 6), round(longitude, 6), status, category]
 
 
-def _when(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%d.%m.%Y")
-
-
-def _recent(
-    site: Site, t: Translator, r: PublicReport, notes: list[PublicNote], zone: ZoneInfo
-) -> dict[str, Any]:
+def _recent(site: Site, t: Translator, r: PublicReport, notes: list[PublicNote]) -> dict[str, Any]:
     def text(n: PublicNote) -> str:
         if n.kind == "status" and n.new_status:
             named = status_name(t, n.new_status)
@@ -283,9 +277,9 @@ def _recent(
     photo = f"/media/{r.photo_sha256}.jpg" if r.photo_sha256 else None
     return {
         "ref": r.ref, "category": category_name(t, r.category),
-        "status": status_name(t, r.status), "created": _when(r.created_at, zone),
+        "status": status_name(t, r.status), "created": t.date(r.created_at),
         "description": r.description, "address": r.address, "photo": photo,
-        "notes": [{"at": _when(n.at, zone), "text": text(n)} for n in notes],
+        "notes": [{"at": t.date(n.at), "text": text(n)} for n in notes],
     }  # fmt: skip
 
 
@@ -324,7 +318,7 @@ async def _budget(site: Site, t: Translator) -> dict[str, Any] | None:
     caption = t.gettext(
         "Budget {year}, as of {date}: planned and executed by program.",
         year=version.year,
-        date=version.as_of.strftime("%d.%m.%Y"),
+        date=t.date(version.as_of),
     )
     return {
         "caption": caption,

@@ -200,7 +200,6 @@ async def events(ctx: Context) -> Step:
     """The library's coming events, the nearest first."""
     _ = ctx.t.gettext
     info = ctx.municipality.library
-    zone = ZoneInfo(ctx.municipality.timezone)
     stored = await library.events_from(ctx.conn, ctx.now, LIST_LIMIT)
     announced = [(e.starts_at, e.title, e.place, "") for e in stored]
     from_file = [
@@ -214,7 +213,7 @@ async def events(ctx: Context) -> Step:
     else:
         lines = [_("Coming library events:")]
         for starts_at, title, place, description in coming:
-            when = starts_at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+            when = ctx.t.datetime(starts_at)
             lines.append("\n".join(x for x in (f"🎭 {title}", f"🕒 {when}, {place}",
                                                description) if x))  # fmt: skip
         text = "\n\n".join(lines)
