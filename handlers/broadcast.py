@@ -39,7 +39,9 @@ async def start_groups(
 ) -> Reply:
     """One broadcast whose groups of recipients each get their own message; the progress line."""
     admin = (ctx.user.id, ctx.user.channel, ctx.user.chat_id)
-    broadcast_id = await queue(ctx.conn, topic, text, groups, ctx.now, admin)
+    broadcast_id = await queue(
+        ctx.conn, topic, text, groups, ctx.now, admin, zone=ctx.municipality.timezone
+    )
     total = sum(len(recipients) for recipients, _render in groups)
     return progress_reply(ctx.t, broadcast_id, Progress(0, total, 0, 0), edit=False)
 
@@ -51,6 +53,8 @@ async def queue(
     groups: list[tuple[list[Recipient], Render]],
     now: datetime,
     admin: tuple[int, str, str] | None,
+    *,
+    zone: str,
 ) -> int:
     """Store a broadcast and its messages, each rendered once per group and language.
 
@@ -66,7 +70,7 @@ async def queue(
         rendered: dict[str | None, dict[str, object]] = {}
         for user_id, channel, chat, language in recipients:
             if language not in rendered:
-                rendered[language] = render(translator(language)).to_payload()
+                rendered[language] = render(translator(language, zone)).to_payload()
             messages.append(NewMessage(channel, chat, user_id, rendered[language], broadcast_id))
     await outbox.enqueue(conn, messages, now)
     return broadcast_id

@@ -38,7 +38,10 @@ async def test_residents_propose_staff_answer_and_the_counts_are_published(offic
             ("/budget consult 2027 01.05.2026 10.05.2026", ["The period must end in the future"]),
             (
                 "/budget consult 2027 15.05.2026 31.05.2026",
-                ["Sending: 0 / 1", "The consultation on the 2027 budget is open until 31.05.2026."],
+                [
+                    "Sending: 0 / 1",
+                    "The consultation on the 2027 budget is open until 31 May 2026.",
+                ],
             ),
             ("/budget consult 2027 15.05.2026 31.05.2026", ["already open; close it first"]),
         ],
@@ -46,7 +49,7 @@ async def test_residents_propose_staff_answer_and_the_counts_are_published(offic
     announcement = bot.channel.to("mila")[-1]
     assert announcement.text == (
         "💰 The municipality is drafting the 2027 budget.\n"
-        "Until 31.05.2026 you can propose what the 2027 budget should fund."
+        "Until 31 May 2026 you can propose what the 2027 budget should fund."
     )
     propose = announcement.buttons[0][0].data
     await bot.play(
@@ -73,7 +76,7 @@ async def test_residents_propose_staff_answer_and_the_counts_are_published(offic
     await bot.play(
         "vesna",
         [
-            (Press("menu:budget"), ["Until 31.05.2026 you can propose", "[📝 Propose for"]),
+            (Press("menu:budget"), ["Until 31 May 2026 you can propose", "[📝 Propose for"]),
             (Press(propose), ["Which area"]),
             (Press("bpp:1102"), ["What should be done"]),
             ("More bins in the market street", ["About how much"]),
@@ -172,11 +175,11 @@ async def test_in_public_consultations_it_offers_a_proposal_not_a_meeting(office
     listing = (await bot.say("mila", Press("menu:consult")))[0]
     # In the reader's language (the stored title is in the staff's).
     show = next(b.data for row in listing.buttons for b in row
-                if b.label == "Proposals for the 2027 budget (20.05.)")  # fmt: skip
+                if b.label == "Proposals for the 2027 budget (20 May)")  # fmt: skip
     before = (
         "📣 Proposals for the 2027 budget\n"
         "Propose what the 2027 budget should fund: in the bot, under 💰 Budget.\n"
-        "Proposals can be sent from 20.05.2026 to 31.05.2026."
+        "Proposals can be sent from 20 May 2026 to 31 May 2026."
     )
     await bot.play("mila", [(Press(show), [before + "\n[↩️ Main menu]"])])
     consultation_id = show.split(":")[1]
@@ -185,7 +188,7 @@ async def test_in_public_consultations_it_offers_a_proposal_not_a_meeting(office
     assert shown.text == (
         "📣 Proposals for the 2027 budget\n"
         "Propose what the 2027 budget should fund: in the bot, under 💰 Budget.\n"
-        "Until 31.05.2026 you can propose what the 2027 budget should fund."
+        "Until 31 May 2026 you can propose what the 2027 budget should fund."
     )
     assert [b.label for row in shown.buttons for b in row] == [
         "📝 Propose for the 2027 budget",

@@ -317,7 +317,7 @@ def test_the_command_line_imports_versions_and_shows_the_differences(tmp_path: P
                                   (2026, "execution", "2026-06-30", 68)]  # fmt: skip
     # The staff's language is the municipality's first (Serbian): the preview says it so.
     assert "0701 " in second.stdout
-    assert "20.12.2025" in second.stdout
+    assert "20. 12. 2025." in second.stdout
 
 
 async def test_the_command_line_tells_the_followers_like_the_chat_import(
@@ -353,11 +353,11 @@ async def test_the_command_line_tells_the_followers_like_the_chat_import(
     assert news == {
         "ana": [
             "💰 The budget of Vlasotince for 2026 was updated: execution report as of"
-            " 30.06.2026.\nThe programs you follow:\n"
+            " 30 Jun 2026.\nThe programs you follow:\n"
             "• Transport and roads: 83.7 million dinars of 159.8 million dinars spent (52%)"
         ],
         "mila": [
             "💰 The budget of Vlasotince for 2026 was updated: execution report as of"
-            " 30.06.2026.\nSpent so far: 45% of the plan."
+            " 30 Jun 2026.\nSpent so far: 45% of the plan."
         ],
     }

@@ -128,7 +128,7 @@ async def test_the_file_period_opens_and_closes_by_itself_once_across_restarts(
                     [
                         "Usage: /budget consult 2027 01.10.2026 31.10.2026",
                         "The municipality file sets the consultation on the 2027 budget from"
-                        " 01.10.2026 to 31.10.2026; the bot opens and closes it by itself.",
+                        " 1 Oct 2026 to 31 Oct 2026; the bot opens and closes it by itself.",
                     ],
                 )
             ],
@@ -141,10 +141,10 @@ async def test_the_file_period_opens_and_closes_by_itself_once_across_restarts(
         announcement = channel.to("mila")[before:]
         assert [r.text for r in announcement] == [
             "💰 The municipality is drafting the 2027 budget.\n"
-            "Until 31.10.2026 you can propose what the 2027 budget should fund."
+            "Until 31 Oct 2026 you can propose what the 2027 budget should fund."
         ]
         assert channel.to("boss")[-1].text == (
-            "The consultation on the 2027 budget is open until 31.10.2026."
+            "The consultation on the 2027 budget is open until 31 Oct 2026."
         )
         await period_job(bot)  # a second run opens nothing and sends nothing
         assert len(channel.to("mila")) == before + 1

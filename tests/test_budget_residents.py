@@ -51,10 +51,10 @@ async def test_a_resident_sees_the_latest_version_and_opens_a_program(bot: Bot) 
     overview = await bot.say("ana", Press("menu:budget"))
     text = overview[0].text
     assert "Budget of Vlasotince for 2026" in text
-    assert "Execution report as of 30.06.2026\n" in text
+    assert "Execution report as of 30 Jun 2026\n" in text
     # 1,401.6 million for 29,893 residents: 46,887 dinars each.
     assert (
-        "Of 1,401.6 million dinars planned, 634.1 million dinars (45%) was spent by 30.06.2026."
+        "Of 1,401.6 million dinars planned, 634.1 million dinars (45%) was spent by 30 Jun 2026."
         in text
     )
     assert "That is 46,887 dinars per resident." in text
@@ -74,7 +74,7 @@ async def test_a_resident_sees_the_latest_version_and_opens_a_program(bot: Bot) 
                 [
                     "0701 Transport and roads (2026)",
                     "Of 159.8 million dinars planned, 83.7 million dinars (52%) was spent by"
-                    " 30.06.2026.",
+                    " 30 Jun 2026.",
                     "• Rekonstrukcija Nemanjine ulice (0701-5001): 86.0 million dinars, spent",
                     "[↩️ The whole budget]",
                 ],
@@ -155,7 +155,7 @@ async def test_the_overview_and_a_program_are_sent_with_their_charts(
     overview = (await bot.say("ana", Press("menu:budget")))[0]
     assert settings.database.exists()
     chart = last_payload(settings.database, "ana")["chart"]
-    assert chart["title"] == "Rashodi po programima, 2026. (30.06.2026)"
+    assert chart["title"] == "Rashodi po programima, 2026. (30. 6. 2026.)"
     assert len(chart["labels"]) == 17
     roads = chart["labels"].index("Saobraćaj i saobraćajna infrastruktura")
     assert (chart["values"][roads], chart["reference"][roads]) == (83.748, 159.8)

@@ -69,7 +69,7 @@ async def test_an_admin_imports_by_document_and_residents_see_it(running: Runnin
     fake.push_text(ADMIN, "20.12.2025 2026")
     await running.wait_text(ADMIN, "Send the budget file as a document")
     fake.push_document(ADMIN, ADOPTED, file_name="budzet-2026.csv", mime_type="text/csv")
-    await running.wait_text(ADMIN, "budzet-2026.csv: adopted budget for 2026, as of 20.12.2025")
+    await running.wait_text(ADMIN, "budzet-2026.csv: adopted budget for 2026, as of 20 Dec 2025")
     await running.wait_text(ADMIN, "This is the first version of this year's budget.")
     db = app.db.path
     assert db is not None
@@ -97,7 +97,7 @@ async def test_an_admin_imports_by_document_and_residents_see_it(running: Runnin
     fake.push_callback(ADMIN, "budc:ok")
     await running.wait_text(ADMIN, "Published")
     fake.push_callback(RESIDENT, "menu:budget")
-    await running.wait_text(RESIDENT, "Execution report as of 30.06.2026")
+    await running.wait_text(RESIDENT, "Execution report as of 30 Jun 2026")
 
 
 def document(office: Office, user: str, content: bytes | None, name: str = "b.csv") -> File:
@@ -157,7 +157,7 @@ async def test_followers_are_told_what_changed_once_it_is_published(office: Offi
         await bot.play("boss", [(Press("budc:ok"), ["Sending: 0 / 1", "Published"])])
     news = [r.text for r in bot.channel.to("mila")[before:]]
     assert news == [
-        "💰 The budget of Vlasotince for 2026 was updated: execution report as of 30.06.2026.\n"
+        "💰 The budget of Vlasotince for 2026 was updated: execution report as of 30 Jun 2026.\n"
         "Spent so far: 45% of the plan."
     ]
 
@@ -221,14 +221,14 @@ async def test_a_resident_follows_one_program_and_hears_only_of_its_changes(offi
     await publish(office, "rebalance", "15.03.2026", REBALANCE)
     news = {user: [r.text for r in bot.channel.to(user)[n:]] for user, n in before.items()}
     assert news["mila"] == [
-        "💰 The budget of Vlasotince for 2026 was updated: rebalance as of 15.03.2026.\n"
+        "💰 The budget of Vlasotince for 2026 was updated: rebalance as of 15 Mar 2026.\n"
         "The programs you follow:\n"
         "• Transport and roads: planned 163.3 million dinars; the plan changed by"
         " +3.5 million dinars"
     ]
     assert news["petar"] == []  # communal activities did not change
     assert news["vesna"] == [
-        "💰 The budget of Vlasotince for 2026 was updated: rebalance as of 15.03.2026.\n"
+        "💰 The budget of Vlasotince for 2026 was updated: rebalance as of 15 Mar 2026.\n"
         "Changes in the plan:\n• Transport and roads: +3.5 million dinars\n"
         "The programs you follow:\n"
         "• Transport and roads: planned 163.3 million dinars; the plan changed by"
@@ -243,7 +243,7 @@ async def test_a_resident_follows_one_program_and_hears_only_of_its_changes(offi
         "mila": [],
         "petar": [
             "💰 The budget of Vlasotince for 2026 was updated: execution report as of"
-            " 30.06.2026.\nThe programs you follow:\n"
+            " 30 Jun 2026.\nThe programs you follow:\n"
             "• Communal activities: 76.7 million dinars of 184.0 million dinars spent (42%)"
         ],
     }

@@ -35,9 +35,7 @@ def spending(t: Translator, v: Version, programs: list[Total]) -> Chart | None:
     """Spending by program (planned; in an execution report, executed against planned)."""
     if not programs or len(programs) > MAX_CHART_BARS:
         return None
-    title = t.gettext(
-        "Spending by program, {year} ({date})", year=v.year, date=v.as_of.strftime("%d.%m.%Y")
-    )
+    title = t.gettext("Spending by program, {year} ({date})", year=v.year, date=t.date(v.as_of))
     return _chart(t, v, title, [program_name(t, p.key) for p in programs], programs)
 
 

@@ -326,8 +326,8 @@ def _with_file_period(ctx: Context, text: str) -> str:
     note = ctx.t.gettext(
         "The municipality file sets the consultation on the {year} budget from {starts} to"
         " {ends}; the bot opens and closes it by itself.",
-        year=period.year, starts=period.starts_on.strftime("%d.%m.%Y"),
-        ends=period.ends_on.strftime("%d.%m.%Y"),
+        year=period.year, starts=ctx.t.date(period.starts_on),
+        ends=ctx.t.date(period.ends_on),
     )  # fmt: skip
     return f"{text}\n{note}"
 
@@ -336,7 +336,7 @@ def opened_words(t: Translator, p: Period, zone: ZoneInfo) -> str:
     """What the admins read when a consultation opens."""
     return t.gettext(
         "The consultation on the {year} budget is open until {date}.",
-        year=p.year, date=p.ends_at.astimezone(zone).strftime("%d.%m.%Y"),
+        year=p.year, date=t.date(p.ends_at.astimezone(zone)),
     )  # fmt: skip
 
 
@@ -543,8 +543,8 @@ async def keep_period(conn: aiosqlite.Connection, m: Municipality, now: datetime
         audience = await _closing_audience(conn, p)
         render = _results_reply(p, counts)
         await broadcast.queue(conn, TOPIC, results(translator(m.staff_language), p, counts),
-                              [(audience, render)], now, None)  # fmt: skip
-        out += await _to_other_admins(conn, audience, render)
+                              [(audience, render)], now, None, zone=m.timezone)  # fmt: skip
+        out += await _to_other_admins(conn, m, audience, render)
         p = None
     period = m.budget.consultation if m.budget else None
     if period is None or p is not None:  # one at a time: the file's waits for an admin's to close
@@ -556,17 +556,22 @@ async def keep_period(conn: aiosqlite.Connection, m: Municipality, now: datetime
     log.info("budget consultation %s opened from the municipality file", p.id)
     audience = await _opening_audience(conn)
     await broadcast.queue(conn, TOPIC, _title(m, p.year), [(audience, _announcement(p, zone))],
-                          now, None)  # fmt: skip
-    return out + await _to_other_admins(conn, audience, lambda t: Reply(opened_words(t, p, zone)))
+                          now, None, zone=m.timezone)  # fmt: skip
+    return out + await _to_other_admins(
+        conn, m, audience, lambda t: Reply(opened_words(t, p, zone))
+    )
 
 
 async def _to_other_admins(
-    conn: aiosqlite.Connection, audience: list[broadcast.Recipient], render: broadcast.Render
+    conn: aiosqlite.Connection,
+    m: Municipality,
+    audience: list[broadcast.Recipient],
+    render: broadcast.Render,
 ) -> list[Outgoing]:
     """The admins not in ``audience`` are told too (nobody pressed a command to see it)."""
     told = {r[0] for r in audience}
     return [
-        Outgoing(a.channel, a.chat_id, render(translator(a.language)))
+        Outgoing(a.channel, a.chat_id, render(translator(a.language, m.timezone)))
         for a in await users.admins(conn)
         if a.id not in told
     ]

@@ -76,7 +76,7 @@ def render_news(
     """The followers' message, in one reader's language."""
     planned = sum(p.planned for p in programs)
     executed = sum(p.executed for p in programs)
-    date_text = v.as_of.strftime("%d.%m.%Y")
+    date_text = t.date(v.as_of)
     lines = [
         t.gettext(
             "💰 The budget of {name} for {year} was updated: {kind} as of {date}.",
@@ -175,7 +175,7 @@ def render_for(
             t.gettext(
                 "💰 The budget of {name} for {year} was updated: {kind} as of {date}.",
                 name=name, year=v.year, kind=kind_name(t, v.kind),
-                date=v.as_of.strftime("%d.%m.%Y"),
+                date=t.date(v.as_of),
             )
         ]  # fmt: skip
     if programs:
@@ -243,5 +243,5 @@ async def queue_news(
     if not by_audience:
         return 0
     groups = _groups(m, news, by_audience)
-    await broadcast.queue(conn, TOPIC, news.version.file_name, groups, now, None)
+    await broadcast.queue(conn, TOPIC, news.version.file_name, groups, now, None, zone=m.timezone)
     return sum(len(r) for r in by_audience.values())

@@ -124,7 +124,7 @@ def describe(t: Translator, p: Preview) -> str:
             file=d.file_name,
             kind=kind_name(t, d.kind),
             year=d.year,
-            date=d.as_of.strftime("%d.%m.%Y"),
+            date=t.date(d.as_of),
         ),
         t.gettext(
             "Spending: planned {planned}, executed {executed}",
@@ -154,7 +154,7 @@ def describe(t: Translator, p: Preview) -> str:
             + t.gettext(
                 "Differences in the plan are against the {kind} as of {date}.",
                 kind=kind_name(t, p.previous.kind),
-                date=p.previous.as_of.strftime("%d.%m.%Y"),
+                date=t.date(p.previous.as_of),
             )
         )
     return "\n".join(lines)

@@ -17,8 +17,6 @@ from storage import budget_consultation
 from storage.budget_consultation import Period
 from storage.consultations import Consultation
 
-DAY = "%d.%m.%Y"
-
 
 @dataclass(frozen=True, slots=True)
 class Propose(ButtonData):
@@ -39,7 +37,7 @@ def period_words(t: Translator, p: Period, zone: ZoneInfo) -> str:
     """ "Until 31.10.2026 you can propose what the 2027 budget should fund."."""
     return t.gettext(
         "Until {date} you can propose what the {year} budget should fund.",
-        date=p.ends_at.astimezone(zone).strftime(DAY),
+        date=t.date(p.ends_at.astimezone(zone)),
         year=p.year,
     )
 
@@ -90,8 +88,8 @@ async def listing(ctx: Context, c: Consultation) -> Reply:
         lines.append(
             _(
                 "Proposals can be sent from {starts} to {ends}.",
-                starts=p.starts_at.astimezone(zone).strftime(DAY),
-                ends=p.ends_at.astimezone(zone).strftime(DAY),
+                starts=ctx.t.date(p.starts_at),
+                ends=ctx.t.date(p.ends_at),
             )
         )
     else:

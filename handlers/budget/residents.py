@@ -13,6 +13,7 @@ from handlers.budget.programs import PROGRAMS, program_name, revenue_group, reve
 from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.flow import ButtonData
+from handlers.i18n import Translator
 from handlers.menu import MenuState, main_menu_button, menu_reply
 from storage import budget, subscriptions
 from storage.budget import Total, Version
@@ -44,9 +45,14 @@ class FollowProgram(ButtonData):
     program: str
 
 
-def as_of(v: Version) -> str:
-    """The date a version's figures are of."""
-    return v.as_of.strftime("%d.%m.%Y")
+def _upper_first(text: str) -> str:
+    """``text`` with a capital first letter (``str.capitalize`` would lower a month's: "1 dec")."""
+    return text[:1].upper() + text[1:]
+
+
+def as_of(t: Translator, v: Version) -> str:
+    """The date a version's figures are of, as the reader writes it."""
+    return t.date(v.as_of)
 
 
 def share_line(ctx: Context, name: str, total: Total, whole: int) -> str:
@@ -80,7 +86,7 @@ def spent_words(ctx: Context, v: Version, planned: int, executed: int) -> str:
         planned=millions(ctx.t, planned),
         executed=millions(ctx.t, executed),
         pct=per_cent(executed, planned),
-        date=as_of(v),
+        date=as_of(ctx.t, v),
     )
 
 
@@ -117,7 +123,7 @@ async def show_version(ctx: Context, v: Version) -> Step:
             name=ctx.municipality.name_in(ctx.t.language),
             year=v.year,
         ),
-        _("{kind} as of {date}", kind=kind_name(ctx.t, v.kind), date=as_of(v)).capitalize(),
+        _upper_first(_("{kind} as of {date}", kind=kind_name(ctx.t, v.kind), date=as_of(ctx.t, v))),
         "",
         spent_words(ctx, v, planned, executed),
     ]
