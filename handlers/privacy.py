@@ -39,7 +39,6 @@ EXPORT_NAME = "moja-opstina"  # the data export's file names: moja-opstina-<day>
 # Messengers that fetch a file by its URL, maybe after taking the message: their exports are
 # kept until they expire.
 FETCHED_LATER = ("viber",)
-DAY_FORMAT, MOMENT_FORMAT = "%d.%m.%Y", "%d.%m.%Y %H:%M"  # as everywhere in the bot
 UNUSED_VOICE_KEPT = timedelta(days=1)  # longer than a step takes from saving to commit
 BACKUP_DAYS = 14  # deploy/moja-opstina-backup.service removes older backups
 
@@ -221,7 +220,7 @@ def readable_data(ctx: Context, data: dict[str, Any]) -> str:
     u = data["user"]
     lines = [
         _("Everything {municipality} stores about you, on {day}", municipality=_name(ctx),
-          day=_local(ctx, ctx.now).strftime(DAY_FORMAT)),
+          day=ctx.t.date(ctx.now)),
         "",
         _("Name: {name}", name=u["first_name"] or "-"),
         _("Messenger: {messenger}, id {id}", messenger=u["messenger"], id=u["id"]),
@@ -302,11 +301,11 @@ def _local(ctx: Context, moment: datetime) -> datetime:
 
 
 def _moment(ctx: Context, stored: str) -> str:
-    return _local(ctx, datetime.fromisoformat(stored)).strftime(MOMENT_FORMAT)
+    return ctx.t.datetime(datetime.fromisoformat(stored))
 
 
 def _day(ctx: Context, stored: str) -> str:
-    return _local(ctx, datetime.fromisoformat(stored)).strftime(DAY_FORMAT)
+    return ctx.t.date(datetime.fromisoformat(stored))
 
 
 def _library_follow(ctx: Context, f: dict[str, Any]) -> str:

@@ -141,7 +141,7 @@ async def budget_line(ctx: Context) -> str | None:
         "💰 Social and child protection in the budget for {year} (program 0901): planned {planned},"
         " executed {executed}, as of {date}.",
         year=version.year, planned=millions(ctx.t, social_total.planned),
-        executed=millions(ctx.t, social_total.executed), date=version.as_of.strftime("%d.%m.%Y"),
+        executed=millions(ctx.t, social_total.executed), date=ctx.t.date(version.as_of),
     )  # fmt: skip
 
 
@@ -169,7 +169,7 @@ def right_text(ctx: Context, right: SocialRight, office: Office, feedback: str |
         lines += ["", _("📊 Beneficiaries:")]
         lines += [
             _("{period}: {n} (published {date})", period=f.period, n=f.beneficiaries,
-              date=f.published_on.strftime("%d.%m.%Y"))
+              date=ctx.t.date(f.published_on))
             for f in right.figures
         ]  # fmt: skip
     if feedback:

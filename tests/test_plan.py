@@ -210,7 +210,7 @@ async def test_residents_read_the_plan_down_to_an_activity_and_its_milestones(
             (Press(data_of(bot, "ana", "1. Prijava")), [
                 "(computed from its activities below)",
                 "Responsible: Odeljenje za komunalne poslove i inspekciju",
-                "Period: 01.01.2026 – 31.12.2026",
+                "Period: 1 Jan 2026 – 31 Dec 2026",
                 "[1.1. Pokretanje čet-bota za prijavu problema… (100%)]",
                 "[1.3. Tromesečni izveštaj o rešenim prijavama… (25%)]",
                 "[🔔 Follow]", "[🕘 History]",
@@ -222,8 +222,8 @@ async def test_residents_read_the_plan_down_to_an_activity_and_its_milestones(
         [
             (Press(data_of(bot, "ana", "1.3.")), [
                 "▓▓▓░░░░░░░ 25% · 🔵 in progress",
-                "Milestones:\n✅ 1. 15.04.2026 Izveštaj za prvi kvartal\n"
-                "⬜ 2. 15.07.2026 Izveštaj za drugi kvartal",
+                "Milestones:\n✅ 1. 15 Apr 2026 Izveštaj za prvi kvartal\n"
+                "⬜ 2. 15 Jul 2026 Izveštaj za drugi kvartal",
                 "[⬆️ 1. Prijava komunalnih problema",
             ]),
         ],
@@ -282,7 +282,7 @@ async def test_staff_update_a_measure_and_its_followers_are_told(plan_bot: Bot) 
         ("/measure 1.3 milestone 2", ["That milestone was already reached."]),
         ("/measure 1.3 milestone 7", ["1.3 has no milestone 7."]),
         ("/measure 1.3 milestone add 15.01.2027 Godišnji izveštaj", [
-            "Milestone 4 of 1.3 added: 15.01.2027 Godišnji izveštaj"]),
+            "Milestone 4 of 1.3 added: 15 Jan 2027 Godišnji izveštaj"]),
         ("/measure 1.3 status late", ["Please give the reason"]),
         ("/measure 1.3 status kasni Nema podataka od JKP", ["Status: in progress → late"]),
         ("/measure 1.3 status finished", ["Unknown status «finished»"]),
@@ -295,7 +295,7 @@ async def test_staff_update_a_measure_and_its_followers_are_told(plan_bot: Bot) 
     await bot.say("bob", Press(data_of(bot, "bob", "Show the measure")))
     history = await bot.say("bob", Press(data_of(bot, "bob", "History")))
     text = history[0].text
-    assert "17.05.2026 11:00 · Kata: progress 25% → 60% — Q2 report drafted" in text
+    assert "17 May 2026, 11:00 · Kata: progress 25% → 60% — Q2 report drafted" in text
     assert "Kata: milestone reached: Izveštaj za drugi kvartal" in text
     assert "Kata: status: in progress → late — Nema podataka od JKP" in text
     assert text.index("60%") < text.index("milestone reached") < text.index("late")
@@ -344,7 +344,7 @@ async def test_an_overdue_measure_is_marked_late_and_followers_are_told_once_acr
     await bot.app.sender.drain()
     notice = bot.channel.to("ana")[-1].text
     assert "1.2. Obuka zaposlenih" in notice
-    assert "It was due on 31.03.2026 and is not done: it is now marked late." in notice
+    assert "It was due on 31 Mar 2026 and is not done: it is now marked late." in notice
     assert await run_overdue(bot) == 0
 
     # Staff set it going again: it is not marked late again for the same date.
@@ -389,7 +389,7 @@ async def test_a_restart_keeps_what_staff_set_and_takes_the_files_texts(
         shown = await again.say("ana", Press(data_of(again, "ana", "1.3.")))
     assert "1.3. Novi naslov" in shown[0].text
     assert "▓▓▓▓▓▓░░░░ 60%" in shown[0].text
-    assert "✅ 2. 15.07.2026" in shown[0].text
+    assert "✅ 2. 15 Jul 2026" in shown[0].text
 
 
 async def test_a_residents_question_goes_to_the_measures_staff_and_the_answer_back(

@@ -85,7 +85,7 @@ async def test_with_two_plans_residents_choose_the_plan_first(plans_bot: Bot) ->
     steps = [
         ("1. Kancelarija", ["(computed from its activities below)",
                             "[1.1. Otvaranje prostora Kancelarije"]),
-        ("1.1.", ["⬜ 1. 30.06.2026 Opremanje prostora"]),
+        ("1.1.", ["⬜ 1. 30 Jun 2026 Opremanje prostora"]),
         ("Action plan", [f"📋 {YOUTH}"]),  # back to its own plan
         ("All plans", ["Which one would you like to see?"]),
         ("open government", [f"📋 {OGP}", "1. Prijava komunalnih"]),
@@ -163,7 +163,7 @@ async def test_a_comment_and_the_late_notice_name_the_measures_plan(plans_bot: B
     late = [r.text for r in bot.channel.to("ana") if "now marked late" in r.text]
     assert late == [
         f"📋 1.1. Otvaranje prostora Kancelarije za mlade u Domu kulture — {YOUTH}\n"
-        "⏰ It was due on 30.09.2026 and is not done: it is now marked late."
+        "⏰ It was due on 30 Sept 2026 and is not done: it is now marked late."
     ]
     assert await run_job(app.db, app.deps, app.sender, job) == 0
 

@@ -355,11 +355,11 @@ async def test_the_readable_export_tells_the_times_on_the_municipalitys_clock(
     readable, _exported = read_export(bot, replies)
     names = sorted(r.document.name for r in replies if r.document)
     assert names == ["moja-opstina-2026-05-18.json", "moja-opstina-2026-05-18.txt"]
-    assert readable.splitlines()[0].endswith("on 18.05.2026")
-    assert "With us since: 17.05.2026\n" in readable
-    assert f"{REF} 18.05.2026 00:30: {COMMENT}" in readable
-    assert "Budget ana-token 17.05.2026 11:00: ana-token proposes a playground" in readable
-    assert "17.05.2026 11:00 Measure ana-token: When, asks ana-token?" in readable
+    assert readable.splitlines()[0].endswith("on 18 May 2026")
+    assert "With us since: 17 May 2026\n" in readable
+    assert f"{REF} 18 May 2026, 00:30: {COMMENT}" in readable
+    assert "Budget ana-token 17 May 2026, 11:00: ana-token proposes a playground" in readable
+    assert "17 May 2026, 11:00 Measure ana-token: When, asks ana-token?" in readable
 
 
 async def test_the_readable_export_names_what_the_bot_names_not_its_codes(office: Office) -> None:

@@ -356,7 +356,7 @@ async def test_the_figures_are_shown_with_their_dates_and_the_budget_of_program_
 ) -> None:
     await bot.say("ana", "/start")
     await bot.say("ana", Press("lang:en"))
-    figures = "📊 Beneficiaries:\n2026 Q1: 312 (published 20.04.2026)\n2026 Q2: 298 (published"
+    figures = "📊 Beneficiaries:\n2026 Q1: 312 (published 20 Apr 2026)\n2026 Q2: 298 (published"
     await bot.play("ana", [(Press("socr:financial_aid"), [figures])])
     shown = (await bot.say("ana", "/social"))[0].text
     assert "program 0901" not in shown  # no budget imported yet
@@ -370,7 +370,7 @@ async def test_the_figures_are_shown_with_their_dates_and_the_budget_of_program_
     expected = millions(translator("en"), planned)
     assert (
         f"💰 Social and child protection in the budget for 2026 (program 0901): planned {expected},"
-        " executed 0.0 million dinars, as of 20.12.2025." in shown
+        " executed 0.0 million dinars, as of 20 Dec 2025." in shown
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import aiosqlite
@@ -72,15 +72,15 @@ async def mark_overdue(
             continue
         ends = measure.ends_on.isoformat() if measure.ends_on else None
         await store.add_event(conn, measure.id, None, "late", ends, None, None, now)
-        say = _late_notice(day(measure.ends_on))
+        say = _late_notice(measure.ends_on)
         out += await tell_followers(conn, plan, measure, say, m.plan)
     return out
 
 
-def _late_notice(end: str) -> Say:
+def _late_notice(end: date | None) -> Say:
     def say(t: Translator) -> str:
         return t.gettext(
-            "⏰ It was due on {date} and is not done: it is now marked late.", date=end
+            "⏰ It was due on {date} and is not done: it is now marked late.", date=day(t, end)
         )
 
     return say

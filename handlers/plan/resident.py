@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.menu import MenuState, main_menu_button
@@ -129,8 +127,7 @@ async def show_history(ctx: Context, press: MeasureHistory) -> Step | None:
         return None
     _ = ctx.t.gettext
     events = await store.history(ctx.conn, m.id)
-    zone = ZoneInfo(ctx.municipality.timezone)
-    lines = [views.event_line(ctx.t, e, zone) for e in events] or [_("No changes yet.")]
+    lines = [views.event_line(ctx.t, e) for e in events] or [_("No changes yet.")]
     text = _("History of {measure}:", measure=views.heading(ctx.t, m)) + "\n\n" + "\n".join(lines)
     back = ShowMeasure(m.id).button(_("↩️ Back to the measure"))
     return Step(MenuState.MAIN, {}, [Reply(text, column([back, main_menu_button(ctx)]))])

@@ -176,7 +176,7 @@ async def add_milestone(ctx: Context, m: Measure, rest: str) -> Step:
         raise UsageError(N_("Write the milestone as: /measure ID milestone add 30.06.2026 TEXT"))
     number = await store.add_milestone(ctx.conn, m.id, due, text.strip()[:MAX_NOTE])
     answer = ctx.t.gettext("Milestone {n} of {key} added: {date} {text}", n=number, key=m.key,
-                           date=day(due), text=text.strip()[:MAX_NOTE])  # fmt: skip
+                           date=day(ctx.t, due), text=text.strip()[:MAX_NOTE])  # fmt: skip
     return _answer(ctx, answer)
 
 

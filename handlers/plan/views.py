@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from handlers.events import MAX_CHART_BARS, Chart
 from handlers.i18n import Translator
@@ -18,9 +17,9 @@ MAX_EVENT_TEXT = 300
 MAX_CHART_LABEL = 60  # the picture wraps a label; a long commitment is cut
 
 
-def day(d: date | None) -> str:
-    """A date as residents write it."""
-    return d.strftime("%d.%m.%Y") if d else "—"
+def day(t: Translator, d: date | None) -> str:
+    """A date as the reader writes it (a dash when there is none)."""
+    return t.date(d) if d else "—"
 
 
 def status_line(t: Translator, status: str) -> str:
@@ -60,12 +59,14 @@ def details(t: Translator, plan: Plan, m: Measure, milestones: list[Milestone]) 
     lines.append("")
     if m.responsible:
         lines.append(t.gettext("Responsible: {who}", who=t.name(m.responsible[:MAX_TITLE])))
-    lines.append(t.gettext("Period: {start} – {end}", start=day(m.starts_on), end=day(m.ends_on)))
+    lines.append(
+        t.gettext("Period: {start} – {end}", start=day(t, m.starts_on), end=day(t, m.ends_on))
+    )
     if milestones:
         lines.append("\n" + t.gettext("Milestones:"))
         for x in milestones:
             mark = "✅" if x.done_on else "⬜"
-            lines.append(f"{mark} {x.position}. {day(x.due_on)} {t.name(x.text[:MAX_TITLE])}")
+            lines.append(f"{mark} {x.position}. {day(t, x.due_on)} {t.name(x.text[:MAX_TITLE])}")
     return "\n".join(lines)
 
 
@@ -76,9 +77,9 @@ def child_label(t: Translator, plan: Plan, m: Measure) -> str:
     return f"{m.key}. {short} ({percent(plan.progress(m.id))}%)"
 
 
-def event_line(t: Translator, e: Event, zone: ZoneInfo) -> str:
+def event_line(t: Translator, e: Event) -> str:
     """One change as the history shows it: when, who, what."""
-    when = e.at.astimezone(zone).strftime("%d.%m.%Y %H:%M")
+    when = t.datetime(e.at)
     who = e.actor or t.gettext("municipality")
     match e.kind:
         case "progress":
@@ -92,7 +93,7 @@ def event_line(t: Translator, e: Event, zone: ZoneInfo) -> str:
                 new=t.gettext(STATUS_NAMES.get(e.new or "", e.new or "")),
             )
         case _:
-            ended = day(date.fromisoformat(e.old)) if e.old else "—"
+            ended = day(t, date.fromisoformat(e.old) if e.old else None)
             what = t.gettext("the end date {date} passed before it was done: marked late",
                              date=ended)  # fmt: skip
             who = t.gettext("automatically")
