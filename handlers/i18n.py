@@ -145,6 +145,10 @@ class Translator:
         """Write a day without its year, where the year goes without saying (a list's button)."""
         return format_skeleton("MMMd", self._day(day), locale=_locale(self.language))
 
+    def month(self, day: dt.date) -> str:
+        """Write the month a day is in, with its year ("May 2026", "мај 2026.")."""
+        return format_skeleton("yMMMM", day, locale=_locale(self.language))
+
     def time(self, moment: dt.datetime) -> str:
         """Write the time of day of a moment on the reader's clock."""
         return format_time(self._local(moment), "short", locale=_locale(self.language))

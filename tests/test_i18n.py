@@ -134,6 +134,15 @@ def test_dates_are_written_as_each_reader_writes_them(
     assert t.time(at) == moment.rsplit(" ", 1)[1]
 
 
+@pytest.mark.parametrize(
+    ("language", "month"),
+    [("sr-Cyrl", "мај 2026."), ("sr-Latn", "maj 2026."), ("bs", "maj 2026."), ("en", "May 2026"),
+     ("hu", "2026. május")],
+)  # fmt: skip
+def test_a_month_is_written_as_each_reader_writes_it(language: str, month: str) -> None:
+    assert translator(language).month(date(2026, 5, 17)) == month
+
+
 def test_a_moment_is_shown_on_the_municipalitys_clock() -> None:
     """Late on 30 November in UTC is already 1 December in Belgrade, and the day says so."""
     late = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)

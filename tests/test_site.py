@@ -186,6 +186,12 @@ async def test_the_first_page_shows_the_map_reports_scorecards_and_budget(
     assert "ЈКП Водовод и канализација" in await card.inner_text()
     assert "1" in await card.locator("dd").first.inner_text()
     assert await card.locator("svg title").count() == 1
+    assert await card.locator("svg title").text_content() == (
+        "Примљене пријаве по месецима, последњих 12 месеци: јун 2025.: 0, јул 2025.: 0,"
+        " август 2025.: 0, септембар 2025.: 0, октобар 2025.: 0, новембар 2025.: 0,"
+        " децембар 2025.: 0, јануар 2026.: 0, фебруар 2026.: 0, март 2026.: 0, април 2026.: 0,"
+        " мај 2026.: 1"
+    )
     budget_rows = page.locator("#budget tbody tr")
     assert await budget_rows.count() == 2
     assert "10.000.000" in await budget_rows.first.inner_text()

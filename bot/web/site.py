@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -302,8 +302,13 @@ def _card(site: Site, t: Translator, c: Scorecard, index: int) -> dict[str, Any]
         "resolve": _days(c.median_resolve_days),
         "within": "-" if c.resolved_in_time is None else f"{100 * c.resolved_in_time:.0f} %",
         "bars": bars,
-        "months_text": ", ".join(f"{month} {n}" for month, n in c.per_month),
+        "months_text": ", ".join(f"{_month(t, month)}: {n}" for month, n in c.per_month),
     }
+
+
+def _month(t: Translator, year_month: str) -> str:
+    """A scorecard's month (YYYY-MM, as the query counts them) as the page's reader writes it."""
+    return t.month(date.fromisoformat(f"{year_month}-01"))
 
 
 def _money(para: int) -> str:
