@@ -200,10 +200,10 @@ async def test_staff_page_through_the_history_in_their_language(office: Office) 
                 "/budget history",
                 [
                     "📜 The budget's history, newest first:\n"
-                    "May 17, 2026 11:11 · Boss: put project #11 Project 11 (11.0 million dinars)"
+                    "17 May 2026, 11:11 · Boss: put project #11 Project 11 (11.0 million dinars)"
                     " on the shortlist of round #1\n"
-                    "May 17, 2026 11:10 · Boss: put project #10",
-                    "May 17, 2026 11:02 · Boss: put project #2 Project 2",
+                    "17 May 2026, 11:10 · Boss: put project #10",
+                    "17 May 2026, 11:02 · Boss: put project #2 Project 2",
                     "[⏩ Older]",
                 ],
             ),
@@ -220,9 +220,9 @@ async def test_staff_page_through_the_history_in_their_language(office: Office) 
     page = (await bot.say("boss", Press(older)))[0]
     # The first project, then the round; the dates as Serbian writes them.
     first, prepared = page.text.splitlines()[1:]
-    assert first.startswith("17. maj 2026. 11:01 · Boss: ")
+    assert first.startswith("17. 5. 2026. 11:01 · Boss: ")
     assert "#1 Project 1" in first
-    assert prepared.startswith("17. maj 2026. 11:00 · Boss: ")
+    assert prepared.startswith("17. 5. 2026. 11:00 · Boss: ")
     assert "#1 Mesna zajednica 2027" in prepared
     assert not page.buttons
 
@@ -242,9 +242,9 @@ async def test_a_proposals_card_shows_its_history_and_the_resident_only_the_answ
                 [
                     "#1 Transport and roads\nA sidewalk by the school\n"
                     "Answer: taken into the draft\nAll of it, after all.\n\nHistory:\n"
-                    "May 17, 2026 11:00 · Boss: answered proposal #1: partly taken into the draft"
+                    "17 May 2026, 11:00 · Boss: answered proposal #1: partly taken into the draft"
                     f"\n   «{REASON}»\n"
-                    "May 17, 2026 13:00 · Boss: changed the answer to proposal #1: partly taken"
+                    "17 May 2026, 13:00 · Boss: changed the answer to proposal #1: partly taken"
                     " into the draft → taken into the draft\n   «All of it, after all.»",
                     "[Partly taken into the draft]",
                     "[Not taken into the draft]",

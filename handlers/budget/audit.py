@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
-
 from handlers import engine
 from handlers.budget.imports import kind_name
-from handlers.budget.money import locale_of, millions
+from handlers.budget.money import millions
 from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.flow import ButtonData, Role
@@ -39,14 +37,14 @@ class HistoryPage(ButtonData):
     before: int
 
 
-def day(t: Translator, d: date | datetime, zone: ZoneInfo | None = None) -> str:
-    """A date as the reader's language writes it (1. дец 2026., Dec 1, 2026)."""
-    return format_skeleton("yMMMd", d, tzinfo=zone, locale=locale_of(t), fuzzy=True)
+def day(t: Translator, d: date) -> str:
+    """A date as the reader's language writes it (the translator's: 1. 12. 2026., 1 Dec 2026)."""
+    return t.date(d)
 
 
 def moment(t: Translator, at: datetime, zone: ZoneInfo) -> str:
     """A date and time in the reader's language, on the municipality's clock."""
-    return f"{day(t, at, zone)} {at.astimezone(zone).strftime('%H:%M')}"
+    return t.datetime(at.astimezone(zone))
 
 
 def _verdict(t: Translator, verdict: object) -> str:
