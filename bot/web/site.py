@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
@@ -82,11 +81,6 @@ class Site:
         value = await compute()
         self._kept[name] = (key, value)
         return value
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The municipality's time zone."""
-        return ZoneInfo(self.data.m.timezone)
 
     def language(self, request: web.Request) -> str:
         """The ``?lang=`` asked for, else the municipality's first language."""
