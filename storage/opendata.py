@@ -17,7 +17,8 @@ from storage.clock import iso, parse
 from storage.sql import fetch_all, fetch_one
 
 # The history a visitor may read: the filing, the status changes (with the note that the
-# resident got) and the municipality's public answers.
+# resident got) and the municipality's public answers. Migration 0029's triggers name them too
+# (only these move a report's revision and updated_at): change both together.
 PUBLIC_EVENT_KINDS = ("created", "status", "reply")
 MAX_IDS = 1000
 

@@ -158,8 +158,11 @@ async def test_the_database_raises_the_revision_with_every_change(office: Office
 
     revision, counted = await now()
     assert revision > 0
-    async with db.transaction() as conn:  # a note: history only, no figure of the scorecards
+    async with db.transaction() as conn:  # an internal note: nothing public changes
         await reports.add_event(conn, 1, "note", actor_id=None, now=office.bot.clock.now())
+    assert await now() == (revision, counted)
+    async with db.transaction() as conn:  # an answer: public history, no figure of the scorecards
+        await reports.add_event(conn, 1, "reply", actor_id=None, now=office.bot.clock.now())
     noted, after_note = await now()
     assert noted > revision
     assert after_note.any > counted.any
