@@ -24,7 +24,7 @@ from handlers.notices import EMAIL_CHANNEL, card_update, map_link, shorten, to_r
 from handlers.staff.commands import staff_errors_answered
 from handlers.staff.operations import StaffError, in_scope, keep, split_ref
 from handlers.texts import N_, category_name, status_name
-from storage import reports
+from storage import opendata, reports
 from storage.reports import Report
 from storage.status import Status
 
@@ -144,12 +144,16 @@ async def hand_over(
     conn: aiosqlite.Connection, m: Municipality, report: Report, body: Body, *,
     actor_id: int | None, now: datetime,
 ) -> bool:  # fmt: skip
-    """Move the report to handed_off with a public note naming the body; False if it changed."""
+    """Move the report to handed_off with a public note naming the body, and name the body as
+    the one responsible (Open311's agency_responsible); False if it changed meanwhile."""
     t = translator(m.staff_language, m.timezone)
     note = t.gettext("Forwarded to {body}", body=body.name_in(t))
-    return await reports.transition(
+    moved = await reports.transition(
         conn, report.id, report.status, Status.HANDED_OFF, actor_id=actor_id, now=now, text=note
     )
+    if moved:
+        await opendata.set_handed_to(conn, report.id, body.id)
+    return moved
 
 
 def mail_to_body(m: Municipality, report: Report, body: Body, first_name: str | None) -> Outgoing:

@@ -56,7 +56,8 @@ class PublicReport:
     photo_sha256: str | None
     source: str
     status_notes: str | None = None  # the note of the last status change
-    revision: int = 0  # raised by the database with every change (migration 0025)
+    revision: int = 0  # raised by the database with every public change (migrations 0025, 0029)
+    handed_to: str | None = None  # the outside body it was handed over to (its id), if any
 
     @property
     def is_open(self) -> bool:
@@ -83,7 +84,7 @@ _SELECT = (
     " r.resolved_at, (SELECT p.sha256 FROM report_photos p WHERE p.report_id = r.id"
     " ORDER BY p.position LIMIT 1), r.source, (SELECT e.text FROM report_events e"
     " WHERE e.report_id = r.id AND e.kind = 'status' AND e.public = 1 ORDER BY e.id DESC LIMIT 1),"
-    " r.revision FROM reports r WHERE r.public = 1"
+    " r.revision, r.handed_to FROM reports r WHERE r.public = 1"
 )
 
 
@@ -94,7 +95,7 @@ def _report(r: aiosqlite.Row) -> PublicReport:
         updated_at=parse(r[10]), sla_due_at=parse(r[11]),
         acknowledged_at=parse(r[12]) if r[12] else None,
         resolved_at=parse(r[13]) if r[13] else None, photo_sha256=r[14], source=r[15],
-        status_notes=r[16], revision=r[17],
+        status_notes=r[16], revision=r[17], handed_to=r[18],
     )  # fmt: skip
 
 
@@ -238,6 +239,11 @@ async def set_public(conn: aiosqlite.Connection, report_id: int, public: bool) -
 async def set_source(conn: aiosqlite.Connection, ref: str, source: str) -> None:
     """Name where a report came from (an API client)."""
     await conn.execute("UPDATE reports SET source = ? WHERE ref = ?", (source, ref))
+
+
+async def set_handed_to(conn: aiosqlite.Connection, report_id: int, body: str) -> None:
+    """Name the outside body a report was handed over to (Open311's agency_responsible)."""
+    await conn.execute("UPDATE reports SET handed_to = ? WHERE id = ?", (body, report_id))
 
 
 @dataclass(frozen=True, slots=True)

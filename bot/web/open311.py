@@ -37,6 +37,7 @@ from storage import opendata, outbox, status
 from storage.opendata import Contact, PublicNote, PublicReport, RequestQuery
 from storage.photos import ImageTooLargeError, InvalidImageError
 from storage.reports import NewPhoto
+from storage.status import Status
 
 log = logging.getLogger(__name__)
 ROOT = "/open311/v2"
@@ -147,6 +148,15 @@ class OpenData:
             found = (category_name(t, category), t.name(self.m.service_name(service)))
             self._names[key] = found
         return found
+
+    def agency(self, report: PublicReport) -> str:
+        """Who is responsible for a report: the outside body it was handed over to (or, handed
+        over before the body was stored, the body of its category), else the municipal service."""
+        if report.status == Status.HANDED_OFF:
+            body = self.m.bodies.get(report.handed_to or "") or self.m.body_for(report.category)
+            if body is not None:
+                return body.name_in(self.t)
+        return self.names(report.category, report.service)[1]
 
     @property
     def m(self) -> Municipality:
@@ -350,7 +360,7 @@ def request_document(
 ) -> dict[str, Any]:
     """One report as GeoReport v2 publishes it (``extended``: with Open311's extensions)."""
     t = data.t
-    service_name, agency = data.names(report.category, report.service)
+    service_name, _ = data.names(report.category, report.service)
     document: dict[str, Any] = {
         "service_request_id": report.ref,
         "status": "open" if report.is_open else "closed",
@@ -358,7 +368,7 @@ def request_document(
         "service_name": service_name,
         "service_code": report.category,
         "description": report.description,
-        "agency_responsible": agency,
+        "agency_responsible": data.agency(report),
         "service_notice": None,
         "requested_datetime": _time(data, report.created_at),
         "updated_datetime": _time(data, report.updated_at),
