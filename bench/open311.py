@@ -73,9 +73,7 @@ async def prepare(path: Path, count: int) -> None:
                 address="Школска 1", photos=(),
                 sla_hours=service.sla_hours,
             )  # fmt: skip
-            ref = await reports.create_report(conn, m.code, new, at)
-            found = await reports.find_by_ref(conn, ref)
-            assert found is not None
+            found = await reports.file_report(conn, m.code, new, at)
             old = "new"
             for step, new_status in enumerate(STATUS_PATHS[i % len(STATUS_PATHS)]):
                 moment = at + timedelta(hours=step + 1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 from geopy.distance import geodesic
@@ -120,8 +120,17 @@ FLOW = Flow(
 # Filing from other software (the Open311 POST requests).
 
 
+# The same request again from the same client within this time is a retry (a client that did not
+# get the first answer), not a new report.
+RETRY_WINDOW = timedelta(hours=1)
+
+
 class SubmissionError(Exception):
     """A request an API client sent that cannot become a report; the message says why."""
+
+
+class UnknownServiceError(SubmissionError):
+    """The ``service_code`` names no service (Open311 answers 404: no such resource)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +158,10 @@ class Filed:
 
 def check_submission(m: Municipality, s: Submission) -> None:
     """Raise ``SubmissionError`` unless the submission could be a report from chat."""
+    if not s.category:
+        raise SubmissionError("service_code: required")
     if s.category not in m.categories:
-        raise SubmissionError("service_code: no such service")
+        raise UnknownServiceError(f"service_code {s.category[:40]}: no such service")
     body = m.body_for(s.category)
     if body is not None and not body.forwards:
         # As in chat: nothing is filed, and the one who sent it is told whom to turn to.
@@ -180,17 +191,24 @@ async def file_submission(
 ) -> Filed:
     """Store the report as chat would, inside the caller's transaction, with its notices."""
     check_submission(m, s)
+    source, description = f"open311:{client}", s.description.strip()
+    # Looked for inside the write transaction: two retries at once cannot both be filed.
+    earlier = await opendata.filed_since(
+        conn, source, s.category, description, (s.latitude, s.longitude), s.contact,
+        now - RETRY_WINDOW,
+    )  # fmt: skip
+    if earlier is not None:
+        raise SubmissionError(f"duplicate: the same request was filed as {earlier}")
     user = await _client_user(conn, client, now)
     service = m.service_for(s.category)
     new = NewReport(
-        user_id=user.id, category=s.category, service=service.id,
-        description=s.description.strip(), latitude=s.latitude, longitude=s.longitude,
-        address=s.address, photos=(s.photo,) if s.photo else (), sla_hours=service.sla_hours,
+        user_id=user.id, category=s.category, service=service.id, description=description,
+        latitude=s.latitude, longitude=s.longitude, address=s.address,
+        photos=(s.photo,) if s.photo else (), sla_hours=service.sla_hours,
     )  # fmt: skip
-    ref = await reports.create_report(conn, m.code, new, now)
-    await opendata.set_source(conn, ref, f"open311:{client}")
-    stored = await reports.find_by_ref(conn, ref)
-    assert stored is not None  # noqa: S101 - it was just stored
+    stored = await reports.file_report(conn, m.code, new, now)
+    ref = stored.ref
+    await opendata.set_source(conn, stored.id, source)
     if not s.contact.empty:
         await opendata.save_contact(conn, stored.id, s.contact)
     token = secrets.token_urlsafe(16)

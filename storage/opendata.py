@@ -236,9 +236,28 @@ async def set_public(conn: aiosqlite.Connection, report_id: int, public: bool) -
     return row is not None
 
 
-async def set_source(conn: aiosqlite.Connection, ref: str, source: str) -> None:
+async def set_source(conn: aiosqlite.Connection, report_id: int, source: str) -> None:
     """Name where a report came from (an API client)."""
-    await conn.execute("UPDATE reports SET source = ? WHERE ref = ?", (source, ref))
+    await conn.execute("UPDATE reports SET source = ? WHERE id = ?", (source, report_id))
+
+
+async def filed_since(
+    conn: aiosqlite.Connection, source: str, category: str, description: str,
+    place: tuple[float | None, float | None], contact: Contact, since: datetime,
+) -> str | None:  # fmt: skip
+    """The reference of a report from ``source`` filed since a moment with the same category,
+    description, coordinates and contact (the same request sent again), if any."""
+    row = await fetch_one(
+        conn,
+        "SELECT r.ref FROM reports r LEFT JOIN report_contacts c ON c.report_id = r.id"
+        " WHERE r.created_at >= ? AND r.source = ? AND r.category = ? AND r.description = ?"
+        " AND r.latitude IS ? AND r.longitude IS ? AND c.first_name IS ? AND c.last_name IS ?"
+        " AND c.email IS ? AND c.phone IS ? AND c.device_id IS ? AND c.account_id IS ?"
+        " ORDER BY r.id DESC LIMIT 1",
+        (iso(since), source, category, description, *place, contact.first_name,
+         contact.last_name, contact.email, contact.phone, contact.device_id, contact.account_id),
+    )  # fmt: skip
+    return str(row[0]) if row else None
 
 
 async def set_handed_to(conn: aiosqlite.Connection, report_id: int, body: str) -> None:

@@ -29,9 +29,17 @@ from bot.web.formats import ApiError, error_response, item_text, respond, respon
 from handlers.bodies import shared_note
 from handlers.i18n import Translator, translator
 from handlers.municipality import CATEGORY_IDS, Municipality
-from handlers.opendata import Filed, Submission, SubmissionError, check_submission, file_submission
+from handlers.opendata import (
+    Filed,
+    Submission,
+    SubmissionError,
+    UnknownServiceError,
+    check_submission,
+    file_submission,
+)
 from handlers.photos import MAX_PHOTO_BYTES
 from handlers.ports import GeocoderUnavailableError
+from handlers.report import MAX_DESCRIPTION
 from handlers.texts import category_name, event_name, status_name
 from storage import opendata, outbox, status
 from storage.opendata import Contact, PublicNote, PublicReport, RequestQuery
@@ -193,6 +201,7 @@ def add_routes(routes: web.Application, settings: Settings, app: App) -> OpenDat
     """Serve the API (and the public photos) on the bot's web server."""
     data = OpenData(app, settings)
     routes.cleanup_ctx.append(data.open_reader)
+    routes.middlewares.insert(0, api_errors)  # outermost: it sees a body too large to read too
     table: list[tuple[str, str, Handler]] = [
         ("GET", f"{ROOT}/discovery.{FORMAT}", discovery),
         ("GET", f"{ROOT}/services.{FORMAT}", services),
@@ -231,6 +240,30 @@ def _answering(data: OpenData, handler: Handler) -> Callable[[web.Request], Awai
     return run
 
 
+@web.middleware
+async def api_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """What aiohttp refuses by itself under the API (no such path, no such method, a body too
+    large to read) in Open311's error form: 404 for what does not exist, 400 for the rest."""
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.status < 400 or not request.path.startswith(ROOT + "/"):
+            raise
+        fmt = "json" if request.path.endswith(".json") else "xml"
+        if e.status == 404:
+            error = ApiError(404, "no such resource: see discovery.xml for the API's endpoints")
+        elif e.status == 413:
+            error = ApiError(
+                400, f"the request is too large: a description has at most {MAX_DESCRIPTION:,}"
+                " characters",
+            )  # fmt: skip
+        else:
+            error = ApiError(400, e.reason)
+        return error_response(fmt, error)
+
+
 async def data_version(conn: aiosqlite.Connection) -> int:
     """SQLite's counter of commits by other connections, as this connection sees it."""
     rows = list(await conn.execute_fetchall("PRAGMA data_version"))
@@ -242,9 +275,12 @@ def minute(data: OpenData) -> str:
     return data.app.deps.clock.now().strftime("%Y-%m-%dT%H:%M")
 
 
-def check_jurisdiction(m: Municipality, request: web.Request) -> None:
-    """``jurisdiction_id`` is optional; when given it must be this municipality's code."""
-    given = _param(request, "jurisdiction_id")
+def check_jurisdiction(
+    m: Municipality, request: web.Request, form: dict[str, str] | None = None
+) -> None:
+    """``jurisdiction_id`` is optional; when given (in the query, or in a POST's form) it must be
+    this municipality's code."""
+    given = _param(request, "jurisdiction_id", form)
     if given and given.upper() != m.code:
         raise ApiError(404, f"jurisdiction_id: this server serves only {m.code.lower()}")
 
@@ -552,6 +588,7 @@ def _float(raw: str, name: str) -> float | None:
 async def post_request(data: OpenData, request: web.Request, fmt: str) -> web.Response:
     """POST requests: file a report for an API client, as a resident would in chat."""
     form = {k: str(v) for k, v in (await request.post()).items()}
+    check_jurisdiction(data.m, request, form)
     client = _client_of(data, _param(request, "api_key", form))
     submission = Submission(
         category=_param(request, "service_code", form),
@@ -570,6 +607,8 @@ async def post_request(data: OpenData, request: web.Request, fmt: str) -> web.Re
         if media:
             submission = _with_photo(submission, await fetch_photo(data, media))
         filed = await _file(data, client, submission)
+    except UnknownServiceError as e:
+        raise ApiError(404, str(e)) from None
     except SubmissionError as e:
         raise ApiError(400, str(e)) from None
     log.info("report %s filed through Open311 by client %s", filed.ref, client)
