@@ -226,7 +226,7 @@ def _answering(data: OpenData, handler: Handler) -> Callable[[web.Request], Awai
             key = (request.path_qs, await data_version(data.conn), minute(data))
             kept = data.answers.get(key)
             if kept is not None:
-                return kept
+                return readable_anywhere(kept)
         try:
             check_jurisdiction(data.m, request)
             response = await handler(data, request, fmt)
@@ -234,7 +234,7 @@ def _answering(data: OpenData, handler: Handler) -> Callable[[web.Request], Awai
             return error_response(fmt, e)
         if key is not None and response.status == 200:
             data.answers.put(key, response)
-            return copy_answer(response)
+            return readable_anywhere(copy_answer(response))
         return response
 
     return run
@@ -264,6 +264,13 @@ async def api_errors(
         return error_response(fmt, error)
 
 
+def readable_anywhere(response: web.Response) -> web.Response:
+    """Public data that a page on another site (a city's dashboard) may read with JavaScript:
+    a read answer carries no cookie or key, so any origin may have it (CORS)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 async def data_version(conn: aiosqlite.Connection) -> int:
     """SQLite's counter of commits by other connections, as this connection sees it."""
     rows = list(await conn.execute_fetchall("PRAGMA data_version"))
@@ -283,6 +290,13 @@ def check_jurisdiction(
     given = _param(request, "jurisdiction_id", form)
     if given and given.upper() != m.code:
         raise ApiError(404, f"jurisdiction_id: this server serves only {m.code.lower()}")
+
+
+def _values(request: web.Request, name: str) -> list[str]:
+    """A parameter the spec lets be declared several times, each comma delimited
+    (``status=open&status=closed``, ``service_code=a,b``): every value, empty ones left out."""
+    given = request.query.getall(name, [])
+    return [v.strip() for raw in given for v in raw.split(",") if v.strip()]
 
 
 def _param(request: web.Request, name: str, form: dict[str, str] | None = None) -> str:
@@ -498,7 +512,7 @@ def request_query(data: OpenData, request: web.Request) -> RequestQuery:
         raise ApiError(400, "end_date is before start_date")
     end = end or (start + span if start else now)
     start = start or end - span
-    wanted = [s for s in _param(request, "status").lower().split(",") if s]
+    wanted = [s.lower() for s in _values(request, "status")]
     if any(s not in ("open", "closed") for s in wanted):
         raise ApiError(400, "status: open or closed")
     statuses: tuple[str, ...] = ()
@@ -509,9 +523,8 @@ def request_query(data: OpenData, request: web.Request) -> RequestQuery:
     page = _int(_param(request, "page"), "page", 1, 1_000_000)
     return RequestQuery(
         start=start, end=end,
-        refs=tuple(r.strip().upper() for r in _param(request, "service_request_id").split(",")
-                   if r.strip()),
-        categories=tuple(c for c in _param(request, "service_code").split(",") if c),
+        refs=tuple(dict.fromkeys(r.upper() for r in _values(request, "service_request_id"))),
+        categories=tuple(_values(request, "service_code")),
         statuses=statuses, limit=size, offset=(page - 1) * size,
     )  # fmt: skip
 
