@@ -15,10 +15,11 @@ from typing import Any
 from handlers.context import Context, column
 from handlers.events import Outgoing, Reply
 from handlers.flow import ButtonData
-from handlers.i18n import Translator
-from handlers.notices import card_update, shorten
+from handlers.i18n import Translator, translator
+from handlers.notices import card_update, shorten, to_service
 from handlers.texts import status_name
-from storage import duplicates
+from handlers.voice import voice_line
+from storage import duplicates, reports
 from storage.reports import Report
 
 SHOWN_DESCRIPTION = 200  # enough to recognise the problem; the whole text stays the reporter's
@@ -118,19 +119,66 @@ def was_offered(ctx: Context, report_id: int) -> bool:
 
 
 async def follow(ctx: Context, report: Report) -> tuple[str, list[Outgoing]]:
-    """Make the resident a follower of ``report``; what they are told, and the updated card."""
+    """Make the resident a follower of ``report``, with what their draft holds as their part of it;
+    what they are told, and the messages to the staff (their part, the updated card)."""
     _ = ctx.t.gettext
-    if report.user_id == ctx.user.id:
+    own = report.user_id == ctx.user.id
+    kept, outgoing = await contribute(ctx, report, own=own)
+    if own:
         return _(
             "{ref} is your own report: you already get its news. No new report was filed.",
             ref=report.ref,
-        ), []
+        ) + kept, outgoing
     added = await duplicates.follow(ctx.conn, report.id, ctx.user.id, ctx.now)
     text = _(
         "Thank you! You now follow {ref}: you will get its news here, and you find it under"
         " My reports. No new report was filed.",
         ref=report.ref,
     )
-    if not added:
-        return text, []
-    return text, await card_update(ctx, replace(report, followers=report.followers + 1))
+    if added:
+        outgoing += await card_update(ctx, replace(report, followers=report.followers + 1))
+    return text + kept, outgoing
+
+
+async def contribute(ctx: Context, report: Report, *, own: bool) -> tuple[str, list[Outgoing]]:
+    """Add the draft's description, voice note and photos to ``report``, for its staff.
+
+    A follower's part is marked as theirs and never published (the reporter does not see it
+    either: it is another resident's); on their own report it is the reporter's comment. Returns
+    what the resident is told of it and the notice to the service's staff chat.
+    """
+    d = ctx.draft
+    words = str(d.get("description") or "").strip() or None
+    voice = str(d["voice"]) if d.get("voice") else None
+    photos = [str(p["path"]) for p in d.get("photos", []) if isinstance(p, dict) and p.get("path")]
+    if words is None and voice is None and not photos:
+        return "", []
+    kind, public = ("comment", True) if own else (duplicates.FOLLOWER_PART, False)
+    for i, photo in enumerate(photos or [None]):
+        first = i == 0
+        await reports.add_event(
+            ctx.conn, report.id, kind, actor_id=ctx.user.id, now=ctx.now, public=public,
+            text=words if first else None, photo=photo, voice=voice if first else None,
+        )  # fmt: skip
+    t = translator(ctx.municipality.staff_language)
+    heading = (
+        t.gettext("From the resident about {ref}:", ref=report.ref)
+        if own
+        else t.gettext(
+            "👥 From a resident who reported the same problem and now follows {ref}:",
+            ref=report.ref,
+        )
+    )
+    lines = [heading, *([words] if words else []), *([voice_line(t)] if voice else [])]
+    notice = Reply("\n".join(lines), photos=tuple(photos), voice=voice or "")
+    told = (
+        ctx.t.gettext(
+            "Your description and photos were added to {ref} for the municipal staff.",
+            ref=report.ref,
+        )
+        if photos
+        else ctx.t.gettext(
+            "Your description was added to {ref} for the municipal staff.", ref=report.ref
+        )
+    )
+    return "\n\n" + told, to_service(ctx.municipality, report.service, notice)

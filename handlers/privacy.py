@@ -431,8 +431,9 @@ async def retain(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> 
     cutoff = months_before(now, months)
     due = await privacy.ended_before(conn, cutoff)
     done = await privacy.anonymise_reports(conn, due, now)
-    await privacy.drop_followers_ended_before(conn, cutoff)
-    await privacy.delete_photo_files(conn, await privacy.unused_photos(conn, list(done.photos)))
+    parts = await privacy.drop_followers_ended_before(conn, cutoff, now)
+    let_go = await privacy.unused_photos(conn, [*done.photos, *parts])
+    await privacy.delete_photo_files(conn, let_go)
     return []
 
 

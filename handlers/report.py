@@ -277,7 +277,8 @@ async def offer_similar(ctx: Context, draft: dict[str, Any], *before: Reply) -> 
 
 
 async def same_problem(ctx: Context, press: SameProblem) -> Step | None:
-    """Follow the open report the resident recognised; the draft is dropped, nothing filed."""
+    """Follow the open report the resident recognised, with the draft as their part of it (for
+    the staff); nothing is filed."""
     if not duplicates.was_offered(ctx, press.report_id):
         return None  # a made-up or stale id: the question again
     report = await reports.get_report(ctx.conn, press.report_id)

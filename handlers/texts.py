@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.i18n import Translator
+from storage.duplicates import FOLLOWER_PART
 
 
 def N_(message: str) -> str:
@@ -42,6 +43,7 @@ EVENT_NAMES = {
     "question": N_("Question from the municipality"),
     "answer": N_("Your answer"),
     "comment": N_("Your comment"),
+    FOLLOWER_PART: N_("From a resident who follows it"),
     "rerouted": N_("Passed to another service"),
     "fix_photo": N_("Photo of the fix"),
     "note": N_("Internal note"),

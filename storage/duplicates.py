@@ -17,6 +17,10 @@ from storage import status
 from storage.clock import iso, parse
 from storage.sql import fetch_all, fetch_one
 
+# The kind of history entry of a follower's part of a report: the description and photos of
+# the same problem that they gave instead of filing their own report (staff only, never public).
+FOLLOWER_PART = "follower"
+
 METRES_PER_DEGREE = 111_195.0  # of latitude (a mean Earth radius of 6,371 km)
 API_CHANNEL = "open311"  # reports filed by other software: nobody to tell
 

@@ -10,6 +10,7 @@ own words in its history, and belongs to one shared anonymous user. The connecti
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import aiosqlite
 
 from storage import budget_audit, exports, status, voices
 from storage.clock import iso
+from storage.duplicates import FOLLOWER_PART
 from storage.sql import fetch_all, fetch_one, run_together
 
 # The one user that anonymised reports belong to (reports need a user; this one is nobody).
@@ -275,8 +277,11 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
         (user_id,),
     )
     texts = [str(r[0]) for r in await fetch_all(
-        conn, "SELECT text FROM consultation_comments WHERE user_id = ?", (user_id,)
+        conn, "SELECT text FROM consultation_comments WHERE user_id = ?"
+        " UNION ALL SELECT text FROM report_events WHERE actor_id = ? AND kind = ?"
+        " AND text IS NOT NULL", (user_id, user_id, FOLLOWER_PART),
     )]  # fmt: skip
+    followed = await scrub_follower_parts(conn, "actor_id = ?", [user_id], now)
     # Their reports stay open for the municipality, and so does the news to those who follow
     # them: the followers are other residents, told the municipality's side only.
     anonymised = await anonymise_reports(conn, ids, now, keep_followers=True)
@@ -324,7 +329,9 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
         " language = NULL, services = '[]', unreachable = 1 WHERE id = ?",
         (ANONYMOUS_CHANNEL, user_id),
     )
-    photos = await unused_photos(conn, [*anonymised.photos, *(str(r[0]) for r in comment_photos)])
+    photos = await unused_photos(
+        conn, [*anonymised.photos, *followed, *(str(r[0]) for r in comment_photos)]
+    )
     photos += tuple(str(r[0]) for r in exported)
     return Erasure(anonymised.reports, anonymised.evidence, photos, tuple(ids))
 
@@ -395,6 +402,29 @@ async def anonymise_reports(
     return Erasure(len(report_ids), len(evidence), tuple(str(r[0]) for r in photos))
 
 
+async def scrub_follower_parts(
+    conn: aiosqlite.Connection, where: str, params: Sequence[object], now: datetime
+) -> tuple[str, ...]:
+    """Take the words, photos and voice notes out of the followers' parts of reports (those
+    ``where`` picks); the photos of a report kept as evidence stay. Returns the files let go."""
+    evidence = "report_id IN (SELECT report_id FROM report_evidence)"
+    rows = await fetch_all(
+        conn,
+        f"SELECT id, photo, voice, {evidence} FROM report_events WHERE kind = ? AND {where}"  # noqa: S608
+        f" AND (text IS NOT NULL OR voice IS NOT NULL OR (photo IS NOT NULL AND NOT {evidence}))",
+        [FOLLOWER_PART, *params],
+    )
+    if not rows:
+        return ()
+    anon = await anonymous_user(conn, now)
+    await conn.executemany(
+        "UPDATE report_events SET text = NULL, voice = NULL, actor_id = ?,"
+        " photo = CASE WHEN ? THEN photo ELSE NULL END WHERE id = ?",
+        [(anon, bool(r[3]), int(r[0])) for r in rows],
+    )
+    return tuple(str(f) for r in rows for f in (None if r[3] else r[1], r[2]) if f)
+
+
 async def unused_photos(conn: aiosqlite.Connection, paths: list[str]) -> tuple[str, ...]:
     """Those of ``paths`` that nothing refers to any more (photos are shared by content hash:
     another resident may have sent the same picture, or have it in a draft)."""
@@ -426,14 +456,19 @@ async def ended_before(conn: aiosqlite.Connection, moment: datetime) -> list[int
     return [int(r[0]) for r in rows]
 
 
-async def drop_followers_ended_before(conn: aiosqlite.Connection, moment: datetime) -> None:
-    """Drop the followers of reports ended before ``moment``, anonymised or not: a reporter's
-    erasure anonymises the report but keeps its followers while it is open."""
-    await conn.execute(
-        "DELETE FROM report_followers WHERE report_id IN (SELECT id FROM reports"  # noqa: S608
-        f" WHERE status IN ({status.marks(status.ENDED)}) AND updated_at < ?)",
-        [*status.ENDED, iso(moment)],
+async def drop_followers_ended_before(
+    conn: aiosqlite.Connection, moment: datetime, now: datetime
+) -> tuple[str, ...]:
+    """Drop the followers of reports ended before ``moment``, anonymised or not (a reporter's
+    erasure anonymises the report but keeps its followers while it is open), and their parts of
+    those reports; the photo files let go."""
+    ended = (
+        "report_id IN (SELECT id FROM reports"  # noqa: S608
+        f" WHERE status IN ({status.marks(status.ENDED)}) AND updated_at < ?)"
     )
+    params = [*status.ENDED, iso(moment)]
+    await conn.execute(f"DELETE FROM report_followers WHERE {ended}", params)  # noqa: S608
+    return await scrub_follower_parts(conn, ended, params, now)
 
 
 async def mark_evidence(

@@ -10,7 +10,7 @@ import pytest
 from bot.scheduler import find_job, run_job
 from handlers.i18n import translator
 from handlers.municipality import Municipality, MunicipalityFileError, load_municipality
-from storage import reports
+from storage import opendata, reports
 from storage.sql import fetch_all
 from tests.conftest import (
     REF,
@@ -101,7 +101,7 @@ async def test_same_problem_makes_the_resident_a_follower_and_files_nothing(
     )
     assert await reports.find_by_ref(office.bot.app.db.conn, SECOND) is None
     assert await followers_of(office, 1) == [await user_id(office, "bob")]
-    card = office.chat(WATER_CHAT)[-1]
+    card = next(r for r in office.chat(WATER_CHAT) if r.key == "card:1")  # edited in place
     assert (card.key, card.edit) == ("card:1", True)
     assert residents_line(office, 2) in card.text
     # The candidate was shown with its photo and without the reporter's name.
@@ -344,3 +344,104 @@ async def test_mydata_lists_the_reports_followed_and_retention_drops_the_followe
     office.bot.clock.advance(days=30 * 25 + 62)
     await run_job(app.db, app.deps, app.sender, find_job(app.deps.registry, "privacy-retention"))
     assert await followers_of(office, 1) == []
+
+
+BOB_SAYS = "Water runs down the street from the corner"  # leak_until_the_place's description
+
+
+async def follower_parts(office: Office) -> list[tuple[str | None, str | None, int]]:
+    rows = await fetch_all(
+        office.bot.app.db.conn,
+        "SELECT text, photo, actor_id FROM report_events WHERE kind = 'follower' ORDER BY id",
+    )
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
+async def test_a_followers_description_and_photos_go_to_the_staff_marked_as_theirs(
+    office: Office,
+) -> None:
+    await office.report_leak("ana")
+    await _until_the_place(office, "bob")
+    staff_before = len(office.chat(WATER_CHAT))
+    await office.bot.play("bob", [
+        (Press("same:1"), [
+            f"Thank you! You now follow {REF}",
+            f"Your description and photos were added to {REF} for the municipal staff.",
+        ]),
+    ])  # fmt: skip
+    (part,) = office.chat(WATER_CHAT)[staff_before:]  # and the card, edited in place
+    assert office.staff_chats.edits[-1][2].key == "card:1"
+    t = translator(office.bot.app.deps.municipality.staff_language)  # the staff chat's
+    heading = t.gettext(
+        "👥 From a resident who reported the same problem and now follows {ref}:", ref=REF
+    )
+    assert part.text == f"{heading}\n{BOB_SAYS}"
+    (photo,) = part.photos
+    assert await follower_parts(office) == [(BOB_SAYS, photo, await user_id(office, "bob"))]
+    shown = "\n".join(await office.staff("vesna", f"/show {REF}"))
+    assert f"· From a resident who follows it - {BOB_SAYS}" in shown
+    # Another resident's words: neither the reporter nor the public gets them.
+    for user in ("ana", "bob"):
+        details = (await office.bot.say(user, Press("rep:1")))[0].text
+        assert BOB_SAYS not in details
+        assert "From a resident who follows it" not in details
+    public = await opendata.notes_of(office.bot.app.db.conn, [1])  # Open311's and the site's
+    assert [n.kind for n in public] == ["created"]
+    _readable, exported = read_export(office.bot, await office.bot.say("bob", "/mydata"))
+    assert [m["text"] for m in exported["report_messages"]] == [BOB_SAYS]
+
+
+async def test_erasing_a_follower_takes_their_part_of_the_report(office: Office) -> None:
+    await office.report_leak("ana")
+    await _until_the_place(office, "bob")
+    await office.bot.say("bob", Press("same:1"))
+    ((_text, photo, _bob),) = await follower_parts(office)
+    data = office.bot.app.db.path
+    assert data is not None
+    assert photo is not None
+    assert (data.parent / photo).exists()
+    await office.bot.say("bob", "/deleteme")
+    await office.bot.say("bob", Press("erase:yes"))
+    ((text, kept, actor),) = await follower_parts(office)
+    assert (text, kept) == (None, None)
+    assert actor != await user_id(office, "ana")
+    assert not (data.parent / photo).exists()
+    assert BOB_SAYS not in "\n".join(await office.staff("vesna", f"/show {REF}"))
+    assert await run_sql_count(office, BOB_SAYS) == 0
+
+
+async def test_retention_takes_the_followers_parts_of_ended_reports(office: Office) -> None:
+    bot = office.bot
+    await office.report_leak("ana")
+    await _until_the_place(office, "bob")
+    await bot.say("bob", Press("same:1"))
+    await office.staff("vesna", f"/reject {REF} Not ours.")
+    retention = find_job(bot.app.deps.registry, "privacy-retention")
+    bot.clock.advance(days=30 * 25 + 62)
+    await run_job(bot.app.db, bot.app.deps, bot.app.sender, retention)
+    ((text, photo, actor),) = await follower_parts(office)
+    assert (text, photo) == (None, None)
+    assert actor != await user_id(office, "bob")
+
+
+async def run_sql_count(office: Office, needle: str) -> int:
+    """How many history entries and outbox rows still hold ``needle``."""
+    rows = await fetch_all(
+        office.bot.app.db.conn,
+        "SELECT (SELECT COUNT(*) FROM report_events WHERE instr(text, :n) > 0)"
+        " + (SELECT COUNT(*) FROM outbox WHERE status != 'pending' AND instr(payload, :n) > 0)",
+        {"n": needle},
+    )
+    return int(rows[0][0])
+
+
+async def test_a_follower_without_photos_is_told_of_the_description_only(office: Office) -> None:
+    await office.report_leak("ana")
+    steps = [Press("photos:skip") if i == Press("photos:done") else i
+             for i in leak_until_the_place(NEAR) if not isinstance(i, Picture)]  # fmt: skip
+    for item in steps:
+        await office.bot.say("bob", item)
+    await office.bot.play("bob", [
+        (Press("same:1"), [f"Your description was added to {REF} for the municipal staff."]),
+    ])  # fmt: skip
+    assert await follower_parts(office) == [(BOB_SAYS, None, await user_id(office, "bob"))]
