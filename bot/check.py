@@ -99,7 +99,10 @@ def _describe(path: Path, m: Municipality) -> str:
 async def _guarded(part: str, check: Awaitable[Finding]) -> Finding:
     """A check that takes too long fails instead of hanging the command."""
     try:
-        return await asyncio.wait_for(check, TIMEOUT_S * 2)
+        # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation (Ctrl-C) that lands
+        # as the check answers.
+        async with asyncio.timeout(TIMEOUT_S * 2):
+            return await check
     except TimeoutError:
         return Finding(part, "FAIL", f"no answer in {TIMEOUT_S * 2:.0f} s")
 

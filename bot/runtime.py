@@ -249,8 +249,11 @@ async def shutdown(app: App, tasks: list[asyncio.Task[None]], runner: web.AppRun
     for task in tasks:
         if task.get_name() != "outbox":
             task.cancel()
+    # Not asyncio.wait_for: on Python 3.11 a cancellation that lands as the drain ends is
+    # swallowed, and the shutdown would go on as if nobody had stopped it.
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(app.sender.drain(), timeout=5)
+        async with asyncio.timeout(SHUTDOWN_TIMEOUT_S):
+            await app.sender.drain()
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

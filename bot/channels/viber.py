@@ -350,8 +350,10 @@ class ViberChannel:
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Run a viberbot call in a thread under our timeout (viberbot blocks and has none)."""
-        async with self._calls:
-            return await asyncio.wait_for(asyncio.to_thread(function, *args), self._timeout)
+        # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that lands as the
+        # thread ends, and the outbox sender would go on after the bot stopped it.
+        async with self._calls, asyncio.timeout(self._timeout):
+            return await asyncio.to_thread(function, *args)
 
     async def send(self, chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
         """Deliver one reply; return the token of its last message, or None for a welcome.
@@ -435,7 +437,8 @@ class ViberChannel:
     async def take_welcome(self, chat_id: str, slot: asyncio.Future[JSONDict]) -> JSONDict | None:
         """The held message once the outbox has it; None if it does not come in time."""
         try:
-            return await asyncio.wait_for(slot, WELCOME_WAIT_S)
+            async with asyncio.timeout(WELCOME_WAIT_S):  # not wait_for: see ``call``
+                return await slot
         except TimeoutError:
             # A duplicate callback dispatches nothing; a late reply goes out by send_message.
             return None
