@@ -6,10 +6,11 @@ comma, thousands points, UTF-8) and an XLSX of the same lines, then times, on a 
 the whole-file check (read_budget), the store of the version (one transaction), and the resident's
 overview and a program's page through the dispatcher's path (the queries a press runs); then the
 overview's chart of the 17 programs drawn by the outbox sender's renderer: the first drawing in a
-warm process (the sender warmed matplotlib as it started; a new version and language), again from
-its cache, and, each in a fresh process, the first drawing including matplotlib's import (what a
-process that never warmed up pays). The load average is printed beside the figures: the machine
-is shared, and the ratios of one run say more than its milliseconds.
+warm process (the sender warms matplotlib at its first quiet moment; a new version and
+language), again from its cache, and, each in a fresh process, the first drawing including
+matplotlib's import (what a process that never warmed up pays). The load average is printed
+beside the figures: the machine is shared, and the ratios of one run say more than its
+milliseconds.
 
     python bench/budget.py [--lines 5000] [--runs 5]
 """
@@ -189,7 +190,7 @@ def main() -> None:
         for _ in range(args.runs)
     ]
     with tempfile.TemporaryDirectory() as folder:
-        # As the outbox sender does when it starts: matplotlib is imported and warmed meanwhile.
+        # As the outbox sender does at its first quiet moment: matplotlib imported and warmed.
         warm_up = timed(lambda: ChartRenderer(Path(folder)).warm().join())
         results = [
             asyncio.run(store_and_read(csv_file, Path(folder), run)) for run in range(args.runs)
@@ -207,7 +208,7 @@ def main() -> None:
     first = statistics.median([r[3] for r in results]) * 1000
     cached = statistics.median([r[4] for r in results]) * 1000
     cold = statistics.median(cold_first_drawing(args.runs)) * 1000
-    print(f"chart warm-up at start   {warm_up * 1000:8.1f} ms (in the background, waited for here)")
+    print(f"chart warm-up when quiet {warm_up * 1000:8.1f} ms (in the background, waited for here)")
     print(f"program chart, first     {first:8.1f} ms (target < 300 ms; a warm process)")
     print(f"program chart, cached    {cached:8.2f} ms (target < 5 ms)")
     print(f"first incl. the import   {cold:8.1f} ms (a fresh process that never warmed up)")

@@ -6,9 +6,12 @@ data folder's ``photos/charts/`` so that every channel sends them as it sends ph
 fetches them by signed URL). They hold public figures only.
 
 matplotlib takes seconds to import and its first drawing loads the fonts: the outbox sender warms
-it in a background thread as it starts (``ChartRenderer.warm``), so a resident's first chart is
-drawn in a warm process. The figure is laid out by hand (no constrained layout, which draws every
-text once more to measure it), so a drawing is one pass.
+it in a background thread (``ChartRenderer.warm``) at its first quiet moment after the start (two
+seconds with nothing sent), so a resident's first chart is drawn in a warm process, and a busy
+start (updates queued while the bot was down) does not share its processor with the warm-up. A
+chart asked for before that is drawn cold (matplotlib's import included). The figure is laid out
+by hand (no constrained layout, which draws every text once more to measure it), so a drawing is
+one pass.
 """
 
 from __future__ import annotations

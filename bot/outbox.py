@@ -34,6 +34,9 @@ MAX_BACKOFF_S = 600.0
 GIVE_UP_AFTER = timedelta(hours=24)
 ALERT_KEY = "outbox:given-up"  # the admins' alerts about given-up messages
 IDLE_WAIT_S = 30.0
+# matplotlib's import and first drawing take about a second of processor time and 6 MB: they wait
+# for a moment when nothing has been sent for this long (not a start with updates queued).
+WARM_CHARTS_WHEN_QUIET_S = 2.0
 
 
 def backoff(attempts: int) -> float:
@@ -117,9 +120,13 @@ class OutboxSender:
         limits: SendLimits | None = None,
         give_up_after: timedelta = GIVE_UP_AFTER,
         charts: ChartRenderer | None = None,
+        warm_charts_when_quiet: float = WARM_CHARTS_WHEN_QUIET_S,
     ) -> None:
         self._db = db
         self._charts = charts
+        self._cold_charts = charts  # None once their warm-up has started
+        self._warm_when_quiet = warm_charts_when_quiet
+        self._last_sent_at = 0.0  # the loop's clock
         self._channels = dict(channels)
         self._clock = clock
         self._batch = batch
@@ -150,9 +157,9 @@ class OutboxSender:
 
     async def run(self) -> None:
         """Deliver for ever (until cancelled), after settling what a crash interrupted."""
-        if self._charts is not None:
-            self._charts.warm()  # matplotlib's import and first drawing, in the background
         await self.recover()
+        loop = asyncio.get_running_loop()
+        self._last_sent_at = loop.time()
         while True:
             self._wake.clear()
             try:
@@ -160,7 +167,9 @@ class OutboxSender:
             except Exception:
                 log.exception("outbox pass failed")
                 sent = 0
-            if sent == 0:
+            if sent:
+                self._last_sent_at = loop.time()
+            else:
                 await self._sleep_until_due()
 
     async def _sleep_until_due(self) -> None:
@@ -168,12 +177,25 @@ class OutboxSender:
         next_at = await outbox.next_due_at(self._db.reader, list(self._channels))
         if next_at is not None:
             wait = max(0.0, min(wait, (parse(next_at) - self._clock.now()).total_seconds()))
+        wait = self._warm_charts_when_quiet(wait)
         if wait > 0:
             # Not asyncio.wait_for: on Python 3.11 a wake-up that lands with a cancellation
             # swallows the cancellation, and the sender would go on after the bot stopped it.
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await self._wake.wait()
+
+    def _warm_charts_when_quiet(self, wait: float) -> float:
+        """Start the charts' warm-up (in the background) once nothing has been sent for a
+        while; return how long the sender may sleep (not past that moment)."""
+        if self._cold_charts is None:
+            return wait
+        quiet = asyncio.get_running_loop().time() - self._last_sent_at
+        if quiet < self._warm_when_quiet:
+            return min(wait, self._warm_when_quiet - quiet)
+        self._cold_charts.warm()
+        self._cold_charts = None
+        return wait
 
     async def drain(self) -> None:
         """Deliver until nothing is due now (a row waiting for a retry later stays)."""
@@ -241,6 +263,7 @@ class OutboxSender:
         if self._charts is None:
             log.warning("no chart renderer is set; a chart is left out of a message")
             return Reply.from_payload({**reply.to_payload(), "chart": None})
+        self._cold_charts = None  # this drawing warms them
         return await self._charts.with_picture(reply)
 
     async def _claim(self, row_id: int) -> bool:

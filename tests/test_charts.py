@@ -158,20 +158,81 @@ class RecordingRenderer(ChartRenderer):
         return threading.current_thread()
 
 
-async def test_the_outbox_sender_warms_the_charts_as_it_starts(bot: Bot, tmp_path: Path) -> None:
+async def test_the_outbox_sender_warms_the_charts_once_it_is_quiet(
+    bot: Bot, tmp_path: Path
+) -> None:
     renderer = RecordingRenderer(tmp_path)
-    sender = OutboxSender(bot.app.db, {"test": bot.channel}, bot.clock, charts=renderer)
+    sender = OutboxSender(
+        bot.app.db, {"test": bot.channel}, bot.clock, charts=renderer, warm_charts_when_quiet=0.2
+    )
     task = asyncio.create_task(sender.run())
 
     async def warmed() -> bool:
         return renderer.warmed == 1
 
     try:
-        await eventually(warmed, "the sender's start warms the charts")
+        await eventually(warmed, "a quiet sender warms the charts")
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_a_sender_that_has_not_been_quiet_does_not_warm_the_charts(
+    bot: Bot, tmp_path: Path
+) -> None:
+    """Its start may be busy (updates queued while the bot was down): the warm-up waits."""
+    renderer = RecordingRenderer(tmp_path)
+    sender = OutboxSender(
+        bot.app.db, {"test": bot.channel}, bot.clock, charts=renderer, warm_charts_when_quiet=3600
+    )
+    queries: list[str] = []
+    await bot.app.db.reader.set_trace_callback(queries.append)
+    async with bot.app.db.transaction() as conn:
+        await enqueue(
+            conn, [NewMessage("test", "ana", None, Reply("hi").to_payload())], bot.clock.now()
+        )
+    task = asyncio.create_task(sender.run())
+
+    async def gone_to_sleep() -> bool:
+        # Asked when the next row is due: the sender has sent and is about to sleep.
+        return bool(bot.channel.to("ana")) and any(
+            q.startswith("SELECT MIN(next_attempt_at) FROM outbox") for q in queries
+        )
+
+    try:
+        await eventually(gone_to_sleep, "the sender sends and goes to sleep")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert renderer.warmed == 0
+
+
+async def test_a_chart_drawn_before_the_warm_up_makes_it_needless(bot: Bot, tmp_path: Path) -> None:
+    renderer = RecordingRenderer(tmp_path)
+    sender = OutboxSender(
+        bot.app.db, {"test": bot.channel}, bot.clock, charts=renderer, warm_charts_when_quiet=0
+    )
+    chart = Reply("Budget", chart=Chart("Spent", ("Roads",), (1.0,)))
+    async with bot.app.db.transaction() as conn:
+        await enqueue(conn, [NewMessage("test", "ana", None, chart.to_payload())], bot.clock.now())
+    await sender.drain()
+    assert bot.channel.to("ana")[0].photos  # drawn, cold
+    queries: list[str] = []
+    await bot.app.db.reader.set_trace_callback(queries.append)
+    task = asyncio.create_task(sender.run())  # quiet at once: it would warm them as it sleeps
+
+    async def gone_to_sleep() -> bool:
+        return any(q.startswith("SELECT MIN(next_attempt_at) FROM outbox") for q in queries)
+
+    try:
+        await eventually(gone_to_sleep, "the sender goes to sleep")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert renderer.warmed == 0
 
 
 def test_the_warm_up_imports_matplotlib_and_draws_once_in_the_background(tmp_path: Path) -> None:
