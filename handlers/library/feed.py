@@ -13,7 +13,6 @@ from typing import Any
 
 import aiohttp
 import aiosqlite
-import feedparser
 
 from handlers.events import Outgoing
 from handlers.flow import JobFn
@@ -50,6 +49,8 @@ async def fetch(url: str) -> bytes | None:
 
 def titles_of(content: bytes) -> list[NewTitle]:
     """The titles a feed lists (entries without a title are skipped)."""
+    import feedparser  # here: a tenth of a second at the bot's start, for a job that may not run
+
     parsed: Any = feedparser.parse(content)
     language = _language(str(parsed.feed.get("language", "")))
     titles = []

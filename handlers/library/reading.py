@@ -12,14 +12,14 @@ import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import openpyxl
-import pymarc
+from typing import TYPE_CHECKING, Any
 
 from handlers.i18n import Translator, translator
 from handlers.library.titles import InvalidIsbnError, NewTitle, isbn13, normalise
 from handlers.texts import N_
+
+if TYPE_CHECKING:
+    import pymarc
 
 MAX_ERRORS = 20  # a broken file names its first errors, not thousands
 NOT_ISBN = N_("not a valid ISBN: {value}")
@@ -120,6 +120,8 @@ def read_titles(name: str, content: bytes) -> list[NewTitle]:
 
 def read_iso2709(name: str, content: bytes) -> list[NewTitle]:
     """Titles from MARC records in ISO 2709 (UTF-8, as COBISS exports them)."""
+    import pymarc  # here: only an import needs it, and the bot starts without it
+
     # permissive: a broken record is None (named in the errors) instead of ending the file.
     reader = pymarc.MARCReader(content, to_unicode=True, force_utf8=True, permissive=True)
     records: list[pymarc.Record | None] = []
@@ -130,6 +132,8 @@ def read_iso2709(name: str, content: bytes) -> list[NewTitle]:
 
 def read_marcxml(name: str, content: bytes) -> list[NewTitle]:
     """Titles from MARCXML records."""
+    import pymarc  # here: only an import needs it, and the bot starts without it
+
     try:
         parsed = pymarc.parse_xml_to_array(io.BytesIO(content))  # type: ignore[no-untyped-call]
         records: list[pymarc.Record | None] = list(parsed)
@@ -237,6 +241,10 @@ def _decode(content: bytes) -> str:
 
 def read_xlsx(name: str, content: bytes) -> list[NewTitle]:
     """Titles from the first sheet of an XLSX workbook with a header row."""
+    # Here: openpyxl brings numpy (0.5 s of processor at the bot's start) and only an import
+    # needs it (as in the plan's and the budget's importers).
+    import openpyxl
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
