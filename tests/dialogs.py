@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -106,18 +106,26 @@ async def viber_app(
             api_url=fake.base_url,
         )
         channel = ViberChannel(account, settings.data_dir, timeout=5, retry_wait_s=0.3)
-        async with build_app(settings, municipality, {"viber": channel}, geocoder=geocoder) as app:
+        async with (
+            build_app(settings, municipality, {"viber": channel}, geocoder=geocoder) as app,
+            AsyncExitStack() as undo,  # a failing body must not leave sockets open either
+        ):
             updates = ViberUpdates(channel, app.dispatcher.dispatch)
+            undo.push_async_callback(updates.close)
             routes = web_app()
             updates.add_routes(routes.router)
             runner = await serve(routes, Settings.from_env({"HTTP_PORT": str(port)}))
+            undo.push_async_callback(runner.cleanup)
             await channel.set_webhook()
             sender = asyncio.create_task(app.sender.run())
+            undo.push_async_callback(cancelled, sender)
             yield Running(fake, app, channel, updates, account.webhook_url)
-            sender.cancel()
-            await asyncio.gather(sender, return_exceptions=True)
-            await runner.cleanup()
-            await updates.close()
+
+
+async def cancelled(task: asyncio.Task[Any]) -> None:
+    """Cancel a task and wait until it has ended."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 class Dialog(Protocol):
