@@ -10,6 +10,11 @@ of these must be answered with the step's hint, and leave the resident where the
 Every event must be answered; every message must be one that Viber accepts (the fake checks the
 keyboard's size, the buttons, the text's length...); pictures (the charts) go by a URL that Viber
 can fetch.
+
+The budget's consultation and participatory budgeting are walked once an admin on Viber has opened
+them (a consultation period and a /pb round of long Hungarian titles); the proposal with a cost, a
+photo and a place, the staff's answer, My proposals, and the ballot to the results are played
+through, the admin's messages checked as the resident's are.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ import itertools
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -31,13 +37,15 @@ from bot.channels.viber import BUTTON_PREFIX, BUTTON_TEXT_LIMIT, render
 from bot.settings import Settings
 from handlers.budget import imports
 from handlers.budget.importer import DocumentKind, read_budget
+from handlers.budget.money import millions
+from handlers.budget.staff import BudgetState
 from handlers.events import Button, Choices, Contact, File, Location, Reply, Text, Unsupported
 from handlers.flow import Flow, unpack_button
 from handlers.i18n import translator
-from handlers.municipality import Municipality
+from handlers.municipality import Municipality, StaffMember
 from handlers.registry import REGISTRY
 from storage import users
-from tests.conftest import ROOT
+from tests.conftest import ROOT, jpeg
 from tests.dialogs import Running, actions, viber_app
 from tests.fakes.ports import FakeGeocoder
 from tests.fakes.viber_api import (
@@ -48,6 +56,7 @@ from tests.fakes.viber_api import (
     message_contact,
     message_file,
     message_location,
+    message_picture,
     message_sticker,
     message_text,
 )
@@ -79,6 +88,18 @@ BEFORE = {
     ),
 }
 BUDGET = ROOT / "config" / "budget"
+ADMIN = "walkadminZq3xK9pLmN0AAAA=="
+PB_TOTAL, PB_TITLE = "30.000.000", "Részvételi költségvetés 2027: a városrészek fejlesztései"
+# A /pb shortlist as a Hungarian-speaking municipality writes it: long titles (MAX_NAME is 200).
+PROJECTS = (
+    ("12.000.000", "A Petőfi Sándor utcai játszótér teljes felújítása új padokkal, árnyékolókkal,"
+                   " ivókúttal és akadálymentes bejárattal a környék gyermekei és szülei számára"),
+    ("9.500.000", "Kerékpárút és gyalogos járda építése a vasútállomástól a városi kórházig,"
+                  " közvilágítással, padokkal és biztonságos gyalogátkelőhelyekkel"),
+    ("6.000.000", "A helyi közösségi ház nagytermének energetikai korszerűsítése: nyílászárók"
+                  " cseréje, homlokzati hőszigetelés és napelemek a tetőn"),
+    ("4.000.000", "Buszváró"),
+)  # fmt: skip
 
 
 @dataclass
@@ -129,6 +150,24 @@ class Walker:
                 assert response.status == 200, f"{what}: the picture cannot be fetched"
                 assert response.content_type in ("image/png", "image/jpeg"), what
 
+    async def command(self, text: str) -> list[JSONDict]:
+        """The admin's command, answered with messages Viber accepted."""
+        return await self.send(ADMIN, message_text(ADMIN, text), text)
+
+    async def press(self, user: str, data: str) -> list[JSONDict]:
+        """Press a button on the user's screen (it must be there)."""
+        assert BUTTON_PREFIX + data in self.shown(user), f"{data} is not on {self.shown(user)}"
+        return await self.send(user, message_text(user, BUTTON_PREFIX + data), data)
+
+    def labels(self, user: str) -> list[str]:
+        """The texts of the buttons on the user's screen."""
+        return [b["Text"] for b in (self.running.fake.keyboard_of(user) or {}).get("Buttons", [])]
+
+    def of_kind(self, user: str, prefix: str) -> list[str]:
+        """The data of the buttons on screen with this prefix (``pbt``...)."""
+        shown = [b.removeprefix(BUTTON_PREFIX) for b in self.shown(user)]
+        return [b for b in shown if b.startswith(prefix + ":")]
+
     def shown(self, user: str) -> list[str]:
         """The ActionBody of the buttons on the user's screen (the last message's keyboard)."""
         sent = self.running.fake.sent_to(user)
@@ -139,9 +178,9 @@ class Walker:
         assert found is not None
         return found.state
 
-    async def at_menu(self) -> tuple[str, list[str]]:
-        """A new resident who chose the language and is at the main menu."""
-        user = f"walk{next(_ids):06d}Zq3xK9pLmN0==="
+    async def at_menu(self, user: str | None = None) -> tuple[str, list[str]]:
+        """A new resident (or ``user``) who chose the language and is at the main menu."""
+        user = user or f"walk{next(_ids):06d}Zq3xK9pLmN0==="
         status, body = await self.running.post(conversation_started(user))
         assert status == 200
         welcome = json.loads(body)
@@ -192,10 +231,12 @@ class Walker:
             if now != then:
                 self.problems.append(f"{what}: moved the resident to {now}")
 
-    async def walk(self, entry: str) -> None:
-        """Every button reachable from ``entry``, each screen's strays once per state."""
+    async def walk(self, entry: str, done: tuple[JSONDict, ...] | None = None) -> None:
+        """Every button reachable from ``entry`` (after ``done``, by default ``BEFORE``'s), each
+        screen's strays once per state."""
         first = message_text("", BUTTON_PREFIX + f"menu:{entry}")
-        todo: list[tuple[tuple[JSONDict, ...], list[str]]] = [((*BEFORE.get(entry, ()), first), [])]
+        done = BEFORE.get(entry, ()) if done is None else done
+        todo: list[tuple[tuple[JSONDict, ...], list[str]]] = [((*done, first), [])]
         seen: set[tuple[str, str]] = set()
         while todo:
             path, before = todo.pop()
@@ -279,6 +320,44 @@ async def walker(
     async with viber_app(settings, offered, geocoder) as running:
         await import_budget(running)
         yield Walker(running, request.param)
+
+
+@asynccontextmanager
+async def staffed_walker(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder, language: str
+) -> AsyncIterator[Walker]:
+    """As ``walker``, with an admin on Viber (who will open the consultation and a /pb round)."""
+    admin = StaffMember("viber", ADMIN, "Šef", "admin", ())
+    offered = dataclasses.replace(
+        municipality, languages=(*municipality.languages, "hu"), staff=(admin,)
+    )
+    async with viber_app(settings, offered, geocoder) as running:
+        await import_budget(running)
+        walker = Walker(running, language)
+        await walker.at_menu(ADMIN)
+        yield walker
+
+
+@pytest.fixture(params=LANGUAGES)
+async def staffed(
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    municipality: Municipality,
+    geocoder: FakeGeocoder,
+) -> AsyncIterator[Walker]:
+    async with staffed_walker(settings, municipality, geocoder, request.param) as walker:
+        yield walker
+
+
+async def open_budget(walker: Walker) -> None:
+    """The admin opens a consultation on next year's budget and a /pb round with a shortlist."""
+    today = datetime.now(UTC).date()
+    to = today + timedelta(days=20)
+    await walker.command(f"/budget consult {today.year + 1} {today:%d.%m.%Y} {to:%d.%m.%Y}")
+    await walker.command(f"/pb new {PB_TOTAL} {PB_TITLE}")
+    for cost, name in PROJECTS:
+        await walker.command(f"/pb add {cost} {name}")
+    await walker.command("/pb open")
 
 
 async def import_budget(running: Running) -> None:
@@ -410,3 +489,158 @@ async def test_a_plan_of_many_commitments_and_activities_is_shown_a_screen_at_a_
         assert [label for label in labels() if "Aktivnost" in label] == [
             f"1.{n}. Aktivnost 1.{n} (0%)" for n in range(16, 21)
         ]
+
+
+# The budget's consultation and participatory budgeting, which an admin opens first.
+
+
+def proposal(consultation: str, program: str = "0701", cost: str | None = None) -> list[JSONDict]:
+    """A resident's proposal from the overview's button: the area, the text, the cost, Send."""
+    return [
+        _press(consultation),
+        _press(f"bpp:{program}"),
+        message_text("", TYPED),
+        message_text("", cost) if cost else _press("bpn:skip"),
+        _press("bpn:send"),
+    ]
+
+
+async def overview_buttons(walker: Walker) -> list[str]:
+    """The buttons of the budget's overview, as a new resident sees it."""
+    user, _ = await walker.at_menu()
+    await walker.send(user, _as(user, _press("menu:budget")), "the budget")
+    return [b.removeprefix(BUTTON_PREFIX) for b in walker.shown(user)]
+
+
+async def test_a_resident_walks_the_budget_consultation_and_the_vote_on_viber(
+    staffed: Walker,
+) -> None:
+    await open_budget(staffed)
+    shown = await overview_buttons(staffed)
+    (consultation,) = [b for b in shown if b.startswith("bpr:")]
+    assert [b for b in shown if b.startswith("pbb:")] != []
+    # Having proposed once, the overview also has My proposals.
+    await staffed.walk("budget", (_press("menu:budget"), *proposal(consultation)))
+    assert staffed.presses >= 10
+    proposing = {BudgetState.PROGRAM, BudgetState.WHAT, BudgetState.COST, BudgetState.EXTRA}
+    assert proposing <= staffed.checked_states
+    assert not staffed.problems, "\n".join(staffed.problems)
+
+
+# What a resident writes in Hungarian as a proposal: long, as proposals are (the card shows all).
+LONG_PROPOSAL = (
+    "A Nemanjina utcában, az iskolától a hídig, járdát kellene építeni, mert a gyerekek most az"
+    " úttesten járnak iskolába, és esténként nincs közvilágítás sem. "
+) * 8
+
+
+async def test_a_resident_proposes_with_a_cost_a_photo_and_a_place_on_viber(
+    staffed: Walker,
+) -> None:
+    await open_budget(staffed)
+    t = translator(staffed.language)
+    user, _ = await staffed.at_menu()
+    await staffed.press(user, "menu:budget")
+    (consultation,) = staffed.of_kind(user, "bpr")
+    await staffed.press(user, consultation)
+    assert len(staffed.of_kind(user, "bpp")) == 17
+    await staffed.press(user, "bpp:1102")
+    await staffed.send(user, message_text(user, LONG_PROPOSAL), "what")
+    await staffed.send(user, message_text(user, "1.500.000"), "the cost")
+    assert await staffed.state(user) == BudgetState.EXTRA
+    photo = message_picture(user, staffed.running.fake.add_media(jpeg()))
+    assert (await staffed.send(user, photo, "a photo"))[0]["text"] == t.gettext("Photo added.")
+    place = message_location(user, *SCHOOL)
+    assert (await staffed.send(user, place, "the place"))[0]["text"] == t.gettext("Location added.")
+    before = len(staffed.running.fake.sent_to(ADMIN))
+    await staffed.press(user, "bpn:send")
+    card = staffed.running.fake.sent_to(ADMIN)[before:]
+    assert [m["type"] for m in card] == ["picture", "text"]
+    assert LONG_PROPOSAL.strip() in card[-1]["text"]
+    (taken, *_others) = [b for b in actions(card[-1]["keyboard"]) if b.endswith(":taken")]
+    await staffed.send(ADMIN, message_text(ADMIN, taken), "the verdict")
+    await staffed.command("Bekerült a 2027-es tervezetbe, a tavaszi munkákkal együtt.")
+    told = staffed.running.fake.texts_to(user)[-1]
+    assert "Bekerült a 2027-es tervezetbe" in told
+    # The notice has no keyboard (Viber then shows none): the resident writes, gets the menu.
+    await staffed.send(user, message_text(user, "Köszönöm"), "a word")
+    await staffed.press(user, "menu:budget")
+    await staffed.press(user, "bpm")
+    mine = staffed.running.fake.texts_to(user)[-2]
+    assert LONG_PROPOSAL.strip()[:200] in mine
+    assert "Bekerült a 2027-es tervezetbe" in mine
+
+
+ON, OFF = "On your ballot: {name}.", "Taken off your ballot: {name}."
+
+
+async def vote(walker: Walker, user: str, project: str, note: str, name: str) -> None:
+    """Press a project's button on the ballot; the reply starts with ``note`` about ``name``."""
+    await walker.press(user, project)
+    told = translator(walker.language).gettext(note, name=name)
+    assert walker.running.fake.texts_to(user)[-1].startswith(told + "\n")
+
+
+async def test_a_resident_votes_within_the_total_changes_the_ballot_and_sees_the_results_on_viber(
+    staffed: Walker,
+) -> None:
+    await open_budget(staffed)
+    t = translator(staffed.language)
+    user, _ = await staffed.at_menu()
+    await staffed.press(user, "menu:budget")
+    (ballot,) = staffed.of_kind(user, "pbb")
+    await staffed.press(user, ballot)
+    playground, cycle_path, hall, shelter = staffed.of_kind(user, "pbt")
+    for project, (_cost, name) in zip((playground, cycle_path, hall), PROJECTS, strict=False):
+        await vote(staffed, user, project, ON, name)
+    # 27.5 of 30 million is chosen: the shelter's 4 million does not fit.
+    await staffed.press(user, shelter)
+    too_dear = t.gettext(
+        "{name} costs {cost}, and {left} of the total is left; take another project off first.",
+        name=PROJECTS[3][1], cost=millions(t, 400_000_000), left=millions(t, 250_000_000),
+    )  # fmt: skip
+    assert staffed.running.fake.texts_to(user)[-1].startswith(too_dear + "\n")
+    assert await staffed.state(user) == REGISTRY.home
+    await vote(staffed, user, hall, OFF, PROJECTS[2][1])
+    await vote(staffed, user, shelter, ON, PROJECTS[3][1])
+    marks = [label[0] for label in staffed.labels(user)[:4]]
+    assert marks == ["✅", "✅", "⬜", "✅"]
+    await staffed.command("/pb close")
+    results = staffed.running.fake.texts_to(user)[-1]
+    assert results.startswith(t.gettext("🗳 The results of {title}:", title=PB_TITLE))
+    assert all(name in results for _cost, name in PROJECTS)
+    # The ballot's buttons, pressed after the close: nothing changes, and Viber takes the answer.
+    for stale in (playground, hall, ballot):
+        await staffed.send(user, message_text(user, BUTTON_PREFIX + stale), f"stale {stale}")
+        assert staffed.running.fake.texts_to(user)[-1] == t.gettext(
+            "Voting on these projects is not open."
+        )
+        assert await staffed.state(user) == REGISTRY.home
+    assert not [b for b in await overview_buttons(staffed) if b.startswith("pbb:")]
+
+
+async def test_a_ballot_of_up_to_two_projects_on_viber(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> None:
+    assert municipality.budget is not None
+    two = dataclasses.replace(municipality.budget, max_projects=2)
+    ruled = dataclasses.replace(municipality, budget=two)
+    async with staffed_walker(settings, ruled, geocoder, "hu") as walker:
+        await open_budget(walker)
+        t = translator("hu")
+        user, _ = await walker.at_menu()
+        await walker.press(user, "menu:budget")
+        await walker.press(user, walker.of_kind(user, "pbb")[0])
+        playground, cycle_path, hall, _shelter = walker.of_kind(user, "pbt")
+        await vote(walker, user, playground, ON, PROJECTS[0][1])
+        await vote(walker, user, cycle_path, ON, PROJECTS[1][1])
+        most = t.ngettext(
+            "A ballot holds at most {n} project; take one off before you choose {name}.",
+            "A ballot holds at most {n} projects; take one off before you choose {name}.",
+            2, name=PROJECTS[2][1],
+        )  # fmt: skip
+        await walker.press(user, hall)
+        assert walker.running.fake.texts_to(user)[-1].startswith(most + "\n")
+        await vote(walker, user, playground, OFF, PROJECTS[0][1])
+        await vote(walker, user, hall, ON, PROJECTS[2][1])
+        assert [label[0] for label in walker.labels(user)[:4]] == ["⬜", "✅", "✅", "⬜"]

@@ -169,11 +169,15 @@ async def write_cost(ctx: Context, event: Text | ProposalNext) -> Step | None:
 
 def extra_prompt(ctx: Context) -> list[Reply]:
     """Offer a photo and a location before sending."""
-    send = ProposalNext("send").button(ctx.t.gettext("📨 Send the proposal"))
     text = ctx.t.gettext(
         "You may add a photo and the location of the place (📎 → Location), then send it."
     )
-    return [Reply(text, column([send]))]
+    return [with_send(ctx, text)]
+
+
+def with_send(ctx: Context, text: str) -> Reply:
+    """``text`` with the Send button: on Viber a message without it hides the button."""
+    return Reply(text, column([ProposalNext("send").button(ctx.t.gettext("📨 Send the proposal"))]))
 
 
 async def add_extra(ctx: Context, event: Inbound) -> Step | None:
@@ -181,15 +185,16 @@ async def add_extra(ctx: Context, event: Inbound) -> Step | None:
     _ = ctx.t.gettext
     if isinstance(event, Photo):
         if ctx.lookup is None or ctx.lookup.outcome != "saved":
-            return engine.stay(ctx, [Reply(_("That photo could not be used. Try another one."))])
+            unused = _("That photo could not be used. Try another one.")
+            return engine.stay(ctx, [with_send(ctx, unused)])
         draft = {**ctx.draft, "photo": ctx.lookup.data["path"]}
-        return Step(BudgetState.EXTRA, draft, [Reply(_("Photo added."))])
+        return Step(BudgetState.EXTRA, draft, [with_send(ctx, _("Photo added."))])
     if isinstance(event, Location):
         problem = check_place(ctx, event.latitude, event.longitude)
         if problem is not None:
-            return engine.stay(ctx, [Reply(problem)])
+            return engine.stay(ctx, [with_send(ctx, problem)])
         draft = {**ctx.draft, "latitude": event.latitude, "longitude": event.longitude}
-        return Step(BudgetState.EXTRA, draft, [Reply(_("Location added."))])
+        return Step(BudgetState.EXTRA, draft, [with_send(ctx, _("Location added."))])
     return None
 
 
