@@ -644,3 +644,40 @@ async def test_a_ballot_of_up_to_two_projects_on_viber(
         await vote(walker, user, playground, OFF, PROJECTS[0][1])
         await vote(walker, user, hall, ON, PROJECTS[2][1])
         assert [label[0] for label in walker.labels(user)[:4]] == ["⬜", "✅", "✅", "⬜"]
+
+
+# The staff's side: an operator on Viber, in the private chat with the bot.
+
+OPERATOR = "walkoperZq3xK9pLmN0AAAA=="
+
+
+async def test_an_operator_on_viber_works_a_report_from_its_card(
+    settings: Settings, municipality: Municipality, geocoder: FakeGeocoder
+) -> None:
+    # The card is not edited in place in a private chat, and on Viber a message without buttons
+    # hides the card's: after one action the operator had no button left for the next one.
+    operator = StaffMember("viber", OPERATOR, "Vesna", "operator", ("hygiene",))
+    staffed = dataclasses.replace(municipality, staff=(operator,))
+    async with viber_app(settings, staffed, geocoder) as running:
+        walker = Walker(running, "sr-Latn")
+        await walker.at_menu(OPERATOR)
+        user, _ = await walker.at_menu()
+        for step in BEFORE["mine"]:
+            await walker.send(user, _as(user, step), f"the report: {step['message']}")
+        (ref,) = re.findall(r"VLA-\d{4}-\d{5}", running.fake.texts_to(user)[-1])
+        (inbox,) = await walker.send(OPERATOR, message_text(OPERATOR, "/inbox"), "/inbox")
+        assert ref in inbox["text"]
+        await walker.send(OPERATOR, message_text(OPERATOR, f"/show {ref}"), "/show")
+        for action in ("ack", "progress"):
+            (card_action,) = walker.of_kind(OPERATOR, f"st:{action}")
+            await walker.press(OPERATOR, card_action)
+            status = running.fake.texts_to(user)[-1]
+            assert ref in status, status
+        await walker.press(OPERATOR, walker.of_kind(OPERATOR, "st:reply")[0])
+        answer = "Kontejneri će biti ispražnjeni sutra ujutru."
+        await walker.send(OPERATOR, message_text(OPERATOR, answer), "the answer")
+        assert answer in running.fake.texts_to(user)[-1]
+        await walker.press(OPERATOR, walker.of_kind(OPERATOR, "st:reject")[0])
+        await walker.press(OPERATOR, walker.of_kind(OPERATOR, "rj")[0])
+        assert ref in running.fake.texts_to(user)[-1]
+        assert walker.of_kind(OPERATOR, "st:ack") == []  # nothing offered the status forbids

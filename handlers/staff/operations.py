@@ -10,11 +10,17 @@ from enum import StrEnum
 
 from handlers import engine, lifecycle
 from handlers.context import Context, Step, buttons
-from handlers.events import ForceReply, Inbound, Outgoing, Photo, Reply, Text, Voice
+from handlers.events import Choices, ForceReply, Inbound, Outgoing, Photo, Reply, Text, Voice
 from handlers.followup import FixAnswer, FollowupState
 from handlers.i18n import Translator, translator
 from handlers.notices import card_update, to_residents
-from handlers.staff.card import REJECT_REASONS, CardAction, RejectReason, reject_reasons
+from handlers.staff.card import (
+    REJECT_REASONS,
+    CardAction,
+    RejectReason,
+    card_buttons,
+    reject_reasons,
+)
 from handlers.texts import category_name, status_name
 from handlers.voice import refusal, saved_voice, voice_line
 from storage import message_refs, reports, users
@@ -134,8 +140,19 @@ async def change_status(
         lambda t: status_notice(t, updated, new, note, reason),
         lambda t: status_notice(t, updated, new, note, reason, ask_fixed=False),
     )
-    done = Reply(_("{ref} is now {status}.", ref=report.ref, status=status_name(ctx.t, new)))
-    return keep(ctx, [done], outgoing)
+    done = _("{ref} is now {status}.", ref=report.ref, status=status_name(ctx.t, new))
+    return keep(ctx, [with_card_buttons(ctx, done, updated)], outgoing)
+
+
+def with_card_buttons(ctx: Context, text: str, report: Report) -> Reply:
+    """``text``, in a private chat with the card's buttons for the report as it is now.
+
+    A staff chat's card is edited in place; a private chat's (/show) is not, and on Viber a message
+    without buttons hides the card's: the operator would have no button for the next action.
+    """
+    if ctx.chat_id not in ("", ctx.user.chat_id):
+        return Reply(text)
+    return Reply(text, Choices(card_buttons(ctx.t, report)))
 
 
 def changed(ctx: Context, report: Report, new: str, sla_hours: int | None) -> Report:
@@ -293,11 +310,8 @@ async def send_reply(ctx: Context, report: Report, text: str, voice: str | None 
         return [Reply(message, voice=voice or "")]
 
     outgoing = await to_residents(ctx, report, answer)
-    return keep(
-        ctx,
-        [Reply(ctx.t.gettext("The answer was sent to the resident of {ref}.", ref=report.ref))],
-        outgoing,
-    )
+    done = ctx.t.gettext("The answer was sent to the resident of {ref}.", ref=report.ref)
+    return keep(ctx, [with_card_buttons(ctx, done, report)], outgoing)
 
 
 async def await_answer(ctx: Context, report: Report) -> None:
