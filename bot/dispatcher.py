@@ -94,14 +94,14 @@ class Dispatcher:
             claim = self._claim_statements(event)
 
             async def handle_event(conn: aiosqlite.Connection, ahead: Rows) -> None:
-                # The dedupe and the conversation are read ahead, with the batch's first hop,
-                # inside the transaction; if an earlier event of the batch changes this user
-                # (a staff member's /ask), the batch runs again and reads it anew.
-                *claimed, rows = ahead
-                if claim and not claimed[0]:
+                # The dedupe, a new user's row and the conversation are done ahead, with the
+                # batch's first hop, inside the transaction; if an earlier event of the batch
+                # changes this user (a staff member's /ask), the batch runs again and reads it
+                # anew.
+                if claim and not ahead[0]:
                     log.info("duplicate update %s skipped", event.update_id)
                     return
-                seen[0] = current = users.conversation_of(rows)
+                seen[0] = current = users.conversation_of(ahead[-1])
                 if current is not None:
                     watch(conn, users.watch_key(current.user.id))
                 ctx = await self._context(current, event)
@@ -121,7 +121,7 @@ class Dispatcher:
                     state = await self._last_state(key)
                     # The slow work (network, disk) can fail too: the user still gets an answer.
                     lookup = await engine.look_up(self._deps, self._deps.registry, state, event)
-                first = [*claim, users.load_statement(*key)]
+                first = [*claim, *self._create_statements(event), users.load_statement(*key)]
                 await self._db.in_batch_reading(first, handle_event)
                 committed = True
                 for other in moved:  # their remembered state is stale now
@@ -161,6 +161,24 @@ class Dispatcher:
         if len(self._states) > REMEMBERED_STATES:
             self._states.popitem(last=False)
 
+    def _create_statements(self, event: Inbound) -> list[Statement]:
+        """Someone not known here is stored ahead of their event, with its dedupe's hop.
+
+        Whom the last events showed known needs no statement; one erased since is created by
+        ``_context`` (a hop of its own).
+        """
+        s = event.sender
+        if (s.channel, s.user_id) in self._states:
+            return []
+        claimed = event.update_id is not None
+        return [staff.create_statement(self._new_user(s), self._deps.clock.now(), claimed=claimed)]
+
+    def _new_user(self, s: Sender) -> staff.NewUser:
+        role, services = self._role_of(s)
+        # In a group the chat is the group's; the user's own chat is their private one.
+        own_chat = s.user_id if s.group else s.chat_id
+        return staff.NewUser(s.channel, s.user_id, own_chat, s.first_name[:64], role, services)
+
     def _claim_statements(self, event: Inbound) -> list[Statement]:
         if event.update_id is None:
             return []
@@ -180,21 +198,18 @@ class Dispatcher:
 
     async def _context(self, conversation: Conversation | None, event: Inbound) -> Context:
         now = self._deps.clock.now()
-        if conversation is None:
-            s = event.sender
-            role, services = self._role_of(s)
-            # In a group the chat is the group's; the user's own chat is their private one.
-            own_chat = s.user_id if s.group else s.chat_id
-            name = s.first_name[:64]
-            if role == "resident":  # unless an admin added them with /staff add
+        if conversation is None:  # not created ahead: their remembered state said known
+            new = self._new_user(event.sender)
+            if new.role == "resident":  # unless an admin added them with /staff add
                 user = await staff.create_user(
-                    self._db.conn, channel=s.channel, external_id=s.user_id, chat_id=own_chat,
-                    first_name=name, now=now,
+                    self._db.conn, channel=new.channel, external_id=new.external_id,
+                    chat_id=new.chat_id, first_name=new.first_name, now=now,
                 )  # fmt: skip
             else:
                 user = await users.create_user(
-                    self._db.conn, channel=s.channel, external_id=s.user_id, chat_id=own_chat,
-                    first_name=name, role=role, services=services, now=now,
+                    self._db.conn, channel=new.channel, external_id=new.external_id,
+                    chat_id=new.chat_id, first_name=new.first_name, role=new.role,
+                    services=new.services, now=now,
                 )  # fmt: skip
             conversation = Conversation(user, "", {})
         return Context(

@@ -121,8 +121,27 @@ class WriterConnection(aiosqlite.Connection):
         """The keys read ahead by a work and changed before it by an earlier work."""
         first_change: dict[str, int] = {}
         for key, work in self._touched:
-            first_change.setdefault(key, work)
+            first_change[key] = min(work, first_change.get(key, work))
         return [key for key, work in self._watched if first_change.get(key, work) < work]
+
+    async def read_ahead(self, firsts: Sequence[Sequence[Statement]]) -> list[Rows]:
+        """Run each work's first statements, in order, in one hop; return each work's rows.
+
+        A statement is counted as its own work's change (a user its first event creates),
+        not as a change made before every work of the batch.
+        """
+
+        if not any(firsts):  # nothing to read: the BEGIN waits for the next call
+            return [[] for _ in firsts]
+
+        def run() -> list[Rows]:
+            raw, done = self._conn, []
+            for work, statements in enumerate(firsts):
+                self._thread_work = work
+                done.append([raw.execute(sql, bound(p)).fetchall() for sql, p in statements])
+            return done
+
+        return cast(list[Rows], await self._execute(run))
 
     async def commit(self) -> None:
         """Commit, unless a work used rows read ahead that changed since (then nothing is)."""
@@ -183,6 +202,20 @@ async def write_behind(conn: aiosqlite.Connection, statements: list[Statement]) 
         conn.defer(statements)
     else:
         await run_together(conn, statements)
+
+
+async def _read_ahead(
+    conn: aiosqlite.Connection, firsts: Sequence[Sequence[Statement]]
+) -> list[Rows]:
+    """Each work's first statements, run together in one hop."""
+    if isinstance(conn, WriterConnection):
+        return await conn.read_ahead(firsts)
+    rows = await run_together(conn, [s for first in firsts for s in first])
+    ahead = []
+    for first in firsts:
+        ahead.append(rows[: len(first)])
+        rows = rows[len(first) :]
+    return ahead
 
 
 def watch(conn: aiosqlite.Connection, key: str) -> None:
@@ -366,9 +399,8 @@ class Database:
             results: list[Any] = []
             try:
                 async with self.transaction() as conn:
-                    ahead = await run_together(conn, [s for w in batch for s in w.first])
-                    for index, work in enumerate(batch):
-                        rows, ahead = ahead[: len(work.first)], ahead[len(work.first) :]
+                    ahead = await _read_ahead(conn, [w.first for w in batch])
+                    for index, (work, rows) in enumerate(zip(batch, ahead, strict=True)):
                         if isinstance(conn, WriterConnection):
                             conn.working = index
                         results.append(await work.run(conn, rows))

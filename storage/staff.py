@@ -10,7 +10,7 @@ import aiosqlite
 
 from storage import users
 from storage.clock import iso
-from storage.sql import fetch_all, fetch_one
+from storage.sql import Statement, fetch_all, fetch_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,18 @@ class StaffEntry:
     external_id: str
     role: str
     services: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """Someone writing for the first time, as their messenger names them."""
+
+    channel: str
+    external_id: str
+    chat_id: str
+    first_name: str
+    role: str  # the municipality file's, or ``resident`` (then an admin's /staff add counts)
+    services: tuple[str, ...] = ()
 
 
 async def add(conn: aiosqlite.Connection, entry: StaffEntry, added_by: int, now: datetime) -> None:
@@ -69,6 +81,34 @@ async def find(conn: aiosqlite.Connection, channel: str, external_id: str) -> St
     if row is None:
         return None
     return StaffEntry(channel, external_id, row[0], tuple(json.loads(row[1])))
+
+
+def create_statement(new: NewUser, now: datetime, *, claimed: bool) -> Statement:
+    """The statement that creates ``new`` unless they are known, to run ahead of their event.
+
+    It stores the role an admin added them with (``staff_members``) unless the municipality
+    file gives them one. With ``claimed`` it creates them only if the statement just before it
+    (the event's dedupe claim) stored a row: an update delivered again, whose user has erased
+    their data since, must not store them anew. (``changes()`` is SQLite's; on PostgreSQL the
+    claim would be a data-modifying WITH of this statement.)
+    """
+    role, services = (None, None) if new.role == "resident" else (new.role, new.services)
+    return (
+        "INSERT INTO users (channel, external_id, chat_id, first_name, role, services, created_at)"
+        " SELECT :channel, :external_id, :chat_id, :first_name,"
+        "  COALESCE(:role, s.role, 'resident'), COALESCE(:services, s.services, '[]'), :now"
+        " FROM (SELECT 1) AS one LEFT JOIN staff_members s"
+        "  ON s.channel = :channel AND s.external_id = :external_id"
+        " WHERE NOT EXISTS (SELECT 1 FROM users u"
+        "  WHERE u.channel = :channel AND u.external_id = :external_id)"
+        " AND (NOT :claimed OR changes() = 1)",
+        {
+            "channel": new.channel, "external_id": new.external_id, "chat_id": new.chat_id,
+            "first_name": new.first_name, "role": role,
+            "services": None if services is None else json.dumps(list(services)),
+            "now": iso(now), "claimed": claimed,
+        },
+    )  # fmt: skip
 
 
 async def create_user(

@@ -18,7 +18,7 @@ import pytest
 
 from handlers.events import ButtonChoice, Command, Inbound, Location, Photo, Sender, Text
 from storage import reports, users
-from tests.conftest import REF, Bot, Office, jpeg
+from tests.conftest import REF, Bot, Office, Press, jpeg
 
 ANA = Sender("test", "ana", "ana", "Ana")
 
@@ -47,8 +47,8 @@ async def hops_of(bot: Bot, hops: Counter[str], event: Inbound) -> tuple[int, in
 # (event, writer hops, reader hops): the dedupe and the conversation in one hop, the state and
 # the replies with the COMMIT; what a step needs beyond that is named.
 REPORT: list[tuple[Inbound, int, int]] = [
-    # The new user is created with their role as an admin added them (one statement).
-    (Command(ANA, "start", update_id="1"), 3, 0),
+    # The new user is created with their role as an admin added them, ahead with the dedupe.
+    (Command(ANA, "start", update_id="1"), 2, 0),
     (ButtonChoice(ANA, "lang:en", update_id="2"), 2, 0),
     # The hourly limit of report starts is checked and recorded (one statement).
     (ButtonChoice(ANA, "menu:report", update_id="3"), 3, 0),
@@ -164,3 +164,72 @@ async def test_a_user_changed_by_an_earlier_event_of_the_batch_is_read_anew(
     told = [r.text for r in office.bot.channel.to("ana")[before:]]
     assert "The municipality asks about your report" in told[0]
     assert "your answer was added" in told[1]
+
+
+async def test_new_users_of_a_batch_are_created_in_its_first_hop(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ten people writing for the first time at once: their rows come with the batch's reads
+    (each counted as its own event's change, so the batch is not run again)."""
+    people = [Sender("test", f"n{n}", f"n{n}", f"N{n}") for n in range(10)]
+    hops = count_hops(monkeypatch, bot)
+    with caplog.at_level(logging.INFO, logger="storage.db"):
+        await asyncio.gather(
+            *(bot.app.dispatcher.dispatch(Command(s, "start", update_id=s.user_id)) for s in people)
+        )
+    assert (hops["writer"], hops["reader"]) == (2, 0)
+    assert "run again one by one" not in caplog.text
+    for s in people:
+        conversation = await users.load_conversation(bot.app.db.reader, "test", s.user_id)
+        assert conversation is not None
+        assert (conversation.user.first_name, conversation.user.role) == (s.first_name, "resident")
+
+
+async def test_an_update_delivered_again_after_the_erasure_stores_no_one(bot: Bot) -> None:
+    """The dedupe comes first: an old update of someone who erased their data is skipped, and
+    does not store them anew (with the read-ahead's create, or with its own)."""
+    start = Command(ANA, "start", update_id="1")
+    for event, _, _ in [(start, 0, 0), *REPORT[1:2]]:
+        await bot.app.dispatcher.dispatch(event)
+    await bot.say("ana", "/deleteme")
+    told = await bot.say("ana", Press("erase:yes"))
+    assert "Your personal data is erased." in told[0].text
+    for remembered in (True, False):  # whether the dispatcher remembers her state or not
+        if not remembered:
+            bot.app.dispatcher._states.clear()
+        await bot.app.dispatcher.dispatch(start)
+        assert await users.load_conversation(bot.app.db.reader, "test", "ana") is None
+    # A new update is someone writing again: they are stored anew.
+    await bot.app.dispatcher.dispatch(Command(ANA, "start", update_id="new"))
+    again = await users.load_conversation(bot.app.db.reader, "test", "ana")
+    assert again is not None
+    assert again.user.language is None
+
+
+async def test_a_staff_member_added_by_an_admin_is_created_ahead_with_their_role(
+    office: Office, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/staff add before their first message: their row, created ahead, has the role."""
+    await office.staff("boss", "/staff add test newop operator water")
+    hops = count_hops(monkeypatch, office.bot)
+    newop = office.bot.sender("newop")
+    assert await hops_of(office.bot, hops, Command(newop, "start", update_id="s")) == (2, 0)
+    conversation = await users.load_conversation(office.bot.app.db.reader, "test", "newop")
+    assert conversation is not None
+    assert (conversation.user.role, conversation.user.services) == ("operator", ("water",))
+
+
+async def test_a_user_created_ahead_and_changed_by_an_earlier_event_is_read_anew(
+    office: Office, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An admin's /staff add and the new member's first message in one batch: the message is
+    handled again after the role is stored (the row created ahead had none)."""
+    dispatch = office.bot.app.dispatcher.dispatch
+    add = Command(office.bot.sender("boss"), "staff", "add test zora operator water")
+    first = Command(office.bot.sender("zora"), "start", update_id="z1")
+    with caplog.at_level(logging.INFO, logger="storage.db"):
+        await asyncio.gather(dispatch(add), dispatch(first))
+    assert "read ahead, then changed in the batch" in caplog.text  # they shared a batch
+    zora = await users.load_conversation(office.bot.app.db.reader, "test", "zora")
+    assert zora is not None
+    assert (zora.user.role, zora.user.services) == ("operator", ("water",))
