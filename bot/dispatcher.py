@@ -8,6 +8,7 @@ import sqlite3
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import aiosqlite
 
@@ -92,6 +93,7 @@ class Dispatcher:
             moved: list[tuple[str, str]] = []
 
             claim = self._claim_statements(event)
+            reads = self._deps.registry.reads_ahead
 
             async def handle_event(conn: aiosqlite.Connection, ahead: Rows) -> None:
                 # The dedupe, a new user's row and the conversation are done ahead, with the
@@ -101,10 +103,15 @@ class Dispatcher:
                 if claim and not ahead[0]:
                     log.info("duplicate update %s skipped", event.update_id)
                     return
-                seen[0] = current = users.conversation_of(ahead[-1])
+                *_, rows = ahead[: len(ahead) - len(reads)]
+                seen[0] = current = users.conversation_of(rows)
                 if current is not None:
                     watch(conn, users.watch_key(current.user.id))
-                ctx = await self._context(current, event)
+                ctx = await self._context(current, event, now)
+                ctx.ahead = {
+                    read.name: found[0][0] if found else None
+                    for read, found in zip(reads, ahead[len(ahead) - len(reads) :], strict=True)
+                }
                 # Slow work chosen for a state that has changed since (an operator's /ask) is
                 # not used: the step runs without it.
                 ctx.lookup = lookup if ctx.state == state else None
@@ -121,7 +128,14 @@ class Dispatcher:
                     state = await self._last_state(key)
                     # The slow work (network, disk) can fail too: the user still gets an answer.
                     lookup = await engine.look_up(self._deps, self._deps.registry, state, event)
-                first = [*claim, *self._create_statements(event), users.load_statement(*key)]
+                # The moment of the event's step, which its values read ahead are read for.
+                now = self._deps.clock.now()
+                first = [
+                    *claim,
+                    *self._create_statements(event, now),
+                    users.load_statement(*key),
+                    *(read.statement(*key, now) for read in reads),
+                ]
                 await self._db.in_batch_reading(first, handle_event)
                 committed = True
                 for other in moved:  # their remembered state is stale now
@@ -161,7 +175,7 @@ class Dispatcher:
         if len(self._states) > REMEMBERED_STATES:
             self._states.popitem(last=False)
 
-    def _create_statements(self, event: Inbound) -> list[Statement]:
+    def _create_statements(self, event: Inbound, now: datetime) -> list[Statement]:
         """Someone not known here is stored ahead of their event, with its dedupe's hop.
 
         Whom the last events showed known needs no statement; one erased since is created by
@@ -171,7 +185,7 @@ class Dispatcher:
         if (s.channel, s.user_id) in self._states:
             return []
         claimed = event.update_id is not None
-        return [staff.create_statement(self._new_user(s), self._deps.clock.now(), claimed=claimed)]
+        return [staff.create_statement(self._new_user(s), now, claimed=claimed)]
 
     def _new_user(self, s: Sender) -> staff.NewUser:
         role, services = self._role_of(s)
@@ -196,8 +210,9 @@ class Dispatcher:
             log.info("duplicate update %s skipped", event.update_id)
         return fresh
 
-    async def _context(self, conversation: Conversation | None, event: Inbound) -> Context:
-        now = self._deps.clock.now()
+    async def _context(
+        self, conversation: Conversation | None, event: Inbound, now: datetime
+    ) -> Context:
         if conversation is None:  # not created ahead: their remembered state said known
             new = self._new_user(event.sender)
             if new.role == "resident":  # unless an admin added them with /staff add

@@ -56,6 +56,8 @@ class Context:
     lookup: Lookup | None = None
     chat_id: str = ""  # the chat the event came from (a staff group, or the private chat)
     moved: list[tuple[str, str]] = field(default_factory=list)  # others whose state was set
+    # The flows' values read with the batch's first hop (``ReadAhead``), by name.
+    ahead: dict[str, Any] = field(default_factory=dict)
 
     @property
     def t(self) -> Translator:

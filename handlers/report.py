@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -24,7 +24,17 @@ from handlers.events import (
     Text,
     Voice,
 )
-from handlers.flow import ButtonData, Entry, Flow, Kind, LookUpFn, Prompt, Start, StepFn
+from handlers.flow import (
+    ButtonData,
+    Entry,
+    Flow,
+    Kind,
+    LookUpFn,
+    Prompt,
+    ReadAhead,
+    Start,
+    StepFn,
+)
 from handlers.menu import Menu, MenuState, menu_reply
 from handlers.municipality import CATEGORY_IDS, Municipality
 from handlers.notices import new_report_notices
@@ -34,6 +44,7 @@ from handlers.texts import N_, category_name
 from handlers.voice import refusal, save_voice, saved_voice, voice_line
 from storage import reports
 from storage.reports import NewPhoto, NewReport
+from storage.sql import Statement
 
 
 class ReportState(StrEnum):
@@ -96,12 +107,31 @@ MIN_DESCRIPTION, MAX_DESCRIPTION = 3, 4000
 MAX_ADDRESS = 300
 
 
+STARTS_WINDOW = timedelta(hours=1)  # the municipality's limit counts starts over this
+
+
+def recent_starts(channel: str, external_id: str, now: datetime) -> Statement:
+    """The user's report starts within the window, read with the batch's first hop."""
+    return reports.recent_starts_statement(channel, external_id, now - STARTS_WINDOW)
+
+
+async def claim_start(ctx: Context) -> bool:
+    """Record a report start unless the limit of the window is reached."""
+    # One event of a user at a time, and only theirs start reports: the count read ahead holds.
+    if ctx.ahead[RECENT_STARTS.name] >= ctx.municipality.reports_per_hour:
+        return False
+    await reports.record_start(ctx.conn, ctx.user.id, ctx.now)
+    return True
+
+
+RECENT_STARTS = ReadAhead("report_starts", recent_starts)
+
+
 async def start_report(ctx: Context) -> Step:
     """Begin a new draft, unless the resident has started too many reports this hour."""
     _ = ctx.t.gettext
     limit = ctx.municipality.reports_per_hour
-    hour_ago = ctx.now - timedelta(hours=1)
-    if not await reports.claim_start(ctx.conn, ctx.user.id, hour_ago, limit, ctx.now):
+    if not await claim_start(ctx):
         text = _(
             "You have started {limit} reports in the last hour. Please wait a while before"
             " starting another one.",
@@ -727,6 +757,7 @@ FLOW = Flow(
     },
     prompts=PROMPTS,
     entries=(Entry(N_("📝 Report a problem"), Menu("report"), start_report, order=10),),
+    reads_ahead=(RECENT_STARTS,),
     look_ups={
         (PHOTOS, Photo): save_photo,
         (DESCRIPTION, Voice): save_voice,

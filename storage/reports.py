@@ -10,7 +10,8 @@ import aiosqlite
 
 from storage import status
 from storage.clock import iso, parse
-from storage.sql import fetch_all, fetch_one, on_thread
+from storage.db import write_behind
+from storage.sql import Statement, fetch_all, fetch_one, on_thread
 from storage.status import Status
 
 OPEN_STATUSES = status.OPEN
@@ -225,17 +226,20 @@ async def get_report(conn: aiosqlite.Connection, report_id: int) -> Report | Non
     )  # fmt: skip
 
 
-async def claim_start(
-    conn: aiosqlite.Connection, user_id: int, since: datetime, limit: int, now: datetime
-) -> bool:
-    """Record a report start unless the user started ``limit`` since a moment (one statement)."""
-    row = await fetch_one(
-        conn,
-        "INSERT INTO report_starts (user_id, at) SELECT ?, ? WHERE"
-        " (SELECT COUNT(*) FROM report_starts WHERE user_id = ? AND at > ?) < ? RETURNING 1",
-        (user_id, iso(now), user_id, iso(since), limit),
+def recent_starts_statement(channel: str, external_id: str, since: datetime) -> Statement:
+    """The statement that counts a user's report starts since a moment (to read ahead)."""
+    return (
+        "SELECT COUNT(*) FROM report_starts s JOIN users u ON u.id = s.user_id"
+        " WHERE u.channel = ? AND u.external_id = ? AND s.at > ?",
+        (channel, external_id, iso(since)),
     )
-    return row is not None
+
+
+async def record_start(conn: aiosqlite.Connection, user_id: int, now: datetime) -> None:
+    """Record a report start that the count read ahead allows (written with the next call)."""
+    await write_behind(
+        conn, [("INSERT INTO report_starts (user_id, at) VALUES (?, ?)", (user_id, iso(now)))]
+    )
 
 
 async def transition(
