@@ -238,7 +238,7 @@ class Dispatcher:
         )
 
     async def _save(self, ctx: Context, step: Step, loaded: User, event: Inbound) -> None:
-        user = replace(loaded, language=step.language or loaded.language)
+        user = replace(loaded, language=step.language) if step.language else loaded
         # The event's writes go in one hop to the database thread.
         writes: list[Statement] = []
         if user.language != loaded.language:

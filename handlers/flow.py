@@ -75,7 +75,8 @@ class ButtonData:
         """The messenger's button data."""
         values = [str(getattr(self, name)) for name in _field_names(type(self))]
         data = ":".join([self.prefix, *values])
-        if len(data.encode()) > TELEGRAM_DATA_LIMIT:
+        # A character is at most 4 bytes: short data needs no encoding to be measured.
+        if len(data) * 4 > TELEGRAM_DATA_LIMIT and len(data.encode()) > TELEGRAM_DATA_LIMIT:
             raise ValueError(f"button data over {TELEGRAM_DATA_LIMIT} bytes: {data[:20]}...")
         return data
 

@@ -125,7 +125,7 @@ class Translator:
 
     def gettext(self, message: str, /, **params: object) -> str:
         """Translate ``message`` and fill in ``params``, which are never transliterated."""
-        text = self._script(self._translations.gettext(message))
+        text = _rendered(self.language, message)
         return _fill(text, params) if params else text
 
     def ngettext(self, singular: str, plural: str, n: int, /, **params: object) -> str:
@@ -167,6 +167,20 @@ class Translator:
         return self._local(day).date() if isinstance(day, dt.datetime) else day
 
 
+@lru_cache(maxsize=16384)
+def _rendered(language: str, message: str) -> str:
+    """A catalog message in a language and script, before its parameters are filled in (the
+    catalogs are finite, and a reply's texts are looked up again for every event)."""
+    translator = Translator(language)
+    return translator._script(translator._translations.gettext(message))
+
+
 def translator(language: str | None, zone: str = DEFAULT_ZONE) -> Translator:
     """Return the translator for a user's language, Serbian Cyrillic when none is chosen."""
-    return Translator(language if language in LANGUAGES else DEFAULT_LANGUAGE, zone)
+    return _translator(language if language in LANGUAGES else DEFAULT_LANGUAGE, zone)
+
+
+@lru_cache(maxsize=64)
+def _translator(language: str, zone: str) -> Translator:
+    """Made once per language and zone (several are asked for in every event)."""
+    return Translator(language, zone)

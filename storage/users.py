@@ -79,9 +79,14 @@ def _conversation(row: aiosqlite.Row) -> Conversation:
         language=row[5],
         role=row[6],
         unreachable=bool(row[7]),
-        services=tuple(json.loads(row[10] or "[]")),
+        services=_services(row[10]),
     )
     return Conversation(user, row[8] or "", json.loads(row[9]) if row[9] else {})
+
+
+def _services(stored: str | None) -> tuple[str, ...]:
+    """A user's services (a resident has none: no JSON to read for every event)."""
+    return () if stored in (None, "[]") else tuple(json.loads(stored or "[]"))
 
 
 def load_statement(channel: str, external_id: str) -> Statement:

@@ -74,5 +74,8 @@ def test_every_button_kind_round_trips_and_fits_telegram() -> None:
     assert len(sample.pack().encode()) <= TELEGRAM_DATA_LIMIT
     with pytest.raises(ValueError, match="64 bytes"):
         CardAction("x" * 70, 1).pack()
+    with pytest.raises(ValueError, match="64 bytes"):  # 35 characters, 65 bytes
+        CardAction("ш" * 30, 1).pack()
+    assert len(CardAction("ш" * 29, 1).pack().encode()) == TELEGRAM_DATA_LIMIT - 1
     for malformed in ("st", "st:ack", "st:ack:x", "st:ack:-1", "st:ack:1:2", "zz:1", ""):
         assert unpack_button(malformed) is None, malformed
