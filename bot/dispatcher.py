@@ -92,7 +92,6 @@ class Dispatcher:
             alert: list[str | None] = [None]
             moved: list[tuple[str, str]] = []
 
-            claim = self._claim_statements(event)
             reads = self._deps.registry.reads_ahead
 
             async def handle_event(conn: aiosqlite.Connection, ahead: Rows) -> None:
@@ -100,7 +99,7 @@ class Dispatcher:
                 # batch's first hop, inside the transaction; if an earlier event of the batch
                 # changes this user (a staff member's /ask), the batch runs again and reads it
                 # anew.
-                if claim and not ahead[0]:
+                if event.update_id is not None and not ahead[0]:  # claimed before
                     log.info("duplicate update %s skipped", event.update_id)
                     return
                 *_, rows = ahead[: len(ahead) - len(reads)]
@@ -131,7 +130,7 @@ class Dispatcher:
                 # The moment of the event's step, which its values read ahead are read for.
                 now = self._deps.clock.now()
                 first = [
-                    *claim,
+                    *self._claim_statements(event, now),
                     *self._create_statements(event, now),
                     users.load_statement(*key),
                     *(read.statement(*key, now) for read in reads),
@@ -193,10 +192,9 @@ class Dispatcher:
         own_chat = s.user_id if s.group else s.chat_id
         return staff.NewUser(s.channel, s.user_id, own_chat, s.first_name[:64], role, services)
 
-    def _claim_statements(self, event: Inbound) -> list[Statement]:
+    def _claim_statements(self, event: Inbound, now: datetime) -> list[Statement]:
         if event.update_id is None:
             return []
-        now = self._deps.clock.now()
         return [updates.claim_statement(event.sender.channel, event.update_id, now)]
 
     async def _claim(self, event: Inbound) -> bool:
