@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 
 from handlers import engine
 from handlers.context import Context, Step, column
-from handlers.events import Button, RemoveKeyboard, Reply
-from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Role
+from handlers.events import Button, Choices, RemoveKeyboard, Reply
+from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Registry, Role
 from handlers.i18n import LANGUAGES, translator
 from handlers.texts import N_
 
@@ -52,12 +53,16 @@ def language_prompt(ctx: Context) -> list[Reply]:
 
 def menu_reply(ctx: Context, text: str | None = None) -> Reply:
     """The main menu, built from the entries of every flow, under a message of its own."""
-    _ = ctx.t.gettext
-    entries = ctx.registry.entries_for(ctx.user)
-    return Reply(
-        text or _("What would you like to do?"),
-        column([e.data.button(_(e.label)) for e in entries]),
-    )
+    text = text or ctx.t.gettext("What would you like to do?")
+    return Reply(text, menu_choices(ctx.registry, ctx.t.language, ctx.user.role))
+
+
+@lru_cache(maxsize=256)
+def menu_choices(registry: Registry, language: str, role: str) -> Choices:
+    """The main menu's buttons, made once per language and role (nothing else changes them;
+    the registry is kept for the process, so it may be a key)."""
+    _ = translator(language).gettext
+    return column([e.data.button(_(e.label)) for e in registry.entries_for_role(role)])
 
 
 def main_menu_button(ctx: Context) -> Button:
