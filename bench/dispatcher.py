@@ -9,7 +9,9 @@ thread hop per event (plain sqlite3 on one worker thread), with the same concurr
 rows as long as the bot's replies; and prints the ratio of the two rates. It also prints the
 processor time per event of both (all threads of the process) and their ratio, which the other
 processes of a shared machine disturb far less than the clock. One resident's report is played
-before the clock starts (the catalogs compile on first use).
+before the clock starts (the catalogs compile on first use). It counts the calls to the writer's
+and the reader's threads per event (the dispatcher's and the outbox sender's), which no other
+process disturbs, and prints the load average at the end of the run.
 
     python bench/dispatcher.py                      # 1,000 residents
     python bench/dispatcher.py --residents 10000
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import sqlite3
 import statistics
@@ -28,9 +31,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+import aiosqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,6 +47,28 @@ from bot.settings import Settings  # noqa: E402
 from handlers.events import ButtonChoice, Command, Inbound, Location, Reply, Sender, Text  # noqa: E402
 from handlers.municipality import load_municipality  # noqa: E402
 from handlers.ports import Place  # noqa: E402
+
+
+class CallCounter:
+    """Counts the calls to each aiosqlite connection's thread (each is a hop both ways)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[int] = Counter()
+        real = aiosqlite.Connection._execute
+        calls = self.calls
+
+        async def counted(conn: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            calls[id(conn)] += 1
+            return await real(conn, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+        aiosqlite.Connection._execute = counted  # type: ignore[method-assign,assignment]
+
+    def of(self, conn: aiosqlite.Connection) -> int:
+        """The calls to ``conn``'s thread so far."""
+        return self.calls[id(conn)]
+
+
+CALLS = CallCounter()
 
 
 class NullChannel:
@@ -83,7 +112,7 @@ def report_events(n: int) -> list[Inbound]:
     ]
 
 
-async def run(residents: int, concurrency: int) -> dict[str, float]:
+async def run(residents: int, concurrency: int) -> dict[str, Any]:
     """Play every resident's report, ``concurrency`` residents at a time; return the figures."""
     municipality = load_municipality(ROOT / "config" / "vlasotince.toml")
     # Thousands of street-light reports within metres of each other would each be offered the
@@ -122,10 +151,14 @@ async def run(residents: int, concurrency: int) -> dict[str, float]:
                         await app.dispatcher.dispatch(event)
                         latencies.append(time.perf_counter() - start)
 
+            writer_before, reader_before = CALLS.of(app.db.conn), CALLS.of(app.db.reader)
             started, cpu_started = time.perf_counter(), time.process_time()
             await asyncio.gather(*(resident_worker() for _ in range(concurrency)))
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
             await app.sender.drain()
+            # The sender's calls of these events are counted too: it delivers them until here.
+            writer_calls = CALLS.of(app.db.conn) - writer_before
+            reader_calls = CALLS.of(app.db.reader) - reader_before
             sender.cancel()
             async with app.db.conn.execute("SELECT COUNT(*) FROM reports") as cur:
                 row = await cur.fetchone()
@@ -138,6 +171,7 @@ async def run(residents: int, concurrency: int) -> dict[str, float]:
             settings.database, len(latencies), concurrency, reply_length
         )
     assert stored == residents + 1, f"{stored} reports stored of {residents} and the first"
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     latencies.sort()
     return {
         "floor_events_per_s": floor,
@@ -148,12 +182,15 @@ async def run(residents: int, concurrency: int) -> dict[str, float]:
         "floor_cpu_us": floor_cpu / len(latencies) * 1e6,
         "cpu_ratio": floor_cpu / cpu,
         "residents": residents,
+        "load": load,  # of 1, 5 and 15 minutes at the end of the run
         "events": len(latencies),
         "events_per_s": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "delivered": channel.delivered - delivered_before,
+        "writer_calls": writer_calls / len(latencies),
+        "reader_calls": reader_calls / len(latencies),
     }
 
 
@@ -216,7 +253,7 @@ async def storage_floor(
     return events / elapsed, cpu
 
 
-def show(figures: dict[str, float]) -> None:
+def show(figures: dict[str, Any]) -> None:
     """Print one run's figures."""
     print(
         f"residents={figures['residents']:.0f} events={figures['events']:.0f}"
@@ -226,6 +263,8 @@ def show(figures: dict[str, float]) -> None:
         f" floor_events/s={figures['floor_events_per_s']:.0f} ratio={figures['ratio']:.2f}"
         f" cpu/event={figures['cpu_us']:.0f}us floor_cpu/event={figures['floor_cpu_us']:.0f}us"
         f" cpu_ratio={figures['cpu_ratio']:.2f}"
+        f" calls/event: writer={figures['writer_calls']:.2f} reader={figures['reader_calls']:.2f}"
+        f" (load average {figures['load']})"
     )
 
 
