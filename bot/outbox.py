@@ -254,6 +254,11 @@ class OutboxSender:
         else:
             ref = (row.channel, row.chat_id, reply.key, message_id) if message_id else None
             self._delivered(Sent(row.id, ref if reply.key else None))
+            if reply.key and ref is not None:
+                # A staff chat's answer is matched to this message's id by the dispatcher (a
+                # reply to the bot's question): it is committed now, not with the next claim,
+                # which may wait for the pass's slowest send.
+                await self._mark_sent_or_leave()
         return True
 
     async def _drawn(self, reply: Reply) -> Reply:
@@ -295,11 +300,23 @@ class OutboxSender:
         try:
             claimed = await self._db.in_batch_reading(first, claimed_ids)
         except Exception as e:
-            self._sent[:0] = sent  # marked with the next claim, or when the sender is idle
-            for _, done in claims:
-                done.set_exception(e)
-            return
-        self._marked(sent)
+            if not sent:
+                for _, done in claims:
+                    done.set_exception(e)
+                return
+            # The marks may be what failed: they are written on their own (or left), and the
+            # claim is made alone. Put back ahead of every later claim, a mark that cannot be
+            # written would fail them all, and the sender would stop for every chat.
+            self._sent[:0] = sent
+            await self._mark_sent_or_leave()
+            try:
+                claimed = await self._db.in_batch_reading(first[-1:], claimed_ids)
+            except Exception as again:
+                for _, done in claims:
+                    done.set_exception(again)
+                return
+        else:
+            self._marked(sent)
         for row_id, done in claims:
             done.set_result(row_id in claimed)
 
@@ -327,6 +344,15 @@ class OutboxSender:
             self._sent[:0] = sent
             raise
         self._marked(sent)
+
+    async def _mark_sent_or_leave(self) -> None:
+        """Write the waiting marks on their own; if that fails too, leave those rows
+        ``sending``: they were delivered, and the next start takes them as sent."""
+        try:
+            await self._mark_sent()
+        except Exception:
+            left, self._sent = self._sent, []
+            log.exception("%d sent marks could not be written; left as being sent", len(left))
 
     def _marked(self, sent: list[Sent]) -> None:
         """The marks are committed: the reader sees their message ids now."""

@@ -8,6 +8,7 @@ more is due.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -18,7 +19,7 @@ from handlers.events import Reply
 from storage import message_refs, outbox
 from storage.outbox import NewMessage
 from storage.sql import fetch_all
-from tests.conftest import Bot
+from tests.conftest import Bot, eventually
 
 
 def count_writer_calls(monkeypatch: pytest.MonkeyPatch, bot: Bot) -> Counter[str]:
@@ -98,3 +99,48 @@ async def test_a_sent_mark_that_waits_is_written_by_close(bot: Bot) -> None:
     await bot.app.sender.close()
     assert await statuses(bot) == ["sent"]
     assert await bot.app.sender.recover() == 0  # nothing left to take as delivered
+
+
+async def test_a_keyed_message_is_marked_at_once_while_the_pass_still_sends(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator's reply to the bot's question is matched to the question's message id in
+    the database: it is there as soon as the question went out, not when the slowest send of
+    its pass (a photo upload, a timeout) ends."""
+    release = asyncio.Event()
+    real = bot.channel.send
+
+    async def send(chat_id: str, reply: Reply, *, edit: str | None = None) -> str | None:
+        if chat_id == "ana":
+            await release.wait()
+        return await real(chat_id, reply, edit=edit)
+
+    monkeypatch.setattr(bot.channel, "send", send)
+    await enqueue(bot, "ana", [Reply("a slow upload")])
+    await enqueue(bot, "-100", [Reply("Send a photo of the fix", key="ask:7")])
+    drain = asyncio.create_task(bot.app.sender.drain())
+    try:
+
+        async def question_is_known() -> bool:
+            found = await message_refs.find(bot.app.db.reader, "test", "-100", "ask:7")
+            return found is not None
+
+        await eventually(question_is_known, "the question's message id is committed")
+    finally:
+        release.set()
+        await drain
+    assert await statuses(bot) == ["sent", "sent"]
+
+
+async def test_a_sent_mark_that_cannot_be_written_does_not_stop_the_sender(bot: Bot) -> None:
+    """A mark that keeps failing is left (its row was delivered; the next start takes it as
+    sent): it must not ride on every later claim and fail them all."""
+    await bot.app.db.conn.execute(
+        "CREATE TRIGGER broken_mark BEFORE UPDATE OF status ON outbox"
+        " WHEN NEW.status = 'sent' AND OLD.id = 1 BEGIN SELECT RAISE(ABORT, 'disk'); END"
+    )
+    await bot.app.db.conn.commit()
+    await enqueue(bot, "ana", [Reply(f"message {i}") for i in range(3)])
+    await bot.app.sender.drain()
+    assert [r.text for r in bot.channel.to("ana")] == ["message 0", "message 1", "message 2"]
+    assert await statuses(bot) == ["sending", "sent", "sent"]
