@@ -96,12 +96,17 @@ def _catalog(language: str) -> gettext.NullTranslations:
 
 
 def _fill(text: str, params: dict[str, object]) -> str:
-    """Fill in ``params``; a value that ends with a full stop (a Serbian, Bosnian or Hungarian date:
-    "31. 10. 2026.") ends the sentence too, so the message's own stop after it is dropped."""
+    """Fill in ``params``. A value that ends with a full stop (a Serbian, Bosnian or Hungarian date:
+    "31. 10. 2026.") ends the sentence too, so the message's own stop after it is dropped; and a
+    Hungarian suffix takes the place of a day's stop ("2026. okt. 31-ig", not "31.-ig")."""
+    bare: dict[str, object] = {}
     for key, value in params.items():
         if isinstance(value, str) and value.endswith("."):
             text = text.replace(f"{{{key}}}.", f"{{{key}}}")
-    return text.format(**params)
+            if f"{{{key}}}-" in text:
+                bare[f"{key}_bare"] = value[:-1]
+                text = text.replace(f"{{{key}}}-", f"{{{key}_bare}}-")
+    return text.format(**params, **bare)
 
 
 @cache

@@ -161,5 +161,8 @@ def test_a_date_that_ends_a_sentence_ends_it_with_one_full_stop() -> None:
         assert text.endswith(f" {day}" + ("" if day.endswith(".") else "."))
     latin = translator("sr-Latn").gettext(message, year=2027, date="31. 10. 2026.")
     assert latin == "Javna rasprava o budžetu za 2027. godinu otvorena je do 31. 10. 2026."
+    hungarian = translator("hu")
+    until = hungarian.gettext(message, year=2027, date=hungarian.date(date(2026, 10, 31)))
+    assert until == "A 2027. évi költségvetés közmeghallgatása 2026. okt. 31-ig nyitva van."
     # A value without its own stop keeps the message's: 2027 is followed by ". godinu".
     assert translator("sr-Cyrl").gettext("{n}.", n="x") == "x."
