@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from storage import reports
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from storage import consultations, reports
 from storage.sql import fetch_all
-from tests.conftest import HYGIENE_CHAT, Running, jpeg
+from tests.conftest import HYGIENE_CHAT, Running, eventually, jpeg
 from tests.test_telegram import confirmed_past
 
 ANA = 5001
@@ -96,3 +99,48 @@ async def test_an_album_sent_as_a_comment_is_one_comment_with_its_caption(
     await running.app.sender.drain()
     assert running.texts(ANA)[before:][-1] == "What would you like to do?"
     assert await send_album(running, "album-3", ["white"], "") == ["Photo 1 of 3 added.", WHAT_KIND]
+
+
+ADMIN = 100000101  # the admin of config/vlasotince.toml
+
+
+async def test_an_album_sent_as_a_consultation_comment_is_one_comment_with_its_caption(
+    running: Running,
+) -> None:
+    fake, conn = running.fake, running.app.db.conn
+    await in_english(running)
+    fake.push_command(ADMIN, "start")
+    fake.push_callback(ADMIN, "lang:en")
+    await running.wait_text(ADMIN, "Welcome")
+    starts = datetime.now(ZoneInfo("Europe/Belgrade")) + timedelta(days=2)
+    fake.push_command(ADMIN, "consult", "new")
+    for answer in [
+        "Parks of Vlasotince", "Where should the new benches go?",
+        starts.strftime("%d.%m.%Y %H:%M"), (starts + timedelta(hours=2)).strftime("%d.%m.%Y %H:%M"),
+        "Town hall", "-",
+    ]:  # fmt: skip
+        fake.push_text(ADMIN, answer)
+    await running.wait_text(ADMIN, "Announce this to")
+    fake.push_callback(ADMIN, "cwiz:ok")
+    find = "SELECT id FROM consultations WHERE title = 'Parks of Vlasotince'"
+
+    async def stored() -> bool:
+        return bool(await fetch_all(conn, find))
+
+    await eventually(stored, "the consultation is stored")
+    (row,) = await fetch_all(conn, find)
+    fake.push_callback(ANA, f"cc:{row[0]}")
+    await running.wait_text(ANA, "Write your comment or proposal on Parks of Vlasotince")
+    await running.app.sender.drain()
+    admin_before = len(fake.sent_messages(ADMIN))
+    caption = "Benches in the shade by the river, where the photos show"
+    answered = await send_album(running, "album-c", ["red", "blue", "green", "navy"], caption)
+    assert answered[0].startswith("Thank you! Your comment was sent to the municipality.")
+    assert answered[1:] == ["A comment has at most 3 photos; this one was not added."]
+    (comment,) = await fetch_all(conn, "SELECT id, text FROM consultation_comments")
+    assert comment[1] == caption
+    photos = await consultations.comment_photos(conn, int(comment[0]))
+    assert len(set(photos)) == 3
+    to_admin = fake.sent_messages(ADMIN)[admin_before:]
+    assert sum(1 for m in to_admin if m.get("photo")) == 3
+    assert any(caption in str(m.get("text") or "") for m in to_admin)
