@@ -180,7 +180,9 @@ async def answer(
     row = await fetch_one(
         conn,
         "UPDATE consultation_comments SET verdict = ?, answer = ?, answered_at = ?,"
-        " answered_by = ? WHERE id = ? AND program IS NOT NULL AND verdict IS ? RETURNING id",
+        # IS NOT DISTINCT FROM: the NULL-safe comparison both SQLite (3.39+) and PostgreSQL know
+        " answered_by = ? WHERE id = ? AND program IS NOT NULL"
+        " AND verdict IS NOT DISTINCT FROM ? RETURNING id",
         (verdict, reason, iso(now), by, proposal_id, was),
     )
     return row is not None
