@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from handlers import engine
+from handlers.budget.audit import VERDICT_NAMES
 from handlers.budget.money import dinars
 from handlers.budget.programs import program_name
 from handlers.context import Context, Step, buttons
@@ -275,6 +276,11 @@ def _participation_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
     comments = [
         f"{c['consultation']} {_moment(ctx, c['at'])}: {c['text']}"
         + (f" ({program_name(ctx.t, c['program'])}{_cost(ctx, c['cost'])})" if c["program"] else "")
+        + "".join(
+            f"\n   {_moment(ctx, a['at'])}: {_(VERDICT_NAMES.get(a['verdict'], a['verdict']))}"
+            f"{': ' + a['reason'] if a['reason'] else ''}"
+            for a in c["answers"]
+        )
         for c in data["consultation_comments"]
     ]
     return [

@@ -141,18 +141,28 @@ async def publish(conn: aiosqlite.Connection, version_id: int, by: int, now: dat
     return row is not None
 
 
+async def stored(conn: aiosqlite.Connection, version_id: int) -> Version | None:
+    """One version by its id, published or only prepared."""
+    row = await fetch_one(
+        conn,
+        "SELECT id, year, kind, as_of, file_name FROM budget_versions WHERE id = ?",
+        (version_id,),
+    )
+    return _version(row) if row else None
+
+
 async def drop_unpublished(
     conn: aiosqlite.Connection, *, version_id: int | None = None, imported_by: int | None = None
-) -> bool:
+) -> list[Version]:
     """Delete an unpublished version (by id, or every one an admin prepared) with its lines (the
-    foreign key's ON DELETE CASCADE deletes them in the same statement); whether one was."""
+    foreign key's ON DELETE CASCADE deletes them in the same statement); those deleted."""
     rows = await fetch_all(
         conn,
         "DELETE FROM budget_versions WHERE published_at IS NULL AND (id = ? OR imported_by = ?)"
-        " RETURNING id",
+        " RETURNING id, year, kind, as_of, file_name",
         (version_id, imported_by),
     )
-    return bool(rows)
+    return [_version(r) for r in rows]
 
 
 async def program_totals(conn: aiosqlite.Connection, version_id: int) -> list[Total]:

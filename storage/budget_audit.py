@@ -123,11 +123,35 @@ async def of_subjects(
     return found
 
 
-async def drop_reasons_of(conn: aiosqlite.Connection, user_id: int) -> None:
-    """A resident's erasure: the reasons given to their proposals go with the proposals (the
-    entries stay: who answered, when, and the verdict)."""
-    await conn.execute(
-        "UPDATE budget_events SET text = NULL WHERE object = 'proposal' AND object_id IN"
-        " (SELECT id FROM consultation_comments WHERE user_id = ? AND program IS NOT NULL)",
+async def detach(
+    conn: aiosqlite.Connection, subject: Subject, ids: list[int], marker: str, *,
+    drop_text: bool = False,
+) -> None:  # fmt: skip
+    """Detach the entries of objects gone (an erased proposal, a dropped version) from their ids,
+    which SQLite gives the next row again (no AUTOINCREMENT): ``object_id`` goes, ``detail`` keeps
+    the number and the ``marker`` saying why."""
+    for object_id in ids:
+        rows = await fetch_all(
+            conn,
+            "SELECT id, detail FROM budget_events WHERE object = ? AND object_id = ?",
+            (subject, object_id),
+        )
+        for entry_id, detail in rows:
+            marked = json.loads(detail) | {marker: True, "id": object_id}
+            await conn.execute(
+                "UPDATE budget_events SET object_id = NULL, detail = ?,"
+                " text = CASE WHEN ? THEN NULL ELSE text END WHERE id = ?",
+                (json.dumps(marked, ensure_ascii=False, sort_keys=True), drop_text, entry_id),
+            )
+
+
+async def detach_proposals_of(conn: aiosqlite.Connection, user_id: int) -> None:
+    """A resident's erasure: the reasons given to their proposals go with the proposals; the
+    entries stay (who answered, when, the verdict), marked as an erased one's."""
+    rows = await fetch_all(
+        conn,
+        "SELECT id FROM consultation_comments WHERE user_id = ? AND program IS NOT NULL",
         (user_id,),
     )
+    ids = [int(r[0]) for r in rows]
+    await detach(conn, Subject.PROPOSAL, ids, "erased", drop_text=True)

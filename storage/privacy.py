@@ -159,6 +159,7 @@ def _row(section: str, row: dict[str, Any]) -> dict[str, Any]:
             row["contact"]["email_consent"] = bool(row["contact"]["email_consent"])
     if section == "consultation_comments":
         row["later_photos"] = _json_list(row["later_photos"])
+        row["answers"] = json.loads(row["answers"] or "[]")
     if section == "consultations_joined":
         row.update(remind=bool(row["remind"]), attend=bool(row["attend"]))
     return row
@@ -191,7 +192,12 @@ _SECTIONS: dict[str, str] = {
     "consultation_comments": "SELECT c.title AS consultation, c.budget_year, m.at, m.text,"
     " m.photo, (SELECT json_group_array(path) FROM (SELECT path FROM consultation_comment_photos"
     " p WHERE p.comment_id = m.id ORDER BY p.position)) AS later_photos, m.program, m.cost,"
-    " m.latitude, m.longitude, m.answer, m.verdict"
+    " m.latitude, m.longitude, m.answer, m.verdict,"
+    # a proposal's answers as the audit keeps them (the earlier reasons too), never who gave them
+    " (SELECT json_group_array(json_object('at', e.at, 'verdict',"
+    " json_extract(e.detail, '$.verdict'), 'reason', e.text)) FROM (SELECT at, detail, text"
+    " FROM budget_events WHERE object = 'proposal' AND object_id = m.id"
+    " AND action IN ('answer_given', 'answer_changed') ORDER BY id) e) AS answers"
     " FROM consultation_comments m JOIN consultations c ON c.id = m.consultation_id"
     " WHERE m.user_id = :u ORDER BY m.id",
     "ballots": "SELECT r.title AS round, p.name AS project, p.cost, v.at FROM pb_votes v"
@@ -286,7 +292,7 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     # them: the followers are other residents, told the municipality's side only.
     anonymised = await anonymise_reports(conn, ids, now, keep_followers=True)
     # The reasons given to their proposals go with the proposals; the audit keeps who and what.
-    await budget_audit.drop_reasons_of(conn, user_id)
+    await budget_audit.detach_proposals_of(conn, user_id)
     for table in (
         "conversations", "subscriptions", "report_starts", "consultation_participants",
         "consultation_comments", "reminders_sent", "library_follows", "library_readers",

@@ -19,7 +19,7 @@ import pytest
 from bot.scheduler import find_job, run_job
 from storage import budget_audit, budget_pb
 from storage.budget_audit import Action
-from tests.conftest import Office, Press
+from tests.conftest import Office, Press, read_export
 from tests.test_budget_import import ADOPTED as EXAMPLE
 from tests.test_budget_import import cli
 from tests.test_budget_staff import ADOPTED, document
@@ -60,12 +60,16 @@ CONSULT = "/budget consult 2027 17.05.2026 31.05.2026"
 async def propose(office: Office) -> None:
     """An open consultation with Mila's proposal #1."""
     await office.bot.say("boss", CONSULT)
-    overview = await office.bot.say("mila", Press("menu:budget"))
+    await file_proposal(office, "mila", "A sidewalk by the school")
+
+
+async def file_proposal(office: Office, user: str, title: str) -> None:
+    """A resident's proposal to the open consultation."""
+    overview = await office.bot.say(user, Press("menu:budget"))
     data = next(b.data for row in overview[0].buttons for b in row if b.data.startswith("bpr"))
     await say_all(
-        office, "mila",
-        [Press(data), Press("bpp:0701"), "A sidewalk by the school", Press("bpn:skip"),
-         Press("bpn:send")],
+        office, user,
+        [Press(data), Press("bpp:0701"), title, Press("bpn:skip"), Press("bpn:send")],
     )  # fmt: skip
 
 
@@ -127,7 +131,8 @@ CASES: dict[Action, Case] = {
         previewed, [Press("budc:ok")], ("version", 1, ADOPTED_FACTS, None)
     ),
     Action.IMPORT_DROPPED: Case(
-        previewed, [Press("budc:drop")], ("version", 1, ADOPTED_FACTS, None)
+        previewed, [Press("budc:drop")],
+        ("version", None, ADOPTED_FACTS | {"dropped": True, "id": 1}, None),
     ),
     Action.CONSULTATION_OPENED: Case(
         nothing, [CONSULT],
@@ -142,7 +147,7 @@ CASES: dict[Action, Case] = {
         ("proposal", 1, {"verdict": "partly"}, REASON),
     ),
     Action.ANSWER_CHANGED: Case(
-        answered, [Press("bpc:1:taken"), "All of it, after all."],
+        answered, [Press("bpc:1:taken:partly"), "All of it, after all."],
         ("proposal", 1, {"verdict": "taken", "old": "partly"}, "All of it, after all."),
     ),
     Action.ROUND_PREPARED: Case(
@@ -233,7 +238,7 @@ async def test_a_proposals_card_shows_its_history_and_the_resident_only_the_answ
     bot = office.bot
     await answered(office)
     bot.clock.advance(hours=2)
-    await say_all(office, "boss", [Press("bpc:1:taken"), "All of it, after all."])
+    await say_all(office, "boss", [Press("bpc:1:taken:partly"), "All of it, after all."])
     await bot.play(
         "boss",
         [
@@ -311,8 +316,29 @@ async def test_an_erasure_takes_the_reason_given_to_the_residents_proposal(offic
     await office.bot.say("mila", "/deleteme")
     await office.bot.say("mila", Press("erase:yes"))
     kept = [(e[0], e[1], e[3], json.loads(e[4]), e[5]) for e in entries(db_of(office))]
-    assert kept[-1] == ("boss", "answer_given", 1, {"verdict": "partly"}, None)
+    # Detached from the id the next proposal may get, marked as an erased one's.
+    erased = {"verdict": "partly", "erased": True, "id": 1}
+    assert kept[-1] == ("boss", "answer_given", None, erased, None)
     assert await budget_audit.latest(office.bot.app.db.conn, 10)
+
+
+async def test_a_new_proposal_on_an_erased_ones_id_starts_without_its_history(
+    office: Office,
+) -> None:
+    """SQLite gives the newest deleted row's id again: the next proposal is #1 once more."""
+    bot = office.bot
+    await answered(office)
+    await say_all(office, "mila", ["/deleteme", Press("erase:yes")])
+    await say_all(office, "ana", ["/start", Press("lang:en")])
+    await file_proposal(office, "ana", "A bench at the bus stop")
+    cards = await bot.say("boss", "/budget proposals")
+    assert len(cards) == 1
+    assert "#1 Transport and roads\nA bench at the bus stop" in cards[0].text
+    assert all("History" not in c.text and "Boss" not in c.text for c in cards)
+    history = (await bot.say("boss", "/budget history"))[-1].text
+    assert "answered proposal #1: partly taken into the draft (erased at its author's request)" in (
+        history
+    )
 
 
 def test_the_command_lines_import_is_in_the_history_as_its_own(tmp_path: Path) -> None:
@@ -327,3 +353,92 @@ def test_the_command_lines_import_is_in_the_history_as_its_own(tmp_path: Path) -
          {"kind": "adopted", "year": 2026, "as_of": "2025-12-20", "file": EXAMPLE.name,
           "by": "command line"}),
     ]  # fmt: skip
+
+
+async def test_a_preview_made_before_the_audit_is_published_from_its_stored_version(
+    office: Office,
+) -> None:
+    """Before the audit a preview's draft held only its version's id: the document's facts come
+    from the stored version, not from the draft."""
+    await previewed(office)
+    db = db_of(office)
+    conn = sqlite3.connect(db)
+    try:
+        with conn:
+            conn.execute(
+                "UPDATE conversations SET draft = json_object('version_id',"
+                " (SELECT MAX(id) FROM budget_versions))"
+                " WHERE user_id = (SELECT id FROM users WHERE external_id = 'boss')"
+            )
+    finally:
+        conn.close()
+    before = entries(db)
+    await office.bot.play(
+        "boss", [(Press("budc:ok"), ["Published: residents now see this version of the budget."])]
+    )
+    found = [(e[1], e[2], json.loads(e[4])) for e in entries(db)[len(before) :]]
+    facts = {"as_of": "2025-12-20", "file": "b.csv", "kind": "adopted", "year": 2026}
+    assert found == [("import_published", "version", facts)]
+
+
+async def test_a_preview_replaced_by_a_new_import_is_dropped_in_the_history(
+    office: Office,
+) -> None:
+    await previewed(office)
+    await say_all(office, "boss", ["/cancel", *IMPORT, document(office, "boss", ADOPTED, "c.csv")])
+    found = [(e[1], e[3], json.loads(e[4])["file"]) for e in entries(db_of(office))]
+    # The new version gets the dropped one's id again: the dropped one's entries are detached.
+    assert found == [
+        ("import_previewed", None, "b.csv"), ("import_dropped", None, "b.csv"),
+        ("import_previewed", 1, "c.csv"),
+    ]  # fmt: skip
+    await office.bot.say("boss", "/cancel")
+    history = (await office.bot.say("boss", "/budget history"))[-1].text
+    assert "Boss: dropped version 1: adopted budget for 2026, 20 Dec 2025" in history
+
+
+async def test_a_stale_change_button_does_not_override_a_colleagues_newer_answer(
+    office: Office,
+) -> None:
+    bot = office.bot
+    await answered(office)
+    assert "Added" in (await office.staff("boss", "/staff add test ana admin"))[0]
+    await say_all(office, "ana", ["/start", Press("lang:en")])
+
+    def change_to(card: Any, verdict: str) -> Press:
+        return Press(next(b.data for r in card.buttons for b in r if f":{verdict}" in b.data))
+
+    boss_card = (await bot.say("boss", "/budget proposals answered"))[0]
+    ana_card = (await bot.say("ana", "/budget proposals answered"))[0]
+    await say_all(office, "boss", [change_to(boss_card, "taken"), "All of it, after all."])
+    told = len(bot.channel.to("mila"))
+    replies = await bot.say("ana", change_to(ana_card, "not"))
+    assert replies[0].text == (
+        "The answer to proposal #1 was changed meanwhile; nothing was changed now."
+        " Here is the proposal as it is:"
+    )
+    assert "Answer: taken into the draft\nAll of it, after all." in replies[1].text
+    await bot.say("ana", "Not at all.")  # not taken as a reason
+    assert [e[1] for e in entries(db_of(office))][-1] == "answer_changed"
+    assert json.loads(entries(db_of(office))[-1][4]) == {"verdict": "taken", "old": "partly"}
+    assert len(bot.channel.to("mila")) == told
+
+
+async def test_the_residents_export_has_their_proposals_answers_and_no_staff(
+    office: Office,
+) -> None:
+    bot = office.bot
+    await answered(office)
+    bot.clock.advance(hours=2)
+    await say_all(office, "boss", [Press("bpc:1:taken:partly"), "All of it, after all."])
+    text, exported = read_export(bot, await bot.say("mila", "/mydata"))
+    (proposal,) = exported["consultation_comments"]
+    changed = "All of it, after all."
+    assert proposal["answers"] == [
+        {"at": "2026-05-17T09:00:00.000000+00:00", "verdict": "partly", "reason": REASON},
+        {"at": "2026-05-17T11:00:00.000000+00:00", "verdict": "taken", "reason": changed},
+    ]
+    assert f"17 May 2026, 11:00: partly taken into the draft: {REASON}" in text
+    assert "17 May 2026, 13:00: taken into the draft: All of it, after all." in text
+    for staff in ("boss", "Шеф", "Šef", "actor"):  # who answered stays the municipality's
+        assert staff not in json.dumps(exported, ensure_ascii=False) + text

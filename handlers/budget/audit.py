@@ -57,7 +57,8 @@ def _on(t: Translator, iso_day: object) -> str:
 
 def what(t: Translator, e: Entry) -> str:
     """What an entry's action did, in the reader's language."""
-    d, n = e.detail, e.subject_id
+    d = e.detail
+    n = e.subject_id if e.subject_id is not None else d.get("id")  # an erased one's, kept
     match e.action:
         case Action.IMPORT_REFUSED:
             return t.ngettext(
@@ -132,6 +133,8 @@ def who(t: Translator, e: Entry) -> str:
 def line(t: Translator, e: Entry, zone: ZoneInfo) -> str:
     """One entry: when, who, what; a reason under it (the staff's words, as written)."""
     text = f"{moment(t, e.at, zone)} · {who(t, e)}: {what(t, e)}"
+    if e.detail.get("erased"):
+        text += " " + t.gettext("(erased at its author's request)")
     if e.text:
         text += f"\n   «{e.text[:MAX_REASON]}»"
     return text

@@ -77,6 +77,7 @@ class ChangeAnswer(ButtonData):
     role = Role.ADMIN
     proposal_id: int
     verdict: str
+    shown: str  # the answer on the card: a colleague may have changed it since
 
 
 async def overview_part(ctx: Context) -> tuple[list[str], list[Button]]:
@@ -252,9 +253,10 @@ def staff_card(
     t: Translator, p: Proposal, history: list[Entry] | None = None, zone: ZoneInfo | None = None
 ) -> Reply:
     """A proposal with its answer buttons (to change an answer given), and its history."""
-    kind = Verdict if p.verdict is None else ChangeAnswer
     choices = [
-        kind(p.id, v).button(t.gettext(VERDICT_NAMES[v]).capitalize())
+        (Verdict(p.id, v) if p.verdict is None else ChangeAnswer(p.id, v, p.verdict)).button(
+            t.gettext(VERDICT_NAMES[v]).capitalize()
+        )
         for v in VERDICTS
         if v != p.verdict
     ]
@@ -438,6 +440,17 @@ async def choose_verdict(ctx: Context, press: Verdict | ChangeAnswer) -> Step | 
     taken = isinstance(press, Verdict) and proposal.verdict is not None
     if taken or proposal.verdict == press.verdict:
         return engine.stay(ctx, [Reply(ctx.t.gettext("That proposal was already answered."))])
+    if isinstance(press, ChangeAnswer) and proposal.verdict != press.shown:
+        # An old card: a colleague changed the answer since; show what it is now.
+        history = await budget_audit.of_subjects(ctx.conn, Subject.PROPOSAL, [proposal.id])
+        zone = ZoneInfo(ctx.municipality.timezone)
+        text = ctx.t.gettext(
+            "The answer to proposal #{id} was changed meanwhile; nothing was changed now."
+            " Here is the proposal as it is:",
+            id=proposal.id,
+        )
+        card = staff_card(ctx.t, proposal, history[proposal.id], zone)
+        return engine.stay(ctx, [Reply(text), card])
     text = ctx.t.gettext(
         "Proposal #{id}: {verdict}. Write the reason; the resident will read it.",
         id=proposal.id, verdict=ctx.t.gettext(VERDICT_NAMES[press.verdict]),

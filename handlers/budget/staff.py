@@ -164,8 +164,9 @@ async def receive_file(ctx: Context, event: File) -> Step:
         return engine.stay(ctx, [Reply(text)])
     document = _document(ctx.draft, name)
     preview = await imports.preview(ctx.conn, document, lines)
-    # A preview left without an answer (a /cancel, a new import) is dropped now.
-    await budget.drop_unpublished(ctx.conn, imported_by=ctx.user.id)
+    # A preview left without an answer (a /cancel, a new import) is dropped now, in the history.
+    for left in await budget.drop_unpublished(ctx.conn, imported_by=ctx.user.id):
+        await _audit_drop(ctx, left)
     version_id = await imports.store(
         ctx.conn, document, lines, imported_by=ctx.user.id, now=ctx.now, published=False
     )
@@ -188,24 +189,37 @@ def _document(draft: dict[str, object], name: str) -> imports.Document:
     return imports.Document(int(str(draft["year"])), DocumentKind(str(draft["kind"])), as_of, name)
 
 
+def _stored_document(v: budget.Version) -> imports.Document:
+    """The document of a stored version (a preview made before the draft held its facts too)."""
+    return imports.Document(v.year, DocumentKind(v.kind), v.as_of, v.file_name)
+
+
+async def _audit_drop(ctx: Context, v: budget.Version) -> None:
+    """The drop's entry; the version's entries are detached from its id, which the next version
+    may get."""
+    await imports.audit(
+        ctx.conn, Action.IMPORT_DROPPED, ctx.user.id, v.id, _stored_document(v), ctx.now
+    )
+    await budget_audit.detach(ctx.conn, Subject.VERSION, [v.id], "dropped")
+
+
 async def decide(ctx: Context, press: Publish) -> Step | None:
     """Publish the prepared version (once), or drop it."""
     _ = ctx.t.gettext
     version_id = ctx.draft.get("version_id")
     if not isinstance(version_id, int) or press.action not in ("ok", "drop"):
         return None
-    document = _document(ctx.draft, str(ctx.draft.get("file", "")))
     if press.action == "drop":
-        if await budget.drop_unpublished(ctx.conn, version_id=version_id):
-            await imports.audit(
-                ctx.conn, Action.IMPORT_DROPPED, ctx.user.id, version_id, document, ctx.now
-            )
+        for dropped in await budget.drop_unpublished(ctx.conn, version_id=version_id):
+            await _audit_drop(ctx, dropped)
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Dropped; nothing was published."))])
-    if not await budget.publish(ctx.conn, version_id, ctx.user.id, ctx.now):
+    version = await budget.stored(ctx.conn, version_id)
+    if version is None or not await budget.publish(ctx.conn, version_id, ctx.user.id, ctx.now):
         return Step(MenuState.MAIN, {}, [menu_reply(ctx)])
     await imports.audit(
-        ctx.conn, Action.IMPORT_PUBLISHED, ctx.user.id, version_id, document, ctx.now
-    )
+        ctx.conn, Action.IMPORT_PUBLISHED, ctx.user.id, version_id, _stored_document(version),
+        ctx.now,
+    )  # fmt: skip
     log.info("admin %s published budget version %s", ctx.user.id, version_id)
     text = _("Published: residents now see this version of the budget.")
     progress = await followers.tell_followers(ctx, version_id)
