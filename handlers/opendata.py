@@ -4,7 +4,6 @@ files a report exactly as a resident does in chat (routed, carded, audited, its 
 from __future__ import annotations
 
 import math
-import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -148,10 +147,9 @@ class Submission:
 
 @dataclass(frozen=True, slots=True)
 class Filed:
-    """A report filed for an API client."""
+    """A report filed for an API client (its id is known at once: no token is given)."""
 
     ref: str
-    token: str
     notice: str
     outgoing: list[Outgoing]
 
@@ -211,15 +209,13 @@ async def file_submission(
     await opendata.set_source(conn, stored.id, source)
     if not s.contact.empty:
         await opendata.save_contact(conn, stored.id, s.contact)
-    token = secrets.token_urlsafe(16)
-    await opendata.save_token(conn, token, stored.id, client, now)
     t = translator(m.staff_language)
     # A forwarding body's report goes to the body, never to the municipal staff's chats; the
     # contact the client sent is kept for the municipality, and no name goes to the body.
     forwarded = await bodies.forward_filed(conn, m, stored, now, None)
     if forwarded is not None:
         body, mail = forwarded
-        return Filed(ref, token, bodies.forwarded_text(t, ref, body), [mail])
+        return Filed(ref, bodies.forwarded_text(t, ref, body), [mail])
     # The card names the client: staff see where the report came from, and whom to ask.
     reporter = f"{s.contact.first_name} ({client}, Open311)" if s.contact.first_name else None
     outgoing = new_report_notices(m, stored, reporter or f"{client} (Open311)")
@@ -228,7 +224,7 @@ async def file_submission(
         ref=ref,
     )
     shared = [bodies.shared_note(t, b) for b in m.bodies_sharing(s.category)]
-    return Filed(ref, token, "\n\n".join([notice, *shared]), outgoing)
+    return Filed(ref, "\n\n".join([notice, *shared]), outgoing)
 
 
 async def _client_user(conn: aiosqlite.Connection, client: str, now: datetime) -> users.User:

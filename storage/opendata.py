@@ -307,18 +307,9 @@ async def consented_email(conn: aiosqlite.Connection, report_id: int) -> str | N
     return str(row[0]) if row else None
 
 
-async def save_token(
-    conn: aiosqlite.Connection, token: str, report_id: int, client: str, now: datetime
-) -> None:
-    """Remember the token an API client got for a report."""
-    await conn.execute(
-        "INSERT INTO open311_tokens (token, report_id, client, created_at) VALUES (?, ?, ?, ?)",
-        (token, report_id, client, iso(now)),
-    )
-
-
 async def ref_of_token(conn: aiosqlite.Connection, token: str) -> str | None:
-    """The reference of the public report a token was given for."""
+    """The reference of the public report a token was given for (tokens were given by POST
+    requests until its answer carried the id alone)."""
     row = await fetch_one(
         conn,
         "SELECT r.ref FROM open311_tokens t JOIN reports r ON r.id = t.report_id"

@@ -303,8 +303,6 @@ async def test_a_filed_request_is_routed_carded_audited_and_named(server: Server
     assert [e.kind for e in stored.events] == ["created"]
     source = await fetch_all(conn, "SELECT source FROM reports")
     assert [r[0] for r in source] == ["open311:fixmystreet"]
-    tokened = await server.get_json(f"/tokens/{answer['token']}.json")
-    assert tokened == [{"service_request_id": REF, "token": answer["token"]}]
     published = await server.get_json(f"/requests/{REF}.json")
     assert "Jovana" not in json.dumps(published)
     assert "0641234567" not in json.dumps(published)

@@ -547,7 +547,8 @@ async def one_request(data: OpenData, request: web.Request, fmt: str) -> web.Res
 
 
 async def token(data: OpenData, request: web.Request, fmt: str) -> web.Response:
-    """GET tokens/{token}: the request a POST's token stands for."""
+    """GET tokens/{token}: the request a token stands for. A POST answers the id itself and gives
+    no token now; the tokens given before (kept in open311_tokens) still answer."""
     given = request.match_info["token"]
     ref = await opendata.ref_of_token(data.conn, given)
     if ref is None:
@@ -625,10 +626,11 @@ async def post_request(data: OpenData, request: web.Request, fmt: str) -> web.Re
     except SubmissionError as e:
         raise ApiError(400, str(e)) from None
     log.info("report %s filed through Open311 by client %s", filed.ref, client)
+    # GeoReport v2: the id when it is known at once (it is: filed in this transaction), a token
+    # only when it is not; never both.
     document = [
         {
             "service_request_id": filed.ref,
-            "token": filed.token,
             "service_notice": filed.notice,
             "account_id": submission.contact.account_id,
         }
