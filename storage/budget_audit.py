@@ -16,7 +16,7 @@ from storage.sql import fetch_all
 
 
 class Action(StrEnum):
-    """What staff did (the values are those of migration 0027's check)."""
+    """What staff did (the values are those of migration 0031's check)."""
 
     IMPORT_REFUSED = "import_refused"
     IMPORT_PREVIEWED = "import_previewed"
@@ -30,6 +30,7 @@ class Action(StrEnum):
     PROJECT_ADDED = "project_added"
     ROUND_OPENED = "round_opened"
     PAPER_VOTES = "paper_votes"
+    PAPER_CORRECTED = "paper_corrected"
     ROUND_CLOSED = "round_closed"
 
 

@@ -165,6 +165,28 @@ async def add_paper_votes(
     )
 
 
+async def paper_count(conn: aiosqlite.Connection, project_id: int) -> int:
+    """A project's paper votes: its additions and corrections summed."""
+    row = await fetch_one(
+        conn,
+        "SELECT COALESCE(SUM(votes), 0) FROM pb_paper_votes WHERE project_id = ?",
+        (project_id,),
+    )
+    return int(row[0]) if row else 0
+
+
+async def correct_paper_votes(
+    conn: aiosqlite.Connection, project_id: int, difference: int, by: int, now: datetime
+) -> None:
+    """A correction of a project's paper count, kept as its own signed row beside the additions
+    (the caller keeps the count at zero or above)."""
+    await conn.execute(
+        "INSERT INTO pb_paper_votes (project_id, votes, added_by, at, corrects)"
+        " VALUES (?, ?, ?, ?, 1)",
+        (project_id, difference, by, iso(now)),
+    )
+
+
 async def voters(
     conn: aiosqlite.Connection, round_id: int
 ) -> list[tuple[int, str, str, str | None]]:

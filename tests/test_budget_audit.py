@@ -93,6 +93,12 @@ async def voting(office: Office) -> None:
     await say_all(office, "mila", [Press("pbb:1"), Press("pbt:1:1")])
 
 
+async def paper_counted(office: Office) -> None:
+    """An open round where a clerk typed 110 paper votes for 11."""
+    await voting(office)
+    await office.bot.say("boss", "/pb paper 1 110")
+
+
 async def nothing(office: Office) -> None:
     del office
 
@@ -165,6 +171,11 @@ CASES: dict[Action, Case] = {
     Action.PAPER_VOTES: Case(
         voting, ["/pb paper 1 25"],
         ("project", 1, {"round": 1, "name": "Playground in the park", "votes": 25}, None),
+    ),
+    Action.PAPER_CORRECTED: Case(
+        paper_counted, ["/pb paper 1 =11"],
+        ("project", 1, {"round": 1, "name": "Playground in the park", "old": 110, "new": 11},
+         None),
     ),
     Action.ROUND_CLOSED: Case(
         voting, ["/pb close"],

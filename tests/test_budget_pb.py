@@ -110,3 +110,61 @@ async def test_a_round_from_shortlist_to_results(office: Office) -> None:
     await bot.play("mila", [(Press("pbt:1:2"), ["Voting on these projects is not open."])])
     assert ballots(db) == [("mila", 1), ("mila", 3), ("vesna", 2)]
     await bot.play("boss", [("/pb close", ["No voting is open."])])
+
+
+async def test_a_mistyped_paper_count_is_set_right_never_below_zero_while_voting(
+    office: Office,
+) -> None:
+    """A clerk typed 110 for 11: ``=11`` sets the paper count, ``-N`` takes votes back; the
+    results count the corrected number; after the close nothing changes any more."""
+    bot = office.bot
+    for line in ("/pb new 10.000.000 Mesna zajednica 2027", "/pb add 6.000.000 Playground",
+                 "/pb add 2.500.000 Bus shelter", "/pb open"):  # fmt: skip
+        await bot.say("boss", line)
+    await bot.say("mila", Press("pbb:1"))
+    await bot.say("mila", Press("pbt:1:1"))
+    await bot.play(
+        "boss",
+        [
+            ("/pb paper 1 110", ["Added 110 paper votes to #1 Playground."]),
+            ("/pb", ["#1 Playground (6.0 million dinars): 111"]),
+            ("/pb paper 1 =11", ["Paper votes of #1 Playground corrected: 110 → 11."]),
+            ("/pb", ["#1 Playground (6.0 million dinars): 12"]),
+            ("/pb paper 1 =11", ["#1 Playground already has 11 paper votes; nothing changed."]),
+            (
+                "/pb paper 1 -12",
+                ["#1 Playground has 11 paper votes; a correction cannot take it below zero."],
+            ),
+            ("/pb paper 2 -1", ["#2 Bus shelter has 0 paper votes; a correction cannot take"]),
+            ("/pb paper 1 -1", ["Paper votes of #1 Playground corrected: 11 → 10."]),
+            ("/pb paper 1 =x", ["Usage: /pb new TOTAL TITLE"]),
+            ("/pb paper 1 =0", ["Paper votes of #1 Playground corrected: 10 → 0."]),
+            ("/pb paper 1 +3", ["Usage: /pb new TOTAL TITLE"]),
+            ("/pb paper 2 4", ["Added 4 paper votes to #2 Bus shelter."]),
+            (
+                "/pb",
+                ["#1 Playground (6.0 million dinars): 1", "#2 Bus shelter (2.5 million dinars): 4"],
+            ),
+            ("/pb paper 1 =3", ["Paper votes of #1 Playground corrected: 0 → 3."]),
+            (
+                "/pb close",
+                [
+                    "Playground (6.0 million dinars): votes: 4",
+                    "Bus shelter (2.5 million dinars): votes: 4",
+                ],
+            ),
+            # The results are out: the counts stay as they were sent.
+            ("/pb paper 1 =50", ["Usage: /pb new TOTAL TITLE"]),
+        ],
+    )
+    db = bot.app.db.path
+    assert db is not None
+    conn = sqlite3.connect(db)
+    try:
+        rows = list(
+            conn.execute("SELECT project_id, votes, corrects FROM pb_paper_votes ORDER BY id")
+        )
+    finally:
+        conn.close()
+    # Every addition and correction kept, in order; none overwritten.
+    assert rows == [(1, 110, 0), (1, -99, 1), (1, -1, 1), (1, -10, 1), (2, 4, 0), (1, 3, 1)]

@@ -123,6 +123,17 @@ SEEDS: dict[int, str] = {
         VALUES (3, 'mladi', '1.1', NULL, 0, 'Канцеларија за младе', 'not_started', 0, '{AT}');
     INSERT INTO plan_followers (measure_id, user_id, at) VALUES (3, 1, '{AT}');
     """,
+    21: f"""
+    INSERT INTO pb_rounds (id, title, total, created_by, created_at, opened_at, opened_by)
+        VALUES (1, 'Месна заједница 2027', 1000000000, 2, '{AT}', '{AT}', 2);
+    INSERT INTO pb_projects (id, round_id, name, cost, added_by)
+        VALUES (1, 1, 'Игралиште', 600000000, 2);
+    INSERT INTO pb_paper_votes (project_id, votes, added_by, at) VALUES (1, 11, 2, '{AT}');
+    """,
+    27: f"""
+    INSERT INTO budget_events (at, actor_id, action, object, object_id, detail)
+        VALUES ('{AT}', 2, 'paper_votes', 'project', 1, '{{"round": 1, "votes": 11}}');
+    """,
 }
 
 # The released migrations; a database in the field was built with exactly these files, so

@@ -114,6 +114,11 @@ def what(t: Translator, e: Entry) -> str:
                 "added {n} paper votes to project #{id} {name}",
                 int(d.get("votes", 0)), id=n, name=d.get("name", ""),
             )  # fmt: skip
+        case Action.PAPER_CORRECTED:
+            return t.gettext(
+                "corrected the paper votes of project #{id} {name}: {old} → {new}", id=n,
+                name=d.get("name", ""), old=d.get("old", ""), new=d.get("new", ""),
+            )  # fmt: skip
         case Action.ROUND_CLOSED:
             return t.gettext(
                 "closed voting in round #{id} {title} and published the results", id=n,

@@ -187,7 +187,8 @@ def results(t: Translator, r: Round, found: list[Project]) -> str:
     return "\n".join(lines)
 
 
-# Staff: /pb new TOTAL TITLE, /pb add COST NAME, /pb open, /pb paper ID VOTES, /pb close, /pb.
+# Staff: /pb new TOTAL TITLE, /pb add COST NAME, /pb open, /pb paper ID VOTES (or =N, -N),
+# /pb close, /pb.
 
 
 async def command(ctx: Context, args: str) -> Step:
@@ -212,7 +213,8 @@ async def command(ctx: Context, args: str) -> Step:
 def usage(t: Translator) -> str:
     """The /pb actions."""
     return t.gettext(
-        "Usage: /pb new TOTAL TITLE, /pb add COST NAME, /pb open, /pb paper PROJECT VOTES,"
+        "Usage: /pb new TOTAL TITLE, /pb add COST NAME, /pb open, /pb paper PROJECT VOTES"
+        " (a mistyped count: /pb paper PROJECT =RIGHT COUNT, or -VOTES to take some back),"
         " /pb close"
     )
 
@@ -293,24 +295,70 @@ async def open_voting(ctx: Context) -> Step:
 
 
 async def paper(ctx: Context, rest: str) -> Step:
-    """/pb paper PROJECT VOTES: paper ballots counted at the municipality (while voting)."""
-    _ = ctx.t.gettext
+    """/pb paper PROJECT VOTES: paper ballots counted at the municipality; ``=N`` sets the
+    project's paper count right (a mistyped count, a recount), ``-N`` takes N back. Only while
+    voting is open: closing sends the results to every voter and follower at once, so a count
+    changed after that would no longer match what they were told."""
     r = await budget_pb.current(ctx.conn)
-    ids = [parse_id(w) for w in rest.split()]
-    if r is None or not r.voting or len(ids) != 2:  # PROJECT VOTES
+    words = rest.split()
+    if r is None or not r.voting or len(words) != 2:  # PROJECT VOTES
         return engine.stay(ctx, [Reply(usage(ctx.t))])
-    project_id, votes = ids
+    project_id, count = parse_id(words[0]), words[1]
     shortlist = await budget_pb.projects(ctx.conn, r.id)
     project = next((p for p in shortlist if p.id == project_id), None)
-    if project is None or not votes:
+    if project is None:
+        return engine.stay(ctx, [Reply(usage(ctx.t))])
+    if count.startswith(("=", "-")):
+        return await _correct(ctx, r, project, count)
+    votes = parse_id(count)
+    if not votes:
         return engine.stay(ctx, [Reply(usage(ctx.t))])
     await budget_pb.add_paper_votes(ctx.conn, project.id, votes, ctx.user.id, ctx.now)
     detail = {"round": r.id, "name": project.name, "votes": votes}
     await budget_audit.record(ctx.conn, ctx.user.id, Action.PAPER_VOTES, Subject.PROJECT,
                               project.id, ctx.now, detail)  # fmt: skip
     log.info("admin %s added %s paper votes to project %s", ctx.user.id, votes, project.id)
-    text = _("Added {votes} paper votes to #{id} {name}.", votes=votes, id=project.id,
-             name=project.name)  # fmt: skip
+    text = ctx.t.gettext("Added {votes} paper votes to #{id} {name}.", votes=votes,
+                         id=project.id, name=project.name)  # fmt: skip
+    return engine.stay(ctx, [Reply(text)])
+
+
+def corrected_count(old: int, count: str) -> int | None:
+    """The paper count a correction asks for (``=N``: N; ``-N``: N fewer), or None when the
+    words are not a correction."""
+    n = parse_id(count[1:])
+    if n is None:
+        return None
+    return n if count.startswith("=") else old - n
+
+
+async def _correct(ctx: Context, r: Round, project: Project, count: str) -> Step:
+    """Set a project's paper count right, never below zero; audited with the old and new count."""
+    old = await budget_pb.paper_count(ctx.conn, project.id)
+    new = corrected_count(old, count)
+    if new is None:
+        return engine.stay(ctx, [Reply(usage(ctx.t))])
+    if new < 0:
+        text = ctx.t.ngettext(
+            "#{id} {name} has {n} paper vote; a correction cannot take it below zero.",
+            "#{id} {name} has {n} paper votes; a correction cannot take it below zero.",
+            old, id=project.id, name=project.name,
+        )  # fmt: skip
+        return engine.stay(ctx, [Reply(text)])
+    if new == old:
+        text = ctx.t.ngettext(
+            "#{id} {name} already has {n} paper vote; nothing changed.",
+            "#{id} {name} already has {n} paper votes; nothing changed.",
+            old, id=project.id, name=project.name,
+        )  # fmt: skip
+        return engine.stay(ctx, [Reply(text)])
+    await budget_pb.correct_paper_votes(ctx.conn, project.id, new - old, ctx.user.id, ctx.now)
+    detail = {"round": r.id, "name": project.name, "old": old, "new": new}
+    await budget_audit.record(ctx.conn, ctx.user.id, Action.PAPER_CORRECTED, Subject.PROJECT,
+                              project.id, ctx.now, detail)  # fmt: skip
+    log.info("admin %s corrected the paper votes of project %s", ctx.user.id, project.id)
+    text = ctx.t.gettext("Paper votes of #{id} {name} corrected: {old} → {new}.", id=project.id,
+                         name=project.name, old=old, new=new)  # fmt: skip
     return engine.stay(ctx, [Reply(text)])
 
 
