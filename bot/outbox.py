@@ -25,7 +25,7 @@ from handlers.ports import (
 )
 from storage import message_refs, outbox, subscriptions, users
 from storage.clock import parse
-from storage.db import Database, Rows, write_behind
+from storage.db import Database, Rows, watch, write_behind
 from storage.outbox import NewMessage, OutboxRow, Sent
 
 log = logging.getLogger(__name__)
@@ -294,8 +294,12 @@ class OutboxSender:
         ]
 
         async def claimed_ids(conn: aiosqlite.Connection, rows: Rows) -> set[int]:
-            del conn
-            return {int(r[0]) for r in rows[-1]}
+            claimed = {int(r[0]) for r in rows[-1]}
+            # The claim ran ahead of the batch's earlier works: if one of them deleted a row
+            # (an erasure), the batch runs again one work at a time and this claim after it.
+            for row_id in claimed:
+                watch(conn, outbox.watch_key(row_id))
+            return claimed
 
         try:
             claimed = await self._db.in_batch_reading(first, claimed_ids)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from storage import users
+from storage import outbox, users
 from storage.sql import Statement, bound, fetch_one, run_together
 
 log = logging.getLogger(__name__)
@@ -291,12 +291,13 @@ class Database:
         return db
 
     async def _watch_changes(self) -> None:
-        """Have the writer told which users' rows each statement changes (after migrating:
-        temporary triggers go with a table that a migration rebuilds)."""
+        """Have the writer told which users' rows each statement changes, and which outbox rows
+        being sent it deletes (after migrating: temporary triggers go with a table that a
+        migration rebuilds)."""
         writer = self.conn
         if isinstance(writer, WriterConnection):
             await writer.create_function("touched", 2, writer.touched)
-            await writer.executescript(users.WATCH_TRIGGERS)
+            await writer.executescript(users.WATCH_TRIGGERS + "\n" + outbox.WATCH_TRIGGERS)
 
     async def migrate(self) -> int:
         """Apply the migrations newer than ``PRAGMA user_version``; return the version reached.

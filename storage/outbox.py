@@ -157,11 +157,26 @@ async def set_statuses(
     return {int(r[0]) for r in rows}
 
 
+# A claimed row deleted in the claim's batch (an erasure's) is told to the writer, like a
+# user's rows (storage.users.WATCH_TRIGGERS): a claim that ran ahead of it is not used.
+WATCH_TRIGGERS = (
+    "CREATE TEMP TRIGGER IF NOT EXISTS watch_outbox_delete AFTER DELETE ON main.outbox"
+    " WHEN OLD.status = 'sending' BEGIN SELECT touched('outbox', OLD.id); END;"
+)
+
+
+def watch_key(row_id: int) -> str:
+    """The key under which the triggers tell that a row being sent was deleted."""
+    return f"outbox:{row_id}"
+
+
 def claim_statement(row_ids: Sequence[int], now: datetime) -> Statement:
     """Mark messages ``sending`` (their requests go out next); its rows are the ids marked.
 
     Compare-and-set: only a pending row is taken, so a message given up in the meantime (its
-    chat became unreachable) stays as it is and is not sent.
+    chat became unreachable) stays as it is and is not sent. In a batch it runs ahead of the
+    works queued before it: the work that reads its rows watches them (``watch_key``), so an
+    earlier work that deletes one (an erasure) has the batch run again one work at a time.
     """
     marks = ",".join("?" * len(row_ids))
     return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiosqlite
 import pytest
@@ -18,7 +19,7 @@ from storage import outbox, users
 from storage.clock import parse
 from storage.outbox import NewMessage
 from storage.sql import fetch_all
-from tests.conftest import Bot, Office, Press, telegram_app
+from tests.conftest import Bot, Office, Press, eventually, telegram_app
 from tests.fakes.ports import FakeGeocoder
 
 Work = Callable[[aiosqlite.Connection], Awaitable[None]]
@@ -304,3 +305,49 @@ async def test_a_card_whose_photo_file_is_missing_goes_as_text_and_holds_nothing
         texts = [m.get("text") for m in fake.sent_messages(1001)]
         assert texts == ["Card VLA-2026-00001", "The next message"]
         assert fake.calls_of("sendPhoto") == []
+
+
+async def test_a_message_claimed_in_the_batch_of_an_earlier_erasure_never_goes_out(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The claim shares the writer's batch with the dispatcher's events, and a batch runs its
+    # works' first statements ahead of them all: the claim ran before the erasure queued ahead
+    # of it, and the message went out after the resident's data was erased.
+    await bot.say("ana", "/start")
+    await bot.say("ana", Press("lang:en"))
+    await bot.say("ana", "/deleteme")
+    await enqueue_texts(bot, "ana", ["Your report was resolved."])  # committed, waiting
+    db = bot.app.db
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(conn: aiosqlite.Connection) -> None:
+        held.set()
+        await release.wait()
+
+    holding = asyncio.create_task(db.in_batch(hold))  # the writer's batch, running
+    await held.wait()
+    queued: list[object] = []
+    real = db.in_batch_reading
+
+    async def recorded(first: Any, work: Any) -> Any:
+        queued.append(first)
+        return await real(first, work)
+
+    monkeypatch.setattr(db, "in_batch_reading", recorded)
+    erasing = asyncio.create_task(bot.app.dispatcher.dispatch(bot.event("ana", Press("erase:yes"))))
+
+    async def waiting(n: int) -> bool:
+        return len(queued) == n
+
+    await eventually(lambda: waiting(1), "the erasure waits for the next batch")
+    sending = asyncio.create_task(bot.app.sender.deliver_due())
+    await eventually(lambda: waiting(2), "the claim waits behind it, in the same batch")
+    release.set()
+    await asyncio.gather(holding, erasing, sending)
+    await bot.app.sender.drain()
+    texts = [r.text for r in bot.channel.to("ana")]
+    assert "Your report was resolved." not in texts
+    assert texts[-1].startswith("Your personal data is erased.")
+    rows = await fetch_all(db.reader, "SELECT payload FROM outbox WHERE chat_id = 'ana'")
+    kept = [json.loads(r[0])["text"].split(".")[0] for r in rows]
+    assert kept == ["Your personal data is erased"]  # the goodbye, until the erasure ends
