@@ -432,7 +432,7 @@ class OutboxSender:
         async with self._db.transaction() as conn:
             await users.mark_unreachable(conn, row.channel, row.chat_id)
             await subscriptions.unsubscribe_chat(conn, row.channel, row.chat_id)
-            await outbox.give_up_chat(conn, row.channel, row.chat_id, "unreachable")
+            await outbox.give_up_chat(conn, row, "unreachable")
 
     async def _give_up(self, row: OutboxRow, status: str, error: str) -> None:
         async with self._db.transaction() as conn:

@@ -292,12 +292,16 @@ async def give_up_stale(
     return sorted(given_up, key=lambda r: r.id)
 
 
-async def give_up_chat(conn: aiosqlite.Connection, channel: str, chat_id: str, status: str) -> None:
-    """Stop every pending message to a chat (the user blocked the bot)."""
+async def give_up_chat(conn: aiosqlite.Connection, row: OutboxRow, status: str) -> None:
+    """Stop a chat's message being sent and every one pending (the user blocked the bot).
+
+    The chat's other rows still ``sending`` went out before it (their marks wait, or could not
+    be written): they were delivered, and stay so.
+    """
     await conn.execute(
-        "UPDATE outbox SET status = ?, error = ?"
-        " WHERE status IN ('pending', 'sending') AND channel = ? AND chat_id = ?",
-        (status, status, channel, chat_id),
+        "UPDATE outbox SET status = ?, error = ? WHERE (id = ? AND status = 'sending')"
+        " OR (status = 'pending' AND channel = ? AND chat_id = ?)",
+        (status, status, row.id, row.channel, row.chat_id),
     )
 
 

@@ -16,6 +16,7 @@ import aiosqlite
 import pytest
 
 from handlers.events import Reply
+from handlers.ports import UnreachableError
 from storage import message_refs, outbox
 from storage.outbox import NewMessage
 from storage.sql import fetch_all
@@ -144,3 +145,23 @@ async def test_a_sent_mark_that_cannot_be_written_does_not_stop_the_sender(bot: 
     await bot.app.sender.drain()
     assert [r.text for r in bot.channel.to("ana")] == ["message 0", "message 1", "message 2"]
     assert await statuses(bot) == ["sending", "sent", "sent"]
+
+
+async def test_a_delivered_message_whose_mark_waits_is_not_taken_as_unreachable(bot: Bot) -> None:
+    """The chat's next message finds the user blocked the bot: the one before it was delivered
+    (its mark could not be written), and neither staff nor the metrics count it unreachable."""
+    await bot.app.db.conn.execute(
+        "CREATE TRIGGER broken_mark BEFORE UPDATE OF status ON outbox"
+        " WHEN NEW.status = 'sent' AND OLD.id = 1 BEGIN SELECT RAISE(ABORT, 'disk'); END"
+    )
+    await bot.app.db.conn.commit()
+    await enqueue(bot, "ana", [Reply("delivered"), Reply("refused")])
+    assert await bot.app.sender.deliver_due() == 1  # its mark waits for the next claim
+    bot.channel.failures = [UnreachableError()]
+    await bot.app.sender.drain()
+    assert [r.text for r in bot.channel.to("ana")] == ["delivered"]
+    assert await statuses(bot) == ["sending", "unreachable"]
+    await bot.app.db.conn.execute("DROP TRIGGER broken_mark")
+    await bot.app.db.conn.commit()
+    assert await bot.app.sender.recover() == 1  # the next start takes it as delivered
+    assert await statuses(bot) == ["sent", "unreachable"]
