@@ -133,30 +133,6 @@ async def put_off(conn: aiosqlite.Connection, row_id: int, at: datetime) -> None
     )
 
 
-async def set_statuses(
-    conn: aiosqlite.Connection, marks: Sequence[tuple[int, str]], now: datetime
-) -> set[int]:
-    """Mark messages ``sending`` (their request is going out) or ``sent``; return those marked.
-
-    Compare-and-set: ``sending`` takes only a pending row and ``sent`` only a row being sent,
-    so a mark never lands on a row that is not in the state the sender saw (one given up for
-    an unreachable chat in the meantime stays as it is, and is not sent).
-    """
-    if not marks:
-        return set()
-    values = ",".join("(?, ?)" for _ in marks)
-    rows = await fetch_all(
-        conn,
-        "UPDATE outbox SET status = m.column2, sent_at = ?,"  # noqa: S608 - only placeholders
-        " attempts = attempts + (m.column2 = 'sending')"
-        f" FROM (VALUES {values}) AS m WHERE outbox.id = m.column1"
-        " AND outbox.status = (CASE m.column2 WHEN 'sending' THEN 'pending' ELSE 'sending' END)"
-        " RETURNING outbox.id",
-        (iso(now), *(v for mark in marks for v in mark)),
-    )
-    return {int(r[0]) for r in rows}
-
-
 # A claimed row deleted in the claim's batch (an erasure's) is told to the writer, like a
 # user's rows (storage.users.WATCH_TRIGGERS): a claim that ran ahead of it is not used.
 WATCH_TRIGGERS = (

@@ -71,18 +71,6 @@ async def remove(
     return True
 
 
-async def find(conn: aiosqlite.Connection, channel: str, external_id: str) -> StaffEntry | None:
-    """A staff member added by an admin, or None."""
-    row = await fetch_one(
-        conn,
-        "SELECT role, services FROM staff_members WHERE channel = ? AND external_id = ?",
-        (channel, external_id),
-    )
-    if row is None:
-        return None
-    return StaffEntry(channel, external_id, row[0], tuple(json.loads(row[1])))
-
-
 def create_statement(new: NewUser, now: datetime, *, claimed: bool) -> Statement:
     """The statement that creates ``new`` unless they are known, to run ahead of their event.
 

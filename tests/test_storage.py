@@ -6,12 +6,14 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from storage import outbox, reports, users
 from storage.db import Database, _migrations
-from storage.outbox import NewMessage
+from storage.outbox import NewMessage, Sent
 from storage.reports import NewReport
+from storage.sql import run_together
 
 NOW = datetime(2026, 5, 17, 9, 0, tzinfo=UTC)
 
@@ -31,6 +33,22 @@ async def make_user(db: Database, name: str = "ana") -> users.User:
             role="resident",
             now=NOW,
         )
+
+
+async def claim(conn: aiosqlite.Connection, ids: list[int]) -> set[int]:
+    """Mark rows ``sending`` as the sender does; return those it took."""
+    (rows,) = await run_together(conn, [outbox.claim_statement(ids, NOW)])
+    return {int(r[0]) for r in rows}
+
+
+async def mark_sent(conn: aiosqlite.Connection, ids: list[int]) -> None:
+    """Mark rows being sent ``sent`` as the sender does."""
+    await run_together(conn, outbox.sent_statements([Sent(i) for i in ids], NOW))
+
+
+async def statuses(conn: aiosqlite.Connection) -> list[str]:
+    async with conn.execute("SELECT status FROM outbox ORDER BY id") as cur:
+        return [str(r[0]) for r in await cur.fetchall()]
 
 
 def report_for(user_id: int) -> NewReport:
@@ -127,8 +145,8 @@ async def test_outbox_rows_come_due_in_order(tmp_path: Path) -> None:
     due = await outbox.due(db.conn, ["test"], NOW, 10)
     assert [r.payload["text"] for r in due] == ["0", "b"]  # the first of each chat
     async with db.transaction() as conn:
-        await outbox.set_statuses(conn, [(due[0].id, "sending")], NOW)
-        await outbox.set_statuses(conn, [(due[0].id, "sent")], NOW)
+        await claim(conn, [due[0].id])
+        await mark_sent(conn, [due[0].id])
     assert [r.payload["text"] for r in await outbox.due(db.conn, ["test"], NOW, 10)] == ["1", "b"]
     assert await outbox.due(db.conn, ["viber"], NOW, 10) == []
     await db.close()
@@ -144,8 +162,8 @@ async def test_old_delivered_messages_and_update_ids_are_purged(tmp_path: Path) 
     user = await make_user(db)
     async with db.transaction() as conn:
         await outbox.enqueue(conn, [NewMessage("test", "ana", user.id, {"text": "old"})] * 2, NOW)
-        await outbox.set_statuses(conn, [(1, "sending")], NOW)
-        await outbox.set_statuses(conn, [(1, "sent")], NOW)
+        await claim(conn, [1])
+        await mark_sent(conn, [1])
         await updates.claim_update(conn, "test", "1", NOW)
     async with db.transaction() as conn:
         await purge_old(conn, None, NOW + timedelta(days=91))  # type: ignore[arg-type]
@@ -175,8 +193,8 @@ async def test_outbox_ids_are_not_handed_out_again_after_a_purge(tmp_path: Path)
         await outbox.enqueue(conn, [message, message], NOW)
     rows = await outbox.due(db.reader, ["test"], NOW, 10)
     async with db.transaction() as conn:
-        await outbox.set_statuses(conn, [(r.id, "sending") for r in rows], NOW)
-        await outbox.set_statuses(conn, [(r.id, "sent") for r in rows], NOW)
+        await claim(conn, [r.id for r in rows])
+        await mark_sent(conn, [r.id for r in rows])
         await outbox.purge(conn, NOW.replace(year=2027))
         await outbox.enqueue(conn, [message], NOW)
     (fresh,) = await outbox.due(db.reader, ["test"], NOW, 10)
@@ -190,9 +208,12 @@ async def test_a_mark_takes_only_a_row_in_the_state_it_expects(tmp_path: Path) -
         await outbox.enqueue(conn, [NewMessage("test", "ana", None, {"text": "hi"})], NOW)
     (row,) = await outbox.due(db.reader, ["test"], NOW, 10)
     async with db.transaction() as conn:
-        assert await outbox.set_statuses(conn, [(row.id, "sent")], NOW) == set()  # not sending
-        await outbox.give_up_chat(conn, "test", "ana", "unreachable")
-        assert await outbox.set_statuses(conn, [(row.id, "sending")], NOW) == set()
+        await mark_sent(conn, [row.id])
+        assert await statuses(conn) == ["pending"]  # not being sent: no sent mark
+        await outbox.give_up_chat(conn, row, "unreachable")
+        assert await claim(conn, [row.id]) == set()
+        await mark_sent(conn, [row.id])
+        assert await statuses(conn) == ["unreachable"]
     await db.close()
 
 
@@ -210,12 +231,12 @@ async def test_a_broadcast_is_finished_only_when_its_last_message_is_sent(tmp_pa
         )
     first, last = await outbox.due(db.reader, ["test"], NOW, 10)
     async with db.transaction() as conn:
-        await outbox.set_statuses(conn, [(first.id, "sending"), (last.id, "sending")], NOW)
-        await outbox.set_statuses(conn, [(first.id, "sent")], NOW)
+        assert await claim(conn, [first.id, last.id]) == {first.id, last.id}
+        await mark_sent(conn, [first.id])
         await progress_updates(conn, NOW)
         assert [r.id for r in await broadcasts.running(conn)] == [b]  # the last is on its way
         assert (await broadcasts.progress(conn, b)).pending == 1
-        await outbox.set_statuses(conn, [(last.id, "sent")], NOW)
+        await mark_sent(conn, [last.id])
         await progress_updates(conn, NOW)
         assert await broadcasts.running(conn) == []
     await db.close()
