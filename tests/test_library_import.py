@@ -131,6 +131,22 @@ def test_a_csv_file_with_errors_is_refused_whole_naming_line_and_column() -> Non
     )
 
 
+def test_errors_name_the_line_of_the_file_across_blank_lines_and_multi_line_cells() -> None:
+    # Blank rows are skipped, yet the line named is the one the librarian's editor shows; a quoted
+    # cell over two lines moves every later line by one.
+    text = 'title;isbn;year\nA;;2020\n\n\n"Two\nlines";;2021\nB;;20x1\n'
+
+    with pytest.raises(ImportRefusedError) as refused:
+        read_titles("new.csv", text.encode())
+
+    assert refused.value.errors == ("new.csv, line 7, column 3 (year): not a year: 20x1",)
+
+    content = xlsx([["Наслов", "Година"], ["A", 2020], [None, None], ["B", "20x1"]])
+    with pytest.raises(ImportRefusedError) as refused:
+        read_titles("nabavka.xlsx", content)
+    assert refused.value.errors == ("nabavka.xlsx, line 4, column B (year): not a year: 20x1",)
+
+
 def test_a_header_without_a_title_column_is_refused() -> None:
     with pytest.raises(ImportRefusedError) as refused:
         read_titles("x.csv", b"name;writer\nA;B\n")

@@ -10,7 +10,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -227,8 +227,17 @@ def read_csv(name: str, content: bytes) -> list[NewTitle]:
         dialect: Any = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
-    return _from_rows(name, rows, lambda i: str(i + 1))
+    return _from_rows(name, _csv_lines(csv.reader(io.StringIO(text), dialect)), lambda i: str(i + 1))
+
+
+def _csv_lines(reader: Any) -> list[tuple[int, list[str]]]:
+    """Each row with the line of the file it starts on (a quoted cell may span several lines)."""
+    rows = []
+    start = 1
+    for row in reader:
+        rows.append((start, row))
+        start = reader.line_num + 1
+    return rows
 
 
 def _decode(content: bytes) -> str:
@@ -252,7 +261,10 @@ def read_xlsx(name: str, content: bytes) -> list[NewTitle]:
         raise ImportRefusedError([problem]) from None
     try:
         sheet = book.worksheets[0]
-        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        rows = [
+            (number, [_cell(v) for v in row])
+            for number, row in enumerate(sheet.iter_rows(values_only=True), 1)
+        ]
     finally:
         book.close()
     return _from_rows(name, rows, lambda i: openpyxl.utils.get_column_letter(i + 1))
@@ -266,14 +278,18 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _from_rows(name: str, rows: list[list[str]], column_name: Any) -> list[NewTitle]:
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
+def _from_rows(
+    name: str, lines: list[tuple[int, list[str]]], column_name: Any
+) -> list[NewTitle]:
+    # Blank rows are skipped, but every other row keeps the line number the librarian sees.
+    rows = [(line, row) for line, row in lines if any(cell.strip() for cell in row)]
     if not rows:
         raise ImportRefusedError([Problem(IN_FILE, N_("the file is empty"), {"file": name})])
-    header, errors = _header(name, rows[0], column_name)
+    header_line, header_row = rows[0]
+    header, errors = _header(name, header_row, header_line, column_name)
     _refuse_if(errors)
     titles = []
-    for line, row in _numbered(rows[1:]):
+    for line, row in rows[1:]:
         values = {key: row[i].strip() if i < len(row) else "" for key, i in header.items()}
         title, problems = _from_row(values)
         for key, problem, value in problems:
@@ -287,24 +303,21 @@ def _from_rows(name: str, rows: list[list[str]], column_name: Any) -> list[NewTi
     return titles
 
 
-def _numbered(rows: list[list[str]]) -> Iterator[tuple[int, list[str]]]:
-    # Lines as the librarian's spreadsheet shows them: the header is line 1.
-    yield from enumerate(rows, 2)
-
-
-def _header(name: str, row: list[str], column_name: Any) -> tuple[dict[str, int], list[Problem]]:
+def _header(
+    name: str, row: list[str], line: int, column_name: Any
+) -> tuple[dict[str, int], list[Problem]]:
     found: dict[str, int] = {}
     errors = []
     for i, cell in enumerate(row):
         key = _BY_NAME.get(normalise(cell))
         if key is None and cell.strip():
-            where = {"file": name, "line": 1, "column": column_name(i), "value": cell}
+            where = {"file": name, "line": line, "column": column_name(i), "value": cell}
             errors.append(Problem(IN_CELL, N_("unknown column '{value}'"), where))
         elif key is not None:
             found[key] = i
     for column in COLUMNS:
         if column.required and column.name not in found:
-            where = {"file": name, "line": 1, "value": column.name}
+            where = {"file": name, "line": line, "value": column.name}
             errors.append(Problem(IN_LINE, N_("no column '{value}'"), where))
     return found, errors
 
