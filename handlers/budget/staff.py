@@ -3,6 +3,7 @@ with the totals per program and the changes against the version before it, then 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -140,7 +141,9 @@ async def read_sent_file(deps: Deps, event: Inbound) -> Lookup | None:
     del deps
     if not isinstance(event, File) or event.content is None:
         return None
-    return Lookup("read", {"read": read_file(event.name or "budget", event.content)})
+    # Off the event loop: a 5,000-line file takes a while, and everyone else would wait.
+    read = await asyncio.to_thread(read_file, event.name or "budget", event.content)
+    return Lookup("read", {"read": read})
 
 
 async def receive_file(ctx: Context, event: File) -> Step:

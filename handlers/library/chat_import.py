@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,8 @@ async def read_file(deps: Deps, event: Inbound) -> Lookup | None:
         return Lookup("undelivered", {"size": event.size})
     name = event.name or "file"
     try:
-        titles = read_titles(name, event.content)
+        # Off the event loop: a 5 MB file takes seconds to parse, and everyone else waits.
+        titles = await asyncio.to_thread(read_titles, name, event.content)
     except ImportRefusedError as e:
         return Lookup("refused", {"error": e})
     source = importing.SOURCES[file_format(event.content)]

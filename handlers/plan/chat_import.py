@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -67,7 +68,8 @@ async def read_file(deps: Deps, event: Inbound) -> Lookup | None:
         return Lookup("undelivered", {"size": event.size})
     name = event.name or "plan"
     try:
-        rows = read_rows(name, event.content)
+        # Off the event loop: a 5 MB file takes seconds to parse, and everyone else waits.
+        rows = await asyncio.to_thread(read_rows, name, event.content)
     except PlanFileError as e:
         return Lookup("refused", {"error": e})
     return Lookup("read", {"name": name, "rows": rows})
