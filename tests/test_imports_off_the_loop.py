@@ -21,7 +21,9 @@ READERS: list[tuple[Any, str, Callable[..., Any]]] = [
 ]
 
 
-@pytest.mark.parametrize(("module", "parser", "look_up"), READERS, ids=["library", "plan", "budget"])
+@pytest.mark.parametrize(
+    ("module", "parser", "look_up"), READERS, ids=["library", "plan", "budget"]
+)
 async def test_the_file_is_parsed_off_the_event_loop(
     monkeypatch: pytest.MonkeyPatch, module: Any, parser: str, look_up: Callable[..., Any]
 ) -> None:
@@ -38,4 +40,5 @@ async def test_the_file_is_parsed_off_the_event_loop(
     with pytest.raises(ValueError, match="stop here"):
         await look_up(None, event)
 
-    assert threads and threads[0] != threading.get_ident()
+    (where,) = threads
+    assert where != threading.get_ident()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from handlers.library import importing
 from tests.conftest import Bot, Press
 from tests.library_records import iso2709, unimarc
@@ -118,3 +120,25 @@ async def test_nothing_new_yet_says_so(bot: Bot) -> None:
             (Press("lib:new"), ["Овог месеца још нису стигли нови наслови."]),
         ],
     )
+
+
+async def test_words_after_library_are_a_search_not_a_staff_command(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A resident who writes what they look for after /library gets the titles, is not told
+    # "staff only", and what they wrote is not logged at any level.
+    await import_records(bot, iso2709(DRINA, KIS))
+    await start(bot, "ana", "sr-Latn")
+    caplog.set_level("DEBUG", logger="handlers")
+    caplog.set_level("DEBUG", logger="bot")
+
+    await bot.play(
+        "ana",
+        [
+            ("/library Andrić", ["Pronađeno:", "📖 На Дрини ћуприја"]),
+            ("Киш", ["📖 Rani jadi\nDanilo Kiš"]),  # the search goes on
+            ("/library suggestions", ["Ovo je samo za zaposlene u opštini; ništa nije izmenjeno."]),
+            ("/library ?!", ["📚 Narodna biblioteka Vlasotince"]),  # no words: the library
+        ],
+    )
+    assert "Andri" not in caplog.text

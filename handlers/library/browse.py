@@ -8,7 +8,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from handlers.context import Context, Step, column
-from handlers.events import Button, Reply, Text
+from handlers.events import Button, Reply
 from handlers.flow import ButtonData
 from handlers.i18n import Translator
 from handlers.library.info import LibraryInfo
@@ -162,12 +162,12 @@ def search_words(text: str) -> list[str]:
     return normalise(text).split()[:SEARCH_WORDS]
 
 
-async def search(ctx: Context, event: Text, *, suggested: int = 0) -> Step | None:
+async def search(ctx: Context, text: str, *, suggested: int = 0) -> Step | None:
     """The titles whose title or authors hold every word written; the next search may follow.
 
     ``suggested``: how many suggested titles were found as well (then "nothing" is not said).
     """
-    words = search_words(event.text)
+    words = search_words(text)
     if not words:
         return None
     _ = ctx.t.gettext
@@ -176,7 +176,7 @@ async def search(ctx: Context, event: Text, *, suggested: int = 0) -> Step | Non
         return Step(LibraryState.SEARCH, {}, [])
     if not found:
         text = _("Nothing found for «{query}». Try another word, or go back to the library.",
-                 query=event.text.strip()[:100])  # fmt: skip
+                 query=text.strip()[:100])  # fmt: skip
         return Step(LibraryState.SEARCH, {}, [Reply(text, column([back_button(ctx)]))])
     return Step(LibraryState.SEARCH, {}, [title_list(ctx, _("Found:"), found)])
 

@@ -34,21 +34,23 @@ async def open_screen(ctx: Context, press: LibraryAction) -> Step | None:
 
 
 async def library_command(ctx: Context, args: str) -> Step:
-    """/library: the library's screen; the librarian's work after it (``/library suggestions``)."""
+    """/library: the library's screen; the librarian's work after it (``/library suggestions``);
+    any other words are a search (``/library Andrić``)."""
     word, _sep, rest = args.strip().partition(" ")
     if not word:
         return await browse.home(ctx)
+    if word not in staff.SUBCOMMANDS:
+        # A resident's words are what they look for: never logged, never "staff only".
+        return await suggest.search_for(ctx, args) or await browse.home(ctx)
     if not staff.is_librarian(ctx):
-        return engine.refuse(ctx, f"/library {word[:20]}")
+        return engine.refuse(ctx, f"/library {word}")
     if word == "suggestions":
         return await staff.ranked(ctx, rest)
     if word in staff.ANSWER_WORDS:
         return await staff.answer(ctx, word, rest)
     if word == "event":
         return await staff.add_event(ctx, rest)
-    if word == "import":
-        return await chat_import.start(ctx)
-    return staff.usage(ctx)
+    return await chat_import.start(ctx)  # the last of the SUBCOMMANDS: "import"
 
 
 IMPORT_STATES = frozenset({LibraryState.IMPORT, LibraryState.IMPORT_CONFIRM})

@@ -227,7 +227,8 @@ def read_csv(name: str, content: bytes) -> list[NewTitle]:
         dialect: Any = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return _from_rows(name, _csv_lines(csv.reader(io.StringIO(text), dialect)), lambda i: str(i + 1))
+    reader = csv.reader(io.StringIO(text), dialect)
+    return _from_rows(name, _csv_lines(reader), lambda i: str(i + 1))
 
 
 def _csv_lines(reader: Any) -> list[tuple[int, list[str]]]:
@@ -278,9 +279,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _from_rows(
-    name: str, lines: list[tuple[int, list[str]]], column_name: Any
-) -> list[NewTitle]:
+def _from_rows(name: str, lines: list[tuple[int, list[str]]], column_name: Any) -> list[NewTitle]:
     # Blank rows are skipped, but every other row keeps the line number the librarian sees.
     rows = [(line, row) for line, row in lines if any(cell.strip() for cell in row)]
     if not rows:

@@ -148,9 +148,14 @@ async def support(ctx: Context, press: SupportSuggestion) -> Step | None:
 
 async def search(ctx: Context, event: Text) -> Step | None:
     """The titles in the library and the suggested ones that hold every word written."""
-    words = search_words(event.text)
+    return await search_for(ctx, event.text)
+
+
+async def search_for(ctx: Context, text: str) -> Step | None:
+    """The search of ``text`` (written in the search step, or after /library)."""
+    words = search_words(text)
     found = await suggestions.search(ctx.conn, words, suggestions.SHOWN, LIST_LIMIT)
-    step = await browse_search(ctx, event, suggested=len(found))
+    step = await browse_search(ctx, text, suggested=len(found))
     if step is None or not found:
         return step
     t = ctx.t
