@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from handlers import broadcast, engine, jobs
 from handlers.budget import period as budget_period
+from handlers.consultation_titles import title_for
 from handlers.context import Context, Lookup, Step, buttons, column, parse_id
 from handlers.events import Inbound, Outgoing, Photo, Reply, Text
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Job, Role
@@ -114,7 +115,9 @@ def when(t: Translator, c: Consultation) -> str:
 
 def details(t: Translator, c: Consultation, calendar: str | None = None) -> str:
     """A consultation's title, description, time, place and link (and its calendar file's)."""
-    lines = [f"📣 {c.title}", c.description, f"🕒 {when(t, c)}", f"📍 {c.place}"]
+    # Written in Cyrillic (the municipality file, a clerk): a reader of another script gets Latin.
+    description, place = t.name(c.description), t.name(c.place)
+    lines = [f"📣 {title_for(t, c)}", description, f"🕒 {when(t, c)}", f"📍 {place}"]
     if c.link:
         lines.append(f"🔗 {c.link}")
     if calendar:
@@ -130,11 +133,6 @@ def calendar_url(ctx: Context, c: Consultation) -> str | None:
     return f"{base}/consultations/{c.id}.ics" if base else None
 
 
-def _title(t: Translator, c: Consultation) -> str:
-    """A budget consultation's title is in the reader's language, the others' as written."""
-    return budget_period.title(t, c.budget_year) if c.budget_year is not None else c.title
-
-
 def _short(title: str) -> str:
     if len(title) <= MAX_TITLE_ON_BUTTON:
         return title
@@ -147,7 +145,7 @@ async def list_current(ctx: Context) -> Step:
     found = await consultations.current(ctx.conn, ctx.now)
     choices = [
         ShowConsultation(c.id).button(
-            f"{_short(_title(ctx.t, c))} ({ctx.t.day_month(c.starts_at)})"
+            f"{_short(title_for(ctx.t, c))} ({ctx.t.day_month(c.starts_at)})"
         )
         for c in found
     ]
@@ -212,9 +210,9 @@ async def take_part(ctx: Context, press: RemindMe | WillAttend) -> Step | None:
         ctx.conn, c.id, ctx.user.id, remind=kind == "cr", attend=kind == "ca"
     )
     if kind == "cr":
-        text = _("We will remind you before {title} starts.", title=c.title)
+        text = _("We will remind you before {title} starts.", title=title_for(ctx.t, c))
     else:
-        text = _("Thank you! We noted that you will attend {title}.", title=c.title)
+        text = _("Thank you! We noted that you will attend {title}.", title=title_for(ctx.t, c))
     return Step(LIST_STATE, {}, [Reply(text)])
 
 
@@ -227,7 +225,7 @@ async def start_comment(ctx: Context, press: CommentOnConsultation) -> Step | No
         return await _budget_period(ctx, c)
     text = ctx.t.gettext(
         "Write your comment or proposal on {title}. You may send a photo first. (/cancel to stop)",
-        title=c.title,
+        title=title_for(ctx.t, c),
     )
     ctx.state, ctx.draft = MenuState.MAIN, {}
     return engine.interrupt(ctx, COMMENT_STATE, [Reply(text)], consultation_id=c.id)
@@ -378,7 +376,7 @@ async def answer(ctx: Context, args: str) -> Step:
         t = translator(resident.user.language)
         notice = t.gettext(
             "The municipality answered your comment on {title}:\n{text}",
-            title=c.title,
+            title=title_for(t, c),
             text=text.strip(),
         )
         step.outgoing = [Outgoing(resident.user.channel, resident.user.chat_id, Reply(notice))]
@@ -399,7 +397,7 @@ async def minutes(ctx: Context, args: str) -> Step:
     await consultations.set_minutes(ctx.conn, c.id, text.strip(), ctx.now)
     recipients = await consultations.participants(ctx.conn, c.id)
     progress = await broadcast.start(ctx, "minutes", text.strip(), recipients, lambda t: Reply(
-        t.gettext("Summary of {title}:", title=c.title) + f"\n{text.strip()}"))  # fmt: skip
+        t.gettext("Summary of {title}:", title=title_for(t, c)) + f"\n{text.strip()}"))  # fmt: skip
     return Step(ctx.state, ctx.draft, [progress])
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from handlers.consultation_titles import title_for
 from handlers.events import Outgoing, Reply
 from handlers.flow import Flow, Job
 from handlers.i18n import translator
@@ -73,8 +74,8 @@ async def send_reminders(
             t = translator(language, m.timezone)
             text = t.gettext(
                 "⏰ Reminder: {title} starts at {time}, {place}.",
-                title=c.title, time=t.datetime(c.starts_at),
-                place=c.place,
+                title=title_for(t, c), time=t.datetime(c.starts_at),
+                place=t.name(c.place),
             )  # fmt: skip
             out.append(Outgoing(channel, chat, Reply(text)))
         await consultations.mark_reminded(

@@ -335,3 +335,31 @@ async def test_deleteme_takes_a_comments_album_with_it(office: Office) -> None:
     assert (
         await fetch_all(office.bot.app.db.conn, "SELECT * FROM consultation_comment_photos") == []
     )
+
+
+async def test_a_latin_reader_gets_the_files_consultation_in_latin(office: Office) -> None:
+    # The municipality file writes its hearing in Cyrillic; a resident who chose Latin reads the
+    # title, description and place in Latin: in its details, the confirmation and the reminder.
+    bot = office.bot
+    await bot.say("ana", "/start")
+    await bot.say("ana", Press("lang:sr-Latn"))
+    listing = await bot.say("ana", "/consultations")
+    hearing = listing[0].buttons[0][0].data
+    details = await bot.say("ana", Press(hearing))
+    assert details[0].text.splitlines()[:2] == [
+        "📣 Javna rasprava o nacrtu budžeta opštine za 2027. godinu",
+        "Predstavljanje nacrta budžeta i prikupljanje predloga građana, u skladu sa lokalnim"
+        " akcionim planom Partnerstva za otvorenu upravu.",
+    ]
+    assert "📍 Velika sala Skupštine opštine Vlasotince" in details[0].text
+    remind = await bot.say("ana", Press(hearing.replace("cons:", "cr:")))
+    assert remind[0].text == (
+        "Podsetićemo vas pre nego što počne „Javna rasprava o nacrtu budžeta opštine za 2027."
+        " godinu“."
+    )
+    bot.clock.moment = datetime(2026, 12, 16, 18, 30, tzinfo=UTC)
+    assert await run(office, "consultation-reminders") == 1
+    await bot.app.sender.drain()
+    reminder = bot.channel.to("ana")[-1].text
+    assert "Javna rasprava o nacrtu budžeta opštine" in reminder
+    assert "Velika sala Skupštine opštine Vlasotince" in reminder

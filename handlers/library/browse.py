@@ -188,9 +188,12 @@ async def contacts(ctx: Context) -> Step:
     if info is None:
         text = _("The library has not given its details yet.")
     else:
-        lines = [f"📚 {ctx.t.name(info.name)}", "🕒 " + _("Open: {hours}", hours=info.hours)]
+        # The file is written in Cyrillic: a reader of another script gets it in Latin.
+        hours = ctx.t.name(info.hours)
+        lines = [f"📚 {ctx.t.name(info.name)}", "🕒 " + _("Open: {hours}", hours=hours)]
         lines += [f"{icon} {value}" for icon, value in (
-            ("📍", info.address), ("☎️", info.phone), ("✉️", info.email), ("🌐", info.website),
+            ("📍", ctx.t.name(info.address)), ("☎️", info.phone), ("✉️", info.email),
+            ("🌐", info.website),
         ) if value]  # fmt: skip
         text = "\n".join(lines)
     return Step(LibraryState.HOME, {}, [Reply(text, column([back_button(ctx)]))])
@@ -214,6 +217,7 @@ async def events(ctx: Context) -> Step:
         lines = [_("Coming library events:")]
         for starts_at, title, place, description in coming:
             when = ctx.t.datetime(starts_at)
+            title, place, description = (ctx.t.name(x) for x in (title, place, description))
             lines.append("\n".join(x for x in (f"🎭 {title}", f"🕒 {when}, {place}",
                                                description) if x))  # fmt: skip
         text = "\n\n".join(lines)
