@@ -368,8 +368,13 @@ async def answer(ctx: Context, args: str) -> Step:
         return Step(
             ctx.state, ctx.draft, [Reply(_("Usage: /answer ID TEXT (the number of a comment)"))]
         )
-    await consultations.answer_comment(ctx.conn, comment.id, text.strip(), ctx.user.id, ctx.now)
     c = await consultations.get(ctx.conn, comment.consultation_id)
+    if c is not None and c.budget_year is not None:
+        # A budget proposal's answer is a verdict with its reason, audited: its own buttons.
+        text = _("#{id} is a budget proposal: answer it with the buttons of /budget proposals.",
+                 id=comment.id)  # fmt: skip
+        return Step(ctx.state, ctx.draft, [Reply(text)])
+    await consultations.answer_comment(ctx.conn, comment.id, text.strip(), ctx.user.id, ctx.now)
     resident = await users.load_conversation_by_id(ctx.conn, comment.user_id)
     step = Step(ctx.state, ctx.draft, [Reply(_("The answer was sent."))])
     if resident is not None and c is not None:

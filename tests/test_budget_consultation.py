@@ -99,6 +99,11 @@ async def test_residents_propose_staff_answer_and_the_counts_are_published(offic
             (Press("bpv:1:partly"), ["Proposal #1: partly taken into the draft. Write the reason"]),
             ("The sidewalk is in the draft; the bridge waits for 2028.", ["The answer was sent."]),
             (Press("bpv:1:not"), ["That proposal was already answered."]),
+            # A proposal is not answered as a plain comment: no verdict, no audit (2 stays open).
+            (
+                "/answer 2 We will see.",
+                ["#2 is a budget proposal: answer it with the buttons of /budget proposals."],
+            ),
         ],
     )
     assert bot.channel.to("mila")[-1].text == (
