@@ -49,6 +49,8 @@ async def command(ctx: Context, args: str) -> Step:
             "Usage: /announce TOPIC, where TOPIC is one of: {topics}", topics=", ".join(TOPICS)
         )
         return Step(ctx.state, ctx.draft, [Reply(usage)])
+    if (kept := engine.kept_work_guard(ctx)) is not None:
+        return kept
     text = ctx.t.gettext(
         "Write the announcement for: {topic}. (/cancel to stop)", topic=topic_name(ctx.t, topic)
     )

@@ -526,6 +526,8 @@ async def consult_command(ctx: Context, args: str) -> Step:
     """/consult new | /consult announce ID (admins)."""
     _ = ctx.t.gettext
     action, _sep, rest = args.partition(" ")
+    if action in ("new", "announce") and (kept := engine.kept_work_guard(ctx)) is not None:
+        return kept
     if action == "new":
         return start_wizard(ctx)
     c = await _consultation(ctx, rest.strip())

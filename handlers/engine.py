@@ -151,6 +151,12 @@ def keeps_work(ctx: Context) -> bool:
     return flow is not None and flow.states is not None and flow.states(ctx.state) in flow.keeps
 
 
+def kept_work_guard(ctx: Context) -> Step | None:
+    """For a command that answers in place but may start a flow of its own (``/consult new``,
+    ``/library import``): the guard when that would drop kept work, else None."""
+    return guard(ctx) if keeps_work(ctx) else None
+
+
 def guard(ctx: Context) -> Step:
     """Keep the work: say where the user is and how to finish or drop it."""
     flow = _flow_here(ctx)

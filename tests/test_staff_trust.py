@@ -144,6 +144,24 @@ async def test_commands_during_a_report_keep_the_draft(office: Office) -> None:
     assert "Send up to 3 photos" in replies[0].text
 
 
+async def test_an_admins_commands_that_start_a_flow_keep_their_report_draft(office: Office) -> None:
+    # An admin writing a report (as a resident of the town) who types a staff command that would
+    # start a flow of its own is reminded of the report, which is kept, instead of losing it.
+    for item in ["/start", Press("lang:en"), Press("menu:report"), Press("cat:garbage")]:
+        await office.bot.say("boss", item)
+    for command in (
+        "/announce budget", "/consult new", "/consult announce 1", "/library import",
+        "/plan import", "/budget import",
+    ):  # fmt: skip
+        replies = await office.bot.say("boss", command)
+        assert [r.text.split(".")[0] for r in replies] == [
+            "You have a report in progress",
+            "Describe the problem in a few words: what is wrong and where",
+        ], command
+    replies = await office.bot.say("boss", "Bins not emptied behind the school")
+    assert "Send up to 3 photos" in replies[0].text
+
+
 async def test_start_while_an_answer_is_awaited_keeps_the_question(office: Office) -> None:
     await office.report_leak()
     await office.staff("vesna", f"/ask {REF} Which entrance?")
