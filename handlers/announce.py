@@ -11,7 +11,7 @@ import aiosqlite
 from handlers import broadcast, engine
 from handlers.context import Context, Step, buttons
 from handlers.events import Outgoing, Reply, Text
-from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role
+from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role, draft_mark
 from handlers.i18n import Translator
 from handlers.menu import MenuState, menu_reply
 from handlers.municipality import Municipality
@@ -34,11 +34,12 @@ WRITE_STATE, CONFIRM_STATE = AnnounceState
 
 @dataclass(frozen=True, slots=True)
 class AnnounceDecision(ButtonData):
-    """Send the announcement (``ok``) or drop it (``cancel``)."""
+    """Send the announcement (``ok``) or drop it (``cancel``); ``mark``: the preview's draft."""
 
     prefix = "an"
     role = Role.ADMIN
     action: str
+    mark: str
 
 
 async def command(ctx: Context, args: str) -> Step:
@@ -73,18 +74,16 @@ async def take_text(ctx: Context, event: Text) -> Step:
     question = ctx.t.ngettext(
         "Send this to {n} subscriber?", "Send this to {n} subscribers?", count
     )
+    draft = {"topic": topic, "text": text}
+    mark = draft_mark(draft)
     keys = buttons(
         [
-            AnnounceDecision("ok").button(_("✅ Send")),
-            AnnounceDecision("cancel").button(_("✖️ Cancel")),
+            AnnounceDecision("ok", mark).button(_("✅ Send")),
+            AnnounceDecision("cancel", mark).button(_("✖️ Cancel")),
         ]
     )
     preview = render(ctx.t, topic, text)
-    return Step(
-        CONFIRM_STATE,
-        {"topic": topic, "text": text},
-        [Reply(f"{preview.text}\n\n— {question}", keys)],
-    )
+    return Step(CONFIRM_STATE, draft, [Reply(f"{preview.text}\n\n— {question}", keys)])
 
 
 def render(t: Translator, topic: str, text: str) -> Reply:
@@ -94,6 +93,8 @@ def render(t: Translator, topic: str, text: str) -> Reply:
 
 async def confirm(ctx: Context, press: AnnounceDecision) -> Step | None:
     """Send it, or drop it."""
+    if press.mark != draft_mark(ctx.draft):
+        return engine.stale_button(ctx)
     if press.action == "cancel":
         return cancel(ctx)
     if press.action != "ok" or ctx.draft.get("topic") not in TOPICS:

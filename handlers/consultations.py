@@ -14,7 +14,7 @@ from handlers.budget import period as budget_period
 from handlers.consultation_titles import title_for
 from handlers.context import Context, Lookup, Step, buttons, column, parse_id
 from handlers.events import Inbound, Outgoing, Photo, Reply, Text
-from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Job, Role
+from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Job, Role, draft_mark
 from handlers.i18n import Translator, translator
 from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing_to_cancel
 from handlers.photos import MAX_PHOTOS, save_photo, unusable_photo
@@ -98,6 +98,7 @@ class WizardDecision(ButtonData):
     prefix = "cwiz"
     role = Role.ADMIN
     action: str
+    mark: str  # the preview's draft (draft_mark)
 
 
 DATE_FORMAT = "%d.%m.%Y %H:%M"  # what an admin types; residents read the translator's
@@ -483,8 +484,8 @@ async def preview(ctx: Context) -> Step:
     )
     keys = buttons(
         [
-            WizardDecision("ok").button(_("✅ Announce")),
-            WizardDecision("cancel").button(_("✖️ Cancel")),
+            WizardDecision("ok", draft_mark(ctx.draft)).button(_("✅ Announce")),
+            WizardDecision("cancel", draft_mark(ctx.draft)).button(_("✖️ Cancel")),
         ]
     )
     return Step(CONFIRM_STATE, ctx.draft, [Reply(f"{text}\n\n{question}", keys)])
@@ -493,6 +494,8 @@ async def preview(ctx: Context) -> Step:
 async def confirm(ctx: Context, press: WizardDecision) -> Step | None:
     """Store and announce the consultation, or drop it."""
     _ = ctx.t.gettext
+    if press.mark != draft_mark(ctx.draft):
+        return engine.stale_button(ctx)
     if press.action == "cancel":
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])
     if press.action != "ok" or "title" not in ctx.draft:

@@ -190,6 +190,11 @@ def prompt(ctx: Context) -> list[Reply]:
     return ask(ctx)
 
 
+def stale_button(ctx: Context) -> Step:
+    """A button under an earlier preview: nothing is done; what the current state expects."""
+    return prepend(Reply(ctx.t.gettext("That button is no longer valid.")), explain(ctx))
+
+
 def stay(ctx: Context, replies: list[Reply] | None = None) -> Step:
     """Answer without moving the conversation."""
     return Step(ctx.state, ctx.draft, list(replies or []))

@@ -7,6 +7,8 @@ runs every flow the same way. Nothing here knows a feature by name.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -105,6 +107,13 @@ class ButtonData:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def draft_mark(draft: Mapping[str, Any]) -> str:
+    """A short fingerprint of a preview's draft, carried by its confirm buttons: a button under
+    an earlier preview (the admin has previewed something else since) no longer matches it."""
+    text = json.dumps(draft, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
 
 
 def _field_names(kind: type[ButtonData]) -> tuple[str, ...]:

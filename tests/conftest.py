@@ -86,7 +86,15 @@ class Recording:
     seconds: int = 0
 
 
-DialogInput = str | Press | Pin | Picture | Recording | Inbound
+@dataclass
+class OnScreen:
+    """A press of the button on the user's screen whose data begins with ``start`` (a preview's
+    confirm button carries the preview's mark after it: ``an:ok:<mark>``)."""
+
+    start: str
+
+
+DialogInput = str | Press | OnScreen | Pin | Picture | Recording | Inbound
 
 
 class Bot:
@@ -105,6 +113,8 @@ class Bot:
     def event(self, user: str, item: DialogInput) -> Inbound:
         """Turn a dialog-table input into an event."""
         s = self.sender(user)
+        if isinstance(item, OnScreen):
+            item = self.button(user, item.start)
         match item:
             case str() if item.startswith("/"):
                 name, _, args = item[1:].partition(" ")
@@ -131,6 +141,15 @@ class Bot:
         await self.app.dispatcher.dispatch(self.event(user, item))
         await self.app.sender.drain()
         return self.channel.to(user)[before:]
+
+    def button(self, user: str, start: str) -> Press:
+        """The button on ``user``'s screen (the last message with buttons) whose data is
+        ``start`` followed by its own fields (a preview's confirm carries the preview's mark)."""
+        shown = [r for r in self.channel.to(user) if r.buttons]
+        offered = [b.data for row in shown[-1].buttons for b in row] if shown else []
+        found = [d for d in offered if d.startswith(f"{start}:")]
+        assert len(found) == 1, f"{start!r} is not on the screen once: {offered}"
+        return Press(found[0])
 
     async def play(self, user: str, dialog: list[tuple[DialogInput, list[str]]]) -> None:
         """Play a dialog table: each input and the texts its replies must contain, in order."""

@@ -91,6 +91,14 @@ class Running:
         assert body in actions(keyboard), f"{data!r} is not offered: {actions(keyboard)}"
         return message_text(user, body)
 
+    def press_on_screen(self, start: str, user: str = ANA) -> JSONDict:
+        """Pressing the button whose data is ``start`` and its own fields (a preview's mark)."""
+        shown = self.fake.sent_to(user)
+        offered = actions(shown[-1].get("keyboard") if shown else None)
+        found = [a for a in offered if a.startswith(f"{BUTTON_PREFIX}{start}:")]
+        assert len(found) == 1, f"{start!r} is not offered once: {offered}"
+        return message_text(user, found[0])
+
 
 @asynccontextmanager
 async def viber_app(

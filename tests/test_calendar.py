@@ -17,7 +17,7 @@ from bot import web as public_web
 from bot.app import sync_consultations
 from bot.settings import Settings
 from storage import consultations, opendata
-from tests.conftest import VLASOTINCE, Office, Press, free_port
+from tests.conftest import VLASOTINCE, Office, OnScreen, Press, free_port
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ async def test_the_announcement_and_the_consultation_in_chat_link_the_calendar_f
     await office.bot.say("ana", Press("lang:en"))
     await office.bot.say("ana", Press("sub:consultations"))
     await office.staff("boss", "/consult announce 1")
-    await office.bot.say("boss", Press("cwiz:ok"))
+    await office.bot.say("boss", OnScreen("cwiz:ok"))
     announced = office.bot.channel.to("ana")[-1]
     link = "https://opstina.example.org/consultations/1.ics"
     assert f"📅 Add to calendar: {link}" in announced.text

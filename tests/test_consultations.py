@@ -10,7 +10,7 @@ from bot.settings import Settings
 from handlers.municipality import Municipality
 from storage import consultations
 from storage.sql import fetch_all
-from tests.conftest import REF, WATER_CHAT, Bot, Office, Picture, Press, jpeg, read_export
+from tests.conftest import REF, WATER_CHAT, Bot, Office, OnScreen, Picture, Press, jpeg, read_export
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 
@@ -59,7 +59,7 @@ async def test_a_consultation_round_trip(office: Office) -> None:
     await resident(office, "cim", "budget")
     preview = await new_consultation(office)
     assert "Announce this to 2 subscribers?" in preview[0]
-    sent = await office.bot.say("boss", Press("cwiz:ok"))
+    sent = await office.bot.say("boss", OnScreen("cwiz:ok"))
     assert "Sending: 0 / 2" in sent[0].text
     announced = office.bot.channel.to("ana")[-1]
     assert "Action plan for open government" in announced.text
@@ -123,7 +123,7 @@ async def test_an_announcement_with_preview_progress_and_outcome(office: Office)
     assert "Write the announcement" in asked[0].text
     preview = await office.bot.say("boss", "No water on Monday from 8 to 14 in the centre.")
     assert "Send this to 3 subscribers?" in preview[0].text
-    await office.bot.say("boss", Press("an:ok"))
+    await office.bot.say("boss", OnScreen("an:ok"))
     for user in ("ana", "bob", "cim"):
         assert "No water on Monday" in office.bot.channel.to(user)[-1].text
     assert await run(office, "broadcast-progress") == 1
@@ -141,7 +141,7 @@ async def test_a_blocked_resident_is_unsubscribed(office: Office) -> None:
     await office.bot.say("boss", "/announce communal")
     await office.bot.say("boss", "Works on Njegoševa street")
     office.bot.channel.failures_for["ana"] = [UnreachableError()]
-    await office.bot.say("boss", Press("an:ok"))
+    await office.bot.say("boss", OnScreen("an:ok"))
     await run(office, "broadcast-progress")
     await office.bot.app.sender.drain()
     assert "unreachable: 1" in office.bot.channel.to("boss")[-1].text
@@ -238,7 +238,7 @@ async def test_a_broadcast_waiting_on_a_retry_is_not_edited_again_and_again(offi
     await office.bot.say("boss", "/announce communal")
     await office.bot.say("boss", "Works on Njegoševa street")
     office.bot.channel.failures_for["ana"] = [TemporaryError("down")]
-    await office.bot.say("boss", Press("an:ok"))
+    await office.bot.say("boss", OnScreen("an:ok"))
     assert await run(office, "broadcast-progress") == 1  # "Sending: 0 / 1"
     assert await run(office, "broadcast-progress") == 0  # nothing changed, nothing edited
     office.bot.clock.advance(seconds=5)
@@ -250,7 +250,7 @@ async def commenting(office: Office, user: str) -> int:
     """A new consultation announced to ``user``, who pressed its "Send a comment" button."""
     await resident(office, user, "consultations")
     await new_consultation(office)
-    await office.bot.say("boss", Press("cwiz:ok"))
+    await office.bot.say("boss", OnScreen("cwiz:ok"))
     consultation = int(office.bot.channel.to(user)[-1].buttons[0][0].data.split(":")[1])
     await office.bot.play(user, [(Press(f"cc:{consultation}"), ["Write your comment"])])
     return consultation
@@ -363,3 +363,30 @@ async def test_a_latin_reader_gets_the_files_consultation_in_latin(office: Offic
     reminder = bot.channel.to("ana")[-1].text
     assert "Javna rasprava o nacrtu budžeta opštine" in reminder
     assert "Velika sala Skupštine opštine Vlasotince" in reminder
+
+
+async def test_the_send_button_of_an_earlier_preview_sends_nothing(office: Office) -> None:
+    # An admin previews an announcement, then starts another and previews it: the first
+    # preview's Send must not send the second text (nor the first): it is no longer valid.
+    await resident(office, "ana", "communal", "consultations")
+    bot = office.bot
+    await bot.say("boss", "/announce communal")
+    await bot.say("boss", "Water is off on Monday.")
+    first = bot.button("boss", "an:ok")
+    await bot.say("boss", "/announce consultations")
+    await bot.say("boss", "A hearing on the plan on Friday.")
+    second = bot.button("boss", "an:ok")
+    received = len(bot.channel.to("ana"))
+
+    stale = await bot.say("boss", first)
+
+    assert [r.text for r in stale] == [
+        "That button is no longer valid.",
+        "Please send or cancel the announcement with the buttons.",
+        "What would you like to do?",
+    ]
+    assert len(bot.channel.to("ana")) == received
+    await bot.say("boss", second)
+    assert bot.channel.to("ana")[-1].text == (
+        "📢 Public consultations\n\nA hearing on the plan on Friday."
+    )

@@ -12,7 +12,7 @@ import pytest
 from bot.settings import Settings
 from handlers.events import MAX_FILE_BYTES, File
 from handlers.municipality import Municipality, StaffMember
-from tests.conftest import Bot, Press, Running
+from tests.conftest import Bot, OnScreen, Press, Running
 from tests.dialogs import ANA, MARKO, viber_app
 from tests.dialogs import Running as ViberRunning
 from tests.fakes.ports import FakeGeocoder
@@ -48,8 +48,9 @@ async def test_the_librarian_sends_the_file_in_chat_and_confirms(running: Runnin
         ADMIN, iso2709(DRINA, KIS), file_name="nove.mrc", mime_type="application/marc"
     )
     await running.wait_text(ADMIN, "nove.mrc: 2 titles read, 2 new, 0 already known.")
-    assert running.buttons(ADMIN) == ["libimp:ok", "libimp:cancel"]
-    fake.push_callback(ADMIN, "libimp:ok")
+    ok, cancel = running.buttons(ADMIN)
+    assert [ok.rsplit(":", 1)[0], cancel.rsplit(":", 1)[0]] == ["libimp:ok", "libimp:cancel"]
+    fake.push_callback(ADMIN, ok)
     await running.wait_text(ADMIN, "Imported: 2 new titles.")
 
     fake.push_callback(RESIDENT, "lib:new")
@@ -77,7 +78,7 @@ async def test_an_import_in_chat_in_serbian_and_cancelled(library_bot: Bot) -> N
              ["Датотека није стигла (месинџер је није предао). Пошаљите је поново."]),
             (File(sender, "document", name="n.mrc", content=iso2709(KIS), size=1),
              ["n.mrc: прочитан 1 наслов; нових: 1, већ познатих: 0.", "[✅ Увези]"]),
-            (Press("libimp:cancel"), ["Отказано."]),
+            (OnScreen("libimp:cancel"), ["Отказано."]),
         ],
     )  # fmt: skip
     assert (await bot.say("ana", Press("lib:new")))[0].text == (
@@ -117,6 +118,6 @@ async def test_the_librarian_imports_a_file_sent_through_viber(viber: ViberRunni
     media = fake.add_media(records, content_type="application/marc", file_name="nove.mrc")
     sent = message_file(MARKO, media, "nove.mrc", size=len(records))
     await viber.say(sent, "nove.mrc: 2 titles read, 2 new, 0 already known.", MARKO)
-    await viber.say(viber.press("libimp:ok", MARKO), "Imported: 2 new titles.", MARKO)
+    await viber.say(viber.press_on_screen("libimp:ok", MARKO), "Imported: 2 new titles.", MARKO)
     await viber.say(viber.press("menu:library", ANA), "📚 ", ANA)
     await viber.say(viber.press("lib:new", ANA), "2 new titles this month.", ANA)

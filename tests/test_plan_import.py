@@ -24,7 +24,7 @@ from handlers.municipality import Municipality
 from handlers.plan.importer import PlanFileError, read_plan
 from handlers.plan.imports import import_plan
 from storage import plan as store
-from tests.conftest import ROOT, VLASOTINCE, Bot, Press
+from tests.conftest import ROOT, VLASOTINCE, Bot, OnScreen, Press
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 from tests.test_plan import data_of, one_plan, plan_bot  # noqa: F401 - the fixture
 
@@ -269,12 +269,12 @@ async def test_the_admin_imports_the_plan_by_sending_the_file_in_chat(
             (File(boss, "document", name=EXAMPLE.name, content=EXAMPLE.read_bytes(), size=1),
              [f"{EXAMPLE.name}: {count} measures read, 0 new, {count} already in the plan"
               " (updated).", "✏️ 1 ", "[✅ Import]"]),
-            (Press("planimp:ok"),
+            (OnScreen("planimp:ok"),
              [f"Imported: {count} measures; changed: 4; followers told: 2."]),
             ("/plan import", ["Send the action plan file"]),
             (File(boss, "document", name="nova.csv", content=new, size=len(new)),
              ["nova.csv: 1 measure read, 1 new, 0 already in the plan (updated).", "🆕 9 "]),
-            (Press("planimp:cancel"), ["Cancelled."]),
+            (OnScreen("planimp:cancel"), ["Cancelled."]),
         ],
     )  # fmt: skip
     told = [r.text for r in bot.channel.to("ana") if "Progress: 60% → 80%" in r.text]

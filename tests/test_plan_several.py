@@ -29,7 +29,7 @@ from handlers.municipality import (
 )
 from handlers.plan.importer import PlanFileError, read_plan
 from storage import plan as store
-from tests.conftest import ROOT, VLASOTINCE, Bot, Press
+from tests.conftest import ROOT, VLASOTINCE, Bot, OnScreen, Press
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 from tests.test_migrations import build_at
 from tests.test_plan import KATA, data_of
@@ -256,7 +256,7 @@ async def test_the_admin_imports_into_a_plan_in_chat(plans_bot: Bot) -> None:
             "nova.csv: 2 measures read, 1 new, 1 already in the plan (updated).",
             "🆕 mladi:9 Волонтерски сервис", "✏️ ogp:1 Пријава проблема",
         ]),
-        (Press("planimp:ok"), ["Imported: 2 measures"]),
+        (OnScreen("planimp:ok"), ["Imported: 2 measures"]),
     ])  # fmt: skip
     async with bot.app.db.transaction() as conn:
         assert [m.plan for m in await store.by_key(conn, "9")] == ["mladi"]
@@ -409,7 +409,7 @@ async def test_rows_without_a_plan_are_in_the_imports_plan_for_their_parents_and
             "🆕 mladi:7 Волонтерски сервис", "🆕 mladi:7.1 Обука волонтера",
             "🆕 mladi:8 Омладински савет", "🆕 mladi:8.1 Избор чланова",
         ]),
-        (Press("planimp:ok"), ["Imported: 4 measures"]),
+        (OnScreen("planimp:ok"), ["Imported: 4 measures"]),
     ])  # fmt: skip
     async with bot.app.db.transaction() as conn:
         (seven,) = await store.by_key(conn, "7", "mladi")

@@ -8,7 +8,7 @@ from bot.app import sync_staff
 from bot.scheduler import find_job, run_job
 from handlers.events import ButtonChoice, Location, Sender, Text
 from storage import reports, users
-from tests.conftest import REF, DialogInput, Office, Press
+from tests.conftest import REF, DialogInput, Office, OnScreen, Press
 from tests.fakes.ports import FakeGeocoder
 
 GROUP = "-1001000000102"  # the water service's staff chat in the office fixture
@@ -84,7 +84,7 @@ async def test_an_admin_removed_from_the_file_cannot_send_a_prepared_announcemen
         staff=tuple(m for m in app.deps.municipality.staff if m.user_id != "boss"),
     )
     await sync_staff(app.db, demoted, app.deps.registry)
-    refused = [r.text for r in await office.bot.say("boss", Press("an:ok"))]
+    refused = [r.text for r in await office.bot.say("boss", OnScreen("an:ok"))]
     assert refused[0] == "This is for municipal staff only; nothing was changed."
     assert not any("water is off" in r.text for r in office.bot.channel.to("ana"))
     conversation = await users.load_conversation(app.db.conn, "test", "boss")

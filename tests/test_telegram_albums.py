@@ -121,7 +121,8 @@ async def test_an_album_sent_as_a_consultation_comment_is_one_comment_with_its_c
     ]:  # fmt: skip
         fake.push_text(ADMIN, answer)
     await running.wait_text(ADMIN, "Announce this to")
-    fake.push_callback(ADMIN, "cwiz:ok")
+    (ok,) = [b for b in running.buttons(ADMIN) if b.startswith("cwiz:ok:")]
+    fake.push_callback(ADMIN, ok)
     find = "SELECT id FROM consultations WHERE title = 'Parks of Vlasotince'"
 
     async def stored() -> bool:

@@ -11,7 +11,7 @@ from handlers import engine
 from handlers.context import Context, Deps, Lookup, Step, buttons
 from handlers.events import File, Inbound, Reply
 from handlers.file_problems import undelivered_text
-from handlers.flow import ButtonData, Role
+from handlers.flow import ButtonData, Role, draft_mark
 from handlers.menu import MenuState, menu_reply
 from handlers.plan.comments import PlanState
 from handlers.plan.importer import PlanFileError, check_rows, read_rows
@@ -30,6 +30,7 @@ class PlanImportDecision(ButtonData):
     prefix = "planimp"
     role = Role.ADMIN
     action: str
+    mark: str  # the preview's draft (draft_mark)
 
 
 def start(ctx: Context, plan_id: str = "") -> Step:
@@ -110,17 +111,18 @@ async def receive(ctx: Context, event: File) -> Step:
         f" {m.title}"
         for m in measures[:PREVIEW_MEASURES]
     )
-    keys = buttons(
-        [
-            PlanImportDecision("ok").button(_("✅ Import")),
-            PlanImportDecision("cancel").button(_("✖️ Cancel")),
-        ]
-    )
     draft = {
         "name": found.data["name"],
         "plan": plan_id,
         "measures": [to_plain(m) for m in measures],
     }
+    mark = draft_mark(draft)
+    keys = buttons(
+        [
+            PlanImportDecision("ok", mark).button(_("✅ Import")),
+            PlanImportDecision("cancel", mark).button(_("✖️ Cancel")),
+        ]
+    )
     return Step(PlanState.IMPORT_CONFIRM, draft, [Reply(f"{summary}\n\n{shown}", keys)])
 
 
@@ -133,6 +135,8 @@ def _refused(ctx: Context, error: PlanFileError) -> Step:
 async def decide(ctx: Context, press: PlanImportDecision) -> Step | None:
     """Store the previewed plan and tell the followers of what changed, or drop it."""
     _ = ctx.t.gettext
+    if press.mark != draft_mark(ctx.draft):
+        return engine.stale_button(ctx)
     if press.action == "cancel":
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])
     if press.action != "ok" or "measures" not in ctx.draft:
