@@ -147,7 +147,10 @@ async def test_commands_during_a_report_keep_the_draft(office: Office) -> None:
 async def test_an_admins_commands_that_start_a_flow_keep_their_report_draft(office: Office) -> None:
     # An admin writing a report (as a resident of the town) who types a staff command that would
     # start a flow of its own is reminded of the report, which is kept, instead of losing it.
-    for item in ["/start", Press("lang:en"), Press("menu:report"), Press("cat:garbage")]:
+    items: list[DialogInput] = [
+        "/start", Press("lang:en"), Press("menu:report"), Press("cat:garbage"),
+    ]  # fmt: skip
+    for item in items:
         await office.bot.say("boss", item)
     for command in (
         "/announce budget", "/consult new", "/consult announce 1", "/library import",
