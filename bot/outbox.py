@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import logging
 import random
 from collections.abc import Mapping
@@ -37,6 +39,17 @@ IDLE_WAIT_S = 30.0
 # matplotlib's import and first drawing take about a second of processor time and 6 MB: they wait
 # for a moment when nothing has been sent for this long (not a start with updates queued).
 WARM_CHARTS_WHEN_QUIET_S = 2.0
+STORED_REPLIES = 512  # replies kept decoded (a few megabytes at most)
+
+
+@functools.lru_cache(maxsize=STORED_REPLIES)
+def stored_reply(stored: str) -> Reply:
+    """The reply an outbox row's JSON keeps, decoded once for the same JSON.
+
+    Most messages are ones sent before, to others (a menu, a question, a language's greeting):
+    the same text is the same reply, and a reply is immutable, so it is shared.
+    """
+    return Reply.from_payload(json.loads(stored))
 
 
 def backoff(attempts: int) -> float:
@@ -232,8 +245,10 @@ class OutboxSender:
             await self._put_off(row, rest)
             return False
         await self._limits.wait(row.channel, row.chat_id)
-        reply = await self._drawn(Reply.from_payload(row.payload))
-        edit = await self._message_to_edit(row, reply)
+        reply = stored_reply(row.stored)
+        if reply.chart is not None:
+            reply = await self._drawn(reply)
+        edit = await self._message_to_edit(row, reply) if reply.edit and reply.key else None
         if not await self._claim(row.id):
             return False  # no longer pending (its chat was given up): none of it goes out
         try:
@@ -263,8 +278,6 @@ class OutboxSender:
 
     async def _drawn(self, reply: Reply) -> Reply:
         """The reply with its chart drawn as a photo (here: no transaction is open)."""
-        if reply.chart is None:
-            return reply
         if self._charts is None:
             log.warning("no chart renderer is set; a chart is left out of a message")
             return Reply.from_payload({**reply.to_payload(), "chart": None})
@@ -367,8 +380,6 @@ class OutboxSender:
                     del self._unmarked_refs[channel, chat_id, key]
 
     async def _message_to_edit(self, row: OutboxRow, reply: Reply) -> str | None:
-        if not (reply.key and reply.edit):
-            return None
         unmarked = self._unmarked_refs.get((row.channel, row.chat_id, reply.key))
         if unmarked is not None:
             return unmarked

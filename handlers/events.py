@@ -280,7 +280,8 @@ class Reply:
         return self.markup.rows if isinstance(self.markup, Choices) else ()
 
     def to_payload(self) -> dict[str, Any]:
-        """The JSON an outbox row keeps of this reply."""
+        """The JSON an outbox row keeps of this reply: what differs from the defaults only
+        (the sender reads it back for every message it sends)."""
         payload: dict[str, Any] = {"text": self.text}
         match self.markup:
             case Choices(rows):
@@ -295,10 +296,16 @@ class Reply:
                 pass
             case _:
                 assert_never(self.markup)
-        payload.update(
-            photos=list(self.photos), subject=self.subject, key=self.key, edit=self.edit,
-            done_parts=self.done_parts,
-        )  # fmt: skip
+        if self.photos:
+            payload["photos"] = list(self.photos)
+        if self.subject:
+            payload["subject"] = self.subject
+        if self.key:
+            payload["key"] = self.key
+        if self.edit:
+            payload["edit"] = True
+        if self.done_parts:
+            payload["done_parts"] = self.done_parts
         if self.chart is not None:
             payload["chart"] = self.chart.to_payload()
         if self.voice:

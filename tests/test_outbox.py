@@ -12,7 +12,7 @@ import pytest
 
 from bot.outbox import MAX_BACKOFF_S, OutboxSender, SendLimits
 from bot.settings import Settings
-from handlers.events import Reply
+from handlers.events import Button, Choices, Reply
 from handlers.municipality import Municipality
 from handlers.ports import PermanentError, RetryAfterError, TemporaryError, UnreachableError
 from storage import outbox, users
@@ -351,3 +351,18 @@ async def test_a_message_claimed_in_the_batch_of_an_earlier_erasure_never_goes_o
     rows = await fetch_all(db.reader, "SELECT payload FROM outbox WHERE chat_id = 'ana'")
     kept = [json.loads(r[0])["text"].split(".")[0] for r in rows]
     assert kept == ["Your personal data is erased"]  # the goodbye, until the erasure ends
+
+
+async def test_a_row_written_by_the_version_before_is_sent_the_same(bot: Bot) -> None:
+    # Rows were written with every field, the defaults too; now only what differs is written.
+    before = {
+        "text": "Choose:", "buttons": [[["Yes", "y:1"], ["No", "y:0"]]], "photos": [],
+        "subject": "", "key": "", "edit": False, "done_parts": 0,
+    }  # fmt: skip
+    reply = Reply("Choose:", Choices(((Button("Yes", "y:1"), Button("No", "y:0")),)))
+    assert reply.to_payload() == {"text": "Choose:", "buttons": [[["Yes", "y:1"], ["No", "y:0"]]]}
+    messages = [NewMessage("test", "ana", None, p) for p in (before, reply.to_payload())]
+    async with bot.app.db.transaction() as conn:
+        await outbox.enqueue(conn, messages, bot.clock.now())
+    await bot.app.sender.drain()
+    assert bot.channel.to("ana") == [reply, reply]
