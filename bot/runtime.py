@@ -47,9 +47,14 @@ def body_in_time(seconds: float) -> Middleware:
                     await request.read()  # kept by the request: the handler reads it again
             except TimeoutError:
                 log.warning("request body not received within %s s; connection closed", seconds)
-                response = web.Response(status=408, text="request timeout")
-                response.force_close()
-                return response
+                # Raised, not returned: the Open311 API's middleware (outside this one) answers
+                # it in the API's error form; elsewhere aiohttp sends these words.
+                late = web.HTTPRequestTimeout(
+                    text=f"The request's body did not arrive within {seconds:g} s;"
+                    " the connection is closed."
+                )
+                late.force_close()
+                raise late from None
         return await handler(request)
 
     return read_body

@@ -245,13 +245,19 @@ async def api_errors(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """What aiohttp refuses by itself under the API (no such path, no such method, a body too
-    large to read) in Open311's error form: 404 for what does not exist, 400 for the rest."""
+    large to read, a body that does not arrive in time) in Open311's error form: 404 for what
+    does not exist, 408 (and the connection closed) for a late body, 400 for the rest."""
     try:
         return await handler(request)
     except web.HTTPException as e:
         if e.status < 400 or not request.path.startswith(ROOT + "/"):
             raise
         fmt = "json" if request.path.endswith(".json") else "xml"
+        if e.status == 408:
+            # A timeout, not a bad request: the client may send it again (its words say so).
+            late = error_response(fmt, ApiError(408, e.text or e.reason))
+            late.force_close()
+            return late
         if e.status == 404:
             error = ApiError(404, "no such resource: see discovery.xml for the API's endpoints")
         elif e.status == 413:
