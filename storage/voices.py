@@ -9,17 +9,13 @@ the recording app's notes) are removed like the photos' EXIF.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-import mutagen
-from mutagen.mp3 import MP3
-from mutagen.mp4 import MP4
-from mutagen.oggopus import OggOpus
-from mutagen.oggvorbis import OggVorbis
+from typing import Any
 
 from storage.photos import write_atomically
 
@@ -27,13 +23,18 @@ FOLDER = "voice"  # under the data folder, beside photos/
 MAX_VOICE_BYTES = 5 * 1024 * 1024
 MAX_VOICE_SECONDS = 300
 MIN_VOICE_SECONDS = 0.5
-# The containers every channel can play as a voice note, and the suffix each is stored under.
-_SUFFIXES: dict[type[mutagen.FileType], str] = {
-    OggOpus: "ogg",
-    OggVorbis: "ogg",
-    MP3: "mp3",
-    MP4: "m4a",
-}
+
+
+@functools.cache
+def _suffixes() -> dict[type[Any], str]:
+    """The containers every channel can play as a voice note, and the suffix each is stored
+    under. mutagen is imported with the first voice note, not at every start of the bot."""
+    from mutagen.mp3 import MP3
+    from mutagen.mp4 import MP4
+    from mutagen.oggopus import OggOpus
+    from mutagen.oggvorbis import OggVorbis
+
+    return {OggOpus: "ogg", OggVorbis: "ogg", MP3: "mp3", MP4: "m4a"}
 
 
 class VoiceError(Exception):
@@ -109,10 +110,12 @@ def clean_voice(content: bytes) -> tuple[bytes, str, int]:
     Raises:
         EmptyVoiceError, VoiceTooLongError, InvalidVoiceError.
     """
+    import mutagen  # here: only a voice note needs it (see _suffixes)
+
     buffer = io.BytesIO(content)
     try:
         audio = mutagen.File(buffer)
-        suffix = _SUFFIXES.get(type(audio)) if audio is not None else None
+        suffix = _suffixes().get(type(audio)) if audio is not None else None
         if audio is None or suffix is None:
             raise InvalidVoiceError
         length = float(audio.info.length)
