@@ -14,7 +14,7 @@ from handlers import bodies
 from handlers.context import Context, Step
 from handlers.events import MAX_CHART_BARS, Chart, Outgoing, Reply
 from handlers.flow import CommandSpec, Entry, Flow, Role
-from handlers.i18n import translator
+from handlers.i18n import Translator, translator
 from handlers.menu import Menu, MenuState, menu_reply
 from handlers.municipality import Municipality
 from handlers.notices import API_CHANNEL, new_report_notices
@@ -23,8 +23,20 @@ from handlers.staff.commands import StaffCommand, staff_errors_answered
 from handlers.staff.operations import in_scope, keep
 from handlers.texts import N_
 from storage import opendata, reports, users
-from storage.opendata import Contact
+from storage.opendata import Contact, PublicReport
 from storage.reports import NewPhoto, NewReport
+from storage.status import Status
+
+
+def responsible(m: Municipality, t: Translator, report: PublicReport) -> tuple[str, str]:
+    """Who is responsible for a report, as its code and name: the outside body it was handed over
+    to (or, handed over before the body was stored, the body of its category), else the municipal
+    service. Open311's agency_responsible, the data sets and the site all name this one."""
+    if report.status == Status.HANDED_OFF:
+        body = m.bodies.get(report.handed_to or "") or m.body_for(report.category)
+        if body is not None:
+            return body.id, body.name_in(t)
+    return report.service, t.name(m.service_name(report.service))
 
 
 async def make_private(ctx: Context, args: str) -> Step:

@@ -172,7 +172,7 @@ async def test_the_first_page_shows_the_map_reports_scorecards_and_budget(
     assert "Water is gushing from a pipe on the corner" in text
     assert "у раду: A crew is on its way." in text
     # Dates as the page's reader writes them (Serbian Cyrillic), on Belgrade's clock.
-    summary = f"{REF} · Водовод и канализација · у раду · 17. 5. 2026."
+    summary = f"{REF} · Водовод и канализација · ЈКП Водовод и канализација · у раду · 17. 5. 2026."
     assert await recent.first.locator("summary").inner_text() == summary
     assert "\n17. 5. 2026.: у раду: A crew is on its way." in text
     assert "VLA-2026-00002" not in await page.content()

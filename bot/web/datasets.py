@@ -28,6 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from handlers.i18n import Translator, translator
 from handlers.municipality import Municipality
+from handlers.opendata import responsible
 from handlers.plan.config import PlanSection
 from handlers.plan.progress import Plan, percent
 from handlers.texts import N_, category_name, status_name
@@ -56,8 +57,15 @@ REPORT_FIELDS = (
     Field("reference", N_("The report's public reference")),
     Field("category", N_("The kind of problem (the Open311 service code)")),
     Field("category_name", N_("The kind of problem, by name")),
-    Field("service", N_("The responsible service's code")),
-    Field("service_name", N_("The responsible service")),
+    Field(
+        "service",
+        N_("Who is responsible: the municipal service's code, or the outside body's it was handed"
+           " over to"),
+    ),
+    Field(
+        "service_name",
+        N_("Who is responsible: the municipal service, or the outside body it was handed over to"),
+    ),
     Field(
         "status",
         N_("The status (new, acknowledged, in_progress, resolved, closed, reopened, rejected)"),
@@ -183,8 +191,8 @@ def report_rows(
     at = _Times(m)
     return [
         [
-            r.ref, r.category, category_name(t, r.category), r.service,
-            t.name(m.service_name(r.service)), r.status, status_name(t, r.status),
+            r.ref, r.category, category_name(t, r.category), *responsible(m, t, r),
+            r.status, status_name(t, r.status),
             at(r.created_at), at(r.acknowledged_at), at(r.resolved_at), at(ended.get(r.id)),
             r.latitude, r.longitude, r.address, r.description,
         ]

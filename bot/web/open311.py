@@ -36,6 +36,7 @@ from handlers.opendata import (
     UnknownServiceError,
     check_submission,
     file_submission,
+    responsible,
 )
 from handlers.photos import MAX_PHOTO_BYTES
 from handlers.ports import GeocoderUnavailableError
@@ -158,12 +159,9 @@ class OpenData:
         return found
 
     def agency(self, report: PublicReport) -> str:
-        """Who is responsible for a report: the outside body it was handed over to (or, handed
-        over before the body was stored, the body of its category), else the municipal service."""
+        """Who is responsible for a report (``responsible``; a service's name is kept)."""
         if report.status == Status.HANDED_OFF:
-            body = self.m.bodies.get(report.handed_to or "") or self.m.body_for(report.category)
-            if body is not None:
-                return body.name_in(self.t)
+            return responsible(self.m, self.t, report)[1]
         return self.names(report.category, report.service)[1]
 
     @property

@@ -24,6 +24,7 @@ from bot.web.open311 import OpenData, copy_answer, data_version, minute
 from handlers.budget import period as budget_period
 from handlers.budget.programs import program_name
 from handlers.i18n import LANGUAGES, Translator, translator
+from handlers.opendata import responsible
 from handlers.plan.config import PlanSection
 from handlers.plan.model import STATUS_NAMES
 from handlers.plan.progress import Plan, percent
@@ -271,6 +272,7 @@ def _recent(site: Site, t: Translator, r: PublicReport, notes: list[PublicNote])
     photo = f"/media/{r.photo_sha256}.jpg" if r.photo_sha256 else None
     return {
         "ref": r.ref, "category": category_name(t, r.category),
+        "responsible": responsible(site.data.m, t, r)[1],
         "status": status_name(t, r.status), "created": t.date(r.created_at),
         "description": r.description, "address": r.address, "photo": photo,
         "notes": [{"at": t.date(n.at), "text": text(n)} for n in notes],
