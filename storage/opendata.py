@@ -58,11 +58,24 @@ class PublicReport:
     status_notes: str | None = None  # the note of the last status change
     revision: int = 0  # raised by the database with every public change (migrations 0025, 0029)
     handed_to: str | None = None  # the outside body it was handed over to (its id), if any
+    status_changed_at: datetime | None = None  # its last public status change, if any
 
     @property
     def is_open(self) -> bool:
         """Whether the municipality still has to act on it."""
         return self.status in status.OPEN
+
+    @property
+    def last_change(self) -> datetime:
+        """Open311's ``updated_datetime``, published as such everywhere: while the report is open,
+        its last public change (``updated_at``: filed, a status change, a public answer); once it
+        is closed (Open311's ``closed``: resolved, closed, rejected, handed off), when it was
+        closed, its last status change, as GeoReport v2 says ("for requests with status=closed,
+        this will be the date the request was closed"): an answer given after that is in its
+        history (and in the updates) but does not make the closed request look changed."""
+        if self.is_open or self.status_changed_at is None:
+            return self.updated_at
+        return self.status_changed_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +91,15 @@ class RequestQuery:
     offset: int = 0
 
 
+# With the report, its last public status change (s): its note and its time.
 _SELECT = (
     "SELECT r.id, r.ref, r.category, r.service, r.status, r.description, r.latitude,"
     " r.longitude, r.address, r.created_at, r.updated_at, r.sla_due_at, r.acknowledged_at,"
     " r.resolved_at, (SELECT p.sha256 FROM report_photos p WHERE p.report_id = r.id"
-    " ORDER BY p.position LIMIT 1), r.source, (SELECT e.text FROM report_events e"
-    " WHERE e.report_id = r.id AND e.kind = 'status' AND e.public = 1 ORDER BY e.id DESC LIMIT 1),"
-    " r.revision, r.handed_to FROM reports r WHERE r.public = 1"
+    " ORDER BY p.position LIMIT 1), r.source, s.text, r.revision, r.handed_to, s.at"
+    " FROM reports r LEFT JOIN report_events s ON s.id = (SELECT e.id FROM report_events e"
+    " WHERE e.report_id = r.id AND e.kind = 'status' AND e.public = 1 ORDER BY e.id DESC LIMIT 1)"
+    " WHERE r.public = 1"
 )
 
 
@@ -96,6 +111,7 @@ def _report(r: aiosqlite.Row) -> PublicReport:
         acknowledged_at=parse(r[12]) if r[12] else None,
         resolved_at=parse(r[13]) if r[13] else None, photo_sha256=r[14], source=r[15],
         status_notes=r[16], revision=r[17], handed_to=r[18],
+        status_changed_at=parse(r[19]) if r[19] else None,
     )  # fmt: skip
 
 

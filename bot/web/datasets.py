@@ -75,6 +75,11 @@ REPORT_FIELDS = (
     Field("acknowledged", N_("When the service acknowledged it")),
     Field("resolved", N_("When it was resolved")),
     Field("closed", N_("When it was closed or rejected")),
+    Field(
+        "updated",
+        N_("Its last public change (Open311's updated_datetime): while it is open, a status change"
+           " or a public answer; once it is resolved or closed, the moment it was"),
+    ),
     Field("latitude", N_("Latitude (WGS84)")),
     Field("longitude", N_("Longitude (WGS84)")),
     Field("address", N_("The address, as given or found")),
@@ -194,7 +199,7 @@ def report_rows(
             r.ref, r.category, category_name(t, r.category), *responsible(m, t, r),
             r.status, status_name(t, r.status),
             at(r.created_at), at(r.acknowledged_at), at(r.resolved_at), at(ended.get(r.id)),
-            r.latitude, r.longitude, r.address, r.description,
+            at(r.last_change), r.latitude, r.longitude, r.address, r.description,
         ]
         for r in found
     ]  # fmt: skip

@@ -425,7 +425,7 @@ def request_document(
         "agency_responsible": data.agency(report),
         "service_notice": None,
         "requested_datetime": _time(data, report.created_at),
-        "updated_datetime": _time(data, report.updated_at),
+        "updated_datetime": _time(data, report.last_change),
         "expected_datetime": _time(data, report.sla_due_at) if report.is_open else None,
         "address": report.address,
         "address_id": None,

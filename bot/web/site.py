@@ -274,6 +274,7 @@ def _recent(site: Site, t: Translator, r: PublicReport, notes: list[PublicNote])
         "ref": r.ref, "category": category_name(t, r.category),
         "responsible": responsible(site.data.m, t, r)[1],
         "status": status_name(t, r.status), "created": t.date(r.created_at),
+        "updated": t.date(r.last_change),
         "description": r.description, "address": r.address, "photo": photo,
         "notes": [{"at": t.date(n.at), "text": text(n)} for n in notes],
     }  # fmt: skip
