@@ -300,7 +300,7 @@ async def store_comment(
         step = Step(ALBUM_STATE, joined, [thanks])
     step.outgoing = await to_admins(ctx, lambda t: Reply(t.gettext(
         "💬 Comment #{id} on {title}:\n{text}\n\nAnswer with /answer {id} TEXT",
-        id=comment_id, title=c.title, text=text), photos=tuple(photos)))  # fmt: skip
+        id=comment_id, title=title_for(t, c), text=text), photos=tuple(photos)))  # fmt: skip
     return step
 
 
@@ -325,7 +325,7 @@ async def add_album_photo(ctx: Context, event: Photo) -> Step:
     await consultations.add_comment_photo(ctx.conn, comment.id, path)
     step = Step(ALBUM_STATE, {**ctx.draft, "photos": count + 1}, [])
     step.outgoing = await to_admins(ctx, lambda t: Reply(t.gettext(
-        "📷 Another photo of comment #{id} on {title}", id=comment.id, title=c.title),
+        "📷 Another photo of comment #{id} on {title}", id=comment.id, title=title_for(t, c)),
         photos=(path,)))  # fmt: skip
     return step
 

@@ -390,3 +390,19 @@ async def test_the_send_button_of_an_earlier_preview_sends_nothing(office: Offic
     assert bot.channel.to("ana")[-1].text == (
         "📢 Public consultations\n\nA hearing on the plan on Friday."
     )
+
+
+async def test_the_admins_get_the_comments_consultation_in_their_script(office: Office) -> None:
+    # The file's hearing is written in Cyrillic; the admins' notice (in the staff language of
+    # the test municipality, English) names it in Latin.
+    bot = office.bot
+    await resident(office, "ana")
+    listing = await bot.say("ana", "/consultations")
+    hearing = listing[0].buttons[0][0].data
+    await bot.say("ana", Press(hearing))
+    await bot.say("ana", Press(hearing.replace("cons:", "cc:")))
+    await bot.say("ana", "More benches in the park, please.")
+    notice = bot.channel.to("boss")[-1].text
+    assert notice.splitlines()[0] == (
+        "💬 Comment #1 on Javna rasprava o nacrtu budžeta opštine za 2027. godinu:"
+    )

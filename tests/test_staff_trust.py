@@ -154,7 +154,7 @@ async def test_an_admins_commands_that_start_a_flow_keep_their_report_draft(offi
         await office.bot.say("boss", item)
     for command in (
         "/announce budget", "/consult new", "/consult announce 1", "/library import",
-        "/plan import", "/budget import",
+        "/plan import", "/budget import", "/library", "/library Andrić",
     ):  # fmt: skip
         replies = await office.bot.say("boss", command)
         assert [r.text.split(".")[0] for r in replies] == [

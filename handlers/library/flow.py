@@ -37,6 +37,8 @@ async def library_command(ctx: Context, args: str) -> Step:
     """/library: the library's screen; the librarian's work after it (``/library suggestions``);
     any other words are a search (``/library Andrić``)."""
     word, _sep, rest = args.strip().partition(" ")
+    if word not in staff.SUBCOMMANDS and (kept := engine.kept_work_guard(ctx)) is not None:
+        return kept  # the library's screen or a search would leave the work kept here
     if not word:
         return await browse.home(ctx)
     if word not in staff.SUBCOMMANDS:
