@@ -11,7 +11,7 @@ import aiosqlite
 from handlers import broadcast, engine
 from handlers.context import Context, Step, buttons
 from handlers.events import Outgoing, Reply, Text
-from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role, draft_mark
+from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role, draft_mark, stale_mark
 from handlers.i18n import Translator
 from handlers.menu import MenuState, menu_reply
 from handlers.municipality import Municipality
@@ -39,7 +39,7 @@ class AnnounceDecision(ButtonData):
     prefix = "an"
     role = Role.ADMIN
     action: str
-    mark: str
+    mark: str = ""  # none on a button sent before marks
 
 
 async def command(ctx: Context, args: str) -> Step:
@@ -93,7 +93,7 @@ def render(t: Translator, topic: str, text: str) -> Reply:
 
 async def confirm(ctx: Context, press: AnnounceDecision) -> Step | None:
     """Send it, or drop it."""
-    if press.mark != draft_mark(ctx.draft):
+    if stale_mark(press.mark, ctx.draft):
         return engine.stale_button(ctx)
     if press.action == "cancel":
         return cancel(ctx)

@@ -14,7 +14,17 @@ from handlers.budget import period as budget_period
 from handlers.consultation_titles import title_for
 from handlers.context import Context, Lookup, Step, buttons, column, parse_id
 from handlers.events import Inbound, Outgoing, Photo, Reply, Text
-from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Job, Role, draft_mark
+from handlers.flow import (
+    Anywhere,
+    ButtonData,
+    CommandSpec,
+    Entry,
+    Flow,
+    Job,
+    Role,
+    draft_mark,
+    stale_mark,
+)
 from handlers.i18n import Translator, translator
 from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing_to_cancel
 from handlers.photos import MAX_PHOTOS, save_photo, unusable_photo
@@ -98,7 +108,7 @@ class WizardDecision(ButtonData):
     prefix = "cwiz"
     role = Role.ADMIN
     action: str
-    mark: str  # the preview's draft (draft_mark)
+    mark: str = ""  # the preview's draft (draft_mark); none on a button sent before marks
 
 
 DATE_FORMAT = "%d.%m.%Y %H:%M"  # what an admin types; residents read the translator's
@@ -494,7 +504,7 @@ async def preview(ctx: Context) -> Step:
 async def confirm(ctx: Context, press: WizardDecision) -> Step | None:
     """Store and announce the consultation, or drop it."""
     _ = ctx.t.gettext
-    if press.mark != draft_mark(ctx.draft):
+    if stale_mark(press.mark, ctx.draft):
         return engine.stale_button(ctx)
     if press.action == "cancel":
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])

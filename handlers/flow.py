@@ -95,10 +95,14 @@ class ButtonData:
         """This class's data from ``raw``, or None when it does not fit."""
         fields = dataclasses.fields(cls)  # type: ignore[arg-type]
         prefix, *parts = raw.split(":", len(fields)) if fields else [raw]
-        if prefix != cls.prefix or len(parts) != len(fields):
+        if prefix != cls.prefix or len(parts) > len(fields):
+            return None
+        # A field added later with a default (a preview's mark) may be missing from a button
+        # sent before it was added: such a button still works as it did.
+        if any(f.default is dataclasses.MISSING for f in fields[len(parts) :]):
             return None
         values: dict[str, Any] = {}
-        for f, part in zip(fields, parts, strict=True):
+        for f, part in zip(fields, parts, strict=False):
             value = _parse_field(str(f.type), part)
             if value is None:
                 return None
@@ -111,9 +115,15 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 def draft_mark(draft: Mapping[str, Any]) -> str:
     """A short fingerprint of a preview's draft, carried by its confirm buttons: a button under
-    an earlier preview (the admin has previewed something else since) no longer matches it."""
+    an earlier preview (the admin has previewed something else since) no longer matches it.
+    (A button sent before marks existed has none: ``stale_mark`` lets it through.)"""
     text = json.dumps(draft, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
+
+
+def stale_mark(mark: str, draft: Mapping[str, Any]) -> bool:
+    """Whether a confirm button's mark belongs to an earlier preview than the draft's."""
+    return bool(mark) and mark != draft_mark(draft)
 
 
 def _field_names(kind: type[ButtonData]) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from handlers.budget.followers import lagging, render_news, year_share
 from handlers.events import File
 from handlers.i18n import translator
 from storage.budget import Total, Version
-from tests.conftest import ROOT, Office, Press, Running
+from tests.conftest import ROOT, DialogInput, Office, OnScreen, Press, Running
 
 EXAMPLES = ROOT / "config" / "budget"
 ADOPTED = (EXAMPLES / "vlasotince-2026-adopted-EXAMPLE.csv").read_bytes()
@@ -284,3 +284,29 @@ async def test_the_file_is_read_before_the_transaction_not_in_it(
         ],
     )
     assert in_transaction == [False, False]
+
+
+async def test_publish_under_an_earlier_preview_publishes_nothing(office: Office) -> None:
+    # The admin previews a file, drops it, previews another: the first preview's Publish must
+    # not publish the second version.
+    bot = office.bot
+    steps: list[DialogInput] = [
+        "/budget import", Press("budk:adopted"), "20.12.2025 2026",
+        document(office, "boss", ADOPTED, "a.csv"),
+    ]  # fmt: skip
+    for step in steps:
+        await bot.say("boss", step)
+    first = bot.button("boss", "budc:ok")
+    await bot.say("boss", OnScreen("budc:drop"))
+    for step in [*steps[:3], document(office, "boss", ADOPTED, "b.csv")]:
+        await bot.say("boss", step)
+    second = bot.button("boss", "budc:ok")
+
+    stale = await bot.say("boss", first)
+
+    assert stale[0].text == "That button is no longer valid."
+    db = bot.app.db.path
+    assert db is not None
+    assert published(db) == [("adopted", "2025-12-20", False)]
+    await bot.say("boss", second)
+    assert published(db) == [("adopted", "2025-12-20", True)]

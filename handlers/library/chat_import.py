@@ -11,7 +11,7 @@ from handlers import engine
 from handlers.context import Context, Deps, Lookup, Step, buttons
 from handlers.events import File, Inbound, Reply
 from handlers.file_problems import undelivered_text
-from handlers.flow import ButtonData, Role, draft_mark
+from handlers.flow import ButtonData, Role, draft_mark, stale_mark
 from handlers.library import importing
 from handlers.library.browse import LibraryState
 from handlers.library.reading import ImportRefusedError, file_format, read_titles
@@ -29,7 +29,7 @@ class ImportDecision(ButtonData):
     prefix = "libimp"
     role = Role.LIBRARIAN
     action: str
-    mark: str  # the preview's draft (draft_mark)
+    mark: str = ""  # the preview's draft (draft_mark); none on a button sent before marks
 
 
 async def start(ctx: Context, args: str = "") -> Step:
@@ -115,7 +115,7 @@ def _title(data: dict[str, Any]) -> NewTitle:
 async def decide(ctx: Context, press: ImportDecision) -> Step | None:
     """Store the previewed titles (those known meanwhile are skipped), or drop them."""
     _ = ctx.t.gettext
-    if press.mark != draft_mark(ctx.draft):
+    if stale_mark(press.mark, ctx.draft):
         return engine.stale_button(ctx)
     if press.action == "cancel":
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])

@@ -11,7 +11,7 @@ from handlers import engine
 from handlers.context import Context, Deps, Lookup, Step, buttons
 from handlers.events import File, Inbound, Reply
 from handlers.file_problems import undelivered_text
-from handlers.flow import ButtonData, Role, draft_mark
+from handlers.flow import ButtonData, Role, draft_mark, stale_mark
 from handlers.menu import MenuState, menu_reply
 from handlers.plan.comments import PlanState
 from handlers.plan.importer import PlanFileError, check_rows, read_rows
@@ -30,7 +30,7 @@ class PlanImportDecision(ButtonData):
     prefix = "planimp"
     role = Role.ADMIN
     action: str
-    mark: str  # the preview's draft (draft_mark)
+    mark: str = ""  # the preview's draft (draft_mark); none on a button sent before marks
 
 
 def start(ctx: Context, plan_id: str = "") -> Step:
@@ -135,7 +135,7 @@ def _refused(ctx: Context, error: PlanFileError) -> Step:
 async def decide(ctx: Context, press: PlanImportDecision) -> Step | None:
     """Store the previewed plan and tell the followers of what changed, or drop it."""
     _ = ctx.t.gettext
-    if press.mark != draft_mark(ctx.draft):
+    if stale_mark(press.mark, ctx.draft):
         return engine.stale_button(ctx)
     if press.action == "cancel":
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])
