@@ -109,6 +109,15 @@ async def test_staff_name_the_plan_of_a_shared_key_and_only_its_followers_are_to
         ]),
     ])  # fmt: skip
     ana_before, bob_before = len(bot.channel.to("ana")), len(bot.channel.to("bob"))
+    # An operator is refused before being told which plans share a key, and is shown only the
+    # measures that they may change.
+    refused = "Only an admin or the measure's service may change it."
+    await bot.play("kata", [
+        ("/measure 2 progress 10", [refused]),
+        ("/measure 1.1 progress 70", [
+            "Several plans have a measure 1.1; name its plan: /measure ogp:1.1"]),
+    ])  # fmt: skip
+    assert "mladi" not in bot.channel.to("kata")[-1].text
 
     await bot.play("boss", [
         ("/measure 1.1 progress 70", [
@@ -445,7 +454,7 @@ async def test_a_comment_on_a_plan_no_longer_published_cannot_be_answered(
     channel = CollectingChannel()
     async with build_app(settings, staff, {"test": channel}, clock=clock, geocoder=geocoder) as app:
         bot = Bot(app, channel, clock)
-        for user in ("ana", "boss"):
+        for user in ("ana", "boss", "kata"):
             await bot.say(user, "/start")
             await bot.say(user, Press("lang:en"))
         await open_measure(bot, "ana", "youth", "1. Kancelarija", "1.1.")
@@ -457,12 +466,17 @@ async def test_a_comment_on_a_plan_no_longer_published_cannot_be_answered(
     later = only_ogp(staff)
     async with build_app(settings, later, {"test": channel}, clock=clock, geocoder=geocoder) as app:
         bot = Bot(app, channel, clock)
+        # Staff who may not answer it are refused first and learn nothing of its plan.
+        refused = "Only an admin or the measure's service may change it."
+        await bot.play("kata", [("/plananswer 1 Monday.", [refused]), ("/plananswer 1", [refused])])
         await bot.play("boss", [
             ("/plananswer 1 Next Monday.", [
                 "Comment #1 is on a measure of a plan that the municipality no longer publishes;"
                 " it cannot be answered here."]),
         ])  # fmt: skip
         assert channel.to("ana") == []  # no answer went to the resident
+        staff_only = "This is for municipal staff only; nothing was changed."
+        await bot.play("ana", [("/plananswer 1 Next Monday.", [staff_only])])
         async with app.db.transaction() as conn:
             comment = await store.get_comment(conn, 1)
     assert comment is not None

@@ -75,9 +75,13 @@ async def answer_command(ctx: Context, args: str) -> Step:
     comment_id = parse_id(raw_id)
     comment = await store.get_comment(ctx.conn, comment_id) if comment_id is not None else None
     m = await store.get(ctx.conn, comment.measure_id) if comment is not None else None
-    if comment is None or m is None or not text.strip():
-        usage = _("Usage: /plananswer ID TEXT (the number of a comment on a measure)")
+    usage = _("Usage: /plananswer ID TEXT (the number of a comment on a measure)")
+    if comment is None or m is None:
         return Step(ctx.state, ctx.draft, [Reply(usage)])
+    # Who may answer first: staff who may not learn nothing more about the comment or its plan.
+    if not may_change(ctx, m):
+        text = _("Only an admin or the measure's service may change it.")
+        return Step(ctx.state, ctx.draft, [Reply(text)])
     if ctx.municipality.plan.get(m.plan) is None:  # its plan was taken out of the file
         text = _(
             "Comment #{id} is on a measure of a plan that the municipality no longer publishes;"
@@ -85,9 +89,8 @@ async def answer_command(ctx: Context, args: str) -> Step:
             id=comment.id,
         )
         return Step(ctx.state, ctx.draft, [Reply(text)])
-    if not may_change(ctx, m):
-        text = _("Only an admin or the measure's service may change it.")
-        return Step(ctx.state, ctx.draft, [Reply(text)])
+    if not text.strip():
+        return Step(ctx.state, ctx.draft, [Reply(usage)])
     answer = text.strip()[:MAX_TEXT]
     await store.answer_comment(ctx.conn, comment.id, answer, ctx.user.id, ctx.now)
     step = Step(ctx.state, ctx.draft, [Reply(_("The answer was sent."))])

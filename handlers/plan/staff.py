@@ -54,14 +54,16 @@ async def measure_command(ctx: Context, args: str) -> Step:
     found = await find_measures(ctx, key) if key else []
     if not found or action not in ("progress", "milestone", "status"):
         return _answer(ctx, t.gettext(USAGE))
+    # Who may change it first: the plans that share a key are named only to those who may act.
+    mine = [x for x in found if may_change(ctx, x)]
+    if not mine:
+        return _answer(ctx, t.gettext("Only an admin or the measure's service may change it."))
     if len(found) > 1:
-        named = ", ".join(f"/measure {x.plan}:{x.key}" for x in found)
+        named = ", ".join(f"/measure {x.plan}:{x.key}" for x in mine)
         text = t.gettext("Several plans have a measure {key}; name its plan: {named}",
                          key=key, named=named)  # fmt: skip
         return _answer(ctx, text)
-    (m,) = found
-    if not may_change(ctx, m):
-        return _answer(ctx, t.gettext("Only an admin or the measure's service may change it."))
+    (m,) = mine
     plan = Plan(await store.all_measures(ctx.conn, m.plan))
     try:
         if action == "progress":
