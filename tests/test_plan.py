@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from handlers.municipality import (
 from handlers.plan import views
 from handlers.plan.progress import Plan, bar
 from storage import plan as store
-from storage.plan import Measure
+from storage.plan import Measure, Milestone
 from tests.conftest import VLASOTINCE, Bot, Press
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
@@ -36,6 +37,27 @@ def measure(
 ) -> Measure:
     return Measure(id_, str(id_), parent, f"M{id_}", "", "", None, None, None, status, progress,
                    weight)  # fmt: skip
+
+
+# A milestone's number stands by its text, its date apart: "1. 15. 4. 2026." read as one date.
+MILESTONE_LINES = {
+    "sr-Cyrl": ["✅ 1. Извештај (рок: 15. 4. 2026.)", "⬜ 2. Без рока"],
+    "sr-Latn": ["✅ 1. Izveštaj (rok: 15. 4. 2026.)", "⬜ 2. Bez roka"],
+    "bs": ["✅ 1. Izveštaj (rok: 15. apr 2026.)", "⬜ 2. Bez roka"],
+    "en": ["✅ 1. Izveštaj (due 15 Apr 2026)", "⬜ 2. Bez roka"],
+    "hu": ["✅ 1. Izveštaj (határidő: 2026. ápr. 15.)", "⬜ 2. Bez roka"],
+}
+
+
+@pytest.mark.parametrize("language", sorted(MILESTONE_LINES))
+def test_a_milestones_number_is_not_read_as_part_of_its_date(language: str) -> None:
+    m = measure(1)
+    milestones = [
+        Milestone(1, 1, date(2026, 4, 15), "Извештај", date(2026, 4, 10)),
+        Milestone(1, 2, None, "Без рока", None),
+    ]
+    text = views.details(translator(language), Plan([m]), m, milestones)
+    assert text.splitlines()[-2:] == MILESTONE_LINES[language]
 
 
 def test_a_parent_is_the_weighted_mean_of_its_activities() -> None:
@@ -222,8 +244,8 @@ async def test_residents_read_the_plan_down_to_an_activity_and_its_milestones(
         [
             (Press(data_of(bot, "ana", "1.3.")), [
                 "▓▓▓░░░░░░░ 25% · 🔵 in progress",
-                "Milestones:\n✅ 1. 15 Apr 2026 Izveštaj za prvi kvartal\n"
-                "⬜ 2. 15 Jul 2026 Izveštaj za drugi kvartal",
+                "Milestones:\n✅ 1. Izveštaj za prvi kvartal (due 15 Apr 2026)\n"
+                "⬜ 2. Izveštaj za drugi kvartal (due 15 Jul 2026)",
                 "[⬆️ 1. Prijava komunalnih problema",
             ]),
         ],
@@ -389,7 +411,7 @@ async def test_a_restart_keeps_what_staff_set_and_takes_the_files_texts(
         shown = await again.say("ana", Press(data_of(again, "ana", "1.3.")))
     assert "1.3. Novi naslov" in shown[0].text
     assert "▓▓▓▓▓▓░░░░ 60%" in shown[0].text
-    assert "✅ 2. 15 Jul 2026" in shown[0].text
+    assert "✅ 2. Izveštaj za drugi kvartal (due 15 Jul 2026)" in shown[0].text
 
 
 async def test_a_residents_question_goes_to_the_measures_staff_and_the_answer_back(

@@ -195,7 +195,7 @@ async def test_an_import_changes_the_plan_records_events_and_tells_followers(
                 )
             ),
         )
-        assert "✅ 2. 15 Jul 2026" in shown[0].text
+        assert "✅ 2. Izveštaj za drugi kvartal (due 15 Jul 2026)" in shown[0].text
         history = await bot.say(
             "ana",
             Press(

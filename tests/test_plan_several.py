@@ -85,7 +85,7 @@ async def test_with_two_plans_residents_choose_the_plan_first(plans_bot: Bot) ->
     steps = [
         ("1. Kancelarija", ["(computed from its activities below)",
                             "[1.1. Otvaranje prostora Kancelarije"]),
-        ("1.1.", ["⬜ 1. 30 Jun 2026 Opremanje prostora"]),
+        ("1.1.", ["⬜ 1. Opremanje prostora (due 30 Jun 2026)"]),
         ("Action plan", [f"📋 {YOUTH}"]),  # back to its own plan
         ("All plans", ["Which one would you like to see?"]),
         ("open government", [f"📋 {OGP}", "1. Prijava komunalnih"]),

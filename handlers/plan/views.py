@@ -64,10 +64,19 @@ def details(t: Translator, plan: Plan, m: Measure, milestones: list[Milestone]) 
     )
     if milestones:
         lines.append("\n" + t.gettext("Milestones:"))
-        for x in milestones:
-            mark = "✅" if x.done_on else "⬜"
-            lines.append(f"{mark} {x.position}. {day(t, x.due_on)} {t.name(x.text[:MAX_TITLE])}")
+        lines.extend(milestone_line(t, x) for x in milestones)
     return "\n".join(lines)
+
+
+def milestone_line(t: Translator, x: Milestone) -> str:
+    """``✅ 1. Text (due DATE)``: the number by its text, as a Serbian date also ends in ``.``."""
+    mark = "✅" if x.done_on else "⬜"
+    text = t.name(x.text[:MAX_TITLE])
+    if x.due_on is None:
+        return f"{mark} {x.position}. {text}"
+    line = t.gettext("{number}. {text} (due {date})", number=x.position, text=text,
+                     date=t.date(x.due_on))  # fmt: skip
+    return f"{mark} {line}"
 
 
 def child_label(t: Translator, plan: Plan, m: Measure) -> str:
