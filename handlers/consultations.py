@@ -29,7 +29,7 @@ from handlers.i18n import Translator, translator
 from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing_to_cancel
 from handlers.photos import MAX_PHOTOS, save_photo, unusable_photo
 from handlers.texts import N_
-from storage import consultations, subscriptions, users
+from storage import consultations, privacy, subscriptions, users
 from storage.consultations import Consultation, NewConsultation
 
 log = logging.getLogger(__name__)
@@ -279,6 +279,7 @@ async def add_photo(ctx: Context, c: Consultation, event: Photo) -> Step:
         refusal = Reply(unusable_photo(ctx.t, lookup))
     elif len(known) >= MAX_PHOTOS:
         refusal = Reply(_(TOO_MANY_PHOTOS, max=MAX_PHOTOS))
+        await privacy.discard_unused_photos(ctx.conn, [str(lookup.data["path"])])
     photos = known if refusal else [*known, str(lookup.data["path"])]
     if event.caption.strip():  # the caption is the comment, with the photos before it
         step = await store_comment(ctx, c, event.caption, photos, album=event.album)
@@ -329,9 +330,10 @@ async def add_album_photo(ctx: Context, event: Photo) -> Step:
     count = int(ctx.draft.get("photos", 1))
     if lookup.outcome != "saved":
         return engine.stay(ctx, [Reply(unusable_photo(ctx.t, lookup))])
-    if count >= MAX_PHOTOS:
-        return engine.stay(ctx, [Reply(ctx.t.gettext(TOO_MANY_PHOTOS, max=MAX_PHOTOS))])
     path = str(lookup.data["path"])
+    if count >= MAX_PHOTOS:
+        await privacy.discard_unused_photos(ctx.conn, [path])
+        return engine.stay(ctx, [Reply(ctx.t.gettext(TOO_MANY_PHOTOS, max=MAX_PHOTOS))])
     await consultations.add_comment_photo(ctx.conn, comment.id, path)
     step = Step(ALBUM_STATE, {**ctx.draft, "photos": count + 1}, [])
     step.outgoing = await to_admins(ctx, lambda t: Reply(t.gettext(

@@ -15,7 +15,7 @@ from handlers.notices import card_update, to_service
 from handlers.photos import MAX_PHOTOS, save_photo, unusable_photo
 from handlers.texts import N_, status_name
 from handlers.voice import refusal, save_voice, saved_voice, voice_line
-from storage import reports
+from storage import privacy, reports
 from storage.reports import Report
 
 MAX_COMMENT = 2000
@@ -165,6 +165,8 @@ async def add_album_photo(ctx: Context, event: Photo) -> Step:
             "A comment has at most {max} photos; this one was not added.", max=MAX_PHOTOS
         )
         why = refused if photo else unusable_photo(ctx.t, ctx.lookup or Lookup("invalid"))
+        if photo is not None:  # saved before the step knew it was one too many
+            await privacy.discard_unused_photos(ctx.conn, [photo])
         return engine.stay(ctx, [Reply(why)])
     await reports.add_event(
         ctx.conn, report.id, "comment", actor_id=ctx.user.id, now=ctx.now, photo=photo

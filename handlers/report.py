@@ -42,7 +42,7 @@ from handlers.photos import MAX_PHOTOS, save_photo, unusable_photo
 from handlers.ports import GeocoderUnavailableError
 from handlers.texts import N_, category_name
 from handlers.voice import refusal, save_voice, saved_voice, voice_line
-from storage import reports
+from storage import privacy, reports
 from storage.reports import NewPhoto, NewReport
 from storage.sql import Statement
 
@@ -383,6 +383,8 @@ async def add_photo(ctx: Context, event: Photo) -> Step:
     known = ctx.draft.get("photos", [])
     ask_again = not same_album(ctx, event)
     if lookup.outcome != "saved" or len(known) >= MAX_PHOTOS:
+        if lookup.outcome == "saved":  # saved before the step knew it was one too many
+            await privacy.discard_unused_photos(ctx.conn, [str(lookup.data["path"])])
         ask = PROMPTS[here](ctx) if ask_again else []
         return Step(here, ctx.draft, [Reply(photo_refusal(ctx, lookup)), *ask])
     photo = {**lookup.data, "channel": event.sender.channel, "file_id": event.file_id}

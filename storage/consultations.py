@@ -205,7 +205,17 @@ async def add_comment(
 
 
 async def add_comment_photo(conn: aiosqlite.Connection, comment_id: int, path: str) -> None:
-    """Add a later photo of the album a comment came in, after its other photos."""
+    """Add a later photo of the album a comment came in, after its other photos.
+
+    The first photo is the comment's own: when the album's captioned photo was refused, the
+    next one takes its place, so the later photos stay at positions 1 and 2.
+    """
+    first = await conn.execute(
+        "UPDATE consultation_comments SET photo = ? WHERE id = ? AND photo IS NULL",
+        (path, comment_id),
+    )
+    if first.rowcount:
+        return
     await conn.execute(
         "INSERT INTO consultation_comment_photos (comment_id, position, path)"
         " SELECT ?, COALESCE(MAX(position), 0) + 1, ? FROM consultation_comment_photos"

@@ -451,6 +451,12 @@ async def unused_photos(conn: aiosqlite.Connection, paths: list[str]) -> tuple[s
     return tuple(unused)
 
 
+async def discard_unused_photos(conn: aiosqlite.Connection, paths: Sequence[str]) -> int:
+    """Delete the files of photos saved before the transaction and then refused (the fourth of
+    an album), unless something refers to them (the same picture, sent before); how many."""
+    return await delete_photo_files(conn, await unused_photos(conn, list(paths)))
+
+
 async def ended_before(conn: aiosqlite.Connection, moment: datetime) -> list[int]:
     """Reports closed or rejected before ``moment`` whose personal data is still there."""
     rows = await fetch_all(

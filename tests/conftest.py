@@ -351,3 +351,10 @@ async def office(
             await office.bot.say(user, "/start")
             await office.bot.say(user, Press("lang:en"))
         yield office
+
+
+def photo_files(app: App) -> set[str]:
+    """The photos in the data folder, named as the database names them."""
+    assert app.db.path is not None
+    folder = app.db.path.parent
+    return {p.relative_to(folder).as_posix() for p in (folder / "photos").rglob("*.jpg")}

@@ -8,9 +8,20 @@ from bot.app import build_app
 from bot.scheduler import find_job, run_job
 from bot.settings import Settings
 from handlers.municipality import Municipality
-from storage import consultations
+from storage import consultations, privacy
 from storage.sql import fetch_all
-from tests.conftest import REF, WATER_CHAT, Bot, Office, OnScreen, Picture, Press, jpeg, read_export
+from tests.conftest import (
+    REF,
+    WATER_CHAT,
+    Bot,
+    Office,
+    OnScreen,
+    Picture,
+    Press,
+    jpeg,
+    photo_files,
+    read_export,
+)
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 
 
@@ -293,6 +304,7 @@ async def test_an_albums_photos_all_wait_for_the_comment(office: Office) -> None
     assert len(set(to_admin.photos)) == 3
     (photos,) = await stored_photos(office)
     assert photos == list(to_admin.photos)
+    assert photo_files(office.bot.app) == set(photos)  # the refused fourth is not kept
 
 
 async def test_an_album_with_its_caption_is_one_comment(office: Office) -> None:
@@ -315,6 +327,33 @@ async def test_an_album_with_its_caption_is_one_comment(office: Office) -> None:
     assert caption in to_admin[0].text
     assert [r.text for r in to_admin[1:]] == ["📷 Another photo of comment #1 on " + TITLE] * 2
     assert [p for r in to_admin for p in r.photos] == photos
+    # The refused fourth is not kept; the new report's photo waits in its draft.
+    on_disk = sorted(photo_files(office.bot.app))
+    assert len(on_disk) == 4
+    assert await privacy.unused_photos(office.bot.app.db.conn, on_disk) == ()
+
+
+async def test_an_albums_first_photo_refused_leaves_the_next_one_first(office: Office) -> None:
+    await commenting(office, "ana")
+    await office.bot.play("ana", [
+        (Picture(b"not a picture", caption="Shade, please", album="a5"), [
+            "not a picture I can read", "Thank you! Your comment was sent to the municipality."]),
+        (Picture(jpeg("blue"), album="a5"), []),
+        (Picture(jpeg("green"), album="a5"), []),
+        (Picture(jpeg("navy"), album="a5"), []),
+        (Picture(jpeg("white"), album="a5"), [
+            "A comment has at most 3 photos; this one was not added."]),
+    ])  # fmt: skip
+    conn = office.bot.app.db.conn
+    rows = await fetch_all(conn, "SELECT photo FROM consultation_comments")
+    later = await fetch_all(
+        conn, "SELECT position, path FROM consultation_comment_photos ORDER BY position"
+    )
+    (photos,) = await stored_photos(office)
+    assert len(set(photos)) == 3
+    assert [r[0] for r in rows] == photos[:1]  # the first kept photo is the comment's photo
+    assert [(int(r[0]), str(r[1])) for r in later] == [(1, photos[1]), (2, photos[2])]
+    assert photo_files(office.bot.app) == set(photos)
 
 
 async def test_deleteme_takes_a_comments_album_with_it(office: Office) -> None:

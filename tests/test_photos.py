@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
+from storage import reports
 from storage.photos import InvalidImageError, PhotoStore, _downscale
-from tests.conftest import Bot, Picture, Press
+from tests.conftest import Bot, Picture, Pin, Press, jpeg, photo_files
 from tests.pngs import RGB, header_only_png, striped_png
 
 
@@ -156,3 +157,23 @@ async def test_the_resident_is_told_when_a_picture_is_refused(bot: Bot) -> None:
             (Picture(striped_png(7000, 7000)), ["Photo 1 of 3 added."]),
         ],
     )
+
+
+async def test_an_albums_photo_over_the_limit_is_not_kept_on_disk(bot: Bot) -> None:
+    await bot.play("ivo", [
+        ("/start", ["Choose your language"]),
+        (Press("lang:en"), ["Language set: English."]),
+        (Press("menu:report"), ["What kind of problem is it?"]),
+        (Press("cat:other"), ["Describe the problem"]),
+        ("A broken bench in the park", ["Send up to 3 photos"]),
+        (Picture(jpeg("red"), album="a1"), ["Photo 1 of 3 added."]),
+        (Picture(jpeg("blue"), album="a1"), ["Photo 2 of 3 added."]),
+        (Picture(jpeg("green"), album="a1"), ["Photo 3 of 3 added.", "Where is the problem?"]),
+        (Picture(jpeg("navy"), album="a1"), ["A report has at most 3 photos"]),
+        (Pin(42.9665, 22.1285), ["Please check your report", "Photos: 3"]),
+        (Press("sum:confirm"), ["VLA-2026-00001"]),
+    ])  # fmt: skip
+    stored = await reports.get_report(bot.app.db.conn, 1)
+    assert stored is not None
+    assert photo_files(bot.app) == set(stored.photo_paths)
+    assert len(stored.photo_paths) == 3

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from storage import consultations, reports
 from storage.sql import fetch_all
-from tests.conftest import HYGIENE_CHAT, Running, eventually, jpeg
+from tests.conftest import HYGIENE_CHAT, Running, eventually, jpeg, photo_files
 from tests.test_telegram import confirmed_past
 
 ANA = 5001
@@ -87,6 +87,8 @@ async def test_an_album_sent_as_a_comment_is_one_comment_with_its_caption(
     assert stored is not None
     comments = [(e.text, e.photo is not None) for e in stored.events if e.kind == "comment"]
     assert comments == [(still, True), (None, True), (None, True)]
+    kept = {*stored.photo_paths, *(e.photo for e in stored.events if e.photo)}
+    assert photo_files(running.app) == kept  # the refused fourth is not kept on disk
     assert [r[0] for r in await fetch_all(running.app.db.conn, "SELECT ref FROM reports")] == [
         "VLA-2026-00001"
     ]
