@@ -140,7 +140,8 @@ async def choose(
 ) -> None:
     """Add a project to a resident's ballot (the caller checked the total)."""
     await conn.execute(
-        "INSERT OR IGNORE INTO pb_votes (round_id, user_id, project_id, at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO pb_votes (round_id, user_id, project_id, at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (round_id, user_id, project_id, iso(now)),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -80,9 +80,11 @@ async def create(
         " description = excluded.description, starts_at = excluded.starts_at,"
         " ends_at = excluded.ends_at, place = excluded.place, link = excluded.link,"
         # A real correction raises the calendar file's SEQUENCE; the same details do not.
-        " revision = revision + (title IS NOT excluded.title OR description IS NOT"
-        " excluded.description OR starts_at IS NOT excluded.starts_at OR ends_at IS NOT"
-        " excluded.ends_at OR place IS NOT excluded.place OR link IS NOT excluded.link)"
+        " revision = revision + CASE WHEN title IS DISTINCT FROM excluded.title"
+        " OR description IS DISTINCT FROM excluded.description"
+        " OR starts_at IS DISTINCT FROM excluded.starts_at"
+        " OR ends_at IS DISTINCT FROM excluded.ends_at OR place IS DISTINCT FROM excluded.place"
+        " OR link IS DISTINCT FROM excluded.link THEN 1 ELSE 0 END"
         " RETURNING id",
         (new.key, new.title, new.description, iso(new.starts_at), iso(new.ends_at), new.place,
          new.link, created_by, iso(now)),
@@ -129,7 +131,8 @@ async def participate(
     await conn.execute(
         "INSERT INTO consultation_participants (consultation_id, user_id, remind, attend)"
         " VALUES (?, ?, ?, ?) ON CONFLICT (consultation_id, user_id) DO UPDATE SET"
-        " remind = MAX(remind, excluded.remind), attend = MAX(attend, excluded.attend)",
+        " remind = CASE WHEN excluded.remind > remind THEN excluded.remind ELSE remind END,"
+        " attend = CASE WHEN excluded.attend > attend THEN excluded.attend ELSE attend END",
         (consultation_id, user_id, int(remind), int(attend)),
     )
 
@@ -162,11 +165,12 @@ async def due_reminders(
         "SELECT c.id, u.id, u.channel, u.chat_id, u.language FROM consultations c"
         " JOIN consultation_participants p ON p.consultation_id = c.id AND p.remind = 1"
         " JOIN users u ON u.id = p.user_id AND u.unreachable = 0"
-        " WHERE c.starts_at > ? AND datetime(c.starts_at, ?) <= datetime(?)"
+        # The stored moments are fixed-width UTC text: they compare as the moments do.
+        " WHERE c.starts_at > ? AND c.starts_at <= ?"
         " AND c.budget_year IS NULL"
         " AND NOT EXISTS (SELECT 1 FROM reminders_sent r WHERE r.consultation_id = c.id"
         " AND r.user_id = u.id AND r.minutes_before = ?)",
-        (iso(now), f"-{minutes_before} minutes", iso(now), minutes_before),
+        (iso(now), iso(now + timedelta(minutes=minutes_before)), minutes_before),
     )
     return [(int(r[0]), int(r[1]), str(r[2]), str(r[3]), r[4]) for r in rows]
 
@@ -176,8 +180,8 @@ async def mark_reminded(
 ) -> None:
     """Remember reminders sent (consultation, user)."""
     await conn.executemany(
-        "INSERT OR IGNORE INTO reminders_sent (consultation_id, user_id, minutes_before, at)"
-        " VALUES (?, ?, ?, ?)",
+        "INSERT INTO reminders_sent (consultation_id, user_id, minutes_before, at)"
+        " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(c, u, minutes_before, iso(now)) for c, u in sent],
     )
 
@@ -228,9 +232,9 @@ async def comment_photos(conn: aiosqlite.Connection, comment_id: int) -> list[st
     """A comment's photos, the first one first."""
     rows = await fetch_all(
         conn,
-        "SELECT photo FROM consultation_comments WHERE id = :id AND photo IS NOT NULL"
-        " UNION ALL SELECT path FROM (SELECT path FROM consultation_comment_photos"
-        " WHERE comment_id = :id ORDER BY position)",
+        "SELECT path FROM (SELECT 0 AS position, photo AS path FROM consultation_comments"
+        " WHERE id = :id AND photo IS NOT NULL UNION ALL SELECT position, path"
+        " FROM consultation_comment_photos WHERE comment_id = :id) AS photos ORDER BY position",
         {"id": comment_id},
     )
     return [str(r[0]) for r in rows]

@@ -184,6 +184,8 @@ class Reader:
 
 async def follows_of(conn: aiosqlite.Connection, user_id: int) -> list[Follow]:
     """What a resident follows, in the order they began."""
+    # rowid is SQLite's own key: library_follows (migration 0010, released) has no id column;
+    # a PostgreSQL schema gives it one.
     rows = await fetch_all(
         conn,
         "SELECT rowid, kind, value FROM library_follows WHERE user_id = ? ORDER BY rowid",

@@ -267,8 +267,10 @@ async def filed_since(
         conn,
         "SELECT r.ref FROM reports r LEFT JOIN report_contacts c ON c.report_id = r.id"
         " WHERE r.created_at >= ? AND r.source = ? AND r.category = ? AND r.description = ?"
-        " AND r.latitude IS ? AND r.longitude IS ? AND c.first_name IS ? AND c.last_name IS ?"
-        " AND c.email IS ? AND c.phone IS ? AND c.device_id IS ? AND c.account_id IS ?"
+        " AND r.latitude IS NOT DISTINCT FROM ? AND r.longitude IS NOT DISTINCT FROM ?"
+        " AND c.first_name IS NOT DISTINCT FROM ? AND c.last_name IS NOT DISTINCT FROM ?"
+        " AND c.email IS NOT DISTINCT FROM ? AND c.phone IS NOT DISTINCT FROM ?"
+        " AND c.device_id IS NOT DISTINCT FROM ? AND c.account_id IS NOT DISTINCT FROM ?"
         " ORDER BY r.id DESC LIMIT 1",
         (iso(since), source, category, description, *place, contact.first_name,
          contact.last_name, contact.email, contact.phone, contact.device_id, contact.account_id),
@@ -384,6 +386,8 @@ async def scorecards(
     """Per service (of the public reports): open now, medians, the SLA share, 12 months (read
     only from the columns that ``Changes.figures`` counts the changes of)."""
     # The days are computed by SQLite: reading 10,000 rows of times into Python costs more.
+    # julianday() is SQLite's (PostgreSQL: EXTRACT(EPOCH FROM ...) / 86400 on timestamps; the
+    # moments are text here, which SQL cannot subtract).
     rows = await fetch_all(
         conn,
         "SELECT service, status, julianday(acknowledged_at) - julianday(created_at),"

@@ -168,6 +168,10 @@ def _row(section: str, row: dict[str, Any]) -> dict[str, Any]:
 _CONTACT = ("first_name", "last_name", "email", "phone", "device_id", "account_id", "email_consent")
 
 # One query per section of the export, each on the user's id (:u), run in one hop.
+# JSON is built by SQLite's json_group_array/json_object/json_extract: SQL has no form of them
+# that SQLite has (PostgreSQL would write json_agg(... ORDER BY ...), json_build_object, ->>).
+# The ordered subqueries give the arrays their order (SQLite before 3.44 has no ORDER BY in
+# an aggregate).
 _SECTIONS: dict[str, str] = {
     "reports": "SELECT r.ref, r.category, r.status, r.description, r.address, r.latitude,"
     " r.longitude, r.created_at, r.anonymous AS name_hidden_from_staff,"
@@ -191,7 +195,8 @@ _SECTIONS: dict[str, str] = {
     " WHERE s.user_id = :u ORDER BY s.at",
     "consultation_comments": "SELECT c.title AS consultation, c.budget_year, m.at, m.text,"
     " m.photo, (SELECT json_group_array(path) FROM (SELECT path FROM consultation_comment_photos"
-    " p WHERE p.comment_id = m.id ORDER BY p.position)) AS later_photos, m.program, m.cost,"
+    " p WHERE p.comment_id = m.id ORDER BY p.position) AS ordered) AS later_photos, m.program,"
+    " m.cost,"
     " m.latitude, m.longitude, m.answer, m.verdict,"
     # a proposal's answers as the audit keeps them (the earlier reasons too), never who gave them
     " (SELECT json_group_array(json_object('at', e.at, 'verdict',"
@@ -228,6 +233,8 @@ async def export_paths_in_use(
     """The export files that messages written since ``since`` still need: those not sent yet,
     and those of messengers that fetch a file by URL after taking the message."""
     marks = ", ".join("?" for _ in fetched_later) or "NULL"
+    # json_extract is SQLite's (PostgreSQL: payload::json->'document'->>'path'); the outbox
+    # keeps its payload as JSON text.
     rows = await fetch_all(
         conn,
         "SELECT json_extract(payload, '$.document.path') FROM outbox WHERE created_at >= ?"  # noqa: S608
@@ -245,8 +252,8 @@ def _json_list(raw: str | None) -> list[str]:
 async def anonymous_user(conn: aiosqlite.Connection, now: datetime) -> int:
     """The id of the shared anonymous user, created the first time it is needed."""
     await conn.execute(
-        "INSERT OR IGNORE INTO users (channel, external_id, chat_id, first_name, unreachable,"
-        " created_at) VALUES (?, ?, '', '', 1, ?)",
+        "INSERT INTO users (channel, external_id, chat_id, first_name, unreachable,"
+        " created_at) VALUES (?, ?, '', '', 1, ?) ON CONFLICT DO NOTHING",
         (ANONYMOUS_CHANNEL, ANONYMOUS_ID, iso(now)),
     )
     row = await fetch_one(
@@ -303,7 +310,7 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     await conn.execute(
         "DELETE FROM message_refs WHERE channel = ? AND chat_id = ?", (channel, chat_id)
     )
-    # Their data export's files go with the messages that send them.
+    # Their data export's files go with the messages that send them (json_extract: see above).
     exported = await fetch_all(
         conn,
         "SELECT json_extract(payload, '$.document.path') FROM outbox"
@@ -316,6 +323,8 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
         "DELETE FROM outbox WHERE user_id = ? OR (channel = ? AND chat_id = ?)",
         (user_id, channel, chat_id),
     )
+    # instr() is SQLite's (PostgreSQL: strpos; SQL's POSITION(... IN ...) SQLite lacks): LIKE
+    # would need the text escaped and is case-blind for ASCII in SQLite.
     for ref in refs:  # the staff's cards and e-mails; not the followers' news
         await conn.execute(
             "DELETE FROM outbox WHERE instr(payload, :ref) > 0 AND NOT EXISTS (SELECT 1"
@@ -443,6 +452,7 @@ async def unused_photos(conn: aiosqlite.Connection, paths: list[str]) -> tuple[s
             " OR EXISTS (SELECT 1 FROM reports WHERE voice = :p)"
             " OR EXISTS (SELECT 1 FROM consultation_comments WHERE photo = :p)"
             " OR EXISTS (SELECT 1 FROM consultation_comment_photos WHERE path = :p)"
+            # instr(): see erase_user; a draft is JSON text that may name the file.
             " OR EXISTS (SELECT 1 FROM conversations WHERE instr(draft, :p) > 0)",
             {"p": path},
         )
@@ -489,8 +499,8 @@ async def mark_evidence(
     """Keep a report's photos as evidence; False when they were kept already."""
     rows = await fetch_all(
         conn,
-        "INSERT OR IGNORE INTO report_evidence (report_id, marked_by, at) VALUES (?, ?, ?)"
-        " RETURNING report_id",
+        "INSERT INTO report_evidence (report_id, marked_by, at) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING RETURNING report_id",
         (report_id, staff_id, iso(now)),
     )
     return bool(rows)
@@ -498,7 +508,7 @@ async def mark_evidence(
 
 async def database_folder(conn: aiosqlite.Connection) -> Path | None:
     """The data folder: the database file lives in it, beside the photos (bot/settings.py)."""
-    rows = await fetch_all(conn, "PRAGMA database_list")
+    rows = await fetch_all(conn, "PRAGMA database_list")  # SQLite's: the file behind the connection
     main = next((r for r in rows if r[1] == "main"), None)
     return Path(main[2]).parent if main is not None and main[2] else None
 

@@ -99,12 +99,14 @@ class Report:
         return self.status in OPEN_STATUSES
 
 
+# printf() is SQLite's (PostgreSQL: format('%s-%s-%s', ?, ?, lpad(n::text, 5, '0'))): the
+# reference is made in the statement that takes its number, so two reports never share one.
 _INSERT_REPORT = (
     "INSERT INTO reports (ref, year, seq, user_id, category, service, description, latitude,"
     " longitude, address, status, created_at, updated_at, sla_due_at, anonymous,"
     " sla_started_at, voice)"
     " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
-    " FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM reports WHERE year = ?)"
+    " FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM reports WHERE year = ?) AS next_seq"
     " RETURNING id, ref"
 )
 _INSERT_PHOTO = (
@@ -419,6 +421,7 @@ async def late_to_flag(conn: aiosqlite.Connection, now: datetime) -> list[Late]:
 
 async def late_to_escalate(conn: aiosqlite.Connection, now: datetime) -> list[Late]:
     """Reports not acknowledged within twice their SLA and not escalated yet; marks them."""
+    # julianday() is SQLite's: the moments are text, which SQL cannot subtract (see opendata).
     rows = await fetch_all(
         conn,
         "UPDATE reports SET sla_escalated_at = ?"  # noqa: S608 - only placeholders are formatted
