@@ -231,9 +231,13 @@ async def test_the_language_switch_keeps_no_cookie(
     await page.click("text=Magyar")
     assert await page.get_attribute("html", "lang") == "hu"
     assert "Költségvetés" in await page.inner_text("header")
+    # Amounts as each language writes them: Hungarian groups thousands with a no-break space.
+    planned = page.locator("#budget tbody tr").first.locator("td").first
+    assert await planned.text_content() == "10\u00a0000\u00a0000"
     await site.shot("home-hu")
     await page.click("text=English")
     assert "Budget" in await page.inner_text("header")
+    assert await planned.text_content() == "10,000,000"
     assert "in progress" in await page.inner_text("#reports")
     await page.goto(site.root + "/")  # no cookie: a new visit is in the municipality's language
     assert await page.get_attribute("html", "lang") == "sr-Cyrl"

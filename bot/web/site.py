@@ -22,6 +22,7 @@ from markupsafe import Markup
 from bot.web import datasets
 from bot.web.open311 import OpenData, copy_answer, data_version, minute
 from handlers.budget import period as budget_period
+from handlers.budget.money import dinars
 from handlers.budget.programs import program_name
 from handlers.i18n import LANGUAGES, Translator, translator
 from handlers.opendata import responsible
@@ -308,10 +309,6 @@ def _month(t: Translator, year_month: str) -> str:
     return t.month(date.fromisoformat(f"{year_month}-01"))
 
 
-def _money(para: int) -> str:
-    return f"{para // 100:,}".replace(",", ".")
-
-
 async def _budget(site: Site, t: Translator) -> dict[str, Any] | None:
     version = await budget.latest(site.data.conn)
     if version is None:
@@ -327,8 +324,8 @@ async def _budget(site: Site, t: Translator) -> dict[str, Any] | None:
         "programs": [
             {
                 "name": f"{p.key} {program_name(t, p.key)}",
-                "planned": _money(p.planned),
-                "executed": _money(p.executed),
+                "planned": dinars(t, p.planned),  # as the chat writes amounts, per language
+                "executed": dinars(t, p.executed),
                 "share": f"{100 * p.executed / p.planned:.0f}" if p.planned else "-",
             }
             for p in programs
