@@ -34,13 +34,15 @@ from handlers.library.titles import LANGUAGE_NAMES, SUBJECTS
 from handlers.municipality import Municipality
 from handlers.notices import card_update
 from handlers.texts import N_, category_name, status_name, topic_name
-from storage import exports, privacy, reports, voices
+from storage import exports, photos, privacy, reports, voices
 
 EXPORT_NAME = "moja-opstina"  # the data export's file names: moja-opstina-<day>.txt and .json
 # Messengers that fetch a file by its URL, maybe after taking the message: their exports are
 # kept until they expire.
 FETCHED_LATER = ("viber",)
 UNUSED_VOICE_KEPT = timedelta(days=1)  # longer than a step takes from saving to commit
+# Photos are many: each is looked at by the sweep for a week after it was saved (28 runs).
+UNUSED_PHOTO_LOOKED_AT = timedelta(days=8)
 BACKUP_DAYS = 14  # deploy/moja-opstina-backup.service removes older backups
 
 
@@ -462,6 +464,20 @@ async def sweep_voice(conn: aiosqlite.Connection, m: Municipality, now: datetime
     return []
 
 
+async def sweep_photos(
+    conn: aiosqlite.Connection, m: Municipality, now: datetime
+) -> list[Outgoing]:
+    """Delete the photos saved a day to a week ago that nothing names: a photo is saved before
+    the step's transaction, and a report cancelled or a start refused drops it."""
+    del m
+    folder = await privacy.database_folder(conn)
+    if folder is not None:
+        since, before = now - UNUSED_PHOTO_LOOKED_AT, now - UNUSED_VOICE_KEPT
+        recent = await asyncio.to_thread(photos.saved_between, folder, since, before)
+        await privacy.delete_photo_files(conn, await privacy.unused_photos(conn, recent))
+    return []
+
+
 async def finish_erasures(
     conn: aiosqlite.Connection, m: Municipality, now: datetime
 ) -> list[Outgoing]:
@@ -500,5 +516,6 @@ FLOW = Flow(
         Job("privacy-erasures", finish_erasures, seconds=600),
         Job("privacy-exports", delete_sent_exports, seconds=60),
         Job("privacy-unused-voice", sweep_voice, seconds=6 * 3600),
+        Job("privacy-unused-photos", sweep_photos, seconds=6 * 3600),
     ),
 )

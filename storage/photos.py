@@ -21,10 +21,12 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+FOLDER = "photos"  # under the data folder
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 2560
 MAX_RATIO = 20
@@ -91,12 +93,32 @@ class PhotoStore:
             raise ImageTooLargeError
         clean = self._decoder.submit(clean_photo, content).result()
         digest = hashlib.sha256(clean).hexdigest()
-        relative = Path("photos") / digest[:2] / f"{digest}.jpg"
+        relative = Path(FOLDER) / digest[:2] / f"{digest}.jpg"
         target = self.data_dir / relative
-        if not target.exists():
+        if not _touch(target):
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(target, clean)
         return StoredPhoto(relative.as_posix(), digest)
+
+
+def _touch(target: Path) -> bool:
+    """Mark a stored photo saved now (False when there is none): the same picture sent again
+    counts from now, so the sweep of photos nothing names spares it while its step commits."""
+    try:
+        os.utime(target)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def saved_between(data_dir: Path, since: datetime, before: datetime) -> list[str]:
+    """The photos last saved from ``since`` until ``before``, relative to the data folder."""
+    root, low, high = data_dir / FOLDER, since.timestamp(), before.timestamp()
+    return sorted(
+        p.relative_to(data_dir).as_posix()
+        for p in root.glob("*/*.jpg")
+        if p.is_file() and low <= p.stat().st_mtime < high
+    )
 
 
 def write_atomically(target: Path, content: bytes) -> None:

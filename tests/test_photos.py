@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
+from bot.scheduler import find_job, run_job
 from storage import reports
 from storage.photos import InvalidImageError, PhotoStore, _downscale
-from tests.conftest import Bot, Picture, Pin, Press, jpeg, photo_files
+from storage.sql import fetch_all
+from tests.conftest import Bot, DialogInput, Picture, Pin, Press, jpeg, photo_files
 from tests.pngs import RGB, header_only_png, striped_png
 
 
@@ -177,3 +182,45 @@ async def test_an_albums_photo_over_the_limit_is_not_kept_on_disk(bot: Bot) -> N
     assert stored is not None
     assert photo_files(bot.app) == set(stored.photo_paths)
     assert len(stored.photo_paths) == 3
+
+
+def test_the_same_picture_saved_again_counts_as_saved_now(tmp_path: Path) -> None:
+    store = PhotoStore(tmp_path)
+    first = store.save(jpeg("red"))
+    long_ago = time.time() - 30 * 24 * 3600
+    os.utime(tmp_path / first.path, (long_ago, long_ago))
+    assert store.save(jpeg("red")) == first
+    assert (tmp_path / first.path).stat().st_mtime > long_ago + 29 * 24 * 3600
+
+
+async def test_a_cancelled_reports_photo_is_deleted_once_a_day_old(bot: Bot) -> None:
+    writing: list[DialogInput] = [
+        Press("menu:report"), Press("cat:other"), "A broken bench in the park"
+    ]  # fmt: skip
+    for item in ["/start", Press("lang:en"), *writing]:
+        await bot.say("ivo", item)
+    await bot.play("ivo", [
+        (Picture(jpeg("red")), ["Photo 1 of 3 added."]),
+        ("/cancel", ["The report was cancelled."]),
+    ])  # fmt: skip
+    for item in writing:
+        await bot.say("ivo", item)
+    await bot.play("ivo", [(Picture(jpeg("blue")), ["Photo 1 of 3 added."])])  # a draft's
+    (cancelled,) = photo_files(bot.app) - set(await draft_photos(bot))
+    sweep = find_job(bot.app.deps.registry, "privacy-unused-photos")
+    await run_job(bot.app.db, bot.app.deps, bot.app.sender, sweep)
+    assert cancelled in photo_files(bot.app)  # not a day old: maybe in a step not committed yet
+    bot.clock.advance(days=2)
+    day_ago = (bot.clock.now() - timedelta(days=1, minutes=1)).timestamp()
+    assert bot.app.db.path is not None
+    for name in photo_files(bot.app):
+        os.utime(bot.app.db.path.parent / name, (day_ago, day_ago))
+    await run_job(bot.app.db, bot.app.deps, bot.app.sender, sweep)
+    assert photo_files(bot.app) == set(await draft_photos(bot))
+    assert len(photo_files(bot.app)) == 1
+
+
+async def draft_photos(bot: Bot) -> list[str]:
+    """The photos of the reports being written."""
+    rows = await fetch_all(bot.app.db.conn, "SELECT draft FROM conversations")
+    return [str(p["path"]) for r in rows for p in json.loads(r[0] or "{}").get("photos", [])]
