@@ -160,13 +160,13 @@ async def proposals_of(conn: aiosqlite.Connection, user_id: int, limit: int = 10
 
 
 async def unanswered(
-    conn: aiosqlite.Connection, consultation_id: int, limit: int = 10
+    conn: aiosqlite.Connection, consultation_id: int, limit: int = 10, offset: int = 0
 ) -> list[Proposal]:
-    """The proposals of a consultation still without a verdict, oldest first."""
+    """The proposals of a consultation still without a verdict, oldest first (from ``offset``)."""
     rows = await fetch_all(
         conn,
-        _PROPOSAL + " AND consultation_id = ? AND verdict IS NULL ORDER BY id LIMIT ?",
-        (consultation_id, limit),
+        _PROPOSAL + " AND consultation_id = ? AND verdict IS NULL ORDER BY id LIMIT ? OFFSET ?",
+        (consultation_id, limit, offset),
     )
     return [_proposal(r) for r in rows]
 
@@ -189,14 +189,14 @@ async def answer(
 
 
 async def answered(
-    conn: aiosqlite.Connection, consultation_id: int, limit: int = 10
+    conn: aiosqlite.Connection, consultation_id: int, limit: int = 10, offset: int = 0
 ) -> list[Proposal]:
-    """The latest answered proposals of a consultation, the latest answer first."""
+    """The answered proposals of a consultation, the latest answer first (from ``offset``)."""
     rows = await fetch_all(
         conn,
         _PROPOSAL + " AND consultation_id = ? AND verdict IS NOT NULL"
-        " ORDER BY answered_at DESC, id DESC LIMIT ?",
-        (consultation_id, limit),
+        " ORDER BY answered_at DESC, id DESC LIMIT ? OFFSET ?",
+        (consultation_id, limit, offset),
     )
     return [_proposal(r) for r in rows]
 

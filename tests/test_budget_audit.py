@@ -256,6 +256,15 @@ async def test_a_proposals_card_shows_its_history_and_the_resident_only_the_answ
             (
                 "/budget proposals answered",
                 [
+                    "📋 Answered proposals, the latest first (1–1); press one to see it or change"
+                    " its answer:\n#1 Transport and roads · taken into the draft: A sidewalk by"
+                    " the school",
+                    "[#1 A sidewalk by the school]",
+                ],
+            ),
+            (
+                Press("bpo:1:1:0"),
+                [
                     "#1 Transport and roads\nA sidewalk by the school\n"
                     "Answer: taken into the draft\nAll of it, after all.\n\nHistory:\n"
                     "17 May 2026, 11:00 · Boss: answered proposal #1: partly taken into the draft"
@@ -342,7 +351,9 @@ async def test_a_new_proposal_on_an_erased_ones_id_starts_without_its_history(
     await say_all(office, "mila", ["/deleteme", Press("erase:yes")])
     await say_all(office, "ana", ["/start", Press("lang:en")])
     await file_proposal(office, "ana", "A bench at the bus stop")
-    cards = await bot.say("boss", "/budget proposals")
+    (listed,) = await bot.say("boss", "/budget proposals")
+    assert [b.data for row in listed.buttons for b in row] == ["bpo:1:0:0"]
+    cards = await bot.say("boss", Press("bpo:1:0:0"))
     assert len(cards) == 1
     assert "#1 Transport and roads\nA bench at the bus stop" in cards[0].text
     assert all("History" not in c.text and "Boss" not in c.text for c in cards)
@@ -419,8 +430,10 @@ async def test_a_stale_change_button_does_not_override_a_colleagues_newer_answer
     def change_to(card: Any, verdict: str) -> Press:
         return Press(next(b.data for r in card.buttons for b in r if f":{verdict}" in b.data))
 
-    boss_card = (await bot.say("boss", "/budget proposals answered"))[0]
-    ana_card = (await bot.say("ana", "/budget proposals answered"))[0]
+    await bot.say("boss", "/budget proposals answered")
+    await bot.say("ana", "/budget proposals answered")
+    boss_card = (await bot.say("boss", Press("bpo:1:1:0")))[0]
+    ana_card = (await bot.say("ana", Press("bpo:1:1:0")))[0]
     await say_all(office, "boss", [change_to(boss_card, "taken"), "All of it, after all."])
     told = len(bot.channel.to("mila"))
     replies = await bot.say("ana", change_to(ana_card, "not"))

@@ -93,7 +93,21 @@ async def test_residents_propose_staff_answer_and_the_counts_are_published(offic
         [
             (
                 "/budget proposals",
-                ["#1 Transport and roads", "[Partly taken into the draft]", "#2"],
+                [
+                    "📋 Proposals waiting for an answer (1–2); press one to answer it:\n"
+                    "#1 Transport and roads: " + PROPOSAL + "\n"
+                    "#2 Communal activities: More bins in the market street",
+                    "[#1 A sidewalk along Nemanjina street…]",
+                    "[#2 More bins in the market street]",
+                ],
+            ),
+            (
+                Press("bpo:1:0:0"),
+                [
+                    "#1 Transport and roads",
+                    "[Partly taken into the draft]",
+                    "[📋 Back to the list]",
+                ],
             ),
             (Press("bpv:1:maybe"), ["Please choose one of the options below."]),
             (Press("bpv:1:partly"), ["Proposal #1: partly taken into the draft. Write the reason"]),

@@ -44,7 +44,8 @@ from handlers.flow import Flow, unpack_button
 from handlers.i18n import translator
 from handlers.municipality import Municipality, StaffMember
 from handlers.registry import REGISTRY
-from storage import users
+from storage import budget_consultation, users
+from storage.budget_consultation import NewProposal
 from tests.conftest import ROOT, jpeg
 from tests.dialogs import Running, actions, viber_app
 from tests.fakes.ports import FakeGeocoder
@@ -569,6 +570,42 @@ async def test_a_resident_proposes_with_a_cost_a_photo_and_a_place_on_viber(
     mine = staffed.running.fake.texts_to(user)[-2]
     assert LONG_PROPOSAL.strip()[:200] in mine
     assert "Bekerült a 2027-es tervezetbe" in mine
+
+
+async def test_an_admin_on_viber_answers_waiting_proposals_from_one_list(staffed: Walker) -> None:
+    """On Viber only the last message's keyboard can be pressed: /budget proposals is one
+    message with a button per proposal and Next for more, each opening its card's answers."""
+    await open_budget(staffed)
+    running = staffed.running
+    user, _ = await staffed.at_menu()
+    found = await users.load_conversation(running.app.db.conn, "viber", user)
+    period = await budget_consultation.unclosed(running.app.db.conn)
+    assert found is not None
+    assert period is not None
+    async with running.app.db.transaction() as tx:
+        for n in range(1, 11):
+            text = LONG_PROPOSAL if n % 2 else f"Buszváró a {n}. megállóban"
+            new = NewProposal("0701", text, None, None, None, None)
+            await budget_consultation.add_proposal(
+                tx, period.id, found.user.id, new, period.starts_at
+            )
+    await staffed.command("/budget proposals")
+    assert staffed.of_kind(ADMIN, "bpo") == [f"bpo:{n}:0:0" for n in range(1, 9)]
+    assert staffed.of_kind(ADMIN, "bpl") == ["bpl:0:8"]
+    await staffed.press(ADMIN, "bpo:1:0:0")
+    assert staffed.of_kind(ADMIN, "bpv") == ["bpv:1:taken", "bpv:1:partly", "bpv:1:not"]
+    await staffed.press(ADMIN, "bpv:1:partly")
+    await staffed.command("Részben bekerült a tervezetbe.")
+    assert "Részben bekerült a tervezetbe." in running.fake.texts_to(user)[-1]
+    await staffed.command("/budget proposals")
+    assert staffed.of_kind(ADMIN, "bpo") == [f"bpo:{n}:0:0" for n in range(2, 10)]
+    await staffed.press(ADMIN, "bpl:0:8")
+    assert staffed.of_kind(ADMIN, "bpo") == ["bpo:10:0:8"]
+    assert staffed.of_kind(ADMIN, "bpl") == ["bpl:0:0"]  # Previous
+    await staffed.press(ADMIN, "bpo:10:0:8")
+    await staffed.press(ADMIN, "bpv:10:not")
+    await staffed.command("Nem fér bele az idei keretbe.")
+    assert "Nem fér bele az idei keretbe." in running.fake.texts_to(user)[-1]
 
 
 ON, OFF = "On your ballot: {name}.", "Taken off your ballot: {name}."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers import engine
-from handlers.budget import audit, consultation, staff
+from handlers.budget import audit, consultation, proposal_list, staff
 from handlers.context import Context, Step
 from handlers.events import Reply
 
@@ -16,8 +16,10 @@ async def budget_command(ctx: Context, args: str) -> Step:
             return await staff.start(ctx, args)
         case ["consult", *_]:
             return await consultation.consult(ctx, words[1:])
-        case ["proposals", *rest]:
-            return await consultation.proposals(ctx, rest)
+        case ["proposals"]:
+            return await proposal_list.show(ctx, answered=False)
+        case ["proposals", "answered"]:
+            return await proposal_list.show(ctx, answered=True)
         case ["history"]:
             return await audit.history(ctx)
     usage = ctx.t.gettext(

@@ -406,30 +406,6 @@ async def _closing_audience(conn: aiosqlite.Connection, p: Period) -> list[broad
     return await with_followers(conn, await budget_consultation.proposers(conn, p.id))
 
 
-async def proposals(ctx: Context, args: list[str]) -> Step:
-    """/budget proposals: those still without an answer, each with its buttons; /budget
-    proposals answered: the latest answered, each with its history and buttons to change it."""
-    _ = ctx.t.gettext
-    answered = args == ["answered"]
-    p = await (budget_consultation.latest if answered else budget_consultation.unclosed)(ctx.conn)
-    if p is None:
-        found = []
-    elif answered:
-        found = await budget_consultation.answered(ctx.conn, p.id)
-    else:
-        found = await budget_consultation.unanswered(ctx.conn, p.id)
-    if not found:
-        none = (
-            _("No proposal has been answered yet.")
-            if answered
-            else _("No proposal is waiting for an answer.")
-        )
-        return engine.stay(ctx, [Reply(none)])
-    history = await budget_audit.of_subjects(ctx.conn, Subject.PROPOSAL, [x.id for x in found])
-    zone = ZoneInfo(ctx.municipality.timezone)
-    return engine.stay(ctx, [staff_card(ctx.t, x, history[x.id], zone) for x in found])
-
-
 async def choose_verdict(ctx: Context, press: Verdict | ChangeAnswer) -> Step | None:
     """Keep the verdict (a first answer, or a change of the one given); ask for the reason the
     resident will read."""

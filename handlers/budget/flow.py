@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.budget import audit, consultation, pb, period, residents, staff
+from handlers.budget import audit, consultation, pb, period, proposal_list, residents, staff
 from handlers.budget.commands import budget_command
 from handlers.budget.staff import ADMIN_STATES, BudgetState
 from handlers.events import File, Location, Photo, Text
@@ -59,6 +59,8 @@ FLOW = Flow(
         consultation.Verdict: Anywhere(consultation.choose_verdict),
         consultation.ChangeAnswer: Anywhere(consultation.choose_verdict),
         audit.HistoryPage: Anywhere(audit.older, leaves=False),
+        proposal_list.ProposalPage: Anywhere(proposal_list.page, leaves=False),
+        proposal_list.OpenProposal: Anywhere(proposal_list.open_card, leaves=False),
         pb.ShowBallot: Anywhere(pb.show_ballot),
         pb.ToggleProject: Anywhere(pb.toggle),
     },
