@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from handlers import engine
+from handlers.budget import period
 from handlers.budget.audit import VERDICT_NAMES
 from handlers.budget.money import dinars
 from handlers.budget.programs import program_name
@@ -273,10 +274,19 @@ def _reports_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _consultation(ctx: Context, c: dict[str, Any]) -> str:
+    """A consultation's title for the reader: a budget consultation's is the bot's own words
+    for its year, in the reader's language; any other's is stored as staff wrote it (in one
+    language), shown in the reader's script."""
+    if c.get("budget_year"):
+        return period.title(ctx.t, int(c["budget_year"]))
+    return ctx.t.name(str(c["consultation"] or ""))
+
+
 def _participation_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
     _ = ctx.t.gettext
     comments = [
-        f"{c['consultation']} {_moment(ctx, c['at'])}: {c['text']}"
+        f"{_consultation(ctx, c)} {_moment(ctx, c['at'])}: {c['text']}"
         + (f" ({program_name(ctx.t, c['program'])}{_cost(ctx, c['cost'])})" if c["program"] else "")
         + "".join(
             f"\n   {_moment(ctx, a['at'])}: {_(VERDICT_NAMES.get(a['verdict'], a['verdict']))}"
@@ -287,7 +297,7 @@ def _participation_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
     ]
     return [
         *_section(_("Consultations you joined"), [
-            c["consultation"] for c in data["consultations_joined"]
+            _consultation(ctx, c) for c in data["consultations_joined"]
         ]),
         *_section(_("Your comments and budget proposals"), comments),
         *_section(_("Your participatory budget ballots"), [

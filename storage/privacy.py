@@ -187,7 +187,7 @@ _SECTIONS: dict[str, str] = {
     "report_starts": "SELECT at FROM report_starts WHERE user_id = :u ORDER BY at",
     "subscriptions": "SELECT topic, at AS since FROM subscriptions WHERE user_id = :u"
     " ORDER BY topic",
-    "consultations_joined": "SELECT c.title AS consultation, p.remind, p.attend"
+    "consultations_joined": "SELECT c.title AS consultation, c.budget_year, p.remind, p.attend"
     " FROM consultation_participants p JOIN consultations c ON c.id = p.consultation_id"
     " WHERE p.user_id = :u ORDER BY c.id",
     "consultation_reminders": "SELECT c.title AS consultation, s.minutes_before, s.at"

@@ -358,7 +358,10 @@ async def test_the_readable_export_tells_the_times_on_the_municipalitys_clock(
     assert readable.splitlines()[0].endswith("on 18 May 2026")
     assert "With us since: 17 May 2026\n" in readable
     assert f"{REF} 18 May 2026, 00:30: {COMMENT}" in readable
-    assert "Budget ana-token 17 May 2026, 11:00: ana-token proposes a playground" in readable
+    assert (
+        "Proposals for the 2027 budget 17 May 2026, 11:00: ana-token proposes a playground"
+        in readable
+    )
     assert "17 May 2026, 11:00 Measure ana-token: When, asks ana-token?" in readable
 
 
@@ -395,6 +398,54 @@ async def test_the_readable_export_names_what_the_bot_names_not_its_codes(office
     # The JSON keeps the codes, for other programs.
     assert exported["user"]["language"] == "en"
     assert exported["consultation_comments"][0]["cost"] == 500000
+
+
+async def test_the_readable_export_names_consultations_in_the_readers_language(
+    office: Office,
+) -> None:
+    """A budget consultation's title is stored in the staff language (Serbian Cyrillic): the
+    export names it as the bot names it for that year, in the reader's language. Another
+    consultation's title is written once, by staff: it comes in the reader's script. The
+    resident's own words stay as they wrote them."""
+    bot = office.bot
+    await bot.say("ana", "/start")
+    await bot.say("ana", Press("lang:en"))
+    ana = await user_id(office, "ana")
+    await run_sql(
+        office,
+        f"""
+            INSERT INTO consultations (id, title, description, starts_at, ends_at, place,
+                budget_year, created_at) VALUES (201, 'Предлози за буџет за 2027. годину', '',
+                '{NOW}', '{NOW}', '', 2027, '{NOW}');
+            INSERT INTO consultations (id, title, description, starts_at, ends_at, place,
+                created_at) VALUES (202, 'Јавна расправа о тргу', '', '{NOW}', '{NOW}', 'Сала',
+                '{NOW}');
+            INSERT INTO consultation_participants (consultation_id, user_id, remind, attend)
+                VALUES (202, {ana}, 1, 0);
+            INSERT INTO consultation_comments (consultation_id, user_id, text, at, program)
+                VALUES (201, {ana}, 'Клупе у парку', '{NOW}', '1102');
+            INSERT INTO consultation_comments (consultation_id, user_id, text, at)
+                VALUES (202, {ana}, 'Више дрвећа', '{NOW}');
+        """,
+    )
+    english, exported = read_export(bot, await bot.say("ana", "/mydata"))
+    assert "Proposals for the 2027 budget 17 May 2026, 11:00: Клупе у парку (Communal" in english
+    assert "Javna rasprava o trgu 17 May 2026, 11:00: Више дрвећа" in english
+    assert "Consultations you joined\nJavna rasprava o trgu\n" in english
+    # The JSON keeps what is stored.
+    assert (
+        exported["consultation_comments"][0]["consultation"] == "Предлози за буџет за 2027. годину"
+    )
+    for language, budget, other in (
+        ("sr-Latn", "Predlozi za budžet za 2027. godinu", "Javna rasprava o trgu"),
+        ("sr-Cyrl", "Предлози за буџет за 2027. годину", "Јавна расправа о тргу"),
+    ):
+        await bot.say("ana", "/language")
+        await bot.say("ana", Press(f"lang:{language}"))
+        readable, _exported = read_export(bot, await bot.say("ana", "/mydata"))
+        assert f"{budget} " in readable, language
+        assert f"\n{other} " in readable, language
+        assert ("Јавна расправа" in readable) == (language == "sr-Cyrl"), language
 
 
 async def documents_given_up(app: App, data_dir: Path, channel: str, chat_id: str) -> list[str]:
