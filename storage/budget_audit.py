@@ -16,13 +16,14 @@ from storage.sql import fetch_all
 
 
 class Action(StrEnum):
-    """What staff did (the values are those of migration 0031's check)."""
+    """What staff did (the values are those of migration 0032's check)."""
 
     IMPORT_REFUSED = "import_refused"
     IMPORT_PREVIEWED = "import_previewed"
     IMPORT_PUBLISHED = "import_published"
     IMPORT_DROPPED = "import_dropped"
     CONSULTATION_OPENED = "consultation_opened"
+    CONSULTATION_CHANGED = "consultation_changed"
     CONSULTATION_CLOSED = "consultation_closed"
     ANSWER_GIVEN = "answer_given"
     ANSWER_CHANGED = "answer_changed"

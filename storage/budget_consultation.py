@@ -105,6 +105,19 @@ async def latest(conn: aiosqlite.Connection) -> Period | None:
     return _period(row) if row else None
 
 
+async def change_dates(
+    conn: aiosqlite.Connection, consultation_id: int, starts: datetime, ends: datetime
+) -> bool:
+    """New dates for a budget consultation not closed yet; whether it was one."""
+    row = await fetch_one(
+        conn,
+        "UPDATE consultations SET starts_at = ?, ends_at = ?"
+        " WHERE id = ? AND budget_year IS NOT NULL AND closed_at IS NULL RETURNING id",
+        (iso(starts), iso(ends), consultation_id),
+    )
+    return row is not None
+
+
 async def close(
     conn: aiosqlite.Connection, consultation_id: int, by: int | None, now: datetime
 ) -> bool:

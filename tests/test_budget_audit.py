@@ -144,6 +144,11 @@ CASES: dict[Action, Case] = {
         nothing, [CONSULT],
         ("consultation", 2, {"year": 2027, "starts": "2026-05-17", "ends": "2026-05-31"}, None),
     ),
+    Action.CONSULTATION_CHANGED: Case(
+        lambda o: say_all(o, "boss", [CONSULT]), ["/budget consult 2027 17.05.2026 15.06.2026"],
+        ("consultation", 2, {"year": 2027, "starts": "2026-05-17", "ends": "2026-06-15",
+                             "old_starts": "2026-05-17", "old_ends": "2026-05-31"}, None),
+    ),
     Action.CONSULTATION_CLOSED: Case(
         propose, ["/budget consult close"],
         ("consultation", 2, {"year": 2027, "proposals": 1}, None),

@@ -43,7 +43,12 @@ async def test_residents_propose_staff_answer_and_the_counts_are_published(offic
                     "The consultation on the 2027 budget is open until 31 May 2026.",
                 ],
             ),
-            ("/budget consult 2027 15.05.2026 31.05.2026", ["already open; close it first"]),
+            # The same year again: its dates (unchanged here); another year waits for the close.
+            (
+                "/budget consult 2027 15.05.2026 31.05.2026",
+                ["The consultation on the 2027 budget runs from 15 May 2026 to 31 May 2026."],
+            ),
+            ("/budget consult 2028 15.05.2026 31.05.2026", ["already open; close it first"]),
         ],
     )
     announcement = bot.channel.to("mila")[-1]

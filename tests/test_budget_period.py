@@ -152,8 +152,11 @@ async def test_the_file_period_opens_and_closes_by_itself_once_across_restarts(
                      Press("bpn:skip")):  # fmt: skip
             await bot.say("mila", item)
         await bot.play("mila", [(Press("bpn:send"), ["Your proposal #1 was sent"])])
-        await bot.play("boss", [("/budget consult 2027 01.10.2026 31.10.2026",
-                                 ["already open; close it first"])])  # fmt: skip
+        await bot.play("boss", [
+            ("/budget consult 2028 01.10.2026 31.10.2026", ["already open; close it first"]),
+            ("/budget consult 2027 01.10.2026 31.10.2026",
+             ["The consultation on the 2027 budget runs from 1 Oct 2026 to 31 Oct 2026."]),
+        ])  # fmt: skip
     # A restart during the period: the period is stored once, nothing is announced again.
     channel = CollectingChannel()
     clock.advance(days=3)

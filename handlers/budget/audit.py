@@ -80,6 +80,14 @@ def what(t: Translator, e: Entry) -> str:
                 "opened the consultation on the {year} budget, {starts} – {ends}",
                 year=d.get("year", ""), starts=_on(t, d.get("starts")), ends=_on(t, d.get("ends")),
             )  # fmt: skip
+        case Action.CONSULTATION_CHANGED:
+            return t.gettext(
+                "changed the dates of the consultation on the {year} budget: {old_starts} –"
+                " {old_ends} → {starts} – {ends}",
+                year=d.get("year", ""), old_starts=_on(t, d.get("old_starts")),
+                old_ends=_on(t, d.get("old_ends")), starts=_on(t, d.get("starts")),
+                ends=_on(t, d.get("ends")),
+            )  # fmt: skip
         case Action.CONSULTATION_CLOSED:
             return t.ngettext(
                 "closed the consultation on the {year} budget ({n} proposal)",

@@ -300,7 +300,8 @@ def parse_day(text: str, zone: ZoneInfo) -> datetime | None:
 
 
 async def consult(ctx: Context, args: list[str]) -> Step:
-    """/budget consult YEAR FROM TO: open the consultation; /budget consult close: close it."""
+    """/budget consult YEAR FROM TO: open the consultation (or change the dates of the one not
+    closed, for the same year); /budget consult close: close it."""
     _ = ctx.t.gettext
     if args == ["close"]:
         return await close(ctx)
@@ -308,13 +309,19 @@ async def consult(ctx: Context, args: list[str]) -> Step:
     year = parse_id(args[0]) if len(args) == 3 else None  # YEAR FROM TO
     starts, last = (parse_day(a, zone) for a in args[1:3]) if year else (None, None)
     if year is None or starts is None or last is None:
-        usage = _("Usage: /budget consult 2027 01.10.2026 31.10.2026, or /budget consult close")
+        usage = _(
+            "Usage: /budget consult 2027 01.10.2026 31.10.2026 (for the open one: its new dates),"
+            " or /budget consult close"
+        )
         return engine.stay(ctx, [Reply(_with_file_period(ctx, usage))])
     ends = last.replace(hour=23, minute=59)
     if ends <= max(starts, ctx.now) or not ctx.now.year - 1 <= year <= ctx.now.year + 2:
         text = _("The period must end in the future, after it starts, for a budget year near now.")
         return engine.stay(ctx, [Reply(text)])
-    if await budget_consultation.unclosed(ctx.conn) is not None:
+    current = await budget_consultation.unclosed(ctx.conn)
+    if current is not None and current.year == year:
+        return await _change_dates(ctx, current, starts, ends)
+    if current is not None:
         text = _("A consultation on the budget is already open; close it first.")
         return engine.stay(ctx, [Reply(_with_file_period(ctx, text))])
     p = await _store(ctx.conn, ctx.municipality, year, starts, ends, ctx.user.id, ctx.now)
@@ -322,6 +329,47 @@ async def consult(ctx: Context, args: list[str]) -> Step:
     done = Reply(_with_file_period(ctx, opened_words(ctx.t, p, zone)))
     audience = await _opening_audience(ctx.conn)
     return Step(MenuState.MAIN, {}, await tell(ctx, audience, _announcement(p, zone), done))
+
+
+async def _change_dates(ctx: Context, p: Period, starts: datetime, ends: datetime) -> Step:
+    """New dates for the consultation not closed yet: once it has started its first day stays
+    (the residents' proposals were sent in it); audited with the dates before and after."""
+    _ = ctx.t.gettext
+    zone = ZoneInfo(ctx.municipality.timezone)
+    started = p.starts_at <= ctx.now
+    if started and starts.date() != p.starts_at.astimezone(zone).date():
+        text = _(
+            "The consultation on the {year} budget opened on {date}; only its last day can"
+            " change now.",
+            year=p.year, date=ctx.t.date(p.starts_at.astimezone(zone)),
+        )  # fmt: skip
+        return engine.stay(ctx, [Reply(text)])
+    starts = p.starts_at if started else starts
+    if (starts, ends) == (p.starts_at, p.ends_at):
+        return engine.stay(ctx, [Reply(_period_words(ctx.t, p.year, starts, ends, zone))])
+    await budget_consultation.change_dates(ctx.conn, p.id, starts, ends)
+
+    def day(at: datetime) -> str:
+        return at.astimezone(zone).date().isoformat()
+
+    detail = {
+        "year": p.year, "starts": day(starts), "ends": day(ends),
+        "old_starts": day(p.starts_at), "old_ends": day(p.ends_at),
+    }  # fmt: skip
+    await budget_audit.record(ctx.conn, ctx.user.id, Action.CONSULTATION_CHANGED,
+                              Subject.CONSULTATION, p.id, ctx.now, detail)  # fmt: skip
+    log.info("admin %s changed the dates of budget consultation %s", ctx.user.id, p.id)
+    return engine.stay(ctx, [Reply(_period_words(ctx.t, p.year, starts, ends, zone))])
+
+
+def _period_words(
+    t: Translator, year: int, starts: datetime, ends: datetime, zone: ZoneInfo
+) -> str:
+    """When the consultation runs, in the reader's words."""
+    return t.gettext(
+        "The consultation on the {year} budget runs from {starts} to {ends}.",
+        year=year, starts=t.date(starts.astimezone(zone)), ends=t.date(ends.astimezone(zone)),
+    )  # fmt: skip
 
 
 def _with_file_period(ctx: Context, text: str) -> str:
