@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import functools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.app import App
 from bot.settings import Settings
 from bot.web import calendar, datasets, library_feed, open311, site
+from storage import opendata
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,53 @@ def add_routes(routes: web.Application, settings: Settings, app: App) -> open311
 
 async def refresh_data(settings: Settings, app: App) -> None:
     """Write the data sets as they are now (read through the reader: committed data only)."""
-    try:
-        written = await datasets.refresh(
-            app.db.reader, app.deps.municipality, app.deps.clock.now(), settings.base_url,
-            data_folder(settings),
-        )  # fmt: skip
-    except Exception:
-        log.exception("the open data sets could not be written; the job runs again tomorrow")
-        return
-    log.info("open data sets written: %d files", len(written))
+    await DataSetWriter(settings, app).refresh()
+
+
+class DataSetWriter:
+    """Writes the data sets, one build at a time, and again whenever the reports changed.
+
+    An erased, retired or `/private` report must leave the published files soon (``/private``
+    says that no data set shows it), not at the daily run: the database counts every change
+    to a report (report_changes.n, migration 0025), and a check every minute rebuilds the
+    files once that counter has moved since the last write.
+    """
+
+    def __init__(self, settings: Settings, app: App) -> None:
+        self.settings = settings
+        self.app = app
+        self.written: int | None = None  # the counter the files on disk were built at
+        # One build at a time: an older build finishing last would put back what was removed.
+        self.lock = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        """Build and write every data set now."""
+        async with self.lock:
+            await self._write()
+
+    async def refresh_if_changed(self) -> None:
+        """Build and write them if a report changed since they were last written."""
+        async with self.lock:
+            if (await self._changes()) != self.written:
+                await self._write()
+
+    async def _changes(self) -> int:
+        return (await opendata.changes(self.app.db.reader)).any
+
+    async def _write(self) -> None:
+        try:
+            # Read before building: a change during the build moves it again, and the next
+            # check rebuilds.
+            counter = await self._changes()
+            written = await datasets.refresh(
+                self.app.db.reader, self.app.deps.municipality, self.app.deps.clock.now(),
+                self.settings.base_url, data_folder(self.settings),
+            )  # fmt: skip
+        except Exception:
+            log.exception("the open data sets could not be written; the job tries again")
+            return
+        self.written = counter
+        log.info("open data sets written: %d files", len(written))
 
 
 @contextlib.asynccontextmanager
@@ -72,7 +111,8 @@ async def serving(settings: Settings, app: App, *, on: bool = True) -> AsyncIter
 
 
 def schedule(scheduler: AsyncIOScheduler, settings: Settings, app: App) -> None:
-    """The daily refresh of the data sets."""
-    # A partial, not a lambda: APScheduler awaits a coroutine function (and sees through partials).
-    refresh = functools.partial(refresh_data, settings, app)
-    datasets.schedule(scheduler, refresh, app.deps.municipality.timezone)
+    """The daily refresh of the data sets and the check each minute for changed reports."""
+    writer = DataSetWriter(settings, app)
+    datasets.schedule(
+        scheduler, writer.refresh, writer.refresh_if_changed, app.deps.municipality.timezone
+    )

@@ -42,6 +42,7 @@ ZIP_NAME = "open-data.zip"
 FOLDER = "opendata"  # under the data folder
 BOM = "\ufeff"
 REFRESH_AT = (3, 30)  # the daily job, the municipality's time
+CHECK_EVERY = 60  # seconds: how soon a changed report reaches the files
 MAX_SUGGESTIONS = 100_000
 
 
@@ -366,13 +367,20 @@ async def refresh(
 Refresh = Callable[[], Awaitable[None]]
 
 
-def schedule(scheduler: AsyncIOScheduler, refresh_now: Refresh, zone: str) -> None:
-    """Refresh the data sets every day (and once at the start), as the other jobs run."""
+def schedule(
+    scheduler: AsyncIOScheduler, refresh_now: Refresh, refresh_if_changed: Refresh, zone: str
+) -> None:
+    """Refresh the data sets every day (and once at the start), as the other jobs run, and each
+    minute when a report changed (an erased or `/private` report leaves them at once)."""
     hour, minute = REFRESH_AT
     scheduler.add_job(
         refresh_now, CronTrigger(hour=hour, minute=minute, timezone=ZoneInfo(zone)),
         id="open-data", next_run_time=datetime.now(ZoneInfo(zone)), coalesce=True,
         max_instances=1, misfire_grace_time=None,
+    )  # fmt: skip
+    scheduler.add_job(
+        refresh_if_changed, "interval", seconds=CHECK_EVERY, id="open-data-changes",
+        coalesce=True, max_instances=1, misfire_grace_time=None,
     )  # fmt: skip
 
 
