@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -36,6 +37,8 @@ from handlers.municipality import Municipality
 from handlers.notices import card_update
 from handlers.texts import N_, category_name, status_name, topic_name
 from storage import exports, photos, privacy, reports, voices
+
+log = logging.getLogger(__name__)
 
 EXPORT_NAME = "moja-opstina"  # the data export's file names: moja-opstina-<day>.txt and .json
 # Messengers that fetch a file by its URL, maybe after taking the message: their exports are
@@ -492,8 +495,12 @@ async def finish_erasures(
     conn: aiosqlite.Connection, m: Municipality, now: datetime
 ) -> list[Outgoing]:
     """Delete the goodbye messages once sent, and the emptied users they were sent to."""
-    del m, now
-    await privacy.finish_erasures(conn)
+    del m
+    stuck = await privacy.finish_erasures(conn, now)
+    if stuck:  # internal ids of emptied rows: nothing personal is left in them
+        log.error(
+            "erased user rows %s are still referred to and stay; the others were deleted", stuck
+        )
     return []
 
 

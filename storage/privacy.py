@@ -10,6 +10,7 @@ own words in its history, and belongs to one shared anonymous user. The connecti
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,6 +70,15 @@ USER_COLUMNS: dict[tuple[str, str], str] = {
     ("social_questions", "answered_by"): "staff only",
     ("social_feedback_given", "user_id"): "deleted (the feedback stays as counts)",
 }
+
+
+# The columns whose rows outlive the user they point at: an erasure points them at the anonymous
+# user (the rows of the others are deleted), or the user row could not be deleted. A report's
+# owner is not among them: its report is anonymised first (anonymise_reports).
+KEPT_COLUMNS = tuple(
+    column for column, what in USER_COLUMNS.items()
+    if not what.startswith("deleted") and column != ("reports", "user_id")
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +347,7 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
         await conn.execute(
             "DELETE FROM outbox WHERE status != 'pending' AND instr(payload, ?) > 0", (text,)
         )
+    await hand_to_anonymous(conn, user_id, now)
     # The row itself stays, emptied, until the goodbye message is sent (finish_erasures): the
     # dispatcher writes the conversation and that message under its id.
     await conn.execute(
@@ -351,16 +362,42 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     return Erasure(anonymised.reports, anonymised.evidence, photos, tuple(ids))
 
 
-async def finish_erasures(conn: aiosqlite.Connection) -> None:
-    """Delete the emptied users whose goodbye message is sent, with that message and state."""
-    erased = (
+async def hand_to_anonymous(conn: aiosqlite.Connection, user_id: int, now: datetime) -> None:
+    """Point what stays of a user (a title they suggested, a librarian's or an operator's acts)
+    at the anonymous user, so that the user row can go."""
+    anon = await anonymous_user(conn, now)
+    for table, column in KEPT_COLUMNS:
+        await conn.execute(
+            f"UPDATE {table} SET {column} = ? WHERE {column} = ?",  # noqa: S608
+            (anon, user_id),
+        )
+
+
+async def finish_erasures(conn: aiosqlite.Connection, now: datetime) -> list[int]:
+    """Delete the emptied users whose goodbye message is sent, with that message and state,
+    each on its own (one that something still refers to never holds up the others); return
+    the ids of those that could not be deleted."""
+    due = await fetch_all(
+        conn,
         "SELECT id FROM users WHERE channel = ? AND external_id != ? AND NOT EXISTS"
         " (SELECT 1 FROM outbox o WHERE o.user_id = users.id AND o.status = 'pending')"
+        " ORDER BY id",
+        (ANONYMOUS_CHANNEL, ANONYMOUS_ID),
     )
-    params = (ANONYMOUS_CHANNEL, ANONYMOUS_ID)
-    for table in ("outbox", "conversations"):
-        await conn.execute(f"DELETE FROM {table} WHERE user_id IN ({erased})", params)  # noqa: S608
-    await conn.execute(f"DELETE FROM users WHERE id IN ({erased})", params)  # noqa: S608
+    stuck = []
+    for user_id in (int(r[0]) for r in due):
+        await conn.execute("SAVEPOINT finish_erasure")
+        try:
+            # Erased before the kept columns were handed over: what they left still points here.
+            await hand_to_anonymous(conn, user_id, now)
+            for table in ("outbox", "conversations"):
+                await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
+            await conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
+        except sqlite3.IntegrityError:
+            await conn.execute("ROLLBACK TO finish_erasure")
+            stuck.append(user_id)
+        await conn.execute("RELEASE finish_erasure")
+    return stuck
 
 
 async def anonymise_reports(
