@@ -8,6 +8,7 @@ show the Cyrillic. Times are ISO 8601 in the municipality's zone.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -178,7 +179,8 @@ def _csv(fields: Sequence[Field], rows: list[list[Any]]) -> bytes:
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([f.name for f in fields])
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    for row in rows:  # row by row: writerows holds the GIL for all of them
+        writer.writerow(["" if v is None else v for v in row])
     return out.getvalue().encode("utf-8")
 
 
@@ -215,8 +217,10 @@ def geojson(rows: list[list[Any]]) -> bytes:
         lat, lon = properties["latitude"], properties["longitude"]
         point = {"type": "Point", "coordinates": [lon, lat]} if lat is not None else None
         features.append({"type": "Feature", "geometry": point, "properties": properties})
-    document = {"type": "FeatureCollection", "features": features}
-    return json.dumps(document, ensure_ascii=False).encode("utf-8")
+    # One feature at a time: a single dumps of them all holds the GIL (and the bot's event loop
+    # with it) for the whole encoding.
+    encoded = ", ".join(json.dumps(f, ensure_ascii=False) for f in features)
+    return f'{{"type": "FeatureCollection", "features": [{encoded}]}}'.encode()
 
 
 def _dinars(para: int) -> str:
@@ -272,25 +276,47 @@ async def suggestion_rows(conn: aiosqlite.Connection) -> list[list[Any]] | None:
     return [[s.title, s.author, s.supporters, s.status] for s in found]
 
 
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What the data sets are made of, as read from the database."""
+
+    reports: list[PublicReport]
+    ended: dict[int, datetime]
+    budget: list[list[Any]] | None
+    plan: list[list[Any]] | None
+    suggestions: list[list[Any]] | None
+
+
 async def build(
     conn: aiosqlite.Connection, m: Municipality, now: datetime, base_url: str
 ) -> Published:
     """Every data set as it is now, the catalogue and the ZIP of all."""
     t = translator(m.staff_language)
-    rows = report_rows(m, t, await opendata.all_public(conn), await opendata.ended_times(conn))
+    found = Sources(
+        await opendata.all_public(conn), await opendata.ended_times(conn),
+        await budget_rows(conn), await plan_rows(conn, m.plan, t), await suggestion_rows(conn),
+    )  # fmt: skip
+    # Encoding many reports takes seconds of CPU (the rows, CSV, GeoJSON, the ZIP): in a thread,
+    # so that the bot's events and messages go on meanwhile (the job runs whenever reports change).
+    return await asyncio.to_thread(assemble, m, t, found, now, base_url)
+
+
+def assemble(
+    m: Municipality, t: Translator, found: Sources, now: datetime, base_url: str
+) -> Published:
+    """The files of the data sets, the catalogue and the ZIP of all."""
+    rows = report_rows(m, t, found.reports, found.ended)
     sets = [
         _data_set("reports.csv", "text/csv", REPORT_FIELDS, _csv(REPORT_FIELDS, rows)),
         _data_set("reports.geojson", "application/geo+json", REPORT_FIELDS, geojson(rows)),
     ]
-    lines = await budget_rows(conn)
-    if lines is not None:
-        sets.append(_data_set("budget.csv", "text/csv", BUDGET_FIELDS, _csv(BUDGET_FIELDS, lines)))
-    measures = await plan_rows(conn, m.plan, t)
-    if measures is not None:
-        sets.append(_data_set("plan.csv", "text/csv", PLAN_FIELDS, _csv(PLAN_FIELDS, measures)))
-    wanted = await suggestion_rows(conn)
-    if wanted is not None:
-        content = _csv(SUGGESTION_FIELDS, wanted)
+    if found.budget is not None:
+        content = _csv(BUDGET_FIELDS, found.budget)
+        sets.append(_data_set("budget.csv", "text/csv", BUDGET_FIELDS, content))
+    if found.plan is not None:
+        sets.append(_data_set("plan.csv", "text/csv", PLAN_FIELDS, _csv(PLAN_FIELDS, found.plan)))
+    if found.suggestions is not None:
+        content = _csv(SUGGESTION_FIELDS, found.suggestions)
         sets.append(_data_set("library-suggestions.csv", "text/csv", SUGGESTION_FIELDS, content))
     files = {s.file: s.content for s in sets}
     files[CATALOGUE] = catalogue(m, t, sets, now, base_url)
@@ -360,8 +386,8 @@ def write(folder: Path, published: Published) -> list[Path]:
 async def refresh(
     conn: aiosqlite.Connection, m: Municipality, now: datetime, base_url: str, folder: Path
 ) -> list[Path]:
-    """Build and write the data sets."""
-    return write(folder, await build(conn, m, now, base_url))
+    """Build and write the data sets (the files written in a thread, as they were built)."""
+    return await asyncio.to_thread(write, folder, await build(conn, m, now, base_url))
 
 
 Refresh = Callable[[], Awaitable[None]]
