@@ -257,7 +257,7 @@ class Dispatcher:
 
     @staticmethod
     def _outgoing(o: Outgoing) -> NewMessage:
-        return NewMessage(o.channel, o.chat_id, None, o.reply.to_payload())
+        return NewMessage(o.channel, o.chat_id, o.about, o.reply.to_payload())
 
     async def _apologise(self, conversation: Conversation | None, event: Inbound) -> bool:
         """Answer a failed event so the user is not left waiting; their state is unchanged.

@@ -36,7 +36,9 @@ async def run_job(db: Database, deps: Deps, sender: OutboxSender, job: Job) -> i
     async with db.transaction() as conn:
         now = deps.clock.now()
         outgoing = await job(conn, deps.municipality, now)
-        messages = [NewMessage(o.channel, o.chat_id, None, o.reply.to_payload()) for o in outgoing]
+        messages = [
+            NewMessage(o.channel, o.chat_id, o.about, o.reply.to_payload()) for o in outgoing
+        ]
         await outbox.enqueue(conn, messages, now)
     if messages:
         sender.wake()

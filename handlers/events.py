@@ -352,8 +352,13 @@ def _document(raw: object) -> Document | None:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A reply addressed to a chat other than the one the event came from."""
+    """A reply addressed to a chat other than the one the event came from.
+
+    ``about``: the user whose words or data it carries to staff (a resident's question, request
+    or comment): their erasure deletes the message with their other messages.
+    """
 
     channel: str
     chat_id: str
     reply: Reply
+    about: int | None = None

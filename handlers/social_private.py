@@ -109,14 +109,15 @@ async def send_question(ctx: Context, event: Text) -> Step | None:
 
 
 async def to_centre_staff(ctx: Context, say: Callable[[Translator], str]) -> list[Outgoing]:
-    """A private message to each of the Centre's staff, in their language; never to a group."""
+    """A private message to each of the Centre's staff, in their language; never to a group.
+    It carries the resident's words: their erasure deletes it (``about``)."""
     out = []
     for _id, channel, chat, language in await social.users_by_identity(
         ctx.conn, _centre_staff(ctx)
     ):
         if chat.startswith("-"):  # a group's chat: never (the file could name one by mistake)
             continue
-        out.append(Outgoing(channel, chat, Reply(say(translator(language)))))
+        out.append(Outgoing(channel, chat, Reply(say(translator(language))), ctx.user.id))
     return out
 
 

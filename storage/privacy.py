@@ -28,6 +28,7 @@ from storage.sql import fetch_all, fetch_one, run_together
 ANONYMOUS_CHANNEL, ANONYMOUS_ID = "erased", "anonymous"
 
 MIN_QUOTED = 8  # a comment this long, quoted in a sent message, takes that message with it
+QUOTED_PREFIX = 200  # what of a text is matched: lists quote no more of it
 
 # Every column that points at a user, and what an erasure does with it. A table added later
 # with a user column must be named here (tests/test_privacy_erasure.py checks the schema).
@@ -124,7 +125,8 @@ EXPORTED: dict[tuple[str, str], str] = {
 }
 NOT_EXPORTED: dict[tuple[str, str], str] = {
     ("outbox", "chat_id"): "the messages to the resident themselves, already in their chat",
-    ("outbox", "user_id"): "the messages to the resident themselves, already in their chat",
+    ("outbox", "user_id"): "the messages to the resident themselves, already in their chat,"
+    " and those to staff that carry their words",
     ("message_refs", "chat_id"): "the ids of cards sent to a chat, so that they can be edited",
     ("staff_members", "external_id"): "staff accounts listed by an admin, not residents",
     **{column: "staff only: who acted for the municipality" for column, what in
@@ -299,10 +301,15 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
         " (SELECT id FROM consultation_comments WHERE user_id = ?)",
         (user_id,),
     )
+    # Their words that messages to staff quote: those sent before the messages named them
+    # (``about``), and the reasons a librarian's list of suggestions quotes for several people.
     texts = [str(r[0]) for r in await fetch_all(
-        conn, "SELECT text FROM consultation_comments WHERE user_id = ?"
-        " UNION ALL SELECT text FROM report_events WHERE actor_id = ? AND kind = ?"
-        " AND text IS NOT NULL", (user_id, user_id, FOLLOWER_PART),
+        conn, "SELECT text FROM consultation_comments WHERE user_id = :u"
+        " UNION ALL SELECT text FROM report_events WHERE actor_id = :u AND kind = :part"
+        " AND text IS NOT NULL UNION ALL SELECT text FROM plan_comments WHERE user_id = :u"
+        " UNION ALL SELECT text FROM social_questions WHERE user_id = :u"
+        " UNION ALL SELECT reason FROM library_supporters WHERE user_id = :u"
+        " AND reason IS NOT NULL", {"u": user_id, "part": FOLLOWER_PART},
     )]  # fmt: skip
     followed = await scrub_follower_parts(conn, "actor_id = ?", [user_id], now)
     # Their reports stay open for the municipality, and so does the news to those who follow
@@ -345,7 +352,8 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
         )
     for text in (t for t in texts if len(t) >= MIN_QUOTED):
         await conn.execute(
-            "DELETE FROM outbox WHERE status != 'pending' AND instr(payload, ?) > 0", (text,)
+            "DELETE FROM outbox WHERE status != 'pending' AND instr(payload, ?) > 0",
+            (quoted(text),),
         )
     await hand_to_anonymous(conn, user_id, now)
     # The row itself stays, emptied, until the goodbye message is sent (finish_erasures): the
@@ -360,6 +368,12 @@ async def erase_user(conn: aiosqlite.Connection, user_id: int, now: datetime) ->
     )
     photos += tuple(str(r[0]) for r in exported)
     return Erasure(anonymised.reports, anonymised.evidence, photos, tuple(ids))
+
+
+def quoted(text: str) -> str:
+    """How a message's payload (JSON) holds the start of ``text``: quotes and line ends escaped,
+    and no longer than a list quotes it (a librarian's list: the first 200 characters)."""
+    return json.dumps(text[:QUOTED_PREFIX], ensure_ascii=False)[1:-1]
 
 
 async def hand_to_anonymous(conn: aiosqlite.Connection, user_id: int, now: datetime) -> None:

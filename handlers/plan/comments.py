@@ -64,7 +64,7 @@ async def add_comment(ctx: Context, event: Text) -> Step | None:
             "💬 Comment #{id} on {measure}:\n{text}\n\nAnswer with /plananswer {id} TEXT",
             id=comment_id, measure=with_plan(t, ctx.municipality.plan, m), text=text,
         )  # fmt: skip
-        step.outgoing.append(Outgoing(channel, chat, Reply(notice)))
+        step.outgoing.append(Outgoing(channel, chat, Reply(notice), about=ctx.user.id))
     return step
 
 
