@@ -8,6 +8,7 @@ from enum import StrEnum
 
 import aiosqlite
 
+from handlers import engine
 from handlers.budget.money import millions
 from handlers.context import Context, Step, column
 from handlers.events import Outgoing, Reply
@@ -337,12 +338,16 @@ ABANDONED = timedelta(minutes=30)
 async def drop_abandoned_answers(
     conn: aiosqlite.Connection, m: Municipality, now: datetime
 ) -> list[Outgoing]:
-    """Drop the answers of a questionnaire left half done: they are not kept past 30 minutes."""
+    """Drop the answers of a questionnaire left half done: they are not kept past 30 minutes,
+    nor when it waits behind a question (/language) to be resumed."""
     del m
     states = [str(s) for s in QuizState]
     for left in await users.waiting_since(conn, states, now - ABANDONED):
         user = left.user
         await users.clear_states_of(conn, user.channel, user.external_id, states, MenuState.MAIN)
+    behind = await users.waiting_behind_since(conn, states, engine.RESUME, now - ABANDONED)
+    for left in behind:
+        await users.reset_conversation(conn, left.user.id, MenuState.MAIN)
     return []
 
 

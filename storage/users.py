@@ -239,6 +239,31 @@ async def waiting_since(
     return [_conversation(r) for r in rows]
 
 
+async def waiting_behind_since(
+    conn: aiosqlite.Connection, states: list[str], resume_key: str, before: datetime
+) -> list[Conversation]:
+    """Conversations interrupted in one of ``states`` (kept in the draft under ``resume_key``,
+    at any depth, to be resumed) that have not moved since ``before``."""
+    if not states:
+        return []
+    marks = ", ".join("?" for _ in states)
+    rows = await fetch_all(
+        conn,
+        # json_tree writes the parent's key in quotes when it needs them ($."_resume").
+        _SELECT + " WHERE c.updated_at < ? AND EXISTS (SELECT 1 FROM json_tree(c.draft) t"  # noqa: S608
+        f" WHERE t.key = 'state' AND (t.path LIKE ? OR t.path LIKE ?) AND t.value IN ({marks}))",
+        (iso(before), f"%.{resume_key}", f'%."{resume_key}"', *states),
+    )
+    return [_conversation(r) for r in rows]
+
+
+async def reset_conversation(conn: aiosqlite.Connection, user_id: int, home: str) -> None:
+    """Send a user to ``home``, with everything their draft held dropped."""
+    await conn.execute(
+        "UPDATE conversations SET state = ?, draft = '{}' WHERE user_id = ?", (home, user_id)
+    )
+
+
 async def clear_states_of(
     conn: aiosqlite.Connection, channel: str, external_id: str, states: list[str], home: str
 ) -> None:
