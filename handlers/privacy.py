@@ -161,6 +161,12 @@ def privacy_notice(ctx: Context) -> str:
             days=BACKUP_DAYS,
         ),
         _(
+            "The same time after the answer, your questions on the action plan and to the Centre"
+            " for Social Work are deleted (unanswered ones that long after you asked them), and"
+            " so are your comments and proposals that long after their consultation ended, and"
+            " the reasons you gave for a suggested book that long after the library answered."
+        ),
+        _(
             "Who sees it: the staff of the municipal service responsible for your report (your"
             " name only if you did not hide it), and nobody else. Reports sent by e-mail stay in"
             " the service's mailbox."
@@ -447,13 +453,18 @@ async def mark_evidence(ctx: Context, args: str) -> Step:
 
 
 async def retain(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> list[Outgoing]:
-    """Erase the personal data of reports that ended more than the retention ago."""
+    """Erase the personal data of reports that ended more than the retention ago, and delete
+    the questions answered, the consultations' comments and the library's reasons as long ago."""
     months = m.privacy.retention_months if m.privacy else 24
     cutoff = months_before(now, months)
     due = await privacy.ended_before(conn, cutoff)
     done = await privacy.anonymise_reports(conn, due, now)
     parts = await privacy.drop_followers_ended_before(conn, cutoff, now)
-    let_go = await privacy.unused_photos(conn, [*done.photos, *parts])
+    # What else residents wrote, once answered or over: questions, comments and reasons.
+    await privacy.drop_questions_before(conn, cutoff)
+    commented = await privacy.drop_consultation_comments_before(conn, cutoff)
+    await privacy.drop_reasons_answered_before(conn, cutoff)
+    let_go = await privacy.unused_photos(conn, [*done.photos, *parts, *commented])
     await privacy.delete_photo_files(conn, let_go)
     return []
 

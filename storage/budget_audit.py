@@ -147,6 +147,11 @@ async def detach(
             )
 
 
+async def detach_proposals(conn: aiosqlite.Connection, ids: list[int], marker: str) -> None:
+    """Proposals deleted (by the retention): their entries stay without the reasons given."""
+    await detach(conn, Subject.PROPOSAL, ids, marker, drop_text=True)
+
+
 async def detach_proposals_of(conn: aiosqlite.Connection, user_id: int) -> None:
     """A resident's erasure: the reasons given to their proposals go with the proposals; the
     entries stay (who answered, when, the verdict), marked as an erased one's."""

@@ -562,6 +562,58 @@ async def drop_followers_ended_before(
     return await scrub_follower_parts(conn, ended, params, now)
 
 
+async def drop_questions_before(conn: aiosqlite.Connection, moment: datetime) -> None:
+    """Delete the questions on the plan and to the Centre for Social Work answered before
+    ``moment``, and those asked before it and never answered."""
+    for table in ("plan_comments", "social_questions"):
+        await conn.execute(
+            f"DELETE FROM {table} WHERE COALESCE(answered_at, at) < ?",  # noqa: S608
+            (iso(moment),),
+        )
+
+
+async def drop_consultation_comments_before(
+    conn: aiosqlite.Connection, moment: datetime
+) -> tuple[str, ...]:
+    """Delete the comments and budget proposals (with their photos' rows) of the consultations
+    that ended before ``moment``; return the photo files they named."""
+    ids = [int(r[0]) for r in await fetch_all(
+        conn,
+        "SELECT m.id FROM consultation_comments m JOIN consultations c"
+        " ON c.id = m.consultation_id WHERE c.ends_at < ? ORDER BY m.id LIMIT 500",
+        (iso(moment),),
+    )]  # fmt: skip
+    if not ids:
+        return ()
+    marks = ", ".join("?" for _ in ids)
+    photos = await fetch_all(
+        conn,
+        f"SELECT photo FROM consultation_comments WHERE id IN ({marks})"  # noqa: S608
+        f" AND photo IS NOT NULL UNION SELECT path FROM consultation_comment_photos"
+        f" WHERE comment_id IN ({marks})",
+        [*ids, *ids],
+    )
+    proposals = [int(r[0]) for r in await fetch_all(
+        conn, f"SELECT id FROM consultation_comments WHERE id IN ({marks})"  # noqa: S608
+        " AND program IS NOT NULL", ids,
+    )]  # fmt: skip
+    # The audit keeps who answered, when and the verdict; the reasons go with the proposals.
+    await budget_audit.detach_proposals(conn, proposals, "retention")
+    photo_rows = f"DELETE FROM consultation_comment_photos WHERE comment_id IN ({marks})"  # noqa: S608
+    await conn.execute(photo_rows, ids)
+    await conn.execute(f"DELETE FROM consultation_comments WHERE id IN ({marks})", ids)  # noqa: S608
+    return tuple(str(r[0]) for r in photos)
+
+
+async def drop_reasons_answered_before(conn: aiosqlite.Connection, moment: datetime) -> None:
+    """Forget why residents wanted a title the library answered before ``moment``."""
+    await conn.execute(
+        "UPDATE library_supporters SET reason = NULL WHERE reason IS NOT NULL AND suggestion_id"
+        " IN (SELECT id FROM library_suggestions WHERE answered_at < ?)",
+        (iso(moment),),
+    )
+
+
 async def mark_evidence(
     conn: aiosqlite.Connection, report_id: int, staff_id: int, now: datetime
 ) -> bool:
