@@ -18,8 +18,9 @@ from handlers.events import Sender
 from handlers.flow import Registry
 from handlers.municipality import Municipality
 from handlers.plan.config import store_file_plan
-from handlers.ports import Channel, Clock, Geocoder
+from handlers.ports import Channel, Clock, Geocoder, KeyboardPerMessage
 from handlers.registry import REGISTRY
+from handlers.screens import CurrentScreens
 from storage import consultations, users
 from storage.consultations import NewConsultation
 from storage.db import Database
@@ -105,6 +106,10 @@ async def build_app(
         municipality, clock, geocoder, PhotoStore(settings.data_dir), REGISTRY,
         VoiceStore(settings.data_dir), settings.base_url,
     )  # fmt: skip
+    screens = CurrentScreens(db.reader, deps)
+    for channel in channels.values():
+        if isinstance(channel, KeyboardPerMessage):
+            channel.screens = screens
     sender = OutboxSender(
         db, channels, clock, limits=limits,
         give_up_after=timedelta(hours=settings.outbox_give_up_hours),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from handlers.events import Reply
+from handlers.events import Markup, Reply
 
 
 class Clock(Protocol):
@@ -107,6 +107,22 @@ class Channel(Protocol):
             PermanentError: the messenger refuses this message for good.
         """
         ...
+
+
+class Screens(Protocol):
+    """The buttons a user sees now: what a message without its own goes with (on Viber)."""
+
+    async def markup(self, channel: str, chat_id: str) -> Markup:
+        """The markup of the current state of the user whose private chat this is."""
+        ...
+
+
+@runtime_checkable
+class KeyboardPerMessage(Protocol):
+    """A channel whose keyboard belongs to the last message sent (Viber): the wiring gives it
+    the screens, so that a message without buttons of its own keeps the user's."""
+
+    screens: Screens | None
 
 
 class DeliveryError(Exception):

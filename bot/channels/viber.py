@@ -79,6 +79,7 @@ from handlers.ports import (
     DeliveryError,
     PermanentError,
     RetryAfterError,
+    Screens,
     TemporaryError,
     UnreachableError,
 )
@@ -323,7 +324,9 @@ def _without_keyboard(message: Any) -> Any | None:
 class ViberChannel:
     """Sends replies with viberbot in threads under a timeout, mapping errors for the outbox.
 
-    The outbox keeps the rates (``bot.outbox.SendLimits``), as for Telegram.
+    The outbox keeps the rates (``bot.outbox.SendLimits``), as for Telegram. A reply without
+    markup of its own (a notice) goes with the buttons of the user's current state, from
+    ``screens`` (set by the wiring): on Viber a message without a keyboard hides the one shown.
     """
 
     name = CHANNEL
@@ -345,6 +348,7 @@ class ViberChannel:
         # Calls past the timeout keep their thread until requests gives up: cap them.
         self._calls = asyncio.Semaphore(max_calls)
         self._welcomes: dict[str, asyncio.Future[JSONDict]] = {}
+        self.screens: Screens | None = None
         base = urlsplit(account.webhook_url)
         self._media_base = f"{base.scheme}://{base.netloc}{base.path.rstrip('/')}/media"
 
@@ -363,6 +367,8 @@ class ViberChannel:
         """
         # Messages an earlier attempt delivered (photos, the first parts of a long text) are
         # not sent again; a failure says how many have gone out, for the outbox to keep.
+        if reply.markup is None and self.screens is not None:
+            reply = replace(reply, markup=await self.screens.markup(CHANNEL, chat_id))
         done = reply.done_parts
         messages = render(reply, self.media_url, await self._files(reply))[done:]
         welcome = self._welcomes.pop(chat_id, None)
