@@ -69,9 +69,15 @@ def reporter_name(t: Translator, report: Report, first_name: str) -> str:
     return t.gettext("anonymous") if report.anonymous or not first_name else first_name
 
 
-def card(m: Municipality, report: Report, first_name: str, *, edit: bool) -> Reply:
-    """The report's card for its service's staff chat, edited in place as the status changes."""
-    t = translator(m.staff_language, m.timezone)
+def card(
+    m: Municipality, report: Report, first_name: str, *, edit: bool, t: Translator | None = None
+) -> Reply:
+    """The report's card, edited in place as the status changes.
+
+    A staff chat's card is in the staff's language (``t`` None); one sent to a person's private
+    chat (/show) is in that person's language and script (``t``).
+    """
+    t = t or translator(m.staff_language, m.timezone)
     text = report_details(t, m, report, reporter_name(t, report, first_name))
     return Reply(
         text,

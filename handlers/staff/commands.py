@@ -29,6 +29,7 @@ from handlers.staff.operations import (
     StaffState,
     await_answer,
     change_status,
+    chat_translator,
     choose_reason,
     fix_photo,
     in_scope,
@@ -197,10 +198,12 @@ async def show(ctx: Context, args: str) -> Step:
     """/show REF: the report's card with its history."""
     report = await in_scope(ctx, args.split(" ")[0])
     resident = await users.load_conversation_by_id(ctx.conn, report.user_id)
-    shown = card(ctx.municipality, report, resident.user.first_name if resident else "", edit=False)
+    t = chat_translator(ctx)
+    name = resident.user.first_name if resident else ""
+    shown = card(ctx.municipality, report, name, edit=False, t=t)
     history = "\n".join(
-        f"· {event_name(ctx.t, e.kind)}"
-        + (f": {status_name(ctx.t, e.new_status)}" if e.kind == "status" and e.new_status else "")
+        f"· {event_name(t, e.kind)}"
+        + (f": {status_name(t, e.new_status)}" if e.kind == "status" and e.new_status else "")
         + (f" - {e.text}" if e.text else "")
         for e in report.events
     )

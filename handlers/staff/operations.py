@@ -144,13 +144,25 @@ async def change_status(
     return keep(ctx, [with_card_buttons(ctx, done, updated)], outgoing)
 
 
+def in_private(ctx: Context) -> bool:
+    """Whether the event came from the staff member's own chat (not a staff chat)."""
+    return ctx.chat_id in ("", ctx.user.chat_id)
+
+
+def chat_translator(ctx: Context) -> Translator:
+    """The language of the chat written to: the person's own in private, the staff's in a staff
+    chat (read by everyone in it)."""
+    m = ctx.municipality
+    return ctx.t if in_private(ctx) else translator(m.staff_language, m.timezone)
+
+
 def with_card_buttons(ctx: Context, text: str, report: Report) -> Reply:
     """``text``, in a private chat with the card's buttons for the report as it is now.
 
     A staff chat's card is edited in place; a private chat's (/show) is not, and on Viber a message
     without buttons hides the card's: the operator would have no button for the next action.
     """
-    if ctx.chat_id not in ("", ctx.user.chat_id):
+    if not in_private(ctx):
         return Reply(text)
     return Reply(text, Choices(card_buttons(ctx.t, report)))
 
