@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers.context import buttons, column
-from handlers.events import Button, Reply
+from handlers.events import Button, Choices, Reply
 from handlers.flow import ButtonData, Role
 from handlers.i18n import Translator
 from handlers.lifecycle import card_actions
@@ -48,6 +48,27 @@ class RejectReason(ButtonData):
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class PromptChoice(ButtonData):
+    """Under a question to a staff member in their private chat: ``skip`` the photo of the fix,
+    or ``cancel`` the question; either way the report's card buttons come back."""
+
+    prefix = "sq"
+    role = Role.OPERATOR
+    choice: str
+    report_id: int
+
+
+PROMPT_CHOICES = {"skip": N_("⏭ Skip"), "cancel": N_("✖️ Cancel")}
+
+
+def prompt_choices(t: Translator, report_id: int, choices: tuple[str, ...]) -> Choices:
+    """The buttons under a staff member's question (in one row)."""
+    return buttons(
+        [PromptChoice(c, report_id).button(t.gettext(PROMPT_CHOICES[c])) for c in choices]
+    )
+
+
 def card_buttons(t: Translator, report: Report) -> tuple[tuple[Button, ...], ...]:
     """The actions the status allows (two a row), then Reply."""
     shown = [
@@ -66,4 +87,12 @@ def reject_reasons(t: Translator, report: Report) -> Reply:
     return Reply(t.gettext("Why is {ref} rejected?", ref=report.ref), column(reasons))
 
 
-__all__ = ["CardAction", "RejectReason", "buttons", "card_buttons", "reject_reasons"]
+__all__ = [
+    "CardAction",
+    "PromptChoice",
+    "RejectReason",
+    "buttons",
+    "card_buttons",
+    "prompt_choices",
+    "reject_reasons",
+]

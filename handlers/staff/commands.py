@@ -22,7 +22,7 @@ from handlers.notices import (
     to_users,
 )
 from handlers.photos import save_photo
-from handlers.staff.card import CardAction, RejectReason
+from handlers.staff.card import CardAction, PromptChoice, RejectReason
 from handlers.staff.expiry import expire_questions
 from handlers.staff.operations import (
     StaffError,
@@ -31,12 +31,14 @@ from handlers.staff.operations import (
     change_status,
     chat_translator,
     choose_reason,
+    end_question,
     fix_photo,
     in_scope,
     keep,
     moved_on,
     offer_fix_photo,
     press_card,
+    question,
     reply_from_state,
     send_reply,
     split_ref,
@@ -418,11 +420,13 @@ FLOW = Flow(
         (StaffState.REPLY, Voice): reply_from_state,
         (StaffState.FIX_PHOTO, Photo): fix_photo,
         (StaffState.FIX_PHOTO, Text): moved_on,
+        (StaffState.FIX_PHOTO, PromptChoice): end_question,
     },
     hints={
         StaffState.REPLY: N_("Please write the answer as a text message, or /cancel."),
         StaffState.FIX_PHOTO: N_("Please send the photo of the fix, or /cancel."),
     },
+    prompts={StaffState.FIX_PHOTO: question},
     anywhere={
         CardAction: Anywhere(press_card, leaves=False),
         RejectReason: Anywhere(choose_reason, leaves=False),

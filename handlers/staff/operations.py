@@ -17,8 +17,10 @@ from handlers.notices import card_update, to_residents
 from handlers.staff.card import (
     REJECT_REASONS,
     CardAction,
+    PromptChoice,
     RejectReason,
     card_buttons,
+    prompt_choices,
     reject_reasons,
 )
 from handlers.texts import category_name, status_name
@@ -217,29 +219,69 @@ def status_notice(
     return replies
 
 
-def answer_prompt(ctx: Context, state: StaffState, report: Report, text: str) -> Step:
+def answer_prompt(ctx: Context, state: StaffState, report: Report) -> Step:
     """Ask the staff member for an answer (in a group: a reply to this very message).
 
     The prompt is remembered under a key once sent, so that only a reply to it is taken; the
     question expires after ``staff_answer_minutes`` (said in the chat by the expiry job).
     """
     key = f"ask:{ctx.user.id}"
-    prompt = Reply(text, ForceReply(), key=key)
-    return engine.interrupt(
-        ctx, state, [prompt], report_id=report.id, prompt=key, asked_at=ctx.now.isoformat(),
-        chat=ctx.chat_id,
+    ctx.state, ctx.draft = engine.interrupted(
+        ctx.state, ctx.draft, state, report_id=report.id, ref=report.ref, prompt=key,
+        asked_at=ctx.now.isoformat(), chat=ctx.chat_id,
     )  # fmt: skip
+    return Step(ctx.state, ctx.draft, question(ctx))
+
+
+# The buttons under each question in a private chat (a staff chat forces a reply instead).
+QUESTION_CHOICES: dict[str, tuple[str, ...]] = {
+    StaffState.FIX_PHOTO: ("skip", "cancel"),
+}
+
+
+def question(ctx: Context) -> list[Reply]:
+    """The question of the staff member's state, under the key a reply to it is matched by.
+
+    In a staff chat a reply is forced (only a reply to it counts); in a private chat it has its
+    buttons, as on Viber a message without them hides the card's.
+    """
+    _ = ctx.t.gettext
+    report_id, ref = ctx.draft.get("report_id"), str(ctx.draft.get("ref", ""))
+    if not isinstance(report_id, int):
+        return []
+    if ctx.state == StaffState.FIX_PHOTO:
+        text = _("You may send a photo of the fix now; the resident will get it. (/cancel to skip)")
+    else:
+        text = _("Write the answer to {ref}; the resident will get it. (/cancel to stop)", ref=ref)
+    key = str(ctx.draft.get("prompt", ""))
+    choices = QUESTION_CHOICES.get(ctx.state, ())
+    if not in_private(ctx) or not choices:
+        return [Reply(text, ForceReply(), key=key)]
+    return [Reply(text, prompt_choices(ctx.t, report_id, choices), key=key)]
 
 
 def offer_fix_photo(ctx: Context, report: Report, resolved: Step) -> Step:
     """After a report is resolved, a photo of the fix may follow (in a group, as an answer)."""
-    text = ctx.t.gettext(
-        "You may send a photo of the fix now; the resident will get it. (/cancel to skip)"
-    )
-    asked = answer_prompt(ctx, StaffState.FIX_PHOTO, report, text)
+    asked = answer_prompt(ctx, StaffState.FIX_PHOTO, report)
     resolved.replies += asked.replies
     resolved.state, resolved.draft = asked.state, asked.draft
     return resolved
+
+
+async def end_question(ctx: Context, press: PromptChoice) -> Step | None:
+    """Go on without the photo of the fix, or drop the question: the card's buttons come back."""
+    offered = QUESTION_CHOICES.get(ctx.state, ())
+    if press.choice not in offered or press.report_id != ctx.draft.get("report_id"):
+        return None  # a button of another question: the hint
+    report = await reports.get_report(ctx.conn, press.report_id)
+    if report is None:
+        return engine.resume(ctx, [], ask_again=False)
+    _ = ctx.t.gettext
+    if press.choice == "skip":
+        text = _("{ref} is resolved without a photo of the fix.", ref=report.ref)
+    else:
+        text = _("Cancelled.")
+    return engine.resume(ctx, [with_card_buttons(ctx, text, report)], ask_again=False)
 
 
 async def awaited_report(ctx: Context, event: Text | Photo | Voice) -> Report | bool | None:
@@ -293,8 +335,8 @@ async def fix_photo(ctx: Context, event: Photo) -> Step | None:
         return [Reply(text, photos=(path,))]
 
     outgoing = await to_residents(ctx, report, notice)
-    done = Reply(_("The photo was sent to the resident of {ref}.", ref=report.ref))
-    step = engine.resume(ctx, [done], ask_again=False)
+    done = _("The photo was sent to the resident of {ref}.", ref=report.ref)
+    step = engine.resume(ctx, [with_card_buttons(ctx, done, report)], ask_again=False)
     step.outgoing = outgoing
     return step
 
@@ -392,10 +434,7 @@ async def act(ctx: Context, report: Report, action: str) -> Step | None:
     if target is not None:
         return await change_status(ctx, report, target)
     if action == "reply":
-        text = ctx.t.gettext(
-            "Write the answer to {ref}; the resident will get it. (/cancel to stop)", ref=report.ref
-        )
-        return answer_prompt(ctx, StaffState.REPLY, report, text)
+        return answer_prompt(ctx, StaffState.REPLY, report)
     return None
 
 
