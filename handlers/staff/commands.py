@@ -421,12 +421,13 @@ FLOW = Flow(
         (StaffState.FIX_PHOTO, Photo): fix_photo,
         (StaffState.FIX_PHOTO, Text): moved_on,
         (StaffState.FIX_PHOTO, PromptChoice): end_question,
+        (StaffState.REPLY, PromptChoice): end_question,
     },
     hints={
         StaffState.REPLY: N_("Please write the answer as a text message, or /cancel."),
         StaffState.FIX_PHOTO: N_("Please send the photo of the fix, or /cancel."),
     },
-    prompts={StaffState.FIX_PHOTO: question},
+    prompts={StaffState.FIX_PHOTO: question, StaffState.REPLY: question},
     anywhere={
         CardAction: Anywhere(press_card, leaves=False),
         RejectReason: Anywhere(choose_reason, leaves=False),

@@ -236,6 +236,7 @@ def answer_prompt(ctx: Context, state: StaffState, report: Report) -> Step:
 # The buttons under each question in a private chat (a staff chat forces a reply instead).
 QUESTION_CHOICES: dict[str, tuple[str, ...]] = {
     StaffState.FIX_PHOTO: ("skip", "cancel"),
+    StaffState.REPLY: ("cancel",),
 }
 
 
