@@ -57,7 +57,10 @@ async def test_only_a_reply_to_the_prompt_is_the_answer_and_the_prompt_expires(
         == 1
     )
     await app.sender.drain()
-    assert "has expired" in office.bot.channel.to(GROUP)[-1].text
+    # Told in the staff's language (everyone in the chat reads it), not in Vesna's English.
+    assert office.bot.channel.to(GROUP)[-1].text == (
+        "Питање је предуго чекало и истекло је; притисните дугме поново."
+    )
     assert (
         await run_job(
             app.db, app.deps, app.sender, find_job(app.deps.registry, "staff-questions-expire")

@@ -29,6 +29,9 @@ async def expire_questions(
         await users.save_state(conn, conversation.user.id, state, draft or {}, now)
         chat = conversation.draft.get("chat")
         if isinstance(chat, str):
-            t = translator(conversation.user.language or m.staff_language)
+            # A staff chat is read by all its members: it is told in the staff's language.
+            own = chat in ("", conversation.user.chat_id)
+            language = conversation.user.language if own else None
+            t = translator(language or m.staff_language, m.timezone)
             out.append(Outgoing(conversation.user.channel, chat, Reply(expiry_note(t))))
     return out
