@@ -78,6 +78,25 @@ def test_the_picture_is_a_phone_sized_png_taller_with_more_bars() -> None:
     assert png_size(render_png(more))[1] > height
 
 
+def test_the_picture_is_opaque_three_channels_without_alpha() -> None:
+    """An alpha channel on an opaque picture is a quarter more pixels to encode and send."""
+    with Image.open(io.BytesIO(render_png(SPENDING))) as image:
+        assert image.mode == "RGB"
+        assert image.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_the_longest_label_is_whole_left_of_the_axis() -> None:
+    """The left margin is measured on the drawing's own texts: nothing is cut at the edge."""
+    longest = "Енергетска ефикасност и обновљиви извори енергије"
+    chart = Chart("x", (longest, "Саобраћај"), (1.0, 2.0))
+    with Image.open(io.BytesIO(render_png(chart))) as image:
+        grey = image.convert("L")
+    edge = grey.crop((0, 0, 4, grey.height)).tobytes()
+    assert min(edge) == 255  # nothing drawn at the very edge: the label is not cut
+    near = grey.crop((4, 0, 60, grey.height)).tobytes()
+    assert min(near) < 128  # but the label starts near it: the margin is not wasted
+
+
 async def test_the_same_figures_are_drawn_once(tmp_path: Path) -> None:
     renderer = ChartRenderer(tmp_path)
     first = await renderer.draw(SPENDING)
