@@ -78,11 +78,27 @@ def test_the_picture_is_a_phone_sized_png_taller_with_more_bars() -> None:
     assert png_size(render_png(more))[1] > height
 
 
-def test_the_picture_is_opaque_three_channels_without_alpha() -> None:
-    """An alpha channel on an opaque picture is a quarter more pixels to encode and send."""
+def test_the_picture_is_a_palette_png_that_keeps_the_charts_own_colours() -> None:
+    """One byte a pixel (under half the full-colour file: phones on mobile data get it), and
+    the background and the bars keep their exact colours, only the blends between them move."""
     with Image.open(io.BytesIO(render_png(SPENDING))) as image:
-        assert image.mode == "RGB"
-        assert image.getpixel((0, 0)) == (255, 255, 255)
+        assert image.mode == "P"
+        picture = image.convert("RGB")
+    found = {colour for _, colour in picture.getcolors(256) or ()}
+    own = {(255, 255, 255), (0x1F, 0x5F, 0x99), (0xC9, 0xD6, 0xE3)}  # paper, bar, reference
+    assert own <= found
+    assert picture.getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_drawing_leaves_matplotlibs_settings_as_they_were() -> None:
+    """The chart's style (unhinted glyphs, its colours) is the drawing's, not the process's."""
+    import matplotlib
+
+    render_png(SPENDING)
+    before = dict(matplotlib.rcParams)
+    render_png(SPENDING)
+    assert dict(matplotlib.rcParams) == before
+    assert matplotlib.rcParams["text.hinting"] != "no_hinting"
 
 
 def test_the_longest_label_is_whole_left_of_the_axis() -> None:
