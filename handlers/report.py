@@ -43,7 +43,7 @@ from handlers.ports import GeocoderUnavailableError
 from handlers.texts import N_, category_name
 from handlers.voice import refusal, save_voice, saved_voice, voice_line
 from storage import privacy, reports
-from storage.reports import NewPhoto, NewReport
+from storage.reports import FreeNumbers, NewPhoto, NewReport
 from storage.sql import Statement
 
 
@@ -125,6 +125,29 @@ async def claim_start(ctx: Context) -> bool:
 
 
 RECENT_STARTS = ReadAhead("report_starts", recent_starts)
+
+
+def next_id(channel: str, external_id: str, now: datetime) -> Statement:
+    """The next free report id, read with the batch's first hop."""
+    return reports.next_id_statement()
+
+
+def next_seq(channel: str, external_id: str, now: datetime) -> Statement:
+    """The next free report number of the year, read with the batch's first hop."""
+    return reports.next_seq_statement(now)
+
+
+# The confirmation names the report's number: read ahead, filing it needs no call of its own.
+NEXT_ID = ReadAhead("report_next_id", next_id)
+NEXT_SEQ = ReadAhead("report_next_seq", next_seq)
+
+
+def free_numbers(ctx: Context) -> FreeNumbers | None:
+    """The next free report id and number read ahead, if they were."""
+    free_id, free_seq = ctx.ahead.get(NEXT_ID.name), ctx.ahead.get(NEXT_SEQ.name)
+    if free_id is None or free_seq is None:
+        return None
+    return FreeNumbers(int(free_id), int(free_seq))
 
 
 async def start_report(ctx: Context) -> Step:
@@ -580,7 +603,9 @@ async def decide_summary(ctx: Context, choice: SummaryAction) -> Step | None:
         return Step(SUMMARY, ctx.draft, summary(ctx))
     if choice.action != "confirm":
         return None
-    stored = await reports.file_report(ctx.conn, ctx.municipality.code, new_report(ctx), ctx.now)
+    stored = await reports.file_report(
+        ctx.conn, ctx.municipality.code, new_report(ctx), ctx.now, free=free_numbers(ctx)
+    )
     text = _(
         "Thank you! Your report is registered under the number {ref}. You will get a message"
         " here whenever its status changes; you can also find it under My reports.",
@@ -759,7 +784,7 @@ FLOW = Flow(
     },
     prompts=PROMPTS,
     entries=(Entry(N_("📝 Report a problem"), Menu("report"), start_report, order=10),),
-    reads_ahead=(RECENT_STARTS,),
+    reads_ahead=(RECENT_STARTS, NEXT_ID, NEXT_SEQ),
     look_ups={
         (PHOTOS, Photo): save_photo,
         (DESCRIPTION, Voice): save_voice,

@@ -99,11 +99,29 @@ class WriterConnection(aiosqlite.Connection):
         self._thread_work = -1
         self._watched: list[tuple[str, int]] = []
         self._touched: list[tuple[str, int]] = []
+        # The numbers (ids) this transaction's rows took, by what they number (``take_number``).
+        self._taken: dict[str, int] = {}
 
     def begin(self) -> None:
         """Start a write transaction with the next call."""
         self.begin_pending, self.failed_ahead, self._deferred = True, None, []
-        self.working, self._watched, self._touched = -1, [], []
+        self.working, self._watched, self._touched, self._taken = -1, [], [], {}
+
+    def take_number(self, key: str, first_free: int) -> int:
+        """The number for a row this transaction inserts: ``first_free`` (read ahead at the
+        batch's start), or the one after the last that the transaction took since.
+
+        Every earlier insert of the transaction that took one says so here. A number taken
+        anyway (by a statement that did not) fails its insert on the unique key: the batch is
+        rolled back and run again one work at a time, each reading its numbers anew.
+        """
+        number = max(first_free, self._taken.get(key, 0) + 1)
+        self._taken[key] = number
+        return number
+
+    def took_number(self, key: str, number: int) -> None:
+        """An insert of this transaction took ``number`` itself (its row is written now)."""
+        self._taken[key] = max(number, self._taken.get(key, 0))
 
     def defer(self, statements: list[Statement]) -> None:
         """Run these writes, in order, before the next call of this transaction."""
@@ -196,10 +214,18 @@ class WriterConnection(aiosqlite.Connection):
             raise
 
 
+def deferring(conn: aiosqlite.Connection) -> WriterConnection | None:
+    """The writer in a transaction, which defers writes to its next call; else None."""
+    if isinstance(conn, WriterConnection) and (conn.begin_pending or conn.in_transaction):
+        return conn
+    return None
+
+
 async def write_behind(conn: aiosqlite.Connection, statements: list[Statement]) -> None:
     """Writes whose results are not needed: on the writer, with its next call; else now."""
-    if isinstance(conn, WriterConnection) and (conn.begin_pending or conn.in_transaction):
-        conn.defer(statements)
+    writer = deferring(conn)
+    if writer is not None:
+        writer.defer(statements)
     else:
         await run_together(conn, statements)
 

@@ -10,7 +10,7 @@ import aiosqlite
 
 from storage import status
 from storage.clock import iso, parse
-from storage.db import write_behind
+from storage.db import deferring, write_behind
 from storage.sql import Statement, fetch_all, fetch_one, on_thread
 from storage.status import Status
 
@@ -107,7 +107,12 @@ _INSERT_REPORT = (
     " sla_started_at, voice)"
     " SELECT printf('%s-%d-%05d', ?, ?, n), ?, n, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
     " FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM reports WHERE year = ?) AS next_seq"
-    " RETURNING id, ref"
+    " RETURNING id, ref, seq"
+)
+_INSERT_NUMBERED = (
+    "INSERT INTO reports (id, ref, year, seq, user_id, category, service, description, latitude,"
+    " longitude, address, status, created_at, updated_at, sla_due_at, anonymous,"
+    " sla_started_at, voice) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_PHOTO = (
     "INSERT INTO report_photos (report_id, position, path, sha256, channel, file_id)"
@@ -119,33 +124,57 @@ _INSERT_CREATED = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class FreeNumbers:
+    """The next free report id and number of the year, read ahead at the batch's start."""
+
+    id: int
+    seq: int
+
+
+def next_id_statement() -> Statement:
+    """The next free report id (as SQLite would choose it), to read ahead."""
+    return ("SELECT COALESCE(MAX(id), 0) + 1 FROM reports", ())
+
+
+def next_seq_statement(now: datetime) -> Statement:
+    """The next free number of ``now``'s year, to read ahead."""
+    return ("SELECT COALESCE(MAX(seq), 0) + 1 FROM reports WHERE year = ?", (now.year,))
+
+
+def _ref(code: str, year: int, seq: int) -> str:
+    return f"{code}-{year}-{seq:05d}"  # as _INSERT_REPORT's printf writes it
+
+
 async def file_report(
-    conn: aiosqlite.Connection, code: str, report: NewReport, now: datetime
+    conn: aiosqlite.Connection,
+    code: str,
+    report: NewReport,
+    now: datetime,
+    *,
+    free: FreeNumbers | None = None,
 ) -> Report:
     """Store a report with its photos and first history event; return it as it is stored.
 
     The sequence is per year and is taken inside the caller's write transaction, so two
-    reports can never get the same number. Its statements depend on the new id, so they run
-    together on the database thread: one hop, and no read of what was just written.
+    reports can never get the same number. With the numbers read ahead (``free``), in a write
+    transaction, the report takes them and its statements wait for the transaction's next call
+    (no call of its own: the confirmation names the number); a number that another insert took
+    since fails that call on the unique key, and the batch runs again. Else its statements run
+    together on the database thread: one call, and no read of what was just written.
     """
     year, at, due = now.year, iso(now), iso(now + timedelta(hours=report.sla_hours))
-    params = (
-        code, year, year, report.user_id, report.category, report.service, report.description,
-        report.latitude, report.longitude, report.address, Status.NEW, at, at, due,
-        int(report.anonymous), at, report.voice, year,
-    )  # fmt: skip
-
-    def insert(raw: sqlite3.Connection) -> tuple[int, str]:
-        report_id, ref = raw.execute(_INSERT_REPORT, params).fetchone()
-        raw.executemany(
-            _INSERT_PHOTO,
-            [(report_id, i, p.path, p.sha256, p.channel, p.file_id)
-             for i, p in enumerate(report.photos)],
-        )  # fmt: skip
-        raw.execute(_INSERT_CREATED, (report_id, at, report.user_id, Status.NEW))
-        return int(report_id), str(ref)
-
-    report_id, ref = await on_thread(conn, insert)
+    writer = deferring(conn)
+    if writer is not None and free is not None:
+        report_id = writer.take_number("reports.id", free.id)
+        seq = writer.take_number(f"reports.seq:{year}", free.seq)
+        ref = _ref(code, year, seq)
+        await write_behind(conn, _numbered_statements(report, report_id, ref, seq, year, at, due))
+    else:
+        report_id, ref, seq = await _insert_now(conn, code, report, year, at, due)
+        if writer is not None:  # the numbers it took are taken for the rest of the transaction
+            writer.took_number("reports.id", report_id)
+            writer.took_number(f"reports.seq:{year}", seq)
     return Report(
         id=report_id, ref=ref, user_id=report.user_id, category=report.category,
         service=report.service, description=report.description, latitude=report.latitude,
@@ -155,6 +184,46 @@ async def file_report(
         events=(ReportEvent(parse(at), "created", None, Status.NEW, None),),
         anonymous=report.anonymous, voice=report.voice,
     )  # fmt: skip
+
+
+def _numbered_statements(
+    report: NewReport, report_id: int, ref: str, seq: int, year: int, at: str, due: str
+) -> list[Statement]:
+    """A report's statements with its id and number taken beforehand."""
+    row = (
+        report_id, ref, year, seq, report.user_id, report.category, report.service,
+        report.description, report.latitude, report.longitude, report.address, Status.NEW, at,
+        at, due, int(report.anonymous), at, report.voice,
+    )  # fmt: skip
+    return [
+        (_INSERT_NUMBERED, row),
+        *((_INSERT_PHOTO, (report_id, i, p.path, p.sha256, p.channel, p.file_id))
+          for i, p in enumerate(report.photos)),
+        (_INSERT_CREATED, (report_id, at, report.user_id, Status.NEW)),
+    ]  # fmt: skip
+
+
+async def _insert_now(
+    conn: aiosqlite.Connection, code: str, report: NewReport, year: int, at: str, due: str
+) -> tuple[int, str, int]:
+    """Insert a report numbered by the database, in one call; its id, ref and number."""
+    params = (
+        code, year, year, report.user_id, report.category, report.service, report.description,
+        report.latitude, report.longitude, report.address, Status.NEW, at, at, due,
+        int(report.anonymous), at, report.voice, year,
+    )  # fmt: skip
+
+    def insert(raw: sqlite3.Connection) -> tuple[int, str, int]:
+        report_id, ref, seq = raw.execute(_INSERT_REPORT, params).fetchone()
+        raw.executemany(
+            _INSERT_PHOTO,
+            [(report_id, i, p.path, p.sha256, p.channel, p.file_id)
+             for i, p in enumerate(report.photos)],
+        )  # fmt: skip
+        raw.execute(_INSERT_CREATED, (report_id, at, report.user_id, Status.NEW))
+        return int(report_id), str(ref), int(seq)
+
+    return await on_thread(conn, insert)
 
 
 async def create_report(

@@ -57,8 +57,8 @@ REPORT: list[tuple[Inbound, int, int]] = [
     (ButtonChoice(ANA, "photos:skip", update_id="6"), 2, 0),
     # The search for the same problem reported nearby.
     (Location(ANA, 42.9661, 22.1290, update_id="7"), 3, 0),
-    # The report, its history and the loaded report it becomes, in one call.
-    (ButtonChoice(ANA, "sum:confirm", update_id="8"), 3, 0),
+    # The report takes the id and number read ahead: it is written with the COMMIT.
+    (ButtonChoice(ANA, "sum:confirm", update_id="8"), 2, 0),
 ]
 
 
@@ -71,7 +71,7 @@ async def test_each_event_of_a_report_costs_its_counted_hops(
     assert len(await reports.list_for_user(bot.app.db.reader, 1)) == 1
 
 
-async def test_a_report_with_a_photo_stores_it_in_the_confirmation_s_one_call(
+async def test_a_report_with_a_photo_is_stored_with_the_confirmation_s_commit(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for event, _, _ in REPORT[:5]:
@@ -81,7 +81,7 @@ async def test_a_report_with_a_photo_stores_it_in_the_confirmation_s_one_call(
     await bot.app.dispatcher.dispatch(ButtonChoice(ANA, "photos:done", update_id="d"))
     await bot.app.dispatcher.dispatch(REPORT[6][0])
     hops = count_hops(monkeypatch, bot)
-    assert await hops_of(bot, hops, REPORT[7][0]) == (3, 0)
+    assert await hops_of(bot, hops, REPORT[7][0]) == (2, 0)
     (summary,) = await reports.list_for_user(bot.app.db.reader, 1)
     stored = await reports.get_report(bot.app.db.reader, summary.id)
     assert stored is not None
@@ -255,3 +255,111 @@ async def test_the_hourly_limit_of_report_starts_counts_the_starts_read_ahead(bo
         await bot.say("ana", "/cancel")
     refused = await bot.say("ana", Press("menu:report"))
     assert "reports in the last hour" in refused[0].text
+
+
+async def at_summary(bot: Bot, people: list[Sender]) -> None:
+    """Each of ``people`` writes a report up to its summary."""
+    for s in people:
+        for i, (event, _, _) in enumerate(REPORT[:7]):
+            await bot.app.dispatcher.dispatch(
+                replace(event, sender=s, update_id=f"{s.user_id}-{i}")
+            )
+
+
+def confirm(s: Sender) -> ButtonChoice:
+    return ButtonChoice(s, "sum:confirm", update_id=f"{s.user_id}-confirm")
+
+
+async def named_refs(bot: Bot, people: list[Sender]) -> list[tuple[str, str]]:
+    """Each one's confirmed report: the reference their confirmation named, and the stored one."""
+    await bot.app.sender.drain()
+    found = []
+    for s in people:
+        (told,) = [r.text for r in bot.channel.to(s.chat_id) if "registered under" in r.text]
+        (summary,) = await reports.list_for_user(bot.app.db.reader, int(await user_id(bot, s)))
+        found.append((told.split("number ")[1].split(".")[0], summary.ref))
+    return found
+
+
+async def user_id(bot: Bot, s: Sender) -> int:
+    conversation = await users.load_conversation(bot.app.db.reader, s.channel, s.user_id)
+    assert conversation is not None
+    return conversation.user.id
+
+
+async def test_reports_confirmed_in_one_batch_take_the_next_numbers_in_turn(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three confirmations in one batch: the numbers read ahead are one, each takes the next;
+    one call for their reads and one for the COMMIT, and each is told its own report's number."""
+    people = [Sender("test", f"c{n}", f"c{n}", "C") for n in range(3)]
+    await at_summary(bot, people)
+    hops = count_hops(monkeypatch, bot)
+    with caplog.at_level(logging.INFO, logger="storage.db"):
+        await asyncio.gather(*(bot.app.dispatcher.dispatch(confirm(s)) for s in people))
+    assert (hops["writer"], hops["reader"]) == (2, 0)
+    assert "run again one by one" not in caplog.text
+    year = bot.clock.now().year
+    refs = await named_refs(bot, people)
+    assert refs == [(f"VLA-{year}-0000{n}", f"VLA-{year}-0000{n}") for n in (1, 2, 3)]
+
+
+async def test_a_report_filed_with_its_own_call_earlier_in_the_batch_takes_its_number(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A report filed (as the Open311 API does) by an earlier work of the batch: the one
+    confirmed after it takes the number after its own, without running the batch again."""
+    await at_summary(bot, [ANA])
+    new = reports.NewReport(
+        user_id=await user_id(bot, ANA), category="street_lighting", service="lighting",
+        description="Dark street", latitude=None, longitude=None, address=None, photos=(),
+        sla_hours=48,
+    )  # fmt: skip
+    now = bot.clock.now()
+
+    async def file_one(conn: aiosqlite.Connection) -> str:
+        return await reports.create_report(conn, "VLA", new, now)
+
+    with caplog.at_level(logging.INFO, logger="storage.db"):
+        first, _ = await asyncio.gather(
+            bot.app.db.in_batch(file_one), bot.app.dispatcher.dispatch(confirm(ANA))
+        )
+    assert "run again one by one" not in caplog.text
+    assert first == f"VLA-{now.year}-00001"
+    await bot.app.sender.drain()
+    (told,) = [r.text for r in bot.channel.to("ana") if "registered under" in r.text]
+    assert f"VLA-{now.year}-00002" in told
+    stored = await reports.find_by_ref(bot.app.db.reader, f"VLA-{now.year}-00002")
+    assert stored is not None
+    assert stored.description == "The street light by number 12 is out"
+
+
+async def test_a_number_taken_behind_the_batch_s_back_runs_the_batch_again(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A statement of an earlier work takes the number read ahead without saying so: the
+    confirmation's insert fails on the unique key, the batch runs again one work at a time, and
+    the resident is told the number their report has."""
+    await at_summary(bot, [ANA])
+    year = bot.clock.now().year
+    at = bot.clock.now().isoformat()
+
+    async def take_one(conn: aiosqlite.Connection) -> None:
+        await conn.execute(
+            "INSERT INTO reports (ref, year, seq, user_id, category, service, description,"
+            " created_at, updated_at, sla_due_at) SELECT 'X', ?, 1, id, 'street_lighting',"
+            " 'lighting', 'Taken', ?, ?, ? FROM users WHERE external_id = 'ana'",
+            (year, at, at, at),
+        )
+
+    with caplog.at_level(logging.INFO, logger="storage.db"):
+        await asyncio.gather(
+            bot.app.db.in_batch(take_one), bot.app.dispatcher.dispatch(confirm(ANA))
+        )
+    assert "run again one by one" in caplog.text
+    await bot.app.sender.drain()
+    (told,) = [r.text for r in bot.channel.to("ana") if "registered under" in r.text]
+    assert f"VLA-{year}-00002" in told
+    stored = await reports.find_by_ref(bot.app.db.reader, f"VLA-{year}-00002")
+    assert stored is not None
+    assert stored.description == "The street light by number 12 is out"
