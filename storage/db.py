@@ -39,6 +39,10 @@ class StaleReadError(Exception):
     """A work of a batch used rows read ahead that an earlier work of the batch changed since."""
 
 
+class NextBatchError(Exception):
+    """A batch was committed, and the next one's BEGIN or first reads, in the same call, failed."""
+
+
 class DatabaseTooNewError(Exception):
     """The database was migrated by a newer version of the code than this one."""
 
@@ -151,26 +155,57 @@ class WriterConnection(aiosqlite.Connection):
 
         if not any(firsts):  # nothing to read: the BEGIN waits for the next call
             return [[] for _ in firsts]
+        return cast(list[Rows], await self._execute(self._read_firsts, firsts))
 
-        def run() -> list[Rows]:
-            raw, done = self._conn, []
-            for work, statements in enumerate(firsts):
-                self._thread_work = work
-                done.append([raw.execute(sql, bound(p)).fetchall() for sql, p in statements])
-            return done
+    def _read_firsts(self, firsts: Sequence[Sequence[Statement]]) -> list[Rows]:
+        """On the thread: each work's first statements, each counted as its own work's."""
+        raw, done = self._conn, []
+        for work, statements in enumerate(firsts):
+            self._thread_work = work
+            done.append([raw.execute(sql, bound(p)).fetchall() for sql, p in statements])
+        return done
 
-        return cast(list[Rows], await self._execute(run))
+    def _checked_commit(self) -> None:
+        """On the thread: commit, unless a work used rows read ahead that changed since."""
+        stale = self.stale_reads()
+        if stale:
+            raise StaleReadError(f"read ahead, then changed in the batch: {stale[:3]}")
+        self._conn.commit()
 
     async def commit(self) -> None:
         """Commit, unless a work used rows read ahead that changed since (then nothing is)."""
+        await self._execute(self._checked_commit)
 
-        def checked_commit() -> None:
-            stale = self.stale_reads()
-            if stale:
-                raise StaleReadError(f"read ahead, then changed in the batch: {stale[:3]}")
-            self._conn.commit()
+    async def commit_then_begin(self, firsts: Sequence[Sequence[Statement]]) -> list[Rows]:
+        """Commit (as ``commit``) and, in the same call, begin the next batch's transaction and
+        run its works' first statements (as ``read_ahead``); with no works, only commit.
 
-        await self._execute(checked_commit)
+        Raises:
+            NextBatchError: the commit was made, and the next batch's BEGIN or reads failed.
+        """
+        committed = False
+
+        def commit_then_read() -> list[Rows]:
+            nonlocal committed
+            self._checked_commit()
+            committed = True
+            # What the next transaction's works read and change is theirs alone.
+            self._watched, self._touched, self._taken = [], [], {}
+            if not firsts:
+                return []
+            self._conn.execute("BEGIN IMMEDIATE")
+            return self._read_firsts(firsts)
+
+        try:
+            rows = cast(list[Rows], await self._execute(commit_then_read))
+        except BaseException as e:
+            if committed:
+                raise NextBatchError(str(e)) from e
+            raise
+        self.working = -1
+        if not firsts:
+            self.end()
+        return rows
 
     @property
     def has_deferred(self) -> bool:
@@ -244,6 +279,13 @@ async def _read_ahead(
     return ahead
 
 
+def _settle(batch: list[_Work], results: list[Any]) -> None:
+    """Give each work of a committed batch its result."""
+    for work, result in zip(batch, results, strict=True):
+        if not work.future.done():
+            work.future.set_result(result)
+
+
 def watch(conn: aiosqlite.Connection, key: str) -> None:
     """Say that the running work of a batch uses rows of ``key`` that it read ahead.
 
@@ -294,6 +336,7 @@ class Database:
         self.reader = reader
         self.path = path
         self._write_lock = asyncio.Lock()
+        self._lock_waiting = 0  # transactions waiting for the write lock
         self._batch: list[_Work] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -355,7 +398,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """Run a write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on error)."""
-        async with self._write_lock:
+        async with self._write_lock_taken():
             writer = self.conn
             if isinstance(writer, WriterConnection):
                 if not writer.in_transaction:
@@ -373,6 +416,19 @@ class Database:
                 if self.conn.in_transaction:
                     await self.conn.rollback()
                 raise
+
+    @asynccontextmanager
+    async def _write_lock_taken(self) -> AsyncIterator[None]:
+        """The write lock, with the count of those waiting for it (a chain of batches yields)."""
+        self._lock_waiting += 1
+        try:
+            await self._write_lock.acquire()
+        finally:
+            self._lock_waiting -= 1
+        try:
+            yield
+        finally:
+            self._write_lock.release()
 
     async def _commit(self) -> None:
         writer = self.conn
@@ -421,23 +477,79 @@ class Database:
         return cast(T, await future)
 
     async def _write_batches(self) -> None:
+        writer = self.conn
         while self._batch:
-            batch, self._batch = self._batch[:MAX_BATCH], self._batch[MAX_BATCH:]
-            results: list[Any] = []
+            if isinstance(writer, WriterConnection):
+                failed = await self._chained_batches(writer)
+            else:
+                failed = await self._one_batch()
+            if failed:
+                await self._one_by_one(failed)
+
+    def _take(self) -> list[_Work]:
+        """The next batch of the works waiting."""
+        batch, self._batch = self._batch[:MAX_BATCH], self._batch[MAX_BATCH:]
+        return batch
+
+    async def _one_batch(self) -> list[_Work]:
+        """Run one batch in its transaction; return it if it failed (to run one by one)."""
+        batch = self._take()
+        try:
+            async with self.transaction() as conn:
+                ahead = await _read_ahead(conn, [w.first for w in batch])
+                results = [await w.run(conn, rows) for w, rows in zip(batch, ahead, strict=True)]
+        except Exception as e:
+            log.info("a batch of %d failed (%s): run again one by one", len(batch), e)
+            return batch
+        _settle(batch, results)
+        return []
+
+    async def _chained_batches(self, writer: WriterConnection) -> list[_Work]:
+        """Run the waiting batches back to back; return a batch that failed (to run one by one).
+
+        A batch's COMMIT carries the next batch's BEGIN and first reads in the same call: while
+        works keep coming, a batch costs one call besides its works' own. The chain ends where
+        nothing waits, or where a transaction of someone else waits for the write lock.
+        """
+        async with self._write_lock:
+            batch = self._take()
+            if not writer.in_transaction:
+                writer.begin()
             try:
-                async with self.transaction() as conn:
-                    ahead = await _read_ahead(conn, [w.first for w in batch])
+                ahead = await writer.read_ahead([w.first for w in batch])
+                while True:
+                    results = []
                     for index, (work, rows) in enumerate(zip(batch, ahead, strict=True)):
-                        if isinstance(conn, WriterConnection):
-                            conn.working = index
-                        results.append(await work.run(conn, rows))
-            except Exception as e:
+                        writer.working = index
+                        results.append(await work.run(writer, rows))
+                    following = self._take() if self._batch and not self._lock_waiting else []
+                    if not following and writer.begin_pending and not writer.has_deferred:
+                        writer.end()  # nothing ran: there is nothing to commit
+                        _settle(batch, results)
+                        return []
+                    try:
+                        ahead = await writer.commit_then_begin([w.first for w in following])
+                    except NextBatchError:
+                        _settle(batch, results)  # committed: only the next batch failed
+                        batch = following
+                        raise
+                    except BaseException:
+                        self._batch[:0] = following  # not begun: they wait for the next batch
+                        raise
+                    _settle(batch, results)
+                    if not following:
+                        return []
+                    batch = following
+            except BaseException as e:
+                writer.end()
+                # A failed COMMIT leaves the transaction open: without the rollback the next
+                # transaction would carry its rows.
+                if writer.in_transaction:
+                    await writer.rollback()
+                if not isinstance(e, Exception):
+                    raise
                 log.info("a batch of %d failed (%s): run again one by one", len(batch), e)
-                await self._one_by_one(batch)
-                continue
-            for work, result in zip(batch, results, strict=True):
-                if not work.future.done():
-                    work.future.set_result(result)
+                return batch
 
     async def _one_by_one(self, batch: list[_Work]) -> None:
         for work in batch:

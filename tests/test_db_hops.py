@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -152,3 +153,114 @@ async def test_in_a_shared_batch_a_failed_deferred_write_takes_only_its_own_work
     assert isinstance(outcomes[0], sqlite3.IntegrityError)
     assert outcomes[1] == "fine"
     assert await notes(db) == ["fine"]
+
+
+class Chain:
+    """A first batch held open until the test has queued what must wait for its COMMIT."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.started, self.release = asyncio.Event(), asyncio.Event()
+
+    async def first(self, conn: aiosqlite.Connection, rows: list[list[sqlite3.Row]]) -> int:
+        await conn.execute("INSERT INTO notes (text) VALUES ('first')")
+        self.started.set()
+        await self.release.wait()
+        return int(rows[0][0][0])
+
+    async def start(self) -> asyncio.Task[int]:
+        task = asyncio.create_task(
+            self.db.in_batch_reading([("SELECT COUNT(*) FROM notes", ())], self.first)
+        )
+        await self.started.wait()
+        return task
+
+
+async def counted_notes(conn: aiosqlite.Connection, rows: list[list[sqlite3.Row]]) -> int:
+    await write_behind(conn, [("INSERT INTO notes (text) VALUES ('second')", ())])
+    return int(rows[0][0][0])
+
+
+async def test_a_batch_s_commit_carries_the_next_batch_s_begin_and_reads(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Works queued while a batch runs: its COMMIT, their BEGIN and their reads in one call."""
+    hops = count_hops(monkeypatch)
+    chain = Chain(db)
+    first = await chain.start()
+    # Queued before the first work goes on (tasks start in the order they were made).
+    second = asyncio.create_task(
+        db.in_batch_reading([("SELECT COUNT(*) FROM notes", ())], counted_notes)
+    )
+    chain.release.set()
+    assert (await first, await second) == (0, 1)  # the second read what the first committed
+    # The first batch's reads, its insert, its COMMIT with the second's reads, the COMMIT.
+    assert hops[0] == 4  # 5 when each batch began with its own call
+    assert await notes(db) == ["first", "second"]
+
+
+async def test_a_transaction_waiting_for_the_lock_goes_before_the_next_batch(
+    db: Database,
+) -> None:
+    """The chain of batches ends at a COMMIT when someone else waits for the write lock."""
+    chain = Chain(db)
+    first = await chain.start()
+    second = asyncio.create_task(
+        db.in_batch_reading([("SELECT COUNT(*) FROM notes", ())], counted_notes)
+    )
+
+    async def other() -> None:
+        async with db.transaction() as conn:
+            await conn.execute("INSERT INTO notes (text) VALUES ('other')")
+
+    waiting = asyncio.create_task(other())
+    chain.release.set()
+    await asyncio.gather(first, second, waiting)
+    assert await notes(db) == ["first", "other", "second"]
+
+
+async def test_when_the_next_batch_s_reads_fail_after_the_commit_only_it_runs_again(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first batch is committed and answered; the next one runs one work at a time."""
+    chain = Chain(db)
+    first = await chain.start()
+    broken = asyncio.create_task(
+        db.in_batch_reading([("SELECT nothing FROM missing", ())], counted_notes)
+    )
+    fine = asyncio.create_task(
+        db.in_batch_reading([("SELECT COUNT(*) FROM notes", ())], counted_notes)
+    )
+    with caplog.at_level(logging.INFO, logger="storage.db"):
+        chain.release.set()
+        outcomes = await asyncio.gather(first, broken, fine, return_exceptions=True)
+    assert outcomes[0] == 0
+    assert isinstance(outcomes[1], sqlite3.OperationalError)
+    assert outcomes[2] == 1
+    assert "run again one by one" in caplog.text
+    assert await notes(db) == ["first", "second"]
+
+
+async def test_when_a_batch_s_commit_fails_the_batch_queued_behind_it_still_runs(
+    db: Database,
+) -> None:
+    """A deferred write that fails at the COMMIT: that batch runs again one by one, and the
+    works queued behind it (not begun with the failed call) run in a batch of their own."""
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def broken(conn: aiosqlite.Connection, rows: list[list[sqlite3.Row]]) -> str:
+        await write_behind(conn, [("INSERT INTO notes (text) VALUES (NULL)", ())])
+        started.set()
+        await release.wait()
+        return "broken"
+
+    first = asyncio.create_task(db.in_batch_reading([("SELECT 1", ())], broken))
+    await started.wait()
+    later = asyncio.create_task(
+        db.in_batch_reading([("SELECT COUNT(*) FROM notes", ())], counted_notes)
+    )
+    release.set()
+    outcomes = await asyncio.gather(first, later, return_exceptions=True)
+    assert isinstance(outcomes[0], sqlite3.IntegrityError)
+    assert outcomes[1] == 0
+    assert await notes(db) == ["second"]
