@@ -160,6 +160,11 @@ class Translator:
 
     def datetime(self, moment: dt.datetime) -> str:
         """Write a moment's day and time on the reader's clock."""
+        # Written to the minute: the same minute is written once (a new report's card and its
+        # e-mail write the same two moments; Babel takes tens of µs for each).
+        return _datetime(self, moment.replace(second=0, microsecond=0))
+
+    def _datetime(self, moment: dt.datetime) -> str:
         locale = _locale(self.language)
         # Babel's own "medium" date-time shows seconds; nobody reads a report's seconds.
         pattern = str(get_datetime_format("medium", locale=locale)).replace("'", "")
@@ -170,6 +175,11 @@ class Translator:
 
     def _day(self, day: dt.date | dt.datetime) -> dt.date:
         return self._local(day).date() if isinstance(day, dt.datetime) else day
+
+
+@lru_cache(maxsize=256)
+def _datetime(translator: Translator, minute: dt.datetime) -> str:
+    return translator._datetime(minute)
 
 
 @lru_cache(maxsize=16384)

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from geopy.distance import geodesic, great_circle
@@ -16,6 +17,7 @@ from handlers.context import Context, Deps, Lookup, Step, buttons, column
 from handlers.duplicates import NewProblem, SameProblem
 from handlers.events import (
     AskLocation,
+    Choices,
     Inbound,
     Location,
     Photo,
@@ -35,6 +37,7 @@ from handlers.flow import (
     Start,
     StepFn,
 )
+from handlers.i18n import Translator
 from handlers.menu import Menu, MenuState, menu_reply
 from handlers.municipality import CATEGORY_IDS, Municipality
 from handlers.notices import new_report_notices
@@ -166,9 +169,15 @@ async def start_report(ctx: Context) -> Step:
 
 def ask_category(ctx: Context) -> list[Reply]:
     """Offer the categories."""
-    offered = [cid for cid in CATEGORY_IDS if cid in ctx.municipality.categories]
-    choices = [Category(cid).button(category_name(ctx.t, cid)) for cid in offered]
-    return [Reply(ctx.t.gettext("What kind of problem is it?"), column(choices))]
+    offered = tuple(cid for cid in CATEGORY_IDS if cid in ctx.municipality.categories)
+    choices = category_choices(ctx.t, offered)
+    return [Reply(ctx.t.gettext("What kind of problem is it?"), choices)]
+
+
+@lru_cache(maxsize=64)
+def category_choices(t: Translator, offered: tuple[str, ...]) -> Choices:
+    """The categories' buttons, made once per language (every report asks)."""
+    return column([Category(cid).button(category_name(t, cid)) for cid in offered])
 
 
 def ask_description(ctx: Context) -> list[Reply]:

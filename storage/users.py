@@ -99,13 +99,18 @@ def conversation_of(rows: list[aiosqlite.Row]) -> Conversation | None:
     return _conversation(rows[0]) if rows else None
 
 
+# Made once: ``json.dumps`` with an option builds a new encoder at every call (every event
+# writes its draft).
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def state_statement(user_id: int, state: str, draft: dict[str, Any], now: datetime) -> Statement:
     """The statement of ``save_state``, to run together with others."""
     return (
         "INSERT INTO conversations (user_id, state, draft, updated_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, draft = excluded.draft,"
         " updated_at = excluded.updated_at",
-        (user_id, state, json.dumps(draft, ensure_ascii=False), iso(now)),
+        (user_id, state, _encode(draft) if draft else "{}", iso(now)),
     )
 
 
@@ -178,7 +183,7 @@ async def save_state(
         "INSERT INTO conversations (user_id, state, draft, updated_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, draft = excluded.draft,"
         " updated_at = excluded.updated_at",
-        (user_id, state, json.dumps(draft, ensure_ascii=False), iso(now)),
+        (user_id, state, _encode(draft) if draft else "{}", iso(now)),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from babel.dates import format_time
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -166,3 +167,26 @@ def test_a_date_that_ends_a_sentence_ends_it_with_one_full_stop() -> None:
     assert until == "A 2027. évi költségvetés közmeghallgatása 2026. okt. 31-ig nyitva van."
     # A value without its own stop keeps the message's: 2027 is followed by ". godinu".
     assert translator("sr-Cyrl").gettext("{n}.", n="x") == "x."
+
+
+def test_a_minute_is_written_once_and_each_minute_as_it_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new report's card and its e-mail write the same moments: Babel writes each minute
+    once; another second of the same minute reads the same, the next minute and another
+    zone's clock do not."""
+    written: list[datetime] = []
+
+    def counted(moment: datetime, *args: object, **kwargs: object) -> str:
+        written.append(moment)
+        return format_time(moment, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("handlers.i18n.format_time", counted)
+    t = translator("en", "Europe/Belgrade")
+    at = datetime(2031, 3, 4, 8, 5, 17, 250, tzinfo=UTC)
+    assert t.datetime(at) == "4 Mar 2031, 09:05"
+    assert t.datetime(at.replace(second=59)) == "4 Mar 2031, 09:05"
+    assert len(written) == 1
+    assert t.datetime(at.replace(minute=6)) == "4 Mar 2031, 09:06"
+    assert translator("en", "Europe/London").datetime(at) == "4 Mar 2031, 08:05"
+    assert len(written) == 3
