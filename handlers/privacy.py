@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 import aiosqlite
 
 from handlers import engine
-from handlers.budget import period
 from handlers.budget.audit import VERDICT_NAMES
 from handlers.budget.money import dinars
 from handlers.budget.programs import program_name
+from handlers.consultation_titles import title_of
 from handlers.context import Context, Step, buttons
 from handlers.events import Document, Outgoing, Reply
 from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role
@@ -287,9 +287,8 @@ def _consultation(ctx: Context, c: dict[str, Any]) -> str:
     """A consultation's title for the reader: a budget consultation's is the bot's own words
     for its year, in the reader's language; any other's is stored as staff wrote it (in one
     language), shown in the reader's script."""
-    if c.get("budget_year"):
-        return period.title(ctx.t, int(c["budget_year"]))
-    return ctx.t.name(str(c["consultation"] or ""))
+    year = c.get("budget_year")
+    return title_of(ctx.t, str(c["consultation"] or ""), int(year) if year else None)
 
 
 def _participation_lines(ctx: Context, data: dict[str, Any]) -> list[str]:
