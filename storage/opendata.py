@@ -242,6 +242,12 @@ async def public_photo(conn: aiosqlite.Connection, sha256: str) -> str | None:
     return str(row[0]) if row else None
 
 
+async def is_public(conn: aiosqlite.Connection, report_id: int) -> bool:
+    """Whether a report is published (not marked not public)."""
+    row = await fetch_one(conn, "SELECT public FROM reports WHERE id = ?", (report_id,))
+    return bool(row and row[0])
+
+
 async def set_public(conn: aiosqlite.Connection, report_id: int, public: bool) -> bool:
     """Mark a report public or not; False when it already was."""
     row = await fetch_one(

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import io
 import json
+import logging
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from bot.settings import Settings
 from bot.web import open311
 from storage import opendata, reports
 from storage.sql import fetch_all
-from tests.conftest import REF, VLASOTINCE, WATER_CHAT, Office, free_port
+from tests.conftest import REF, VLASOTINCE, WATER_CHAT, Office, Press, free_port
 
 SCHEMAS = Path(__file__).parent / "data" / "open311"
 KEY = "fms-key-0123456789"
@@ -414,6 +415,35 @@ async def test_fixmystreet_reads_the_updates(server: Server) -> None:
         (REF, "fixed", "решена: Pipe replaced."),
     ]
     assert all(zoned(u.findtext("updated_datetime") or "") for u in root.findall("request_update"))
+
+
+async def test_another_services_operator_cannot_tell_a_private_report_from_a_missing_one(
+    office: Office, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Petar (hygiene) asks about Vesna's (water) report: while it is public he is told whose it
+    is (the site says so too); once it is not public, exactly what a report that does not exist
+    gets: the same answer, the same log line, the same answer to a card's button."""
+    await office.report_leak()
+    assert "belongs to" in (await office.staff("petar", f"/ack {REF}"))[0]
+    await office.staff("vesna", f"/private {REF}")
+    missing = REF[:-5] + "00099"
+
+    async def asked(ref: str, command: str, press: str) -> tuple[list[str], list[str], list[str]]:
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            said = await office.staff("petar", command.format(ref=ref))
+        lines = [r.getMessage() for r in caplog.records if r.name.startswith("handlers")]
+        pressed = [r.text for r in await office.bot.say("petar", Press(press))]
+        return [s.replace(ref, "REF") for s in said], lines, pressed
+
+    for command in ("/ack {ref}", "/note {ref} Call them", "/private {ref}", "/handoff {ref} eds"):
+        hidden = await asked(REF, command, "st:ack:1")
+        assert hidden == await asked(missing, command, "st:ack:99"), command
+        assert hidden[0] == ["There is no report REF."], command
+    stored = await reports.get_report(office.bot.app.db.conn, 1)
+    assert stored is not None
+    assert stored.status == "new"
+    assert await office.staff("vesna", f"/ack {REF}") == [f"{REF} is now acknowledged."]
 
 
 async def test_a_private_report_stays_private_in_storage_queries(office: Office) -> None:

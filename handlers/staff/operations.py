@@ -25,7 +25,7 @@ from handlers.staff.card import (
 )
 from handlers.texts import category_name, status_name
 from handlers.voice import refusal, saved_voice, voice_line
-from storage import message_refs, reports, users
+from storage import message_refs, opendata, reports, users
 from storage.reports import Report
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,18 @@ async def in_scope(ctx: Context, ref: str) -> Report:
     if not ref:
         raise StaffError(_("Please give the report's number, such as {ref}.", ref=example(ctx)))
     report = await reports.find_by_ref(ctx.conn, ref)
-    if report is None:
+    if report is None or not await may_see(ctx, report):
+        # One answer and one log line for both: a report hidden from this staff member (not
+        # public, of another service) must not show that it exists.
+        log.info("user %s named no report they may see", ctx.user.id)
         raise StaffError(_("There is no report {ref}.", ref=ref.upper()[:40]))
     return check_scope(ctx, report)
+
+
+async def may_see(ctx: Context, report: Report) -> bool:
+    """Whether this staff member may know of ``report``: one of their services' reports, or one
+    the public sees anyway (whose it is, the site and the Open311 API say too)."""
+    return ctx.user.may_act_for(report.service) or await opendata.is_public(ctx.conn, report.id)
 
 
 def check_scope(ctx: Context, report: Report) -> Report:
@@ -384,7 +393,9 @@ async def await_answer(ctx: Context, report: Report) -> None:
 async def _card_report(ctx: Context, report_id: int) -> Report | None:
     """The report a card button names (loaded once), if this staff member may act on it."""
     report = await reports.get_report(ctx.conn, report_id)
-    return check_scope(ctx, report) if report is not None else None
+    if report is None or not await may_see(ctx, report):
+        return None  # a made-up or stale id of a hidden report is answered as a missing one
+    return check_scope(ctx, report)
 
 
 async def press_card(ctx: Context, press: CardAction) -> Step | None:
