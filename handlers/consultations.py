@@ -22,6 +22,7 @@ from handlers.flow import (
     Flow,
     Job,
     Role,
+    Typed,
     draft_mark,
     stale_mark,
 )
@@ -587,7 +588,14 @@ FLOW = Flow(
             for state in WIZARD
         },
     },
-    prompts={LIST_STATE: lambda ctx: [menu_reply(ctx)]},
+    prompts={
+        LIST_STATE: lambda ctx: [menu_reply(ctx)],
+        **{state: lambda ctx: ask_wizard(ctx, ctx.state) for state in WIZARD},
+    },
+    typed={
+        COMMENT_STATE: Typed(),
+        **{state: Typed(skip=state is ConsultState.LINK) for state in WIZARD},
+    },
     anywhere={
         ShowConsultation: Anywhere(show),
         RemindMe: Anywhere(take_part),

@@ -10,6 +10,9 @@
    location from the main menu starts a report);
 7. the hint of the current state, and its question again.
 
+A step where the person types (``Flow.typed``) ends its replies with the standard buttons Cancel
+and, where it may be skipped, Skip: on Viber a step without buttons leaves only /cancel.
+
 Roles are checked from the declarations on every command, button and step, at the moment of
 acting. Interrupting a flow and coming back (a question from the municipality, a comment, a
 language change) is ``interrupt`` and ``resume``; the one fallback is the main menu.
@@ -18,11 +21,22 @@ language change) is ``interrupt`` and ``resume``; the one fallback is the main m
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
-from handlers.context import Context, Deps, Lookup, Step
-from handlers.events import Blocked, ButtonChoice, Command, Inbound, Reply
-from handlers.flow import ButtonData, Flow, Kind, Registry, Role, Start, unpack_button
+from handlers.context import Context, Deps, Lookup, Step, column
+from handlers.events import Blocked, ButtonChoice, Choices, Command, Inbound, Reply, Sender, Text
+from handlers.flow import (
+    SKIP_WORD,
+    ButtonData,
+    Flow,
+    Kind,
+    Registry,
+    Role,
+    Start,
+    StepAction,
+    unpack_button,
+)
 from storage import subscriptions, users
 
 log = logging.getLogger(__name__)
@@ -30,7 +44,13 @@ RESUME = "_resume"  # the draft key under which an interrupted state and draft w
 
 
 async def handle(ctx: Context, event: Inbound) -> Step:
-    """Answer one event."""
+    """Answer one event (a typed step's replies end with its standard buttons)."""
+    step = await answer(ctx, event)
+    return step if event.sender.group else with_typed_buttons(ctx, step)
+
+
+async def answer(ctx: Context, event: Inbound) -> Step:
+    """Answer one event, in the order of precedence above."""
     if isinstance(event, Blocked):
         await users.mark_unreachable(ctx.conn, ctx.user.channel, ctx.user.chat_id)
         await subscriptions.unsubscribe_all(ctx.conn, ctx.user.id)
@@ -138,6 +158,53 @@ async def by_state(ctx: Context, kind: Kind, payload: Any) -> Step | None:
         )
     step = flow.steps.get((flow.states(ctx.state), kind))
     return await step(ctx, payload) if step is not None else None
+
+
+# The standard buttons of a step where the person types.
+
+
+def typed_buttons(ctx: Context, state: str | None = None) -> Choices | None:
+    """Cancel, and Skip where the step may be skipped, for a typed step in ``state`` (by default
+    the current one); None where the person does not type."""
+    state = ctx.state if state is None else state
+    flow = ctx.registry.flow_of(state)
+    typed = flow.typed_in(state) if flow is not None else None
+    if typed is None:
+        return None
+    _ = ctx.t.gettext
+    skip = [StepAction("skip", state).button(_("⏭ Skip"))] if typed.skip else []
+    return column([*skip, StepAction("cancel", state).button(_("✖️ Cancel"))])
+
+
+def with_typed_buttons(ctx: Context, step: Step) -> Step:
+    """``step`` with a typed step's buttons on its last reply (after the reply's own choices)."""
+    keys = typed_buttons(ctx, step.state) if step.replies else None
+    if keys is None:
+        return step
+    last = step.replies[-1]
+    if last.markup is None:
+        markup = keys
+    elif isinstance(last.markup, Choices) and keys.rows[-1] not in last.markup.rows:
+        markup = Choices(last.markup.rows + keys.rows)
+    else:  # a keyboard of another kind (the location's), or the buttons are there already
+        return step
+    step.replies[-1] = replace(last, markup=markup)
+    return step
+
+
+async def take_step_action(ctx: Context, press: StepAction) -> Step | None:
+    """A typed step's Cancel (what /cancel does) or Skip (as typing ``SKIP_WORD``)."""
+    flow = _flow_here(ctx)
+    typed = flow.typed_in(ctx.state) if flow is not None else None
+    if typed is None or press.state != ctx.state:
+        return stale_button(ctx)
+    cancel = ctx.registry.command("cancel")
+    if press.action == "cancel" and cancel is not None:
+        return await cancel.run(ctx, "")
+    if press.action == "skip" and typed.skip:
+        sender = Sender(ctx.user.channel, ctx.user.external_id, ctx.chat_id or ctx.user.chat_id)
+        return await by_state(ctx, Text, Text(sender, SKIP_WORD))
+    return None
 
 
 def _flow_here(ctx: Context) -> Flow | None:

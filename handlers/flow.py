@@ -147,6 +147,28 @@ def unpack_button(raw: str) -> ButtonData | None:
     return cls.unpack(raw) if cls is not None else None
 
 
+@dataclass(frozen=True, slots=True)
+class StepAction(ButtonData):
+    """A typed step's standard button: ``cancel`` (where /cancel goes) or ``skip`` (as typing
+    ``SKIP_WORD``). It names the state it was shown in: one under an earlier step is stale."""
+
+    prefix = "step"
+    action: str
+    state: str
+
+
+SKIP_WORD = "-"  # what a person types to skip a step that may be skipped
+
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """A step where the person types: its standard buttons are Cancel and, where the step may
+    be skipped, Skip (typing ``SKIP_WORD`` keeps working). On Viber a step without buttons
+    leaves only /cancel, which few residents know."""
+
+    skip: bool = False
+
+
 StepFn = Callable[["Context", Any], Awaitable["Step | None"]]
 Prompt = Callable[["Context"], list[Reply]]
 LookUpFn = Callable[["Deps", Inbound], Awaitable["Lookup | None"]]
@@ -245,6 +267,7 @@ class Flow:
     steps: Mapping[tuple[Any, Kind], StepFn] = field(default_factory=dict)
     hints: Mapping[Any, str] = field(default_factory=dict)
     prompts: Mapping[Any, Prompt] = field(default_factory=dict)
+    typed: Mapping[Any, Typed] = field(default_factory=dict)  # steps where the person types
     anywhere: Mapping[type[ButtonData], Anywhere] = field(default_factory=dict)
     commands: tuple[CommandSpec, ...] = ()
     entries: tuple[Entry, ...] = ()
@@ -265,6 +288,12 @@ class Flow:
         if self.states is None:
             return self.role
         return self.state_roles.get(self.states(state), self.role)
+
+    def typed_in(self, state: str) -> Typed | None:
+        """How ``state`` is typed, if the person types in it."""
+        if self.states is None or not self.typed:
+            return None
+        return self.typed.get(self.states(state))
 
     def owns(self, state: str) -> bool:
         """Whether ``state`` is one of this flow's states."""

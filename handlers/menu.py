@@ -9,7 +9,7 @@ from functools import lru_cache
 from handlers import engine
 from handlers.context import Context, Step, column
 from handlers.events import Button, Choices, RemoveKeyboard, Reply
-from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Registry, Role
+from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Registry, Role, StepAction
 from handlers.i18n import LANGUAGES, translator
 from handlers.texts import N_
 
@@ -187,7 +187,10 @@ FLOW = Flow(
         MenuState.MAIN: N_("Please choose one of the options below."),
     },
     prompts={MenuState.LANGUAGE: language_prompt, MenuState.MAIN: lambda ctx: [menu_reply(ctx)]},
-    anywhere={Menu: Anywhere(open_menu)},
+    anywhere={
+        Menu: Anywhere(open_menu),
+        StepAction: Anywhere(engine.take_step_action, leaves=False),
+    },
     commands=(
         CommandSpec("start", start, help=N_("main menu"), listed=True),
         CommandSpec("menu", start),

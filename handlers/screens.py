@@ -11,27 +11,27 @@ from __future__ import annotations
 import aiosqlite
 
 from handlers import engine
-from handlers.context import Context, Deps
-from handlers.events import Markup
+from handlers.context import Context, Deps, Step
+from handlers.events import Markup, Reply
 from storage import users
 
 
 def screen_markup(ctx: Context) -> Markup:
-    """The markup that the current state shows: the last of its prompt's replies'.
+    """The markup that the current state shows: the last of its prompt's replies', with a typed
+    step's Cancel (and Skip) after it.
 
-    A one-off question (an interruption) without a prompt of its own shows no buttons; any other
-    state without one falls back to the main menu, as the engine's prompt does.
+    A one-off question (an interruption) without a prompt of its own shows only a typed step's
+    buttons; any other state without one falls back to the main menu, as the engine's prompt does.
     """
     flow = ctx.registry.flow_of(ctx.state)
     ask = None
     if flow is not None and flow.states is not None:
         ask = flow.prompts.get(flow.states(ctx.state))
-    if ask is None:
-        if engine.is_interruption(ctx):
-            return None
+    if ask is None and not engine.is_interruption(ctx):
         ask = ctx.registry.home_prompt
-    replies = ask(ctx)
-    return replies[-1].markup if replies else None
+    replies = ask(ctx) if ask is not None else []
+    shown = engine.with_typed_buttons(ctx, Step(ctx.state, ctx.draft, replies[-1:] or [Reply("")]))
+    return shown.replies[-1].markup
 
 
 class CurrentScreens:

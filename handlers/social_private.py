@@ -20,7 +20,7 @@ from enum import StrEnum
 from handlers import engine
 from handlers.context import Context, Step, column, parse_id
 from handlers.events import Outgoing, Reply, Text
-from handlers.flow import Anywhere, ButtonData, CommandSpec, Flow
+from handlers.flow import Anywhere, ButtonData, CommandSpec, Flow, Typed
 from handlers.i18n import Translator, translator
 from handlers.menu import MenuState, main_menu_button, menu_reply
 from handlers.texts import N_
@@ -296,5 +296,6 @@ FLOW = Flow(
         CommandSpec("centreanswer", answer_question, leaves=False),
         CommandSpec("centrecodes", issue_codes, leaves=False),
     ),
+    typed={PrivateState.ASK: Typed(), PrivateState.FEEDBACK_CODE: Typed()},
     keeps=frozenset({PrivateState.ASK}),
 )

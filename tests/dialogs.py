@@ -9,6 +9,7 @@ message that has any, as the messenger shows them).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -20,12 +21,13 @@ from bot.runtime import serve, web_app
 from bot.settings import Settings
 from handlers.municipality import Municipality
 from storage.sql import fetch_one
-from tests.conftest import Bot, DialogInput, Picture, Pin, Press, Recording, free_port
+from tests.conftest import Bot, DialogInput, Picture, Pin, Press, Recording, free_port, telegram_app
 from tests.conftest import Running as TelegramRunning
-from tests.fakes.ports import FakeGeocoder
+from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 from tests.fakes.viber_api import (
     Call,
     FakeViberApi,
+    conversation_started,
     message,
     message_location,
     message_picture,
@@ -284,3 +286,40 @@ def viber_recording(fake: FakeViberApi, user: str, content: bytes) -> JSONDict:
     url = fake.add_media(content, content_type="audio/ogg", file_name="snimak.ogg")
     body = {"type": "file", "media": url, "size": len(content), "file_name": "snimak.ogg"}
     return message(user, body)
+
+
+@asynccontextmanager
+async def open_dialog(
+    kind: str,
+    settings: Settings,
+    municipality: Municipality,
+    clock: FakeClock,
+    geocoder: FakeGeocoder,
+) -> AsyncIterator[Dialog]:
+    """A resident who just opened the chat on ``kind``: collecting, telegram or viber."""
+    if kind == "collecting":
+        collecting = CollectingChannel()
+        async with build_app(
+            settings, municipality, {"test": collecting}, clock=clock, geocoder=geocoder
+        ) as app:
+            bot = Bot(app, collecting, clock)
+            await bot.say("ana", "/start")
+            yield CollectingDialog(bot)
+        return
+    if kind == "telegram":
+        async with telegram_app(settings, municipality, geocoder) as (fake, app, updates):
+            stop = asyncio.Event()
+            tasks = [asyncio.create_task(app.sender.run()), asyncio.create_task(updates.poll(stop))]
+            telegram = TelegramDialog(TelegramRunning(fake, app, updates, stop))
+            await telegram.say("ana", "/start")
+            yield telegram
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return
+    async with viber_app(settings, municipality, geocoder) as viber:
+        status, body = await viber.post(conversation_started(VIBER_IDS["ana"]))
+        assert status == 200
+        viber.welcome = json.loads(body)
+        yield ViberDialog(viber)

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app import App, build_app
+from bot.app import App
 from bot.settings import Settings
 from handlers.municipality import Municipality
 from storage.sql import fetch_one
 from tests.audio import ogg_opus
-from tests.conftest import Bot, Picture, Pin, Press, Recording, Running, jpeg, telegram_app
+from tests.conftest import Picture, Pin, Press, Recording, jpeg
 from tests.dialogs import (
-    VIBER_IDS,
     CollectingDialog,
     Dialog,
     Table,
     TelegramDialog,
     ViberDialog,
+    open_dialog,
     play,
-    viber_app,
 )
-from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
-from tests.fakes.viber_api import conversation_started
+from tests.fakes.ports import FakeClock, FakeGeocoder
 
 WELCOME = "Welcome to Moja opština, the bot of the municipality of Vlasotince."
 CATEGORY = "What kind of problem is it?"
@@ -117,32 +113,8 @@ async def dialog(
     geocoder: FakeGeocoder,
 ) -> AsyncIterator[Dialog]:
     """A resident who just opened the chat, on one of the channels."""
-    if request.param == "collecting":
-        channel = CollectingChannel()
-        async with build_app(
-            settings, municipality, {"test": channel}, clock=clock, geocoder=geocoder
-        ) as app:
-            bot = Bot(app, channel, clock)
-            await bot.say("ana", "/start")
-            yield CollectingDialog(bot)
-        return
-    if request.param == "telegram":
-        async with telegram_app(settings, municipality, geocoder) as (fake, app, updates):
-            stop = asyncio.Event()
-            tasks = [asyncio.create_task(app.sender.run()), asyncio.create_task(updates.poll(stop))]
-            telegram = TelegramDialog(Running(fake, app, updates, stop))
-            await telegram.say("ana", "/start")
-            yield telegram
-            stop.set()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        return
-    async with viber_app(settings, municipality, geocoder) as viber:
-        status, body = await viber.post(conversation_started(VIBER_IDS["ana"]))
-        assert status == 200
-        viber.welcome = json.loads(body)
-        yield ViberDialog(viber)
+    async with open_dialog(request.param, settings, municipality, clock, geocoder) as opened:
+        yield opened
 
 
 async def test_a_whole_report_reads_the_same_on_every_channel(dialog: Dialog) -> None:

@@ -6,7 +6,7 @@ from handlers.budget import audit, consultation, pb, period, proposal_list, resi
 from handlers.budget.commands import budget_command
 from handlers.budget.staff import ADMIN_STATES, BudgetState
 from handlers.events import File, Location, Photo, Text
-from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job, Role
+from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job, Role, Typed
 from handlers.menu import Menu
 from handlers.photos import save_photo
 from handlers.texts import N_
@@ -87,6 +87,7 @@ FLOW = Flow(
         (BudgetState.FILE, File): staff.read_sent_file,
     },
     jobs=(Job("budget-consultation-period", consultation.keep_period, seconds=60),),
+    typed={state: Typed() for state in (BudgetState.WHAT, BudgetState.COST, BudgetState.REASON)},
     keeps=frozenset({BudgetState.CONFIRM}),
     cancel=staff.cancel,
     state_roles={state: Role.ADMIN for state in ADMIN_STATES},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from handlers import engine
 from handlers.context import Context, Step
 from handlers.events import File, Text
-from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job, Role
+from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job, Role, Typed
 from handlers.library import browse, chat_import, feed, follow, staff, suggest
 from handlers.library.browse import LibraryAction, LibraryState, NewInSubject
 from handlers.library.chat_import import ImportDecision
@@ -122,6 +122,12 @@ FLOW = Flow(
         Job("library-feed", feed.no_poll, seconds=1800, prepare=feed.prepare_poll),
     ),
     look_ups={(LibraryState.IMPORT, File): chat_import.read_file},
+    typed={
+        LibraryState.SUGGEST_TITLE: Typed(),
+        LibraryState.SUGGEST_AUTHOR: Typed(),
+        LibraryState.SUGGEST_ISBN: Typed(skip=True),
+        LibraryState.SUGGEST_WHY: Typed(skip=True),
+    },
     keeps=SUGGEST_STATES | IMPORT_STATES,
     cancel=cancel,
     state_roles={state: Role.LIBRARIAN for state in IMPORT_STATES},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.events import File, Text
-from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job, Role
+from handlers.flow import Anywhere, CommandSpec, Entry, Flow, Job, Role, Typed
 from handlers.menu import Menu
 from handlers.plan import chat_import, comments, resident, staff
 from handlers.plan.buttons import (
@@ -33,6 +33,7 @@ FLOW = Flow(
         comments.PlanState.IMPORT: N_("Please send the file as a document, or /cancel."),
         comments.PlanState.IMPORT_CONFIRM: N_("Please import or cancel with the buttons."),
     },
+    typed={comments.PlanState.COMMENT: Typed()},
     keeps=frozenset({comments.PlanState.COMMENT}) | IMPORT_STATES,
     prompts={state: lambda ctx: [] for state in IMPORT_STATES},
     look_ups={(comments.PlanState.IMPORT, File): chat_import.read_file},
