@@ -9,6 +9,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 
 import aiosqlite
 
@@ -17,6 +18,7 @@ from handlers import engine
 from handlers.context import Context, Deps, Step
 from handlers.events import Blocked, Inbound, Outgoing, Reply, Sender
 from handlers.i18n import translator
+from handlers.memories import forget_on_erasure
 from storage import outbox, staff, updates, users
 from storage.db import Database, Rows, watch, write_behind
 from storage.outbox import NewMessage
@@ -60,6 +62,23 @@ def is_retryable(error: BaseException) -> bool:
                 return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def payload_json(reply: Reply) -> str:
+    """The outbox row's JSON of a reply; the same reply (a step's prompt and buttons, which
+    every resident on that step gets alike) is encoded once."""
+    try:
+        return _payload_json(reply)
+    except TypeError:  # a reply holding something unhashable is encoded as it comes
+        return outbox.encode_payload(reply.to_payload())
+
+
+@lru_cache(maxsize=1024)
+def _payload_json(reply: Reply) -> str:
+    return outbox.encode_payload(reply.to_payload())
+
+
+forget_on_erasure(_payload_json.cache_clear)  # it may quote a resident (a report's summary)
 
 
 class Dispatcher:
@@ -246,7 +265,7 @@ class Dispatcher:
         writes.append(users.state_statement(user.id, step.state, step.draft, ctx.now))
         # Replies go to the chat the event came from (a staff group, or the private chat).
         chat = event.sender.chat_id
-        messages = [NewMessage(user.channel, chat, user.id, r.to_payload()) for r in step.replies]
+        messages = [NewMessage(user.channel, chat, user.id, payload_json(r)) for r in step.replies]
         messages += [self._outgoing(o) for o in step.outgoing]
         if step.alert and event.sender.channel not in ALERTS_ON_BUTTONS:
             # No answer on the button here: the presser alone reads it, in their private chat.
@@ -257,7 +276,7 @@ class Dispatcher:
 
     @staticmethod
     def _outgoing(o: Outgoing) -> NewMessage:
-        return NewMessage(o.channel, o.chat_id, o.about, o.reply.to_payload())
+        return NewMessage(o.channel, o.chat_id, o.about, payload_json(o.reply))
 
     async def _apologise(self, conversation: Conversation | None, event: Inbound) -> bool:
         """Answer a failed event so the user is not left waiting; their state is unchanged.

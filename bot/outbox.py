@@ -17,6 +17,7 @@ from aiolimiter import AsyncLimiter
 from bot.charts import ChartRenderer
 from handlers.events import Reply
 from handlers.i18n import translator
+from handlers.memories import forget_on_erasure
 from handlers.ports import (
     Channel,
     Clock,
@@ -50,6 +51,9 @@ def stored_reply(stored: str) -> Reply:
     the same text is the same reply, and a reply is immutable, so it is shared.
     """
     return Reply.from_payload(json.loads(stored))
+
+
+forget_on_erasure(stored_reply.cache_clear)  # it may quote a resident (a staff notice)
 
 
 def backoff(attempts: int) -> float:

@@ -33,6 +33,7 @@ from handlers.events import Document, Outgoing, Reply
 from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role
 from handlers.i18n import LANGUAGES
 from handlers.library.titles import LANGUAGE_NAMES, SUBJECTS
+from handlers.memories import forget_erased
 from handlers.municipality import Municipality
 from handlers.notices import card_update
 from handlers.texts import N_, category_name, status_name, topic_name
@@ -408,6 +409,7 @@ async def answer_erase(ctx: Context, press: EraseAnswer) -> Step | None:
         return None
     done = await privacy.erase_user(ctx.conn, ctx.user.id, ctx.now)
     await privacy.delete_photo_files(ctx.conn, done.photos)
+    forget_erased()
     step = Step(ctx.registry.home, {}, [Reply(erased_text(ctx, done))])
     for report_id in done.ids:  # the staff chats' cards lose the name and the description too
         report = await reports.get_report(ctx.conn, report_id)
@@ -458,6 +460,8 @@ async def retain(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> 
     cutoff = months_before(now, months)
     due = await privacy.ended_before(conn, cutoff)
     done = await privacy.anonymise_reports(conn, due, now)
+    if done.ids:
+        forget_erased()
     parts = await privacy.drop_followers_ended_before(conn, cutoff, now)
     # What else residents wrote, once answered or over: questions, comments and reasons.
     await privacy.drop_questions_before(conn, cutoff)

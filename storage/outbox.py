@@ -45,12 +45,13 @@ class OutboxRow:
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
-    """A message to enqueue."""
+    """A message to enqueue: its payload as a mapping, or as the JSON ``encode_payload`` made of
+    one (a reply that many get alike is encoded once)."""
 
     channel: str
     chat_id: str
     user_id: int | None
-    payload: dict[str, Any]
+    payload: dict[str, Any] | str
     broadcast_id: int | None = None
 
 
@@ -62,7 +63,7 @@ def enqueue_statements(messages: Iterable[NewMessage], now: datetime) -> list[St
         " broadcast_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
     )
     return [
-        (sql, (m.channel, m.chat_id, m.user_id, _json(m.payload), at, at, m.broadcast_id))
+        (sql, (m.channel, m.chat_id, m.user_id, _stored(m.payload), at, at, m.broadcast_id))
         for m in messages
     ]
 
@@ -70,6 +71,11 @@ def enqueue_statements(messages: Iterable[NewMessage], now: datetime) -> list[St
 # One encoder for every row (json.dumps makes one per call when given options); compact, and
 # text as it is (not \u-escaped: shorter, and an erasure finds a resident's words in it).
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+encode_payload = _json  # how a payload is stored, for a caller that encodes it ahead
+
+
+def _stored(payload: dict[str, Any] | str) -> str:
+    return payload if isinstance(payload, str) else _json(payload)
 
 
 async def enqueue(
@@ -85,7 +91,7 @@ async def enqueue(
                 m.channel,
                 m.chat_id,
                 m.user_id,
-                _json(m.payload),
+                _stored(m.payload),
                 at,
                 at,
                 m.broadcast_id,
