@@ -17,6 +17,7 @@ from bot.locks import KeyedLocks
 from handlers import engine
 from handlers.context import Context, Deps, Step
 from handlers.events import Blocked, Inbound, Outgoing, Reply, Sender
+from handlers.flow import ReadAhead
 from handlers.i18n import translator
 from handlers.memories import forget_on_erasure
 from storage import outbox, staff, updates, users
@@ -111,7 +112,7 @@ class Dispatcher:
             alert: list[str | None] = [None]
             moved: list[tuple[str, str]] = []
 
-            reads = self._deps.registry.reads_ahead
+            reads = self._reads_for(key, event)
 
             async def handle_event(conn: aiosqlite.Connection, ahead: Rows) -> None:
                 # The dedupe, a new user's row and the conversation are done ahead, with the
@@ -173,6 +174,15 @@ class Dispatcher:
         self.handled[sender.channel] += 1
         self._on_outbox()
         return Outcome(committed, alert[0] if committed else None)
+
+    def _reads_for(self, key: tuple[str, str], event: Inbound) -> tuple[ReadAhead, ...]:
+        """The values read ahead for this event: those its user's last state may need, or all
+        for a user whose state is not remembered."""
+        every = self._deps.registry.reads_ahead
+        state = self._states.get(key)
+        if state is None:
+            return every
+        return tuple(read for read in every if read.wanted(state, event))
 
     async def _last_state(self, key: tuple[str, str]) -> str:
         """The user's state, to choose the slow work before the transaction.

@@ -230,12 +230,15 @@ class ReadAhead:
 
     ``statement`` is built from the event's user (``channel``, ``external_id``) and the event's
     moment; its first row's first column is the value (``Context.ahead[name]``), None without
-    a row. Every event reads it (one indexed look-up on the database thread costs less than a
-    hop); a step that finds no value read ahead reads it itself.
+    a row. It is read for the events that ``wanted`` says may need it, given the user's state
+    as the dispatcher last saw it (every event of a user whose state it does not know); a step
+    that finds no value read ahead (the state changed meanwhile: an operator's /ask) reads it
+    itself.
     """
 
     name: str
     statement: Callable[[str, str, datetime], Statement]
+    wanted: Callable[[str, Inbound], bool] = lambda state, event: True
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from handlers.context import Context, Deps, Lookup, Step, buttons, column
 from handlers.duplicates import NewProblem, SameProblem
 from handlers.events import (
     AskLocation,
+    ButtonChoice,
     Choices,
     Inbound,
     Location,
@@ -47,7 +48,7 @@ from handlers.texts import N_, category_name
 from handlers.voice import refusal, save_voice, saved_voice, voice_line
 from storage import privacy, reports
 from storage.reports import FreeNumbers, NewPhoto, NewReport
-from storage.sql import Statement
+from storage.sql import Statement, fetch_one
 
 
 class ReportState(StrEnum):
@@ -64,6 +65,7 @@ class ReportState(StrEnum):
 
 
 CATEGORY, DESCRIPTION, PHOTOS, LOCATION, ADDRESS, SUMMARY, EDIT, SIMILAR = ReportState
+REPORT_STATES = frozenset(ReportState)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,13 +123,35 @@ def recent_starts(channel: str, external_id: str, now: datetime) -> Statement:
 async def claim_start(ctx: Context) -> bool:
     """Record a report start unless the limit of the window is reached."""
     # One event of a user at a time, and only theirs start reports: the count read ahead holds.
-    if ctx.ahead[RECENT_STARTS.name] >= ctx.municipality.reports_per_hour:
+    started = ctx.ahead.get(RECENT_STARTS.name)
+    if started is None:  # not read ahead for this event: read now
+        sql, params = recent_starts(ctx.user.channel, ctx.user.external_id, ctx.now)
+        row = await fetch_one(ctx.conn, sql, params)
+        started = row[0] if row else 0
+    if started >= ctx.municipality.reports_per_hour:
         return False
     await reports.record_start(ctx.conn, ctx.user.id, ctx.now)
     return True
 
 
-RECENT_STARTS = ReadAhead("report_starts", recent_starts)
+START_BUTTON = Menu("report").pack()
+QUICK_STARTS = (Photo, Location, Voice)  # a report begun with one of these (see below)
+
+
+def may_start(state: str, event: Inbound) -> bool:
+    """Whether the event may start a report: the menu's button, or a quick report's photo,
+    location or voice note sent outside a report."""
+    if isinstance(event, ButtonChoice):
+        return event.data == START_BUTTON
+    return isinstance(event, QUICK_STARTS) and state not in REPORT_STATES
+
+
+def may_file(state: str, event: Inbound) -> bool:
+    """Whether the event may file a report (a button on the summary)."""
+    return state == SUMMARY and isinstance(event, ButtonChoice)
+
+
+RECENT_STARTS = ReadAhead("report_starts", recent_starts, wanted=may_start)
 
 
 def next_id(channel: str, external_id: str, now: datetime) -> Statement:
@@ -141,8 +165,8 @@ def next_seq(channel: str, external_id: str, now: datetime) -> Statement:
 
 
 # The confirmation names the report's number: read ahead, filing it needs no call of its own.
-NEXT_ID = ReadAhead("report_next_id", next_id)
-NEXT_SEQ = ReadAhead("report_next_seq", next_seq)
+NEXT_ID = ReadAhead("report_next_id", next_id, wanted=may_file)
+NEXT_SEQ = ReadAhead("report_next_seq", next_seq, wanted=may_file)
 
 
 def free_numbers(ctx: Context) -> FreeNumbers | None:
