@@ -6,7 +6,10 @@ real outbox sender, concurrently. Prints events/s, p50/p99 latency per event and
 In the same run, on the same file, it measures the storage floor for this shape of work: one
 transaction per event of 1 dedupe insert, 2 selects, 1 state upsert and 1 outbox insert, in one
 thread hop per event (plain sqlite3 on one worker thread), with the same concurrency, its outbox
-rows as long as the bot's replies; and prints the ratio of the two rates. It also prints the
+rows as long as the bot's replies; and prints the ratio of the two rates. The bot's events and
+the floor's take turns in rounds (``--rounds``, 5 by default: a fifth of the residents, then as
+many floor events, ...), so that both are measured in the same minutes of a shared machine,
+whose speed drifts within a run. It also prints the
 processor time per event of both (all threads of the process) and their ratio, which the other
 processes of a shared machine disturb far less than the clock. One resident's report is played
 before the clock starts (the catalogs compile on first use). It counts the calls to the writer's
@@ -22,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import itertools
 import json
 import os
 import resource
@@ -32,6 +37,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -112,8 +118,10 @@ def report_events(n: int) -> list[Inbound]:
     ]
 
 
-async def run(residents: int, concurrency: int) -> dict[str, Any]:
-    """Play every resident's report, ``concurrency`` residents at a time; return the figures."""
+async def run(residents: int, concurrency: int, rounds: int) -> dict[str, Any]:
+    """Play every resident's report, ``concurrency`` residents at a time, and the storage
+    floor's as many events, alternating in ``rounds`` (a shared machine's speed drifts within a
+    run: both see the same minutes); return the figures."""
     municipality = load_municipality(ROOT / "config" / "vlasotince.toml")
     # Thousands of street-light reports within metres of each other would each be offered the
     # others as "the same problem" (bench/duplicates.py measures that search): here it is off,
@@ -128,6 +136,7 @@ async def run(residents: int, concurrency: int) -> dict[str, Any]:
     )
     channel = NullChannel()
     latencies: list[float] = []
+    bot, floor = Phase(), Phase()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env({"BOT_DATA_DIR": tmp})
         async with build_app(
@@ -140,22 +149,29 @@ async def run(residents: int, concurrency: int) -> dict[str, Any]:
                 await app.dispatcher.dispatch(event)
             await app.sender.drain()
             delivered_before = channel.delivered
-            queue: asyncio.Queue[int] = asyncio.Queue()
-            for n in range(residents):
-                queue.put_nowait(n)
-
-            async def resident_worker() -> None:
-                while not queue.empty():
-                    for event in report_events(queue.get_nowait()):
-                        start = time.perf_counter()
-                        await app.dispatcher.dispatch(event)
-                        latencies.append(time.perf_counter() - start)
-
             writer_before, reader_before = CALLS.of(app.db.conn), CALLS.of(app.db.reader)
-            started, cpu_started = time.perf_counter(), time.process_time()
-            await asyncio.gather(*(resident_worker() for _ in range(concurrency)))
-            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-            await app.sender.drain()
+            for first, last in round_bounds(residents, rounds):
+                queue: asyncio.Queue[int] = asyncio.Queue()
+                for n in range(first, last):
+                    queue.put_nowait(n)
+
+                async def resident_worker(queue: asyncio.Queue[int]) -> None:
+                    while not queue.empty():
+                        for event in report_events(queue.get_nowait()):
+                            start = time.perf_counter()
+                            await app.dispatcher.dispatch(event)
+                            latencies.append(time.perf_counter() - start)
+
+                events_before = len(latencies)
+                with bot.timed():
+                    await asyncio.gather(*(resident_worker(queue) for _ in range(concurrency)))
+                bot.events += len(latencies) - events_before
+                await app.sender.drain()
+                # The floor's outbox rows are as long as the replies the bot wrote.
+                reply_length = await bench_reply_length(app.db.conn)
+                await storage_floor(
+                    settings.database, floor, bot.events - floor.events, concurrency, reply_length
+                )
             # The sender's calls of these events are counted too: it delivers them until here.
             writer_calls = CALLS.of(app.db.conn) - writer_before
             reader_calls = CALLS.of(app.db.reader) - reader_before
@@ -163,28 +179,22 @@ async def run(residents: int, concurrency: int) -> dict[str, Any]:
             async with app.db.conn.execute("SELECT COUNT(*) FROM reports") as cur:
                 row = await cur.fetchone()
             stored = int(row[0]) if row else 0
-            # The floor's outbox rows are as long as the replies the bot wrote.
-            async with app.db.conn.execute("SELECT AVG(LENGTH(payload)) FROM outbox") as cur:
-                row = await cur.fetchone()
-            reply_length = int(row[0]) if row and row[0] else 0
-        floor, floor_cpu = await storage_floor(
-            settings.database, len(latencies), concurrency, reply_length
-        )
     assert stored == residents + 1, f"{stored} reports stored of {residents} and the first"
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())
     latencies.sort()
     return {
-        "floor_events_per_s": floor,
-        "ratio": len(latencies) / elapsed / floor,
+        "floor_events_per_s": floor.rate,
+        "ratio": bot.rate / floor.rate,
         # The processor time of the process (all its threads) per event: on a shared machine
         # the clock also counts the time other processes had the cores, this does not.
-        "cpu_us": cpu / len(latencies) * 1e6,
-        "floor_cpu_us": floor_cpu / len(latencies) * 1e6,
-        "cpu_ratio": floor_cpu / cpu,
+        "cpu_us": bot.cpu_per_event * 1e6,
+        "floor_cpu_us": floor.cpu_per_event * 1e6,
+        "cpu_ratio": floor.cpu_per_event / bot.cpu_per_event,
         "residents": residents,
+        "rounds": rounds,
         "load": load,  # of 1, 5 and 15 minutes at the end of the run
         "events": len(latencies),
-        "events_per_s": len(latencies) / elapsed,
+        "events_per_s": bot.rate,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -192,6 +202,50 @@ async def run(residents: int, concurrency: int) -> dict[str, Any]:
         "writer_calls": writer_calls / len(latencies),
         "reader_calls": reader_calls / len(latencies),
     }
+
+
+class Phase:
+    """The events, the clock's time and the processor's time of one side, over its rounds."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.elapsed = 0.0
+        self.cpu = 0.0
+
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[None]:
+        """Add the clock's and the processor's time of the block."""
+        started, cpu_started = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.elapsed += time.perf_counter() - started
+            self.cpu += time.process_time() - cpu_started
+
+    @property
+    def rate(self) -> float:
+        """Events per second of the clock."""
+        return self.events / self.elapsed
+
+    @property
+    def cpu_per_event(self) -> float:
+        """Seconds of processor time per event."""
+        return self.cpu / self.events
+
+
+def round_bounds(residents: int, rounds: int) -> list[tuple[int, int]]:
+    """The residents of each round, as ranges of their numbers."""
+    cuts = [residents * i // rounds for i in range(rounds + 1)]
+    return [(a, b) for a, b in itertools.pairwise(cuts) if b > a]
+
+
+async def bench_reply_length(conn: aiosqlite.Connection) -> int:
+    """The average length of the outbox rows the bot wrote."""
+    async with conn.execute(
+        "SELECT AVG(LENGTH(payload)) FROM outbox WHERE channel = 'bench'"
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row and row[0] else 0
 
 
 FLOOR_SQL = (
@@ -226,18 +280,20 @@ def floor_event(conn: sqlite3.Connection, n: int, users: int, reply: str) -> Non
 
 
 async def storage_floor(
-    path: Path, events: int, concurrency: int, reply_length: int
-) -> tuple[float, float]:
-    """Events/s of the floor (the same file, one transaction and one thread hop per event), and
-    the processor time it took."""
+    path: Path, phase: Phase, events: int, concurrency: int, reply_length: int
+) -> None:
+    """The floor's next ``events`` (the same file, one transaction and one thread hop per
+    event), added to ``phase``. Its outbox rows are deleted after (untimed): the bot's sender
+    would otherwise step over them as pending rows of a channel it does not know."""
     reply = json.dumps({"text": "x" * max(0, reply_length - 12)})  # as long as the bot's
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # as the bot's connections
+    conn.execute("PRAGMA busy_timeout=5000")
     users = int(conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]) or 1
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[int] = asyncio.Queue()
-    for n in range(events):
+    for n in range(phase.events, phase.events + events):
         queue.put_nowait(n)
     with ThreadPoolExecutor(max_workers=1) as thread:  # one worker thread, as aiosqlite has
 
@@ -246,11 +302,11 @@ async def storage_floor(
                 n = queue.get_nowait()
                 await loop.run_in_executor(thread, floor_event, conn, n, users, reply)
 
-        started, cpu_started = time.perf_counter(), time.process_time()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        with phase.timed():
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+    phase.events += events
+    conn.execute("DELETE FROM outbox WHERE channel = 'floor'")
     conn.close()
-    return events / elapsed, cpu
 
 
 def show(figures: dict[str, Any]) -> None:
@@ -277,18 +333,21 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=10, help="residents writing at the same time"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="rounds of the bot's and the floor's events, in turn"
+    )
     parser.add_argument("--compare", action="store_true", help="1,000 then 10,000 residents")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if not args.compare:
-        figures = asyncio.run(run(args.residents, args.concurrency))
+        figures = asyncio.run(run(args.residents, args.concurrency, args.rounds))
         print(json.dumps(figures)) if args.json else show(figures)
         return
     runs = []
     for residents in (1000, 10000):
         out = subprocess.run(
             [sys.executable, __file__, "--json", "--residents", str(residents),
-             "--concurrency", str(args.concurrency)],
+             "--concurrency", str(args.concurrency), "--rounds", str(args.rounds)],
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         runs.append(json.loads(out.stdout))
