@@ -11,7 +11,7 @@ import aiosqlite
 from handlers import broadcast, engine
 from handlers.context import Context, Step, buttons
 from handlers.events import Outgoing, Reply, Text
-from handlers.flow import ButtonData, CommandSpec, Flow, Job, Role, draft_mark, stale_mark
+from handlers.flow import CommandSpec, Flow, Job, PreviewDecision, Role
 from handlers.i18n import Translator
 from handlers.menu import MenuState, menu_reply
 from handlers.municipality import Municipality
@@ -33,13 +33,11 @@ WRITE_STATE, CONFIRM_STATE = AnnounceState
 
 
 @dataclass(frozen=True, slots=True)
-class AnnounceDecision(ButtonData):
+class AnnounceDecision(PreviewDecision):
     """Send the announcement (``ok``) or drop it (``cancel``); ``mark``: the preview's draft."""
 
     prefix = "an"
     role = Role.ADMIN
-    action: str
-    mark: str = ""  # none on a button sent before marks
 
 
 async def command(ctx: Context, args: str) -> Step:
@@ -75,11 +73,10 @@ async def take_text(ctx: Context, event: Text) -> Step:
         "Send this to {n} subscriber?", "Send this to {n} subscribers?", count
     )
     draft = {"topic": topic, "text": text}
-    mark = draft_mark(draft)
     keys = buttons(
         [
-            AnnounceDecision("ok", mark).button(_("✅ Send")),
-            AnnounceDecision("cancel", mark).button(_("✖️ Cancel")),
+            AnnounceDecision.under("ok", draft).button(_("✅ Send")),
+            AnnounceDecision.under("cancel", draft).button(_("✖️ Cancel")),
         ]
     )
     preview = render(ctx.t, topic, text)
@@ -93,8 +90,6 @@ def render(t: Translator, topic: str, text: str) -> Reply:
 
 async def confirm(ctx: Context, press: AnnounceDecision) -> Step | None:
     """Send it, or drop it."""
-    if stale_mark(press.mark, ctx.draft):
-        return engine.stale_button(ctx)
     if press.action == "cancel":
         return cancel(ctx)
     if press.action != "ok" or ctx.draft.get("topic") not in TOPICS:

@@ -21,10 +21,9 @@ from handlers.flow import (
     Entry,
     Flow,
     Job,
+    PreviewDecision,
     Role,
     Typed,
-    draft_mark,
-    stale_mark,
 )
 from handlers.i18n import Translator, translator
 from handlers.menu import Menu, MenuState, main_menu_button, menu_reply, nothing_to_cancel
@@ -103,13 +102,11 @@ class MyComments(ButtonData):
 
 
 @dataclass(frozen=True, slots=True)
-class WizardDecision(ButtonData):
+class WizardDecision(PreviewDecision):
     """Announce the consultation (``ok``) or drop it (``cancel``)."""
 
     prefix = "cwiz"
     role = Role.ADMIN
-    action: str
-    mark: str = ""  # the preview's draft (draft_mark); none on a button sent before marks
 
 
 DATE_FORMAT = "%d.%m.%Y %H:%M"  # what an admin types; residents read the translator's
@@ -497,8 +494,8 @@ async def preview(ctx: Context) -> Step:
     )
     keys = buttons(
         [
-            WizardDecision("ok", draft_mark(ctx.draft)).button(_("✅ Announce")),
-            WizardDecision("cancel", draft_mark(ctx.draft)).button(_("✖️ Cancel")),
+            WizardDecision.under("ok", ctx.draft).button(_("✅ Announce")),
+            WizardDecision.under("cancel", ctx.draft).button(_("✖️ Cancel")),
         ]
     )
     return Step(CONFIRM_STATE, ctx.draft, [Reply(f"{text}\n\n{question}", keys)])
@@ -507,8 +504,6 @@ async def preview(ctx: Context) -> Step:
 async def confirm(ctx: Context, press: WizardDecision) -> Step | None:
     """Store and announce the consultation, or drop it."""
     _ = ctx.t.gettext
-    if stale_mark(press.mark, ctx.draft):
-        return engine.stale_button(ctx)
     if press.action == "cancel":
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])
     if press.action != "ok" or "title" not in ctx.draft:

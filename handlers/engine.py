@@ -31,10 +31,12 @@ from handlers.flow import (
     ButtonData,
     Flow,
     Kind,
+    PreviewDecision,
     Registry,
     Role,
     Start,
     StepAction,
+    stale_mark,
     unpack_button,
 )
 from storage import subscriptions, users
@@ -157,7 +159,11 @@ async def by_state(ctx: Context, kind: Kind, payload: Any) -> Step | None:
             ctx, ctx.t.gettext("This is for municipal staff only; nothing was changed.")
         )
     step = flow.steps.get((flow.states(ctx.state), kind))
-    return await step(ctx, payload) if step is not None else None
+    if step is None:
+        return None
+    if isinstance(payload, PreviewDecision) and stale_mark(payload.mark, ctx.draft):
+        return stale_button(ctx)  # pressed under an earlier preview: nothing is done
+    return await step(ctx, payload)
 
 
 # The standard buttons of a step where the person types.

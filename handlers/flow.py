@@ -126,6 +126,22 @@ def stale_mark(mark: str, draft: Mapping[str, Any]) -> bool:
     return bool(mark) and mark != draft_mark(draft)
 
 
+@dataclass(frozen=True, slots=True)
+class PreviewDecision(ButtonData):
+    """A decision under a preview (send, import, publish, or drop it): ``action``, and the
+    ``mark`` of the previewed draft. The engine answers one pressed under an earlier preview
+    ("no longer valid") before its step runs; a button sent before marks existed has none and
+    works as it did. Subclasses name only their ``prefix`` and ``role``."""
+
+    action: str
+    mark: str = ""
+
+    @classmethod
+    def under(cls, action: str, draft: Mapping[str, Any]) -> Self:
+        """The decision ``action`` under the preview of ``draft``."""
+        return cls(action, draft_mark(draft))
+
+
 def _field_names(kind: type[ButtonData]) -> tuple[str, ...]:
     """A kind of button's fields, in order (looked up once: every reply packs its buttons)."""
     names = _FIELD_NAMES.get(kind)

@@ -16,7 +16,7 @@ from handlers.budget.importer import BudgetFileError, DocumentKind, ReadFile, li
 from handlers.context import Context, Deps, Lookup, Step, column
 from handlers.events import File, Inbound, Reply, Text
 from handlers.file_problems import undelivered_text
-from handlers.flow import ButtonData, Role, draft_mark, stale_mark
+from handlers.flow import ButtonData, PreviewDecision, Role
 from handlers.menu import MenuState, menu_reply
 from storage import budget, budget_audit
 from storage.budget_audit import Action, Subject
@@ -53,14 +53,12 @@ class ChooseKind(ButtonData):
 
 
 @dataclass(frozen=True, slots=True)
-class Publish(ButtonData):
+class Publish(PreviewDecision):
     """Publish the previewed version (``ok``) or drop it (``drop``); ``mark``: the preview's
     draft (a button under an earlier preview must not publish a later version)."""
 
     prefix = "budc"
     role = Role.ADMIN
-    action: str
-    mark: str = ""  # none on a button sent before marks
 
 
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})\.?(?:\s+(\d{4})\.?)?")
@@ -182,10 +180,9 @@ async def receive_file(ctx: Context, event: File) -> Step:
     )
     log.info("admin %s prepared budget version %s", ctx.user.id, version_id)
     draft = {**ctx.draft, "file": name, "version_id": version_id}
-    mark = draft_mark(draft)
     choices = [
-        Publish("ok", mark).button(_("✅ Publish")),
-        Publish("drop", mark).button(_("🗑 Drop")),
+        Publish.under("ok", draft).button(_("✅ Publish")),
+        Publish.under("drop", draft).button(_("🗑 Drop")),
     ]
     reply = Reply(imports.describe(ctx.t, preview)[:3500], column(choices))
     return Step(BudgetState.CONFIRM, draft, [reply])
@@ -214,8 +211,6 @@ async def _audit_drop(ctx: Context, v: budget.Version) -> None:
 async def decide(ctx: Context, press: Publish) -> Step | None:
     """Publish the prepared version (once), or drop it."""
     _ = ctx.t.gettext
-    if stale_mark(press.mark, ctx.draft):
-        return engine.stale_button(ctx)
     version_id = ctx.draft.get("version_id")
     if not isinstance(version_id, int) or press.action not in ("ok", "drop"):
         return None

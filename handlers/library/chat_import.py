@@ -11,7 +11,7 @@ from handlers import engine
 from handlers.context import Context, Deps, Lookup, Step, buttons
 from handlers.events import File, Inbound, Reply
 from handlers.file_problems import undelivered_text
-from handlers.flow import ButtonData, Role, draft_mark, stale_mark
+from handlers.flow import PreviewDecision, Role
 from handlers.library import importing
 from handlers.library.browse import LibraryState
 from handlers.library.reading import ImportRefusedError, file_format, read_titles
@@ -23,13 +23,11 @@ PREVIEW_TITLES = 5
 
 
 @dataclass(frozen=True, slots=True)
-class ImportDecision(ButtonData):
+class ImportDecision(PreviewDecision):
     """Store the previewed titles (``ok``) or drop them (``cancel``)."""
 
     prefix = "libimp"
     role = Role.LIBRARIAN
-    action: str
-    mark: str = ""  # the preview's draft (draft_mark); none on a button sent before marks
 
 
 async def start(ctx: Context, args: str = "") -> Step:
@@ -94,11 +92,10 @@ async def receive(ctx: Context, event: File) -> Step:
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, summary)])
     first = "\n".join(f"📖 {t.title}" for t in preview.new[:PREVIEW_TITLES])
     draft = {"source": preview.source, "titles": [_plain(t) for t in preview.new]}
-    mark = draft_mark(draft)
     keys = buttons(
         [
-            ImportDecision("ok", mark).button(_("✅ Import")),
-            ImportDecision("cancel", mark).button(_("✖️ Cancel")),
+            ImportDecision.under("ok", draft).button(_("✅ Import")),
+            ImportDecision.under("cancel", draft).button(_("✖️ Cancel")),
         ]
     )
     return Step(LibraryState.IMPORT_CONFIRM, draft, [Reply(f"{summary}\n\n{first}", keys)])
@@ -115,8 +112,6 @@ def _title(data: dict[str, Any]) -> NewTitle:
 async def decide(ctx: Context, press: ImportDecision) -> Step | None:
     """Store the previewed titles (those known meanwhile are skipped), or drop them."""
     _ = ctx.t.gettext
-    if stale_mark(press.mark, ctx.draft):
-        return engine.stale_button(ctx)
     if press.action == "cancel":
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])
     if press.action != "ok" or "titles" not in ctx.draft:

@@ -11,7 +11,7 @@ from handlers import engine
 from handlers.context import Context, Deps, Lookup, Step, buttons
 from handlers.events import File, Inbound, Reply
 from handlers.file_problems import undelivered_text
-from handlers.flow import ButtonData, Role, draft_mark, stale_mark
+from handlers.flow import PreviewDecision, Role
 from handlers.menu import MenuState, menu_reply
 from handlers.plan.comments import PlanState
 from handlers.plan.importer import PlanFileError, check_rows, read_rows
@@ -24,13 +24,11 @@ IMPORT_STATES = frozenset({PlanState.IMPORT, PlanState.IMPORT_CONFIRM})
 
 
 @dataclass(frozen=True, slots=True)
-class PlanImportDecision(ButtonData):
+class PlanImportDecision(PreviewDecision):
     """Store the previewed plan (``ok``) or drop it (``cancel``)."""
 
     prefix = "planimp"
     role = Role.ADMIN
-    action: str
-    mark: str = ""  # the preview's draft (draft_mark); none on a button sent before marks
 
 
 def start(ctx: Context, plan_id: str = "") -> Step:
@@ -116,11 +114,10 @@ async def receive(ctx: Context, event: File) -> Step:
         "plan": plan_id,
         "measures": [to_plain(m) for m in measures],
     }
-    mark = draft_mark(draft)
     keys = buttons(
         [
-            PlanImportDecision("ok", mark).button(_("✅ Import")),
-            PlanImportDecision("cancel", mark).button(_("✖️ Cancel")),
+            PlanImportDecision.under("ok", draft).button(_("✅ Import")),
+            PlanImportDecision.under("cancel", draft).button(_("✖️ Cancel")),
         ]
     )
     return Step(PlanState.IMPORT_CONFIRM, draft, [Reply(f"{summary}\n\n{shown}", keys)])
@@ -135,8 +132,6 @@ def _refused(ctx: Context, error: PlanFileError) -> Step:
 async def decide(ctx: Context, press: PlanImportDecision) -> Step | None:
     """Store the previewed plan and tell the followers of what changed, or drop it."""
     _ = ctx.t.gettext
-    if stale_mark(press.mark, ctx.draft):
-        return engine.stale_button(ctx)
     if press.action == "cancel":
         return Step(MenuState.MAIN, {}, [menu_reply(ctx, _("Cancelled."))])
     if press.action != "ok" or "measures" not in ctx.draft:
