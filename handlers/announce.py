@@ -48,8 +48,6 @@ async def command(ctx: Context, args: str) -> Step:
             "Usage: /announce TOPIC, where TOPIC is one of: {topics}", topics=", ".join(TOPICS)
         )
         return Step(ctx.state, ctx.draft, [Reply(usage)])
-    if (kept := engine.kept_work_guard(ctx)) is not None:
-        return kept
     text = ctx.t.gettext(
         "Write the announcement for: {topic}. (/cancel to stop)", topic=topic_name(ctx.t, topic)
     )
@@ -125,7 +123,7 @@ FLOW = Flow(
             command,
             role=Role.ADMIN,
             help=N_("an announcement to a topic's subscribers"),
-            leaves=False,
+            leaves=lambda args: args in TOPICS,  # a usage answer stays in place
         ),
     ),
     jobs=(Job("broadcast-progress", _progress, seconds=3),),

@@ -537,8 +537,6 @@ async def consult_command(ctx: Context, args: str) -> Step:
     """/consult new | /consult announce ID (admins)."""
     _ = ctx.t.gettext
     action, _sep, rest = args.partition(" ")
-    if action in ("new", "announce") and (kept := engine.kept_work_guard(ctx)) is not None:
-        return kept
     if action == "new":
         return start_wizard(ctx)
     c = await _consultation(ctx, rest.strip())
@@ -605,7 +603,7 @@ FLOW = Flow(
             consult_command,
             role=Role.ADMIN,
             help=N_("a new consultation, or announce one"),
-            leaves=False,
+            leaves=lambda args: args.partition(" ")[0] in ("new", "announce"),
         ),
         CommandSpec(
             "answer", answer, role=Role.ADMIN, help=N_("answer a resident's comment"), leaves=False

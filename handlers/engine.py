@@ -129,9 +129,10 @@ async def run_command(ctx: Context, event: Command) -> Step:
     if command.role is Role.RESIDENT and ctx.user.language is None:
         ctx.state, ctx.draft = ctx.registry.first, {}
         return stay(ctx, prompt(ctx))
-    if command.leaves and keeps_work(ctx):
+    args = event.args.strip()
+    if command.leaves_with(args) and keeps_work(ctx):
         return guard(ctx)
-    return await command.run(ctx, event.args.strip())
+    return await command.run(ctx, args)
 
 
 async def press(ctx: Context, data: ButtonData) -> Step:
@@ -222,12 +223,6 @@ def keeps_work(ctx: Context) -> bool:
     """Whether the current state holds work that a stray command or menu button must not drop."""
     flow = _flow_here(ctx)
     return flow is not None and flow.states is not None and flow.states(ctx.state) in flow.keeps
-
-
-def kept_work_guard(ctx: Context) -> Step | None:
-    """For a command that answers in place but may start a flow of its own (``/consult new``,
-    ``/library import``): the guard when that would drop kept work, else None."""
-    return guard(ctx) if keeps_work(ctx) else None
 
 
 def guard(ctx: Context) -> Step:

@@ -198,7 +198,9 @@ class CommandSpec:
     """A slash command: who may use it, its help line, and whether command menus list it.
 
     ``leaves`` says that it takes the user somewhere else: in a state that keeps a draft (a
-    report being written, an awaited answer) the engine asks to finish first instead.
+    report being written, an awaited answer) the engine asks to finish first instead. For a
+    command whose sub-commands differ (``/consult new`` starts a wizard, ``/consult`` alone
+    answers in place) it is a test of the command's words.
     """
 
     name: str
@@ -206,7 +208,11 @@ class CommandSpec:
     role: Role = Role.RESIDENT
     help: str = ""  # a msgid (N_), shown by /help and in the command menus
     listed: bool = False  # in the messenger's command menu
-    leaves: bool = True
+    leaves: bool | Callable[[str], bool] = True
+
+    def leaves_with(self, args: str) -> bool:
+        """Whether the command with these words takes the user somewhere else."""
+        return self.leaves(args) if callable(self.leaves) else self.leaves
 
 
 @dataclass(frozen=True, slots=True)

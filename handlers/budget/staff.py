@@ -69,8 +69,6 @@ async def start(ctx: Context, args: str) -> Step:
     _ = ctx.t.gettext
     if args.split()[:1] != ["import"]:
         return engine.stay(ctx, [Reply(_("Usage: /budget import"))])
-    if (kept := engine.kept_work_guard(ctx)) is not None:
-        return kept
     return Step(BudgetState.KIND, {}, kind_prompt(ctx))
 
 

@@ -7,7 +7,6 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from handlers import engine
 from handlers.context import Context, Deps, Lookup, Step, buttons
 from handlers.events import File, Inbound, Reply
 from handlers.file_problems import undelivered_text
@@ -33,8 +32,6 @@ class ImportDecision(PreviewDecision):
 async def start(ctx: Context, args: str = "") -> Step:
     """/library import: ask for the file."""
     del args
-    if (kept := engine.kept_work_guard(ctx)) is not None:
-        return kept
     text = ctx.t.gettext(
         "Send the file of new acquisitions as a document: MARC records (ISO 2709 or MARCXML),"
         " CSV or XLSX. (/cancel to stop)"

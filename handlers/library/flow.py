@@ -33,12 +33,17 @@ async def open_screen(ctx: Context, press: LibraryAction) -> Step | None:
     return await screen(ctx) if screen is not None else None
 
 
+def leaves_for(args: str) -> bool:
+    """The library's screen, a search and an import leave the step the user is at; the
+    librarian's other work answers in place."""
+    word = args.partition(" ")[0]
+    return word not in staff.SUBCOMMANDS or word == "import"
+
+
 async def library_command(ctx: Context, args: str) -> Step:
     """/library: the library's screen; the librarian's work after it (``/library suggestions``);
     any other words are a search (``/library Andrić``)."""
     word, _sep, rest = args.strip().partition(" ")
-    if word not in staff.SUBCOMMANDS and (kept := engine.kept_work_guard(ctx)) is not None:
-        return kept  # the library's screen or a search would leave the work kept here
     if not word:
         return await browse.home(ctx)
     if word not in staff.SUBCOMMANDS:
@@ -111,7 +116,7 @@ FLOW = Flow(
             library_command,
             help=N_("the town library: new titles, search, hours"),
             listed=True,
-            leaves=False,
+            leaves=leaves_for,
         ),
     ),
     entries=(Entry(N_("📚 Library"), Menu("library"), browse.home, order=35),),

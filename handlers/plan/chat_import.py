@@ -38,8 +38,6 @@ def start(ctx: Context, plan_id: str = "") -> Step:
     """
     if not Role.ADMIN.admits(ctx.user):
         return engine.refuse(ctx, "/plan import")
-    if (kept := engine.kept_work_guard(ctx)) is not None:
-        return kept
     plans = ctx.municipality.plan
     plan_id = plan_id or plans.default
     info = plans.get(plan_id)
