@@ -42,13 +42,19 @@ MAIN = Menu("main")
 
 def language_prompt(ctx: Context) -> list[Reply]:
     """Ask for a language in every language the municipality offers (the user has none yet)."""
-    offered = ctx.municipality.languages
+    return [languages_question(ctx.municipality.languages)]
+
+
+@lru_cache(maxsize=16)
+def languages_question(offered: tuple[str, ...]) -> Reply:
+    """The question in each offered language, a button per language (made once: every new
+    user gets it)."""
     question = "\n".join(
         dict.fromkeys(
             translator(code).gettext("Choose your language and script:") for code in offered
         )
     )
-    return [Reply(question, column([Language(code).button(LANGUAGES[code]) for code in offered]))]
+    return Reply(question, column([Language(code).button(LANGUAGES[code]) for code in offered]))
 
 
 def menu_reply(ctx: Context, text: str | None = None) -> Reply:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from handlers.context import Context, Step, column
 from handlers.events import Reply
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow
+from handlers.i18n import translator
 from handlers.menu import MAIN, Menu, MenuState, main_menu_button, menu_reply
 from handlers.texts import N_, topic_name
 from storage import subscriptions
@@ -48,14 +50,21 @@ async def show_topics(ctx: Context, note: str | None = None) -> Step:
 
 def offer_topics(ctx: Context) -> list[Reply]:
     """Once, after a new resident's first language: the topics (all off), all, or not now."""
-    _ = ctx.t.gettext
-    choices = [Topic(t).button("⬜ " + topic_name(ctx.t, t)) for t in TOPICS]
+    return [topics_offer(ctx.t.language)]
+
+
+@lru_cache(maxsize=16)
+def topics_offer(language: str) -> Reply:
+    """The offer of the topics in a language (the same for every new resident: made once)."""
+    t = translator(language)
+    _ = t.gettext
+    choices = [Topic(topic).button("⬜ " + topic_name(t, topic)) for topic in TOPICS]
     choices += [Topic(ALL).button(_("✅ All of them")), MAIN.button(_("⏭ Not now"))]
     text = _(
         "Would you like news from the municipality? Choose the topics you want to be told"
         " about; you can change them any time under Notifications."
     )
-    return [Reply(text, column(choices))]
+    return Reply(text, column(choices))
 
 
 async def toggle_topic(ctx: Context, press: Topic) -> Step | None:
