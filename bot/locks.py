@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import Hashable
+from types import TracebackType
 
 
 class KeyedLocks:
@@ -13,20 +13,51 @@ class KeyedLocks:
     def __init__(self) -> None:
         self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
 
-    @asynccontextmanager
-    async def hold(self, key: Hashable) -> AsyncIterator[None]:
-        """Hold the lock of ``key``."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+    def hold(self, key: Hashable) -> Held:
+        """The lock of ``key``, to hold with ``async with``."""
+        return Held(self, key)
+
+    def _join(self, key: Hashable) -> asyncio.Lock:
+        found = self._locks.get(key)
+        lock, users = found if found is not None else (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        return lock
+
+    def _leave(self, key: Hashable) -> None:
+        lock, users = self._locks[key]
+        if users == 1:
+            del self._locks[key]
+        else:
+            self._locks[key] = (lock, users - 1)
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class Held:
+    """Holding one key's lock (a class, not a generator: every event takes one)."""
+
+    __slots__ = ("_key", "_lock", "_locks")
+
+    def __init__(self, locks: KeyedLocks, key: Hashable) -> None:
+        self._locks, self._key = locks, key
+        self._lock: asyncio.Lock | None = None
+
+    async def __aenter__(self) -> None:
+        lock = self._locks._join(self._key)
+        try:
+            await lock.acquire()
+        except BaseException:  # cancelled while waiting: no longer a user of the key
+            self._locks._leave(self._key)
+            raise
+        self._lock = lock
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._lock is not None:  # entered
+            self._lock.release()
+            self._locks._leave(self._key)
