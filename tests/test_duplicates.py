@@ -445,3 +445,27 @@ async def test_a_follower_without_photos_is_told_of_the_description_only(office:
         (Press("same:1"), [f"Your description was added to {REF} for the municipal staff."]),
     ])  # fmt: skip
     assert await follower_parts(office) == [(BOB_SAYS, None, await user_id(office, "bob"))]
+
+
+async def test_a_private_report_is_no_original_for_a_duplicate(office: Office) -> None:
+    """Ana's leak (water) is made private. Petar (hygiene) may not see it: naming it as the
+    original of Marko's report is answered as a missing one, and nothing moves; Vesna (water)
+    may see it, but its followers would read it under My reports: she is told to reject."""
+    await office.report_leak()
+    await office.staff("vesna", f"/private {REF}")
+    for item in [*leak_until_the_place(FAR, "garbage")[:-1], FAR, Press("sum:confirm")]:
+        await office.bot.say("marko", item)
+    missing = REF[:-5] + "00099"
+    hidden = await office.staff("petar", f"/dup {SECOND} {REF}")
+    assert hidden == await office.staff("petar", f"/dup {SECOND} {missing}")
+    assert hidden == [f"Please give the original report: /dup {SECOND} ORIGINAL"]
+    refused = await office.staff("boss", f"/dup {SECOND} {REF}")
+    assert refused == [
+        f"{REF} is not public, so the residents of {SECOND} cannot follow it. Close {SECOND}"
+        f" with /reject {SECOND} and a reason instead."
+    ]
+    conn = office.bot.app.db.conn
+    second = await reports.find_by_ref(conn, SECOND)
+    assert second is not None
+    assert second.status == "new"
+    assert await fetch_all(conn, "SELECT user_id FROM report_followers") == []

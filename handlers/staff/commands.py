@@ -35,6 +35,7 @@ from handlers.staff.operations import (
     fix_photo,
     in_scope,
     keep,
+    may_see,
     moved_on,
     offer_fix_photo,
     press_card,
@@ -46,7 +47,7 @@ from handlers.staff.operations import (
 )
 from handlers.texts import N_, category_name, event_name, status_name
 from handlers.voice import save_voice
-from storage import duplicates, reports, staff, users
+from storage import duplicates, opendata, reports, staff, users
 from storage.staff import StaffEntry
 
 
@@ -84,10 +85,18 @@ async def duplicate(ctx: Context, args: str) -> Step:
     ref, original_ref = split_ref(args)
     report = await in_scope(ctx, ref)
     original = await reports.find_by_ref(ctx.conn, original_ref) if original_ref else None
-    if original is None or original.id == report.id:
+    # An original this operator may not see is answered as a missing one (it must not show
+    # that it exists).
+    if original is None or original.id == report.id or not await may_see(ctx, original):
         raise StaffError(
             ctx.t.gettext("Please give the original report: /dup {ref} ORIGINAL", ref=report.ref)
         )
+    if not await opendata.is_public(ctx.conn, original.id):
+        # Its followers would read it under My reports: a private report has none but its own.
+        raise StaffError(ctx.t.gettext(
+            "{original} is not public, so the residents of {ref} cannot follow it. Close {ref}"
+            " with /reject {ref} and a reason instead.", original=original.ref, ref=report.ref,
+        ))  # fmt: skip
 
     def duplicate_of(t: Translator) -> str:
         return t.gettext("a duplicate of {ref}", ref=original.ref)
