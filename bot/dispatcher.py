@@ -19,7 +19,7 @@ from handlers.context import Context, Deps, Step
 from handlers.events import Blocked, Inbound, Outgoing, Reply, Sender
 from handlers.flow import ReadAhead
 from handlers.i18n import translator
-from handlers.memories import forget_on_erasure
+from handlers.memories import forget_erased, forget_on_erasure
 from storage import outbox, staff, updates, users
 from storage.db import Database, Rows, watch, write_behind
 from storage.outbox import NewMessage
@@ -111,6 +111,7 @@ class Dispatcher:
             seen: list[Conversation | None] = [None]
             alert: list[str | None] = [None]
             moved: list[tuple[str, str]] = []
+            erased = [False]
 
             reads = self._reads_for(key, event)
 
@@ -140,6 +141,7 @@ class Dispatcher:
                 self._remember(key, step.state)
                 alert[0] = step.alert if sender.channel in ALERTS_ON_BUTTONS else None
                 moved.extend(ctx.moved)
+                erased[0] = ctx.erased
 
             try:
                 lookup = None
@@ -159,6 +161,9 @@ class Dispatcher:
                 committed = True
                 for other in moved:  # their remembered state is stale now
                     self._states.pop(other, None)
+                if erased[0]:  # committed: nothing of theirs stays in the process's memory
+                    self._states.pop(key, None)
+                    forget_erased()
             except Exception as e:
                 self._states.pop(key, None)
                 if is_retryable(e):

@@ -254,7 +254,10 @@ class OutboxSender:
             reply = await self._drawn(reply)
         edit = await self._message_to_edit(row, reply) if reply.edit and reply.key else None
         if not await self._claim(row.id):
-            return False  # no longer pending (its chat was given up): none of it goes out
+            # No longer pending (its chat was given up, its resident erased): none of it goes
+            # out, and the reply just decoded from it is not kept in memory either.
+            stored_reply.cache_clear()
+            return False
         try:
             message_id = await self._channels[row.channel].send(row.chat_id, reply, edit=edit)
         except RetryAfterError as e:

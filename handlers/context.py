@@ -58,6 +58,9 @@ class Context:
     moved: list[tuple[str, str]] = field(default_factory=list)  # others whose state was set
     # The flows' values read with the batch's first hop (``ReadAhead``), by name.
     ahead: dict[str, Any] = field(default_factory=dict)
+    # Personal data was erased by this step: once it is committed, the process forgets what it
+    # keeps in memory of replies (handlers/memories.py) and of this user.
+    erased: bool = False
 
     @property
     def t(self) -> Translator:

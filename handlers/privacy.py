@@ -409,7 +409,7 @@ async def answer_erase(ctx: Context, press: EraseAnswer) -> Step | None:
         return None
     done = await privacy.erase_user(ctx.conn, ctx.user.id, ctx.now)
     await privacy.delete_photo_files(ctx.conn, done.photos)
-    forget_erased()
+    ctx.erased = True  # the dispatcher empties the caches of replies after the commit
     step = Step(ctx.registry.home, {}, [Reply(erased_text(ctx, done))])
     for report_id in done.ids:  # the staff chats' cards lose the name and the description too
         report = await reports.get_report(ctx.conn, report_id)
@@ -460,8 +460,6 @@ async def retain(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> 
     cutoff = months_before(now, months)
     due = await privacy.ended_before(conn, cutoff)
     done = await privacy.anonymise_reports(conn, due, now)
-    if done.ids:
-        forget_erased()
     parts = await privacy.drop_followers_ended_before(conn, cutoff, now)
     # What else residents wrote, once answered or over: questions, comments and reasons.
     await privacy.drop_questions_before(conn, cutoff)
@@ -469,6 +467,8 @@ async def retain(conn: aiosqlite.Connection, m: Municipality, now: datetime) -> 
     await privacy.drop_reasons_answered_before(conn, cutoff)
     let_go = await privacy.unused_photos(conn, [*done.photos, *parts, *commented])
     await privacy.delete_photo_files(conn, let_go)
+    # Once a day: the caches of replies may quote any of it (a card, a notice of a question).
+    forget_erased()
     return []
 
 
