@@ -246,16 +246,18 @@ def explain(ctx: Context) -> Step:
 
 
 def prompt(ctx: Context) -> list[Reply]:
-    """The current state's question again (an interruption's hint says all there is to say)."""
-    if is_interruption(ctx):
-        return []
+    """The current state's question again: its own prompt (the languages during a /language in
+    the middle of a flow too); a one-off question without one has its hint and its buttons; any
+    other state falls back to the main menu."""
     flow = _flow_here(ctx)
     ask = None
     if flow is not None and flow.states is not None:
         ask = flow.prompts.get(flow.states(ctx.state))
-    if ask is None:
-        ask = ctx.registry.home_prompt
-    return ask(ctx)
+    if ask is not None:
+        return ask(ctx)
+    if is_interruption(ctx):
+        return []
+    return ctx.registry.home_prompt(ctx)
 
 
 def stale_button(ctx: Context) -> Step:

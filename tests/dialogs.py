@@ -177,6 +177,11 @@ class CollectingDialog:
 TELEGRAM_IDS: dict[str, int] = {}
 
 
+def telegram_chat(user: str) -> int:
+    """The Telegram user and chat id of a dialog's user (``ana`` comes first: 5001)."""
+    return TELEGRAM_IDS.setdefault(user, 5001 + len(TELEGRAM_IDS))
+
+
 @dataclass
 class TelegramDialog:
     """The real python-telegram-bot, polling the fake Bot API."""
@@ -185,7 +190,7 @@ class TelegramDialog:
     name: str = "telegram"
 
     def chat(self, user: str) -> int:
-        return TELEGRAM_IDS.setdefault(user, 5001 + len(TELEGRAM_IDS))
+        return telegram_chat(user)
 
     async def say(self, user: str, item: DialogInput) -> list[str]:
         fake, chat = self.running.fake, self.chat(user)
