@@ -11,7 +11,9 @@
 7. the hint of the current state, and its question again.
 
 A step where the person types (``Flow.typed``) ends its replies with the standard buttons Cancel
-and, where it may be skipped, Skip: on Viber a step without buttons leaves only /cancel.
+and, where it may be skipped, Skip: on Viber a step without buttons leaves only /cancel. A state
+without a prompt of its own (a preview) keeps the buttons it showed (``remember_screen``): its
+hint shows them again, not the main menu's, which on Viber would replace them.
 
 Roles are checked from the declarations on every command, button and step, at the moment of
 acting. Interrupting a flow and coming back (a question from the municipality, a comment, a
@@ -25,8 +27,19 @@ from dataclasses import replace
 from typing import Any
 
 from handlers.context import Context, Deps, Lookup, Step, column
-from handlers.events import Blocked, ButtonChoice, Choices, Command, Inbound, Reply, Sender, Text
+from handlers.events import (
+    Blocked,
+    Button,
+    ButtonChoice,
+    Choices,
+    Command,
+    Inbound,
+    Reply,
+    Sender,
+    Text,
+)
 from handlers.flow import (
+    SHOWN,
     SKIP_WORD,
     ButtonData,
     Flow,
@@ -48,7 +61,9 @@ RESUME = "_resume"  # the draft key under which an interrupted state and draft w
 async def handle(ctx: Context, event: Inbound) -> Step:
     """Answer one event (a typed step's replies end with its standard buttons)."""
     step = await answer(ctx, event)
-    return step if event.sender.group else with_typed_buttons(ctx, step)
+    if event.sender.group:
+        return step
+    return remember_screen(ctx, with_typed_buttons(ctx, step))
 
 
 async def answer(ctx: Context, event: Inbound) -> Step:
@@ -214,6 +229,38 @@ async def take_step_action(ctx: Context, press: StepAction) -> Step | None:
     return None
 
 
+# The buttons a state without a prompt of its own showed (a preview's Send and Cancel).
+
+
+def remember_screen(ctx: Context, step: Step) -> Step:
+    """Keep in the draft the buttons that a state without a prompt of its own last showed: such
+    a state cannot ask again (a preview), so its hint shows them again."""
+    flow = ctx.registry.flow_of(step.state)
+    if flow is None or flow.states is None:
+        return step
+    here = flow.states(step.state)
+    if here in flow.prompts or here in flow.typed:
+        if SHOWN in step.draft:
+            step.draft = {k: v for k, v in step.draft.items() if k != SHOWN}
+        return step
+    shown = next((r.markup for r in reversed(step.replies) if isinstance(r.markup, Choices)), None)
+    if shown is not None:
+        rows = [[[b.label, b.data] for b in row] for row in shown.rows]
+        step.draft = {**step.draft, SHOWN: {"state": step.state, "rows": rows}}
+    return step
+
+
+def shown_markup(ctx: Context) -> Choices | None:
+    """The buttons the current state last showed (``remember_screen``), or None."""
+    shown = ctx.draft.get(SHOWN)
+    if not isinstance(shown, dict) or shown.get("state") != ctx.state:
+        return None  # kept by another state (a draft carried over), or none
+    rows = shown.get("rows")
+    if not isinstance(rows, list):
+        return None
+    return Choices(tuple(tuple(Button(str(b[0]), str(b[1])) for b in row) for row in rows))
+
+
 def _flow_here(ctx: Context) -> Flow | None:
     """The flow of the current state."""
     return ctx.registry.flow_of(ctx.state)
@@ -242,20 +289,23 @@ def explain(ctx: Context) -> Step:
     if hint is None:
         ctx.state, ctx.draft = ctx.registry.home, {}
         return explain(ctx)
-    return stay(ctx, [Reply(ctx.t.gettext(hint)), *prompt(ctx)])
+    asked = prompt(ctx)
+    markup = None if asked else shown_markup(ctx)  # a preview's buttons go with its hint
+    return stay(ctx, [Reply(ctx.t.gettext(hint), markup), *asked])
 
 
 def prompt(ctx: Context) -> list[Reply]:
     """The current state's question again: its own prompt (the languages during a /language in
-    the middle of a flow too); a one-off question without one has its hint and its buttons; any
-    other state falls back to the main menu."""
+    the middle of a flow too). A one-off question or a typed step without one has its hint and
+    its buttons, and a state that showed buttons of its own (a preview) has them with the hint;
+    any other state falls back to the main menu."""
     flow = _flow_here(ctx)
     ask = None
     if flow is not None and flow.states is not None:
         ask = flow.prompts.get(flow.states(ctx.state))
     if ask is not None:
         return ask(ctx)
-    if is_interruption(ctx):
+    if is_interruption(ctx) or typed_buttons(ctx) is not None or shown_markup(ctx) is not None:
         return []
     return ctx.registry.home_prompt(ctx)
 

@@ -117,7 +117,9 @@ def draft_mark(draft: Mapping[str, Any]) -> str:
     """A short fingerprint of a preview's draft, carried by its confirm buttons: a button under
     an earlier preview (the admin has previewed something else since) no longer matches it.
     (A button sent before marks existed has none: ``stale_mark`` lets it through.)"""
-    text = json.dumps(draft, sort_keys=True, ensure_ascii=False, default=str)
+    # The buttons the engine keeps beside the draft are not part of what was previewed.
+    kept = {key: value for key, value in draft.items() if key != SHOWN}
+    text = json.dumps(kept, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
 
 
@@ -174,6 +176,7 @@ class StepAction(ButtonData):
 
 
 SKIP_WORD = "-"  # what a person types to skip a step that may be skipped
+SHOWN = "_shown"  # the draft key of the buttons a state without a prompt showed (engine)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,12 +21,16 @@ def screen_markup(ctx: Context) -> Markup:
     step's Cancel (and Skip) after it.
 
     A one-off question (an interruption) without a prompt of its own shows only a typed step's
-    buttons; any other state without one falls back to the main menu, as the engine's prompt does.
+    buttons, a state that showed buttons of its own (a preview) shows them again, and any other
+    state without one falls back to the main menu, as the engine's prompt does.
     """
     flow = ctx.registry.flow_of(ctx.state)
     ask = None
     if flow is not None and flow.states is not None:
         ask = flow.prompts.get(flow.states(ctx.state))
+    kept = engine.shown_markup(ctx)
+    if ask is None and kept is not None:  # a preview's buttons, kept by the engine
+        return kept
     if ask is None and not engine.is_interruption(ctx):
         ask = ctx.registry.home_prompt
     replies = ask(ctx) if ask is not None else []

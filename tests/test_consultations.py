@@ -422,8 +422,9 @@ async def test_the_send_button_of_an_earlier_preview_sends_nothing(office: Offic
     assert [r.text for r in stale] == [
         "That button is no longer valid.",
         "Please send or cancel the announcement with the buttons.",
-        "What would you like to do?",
     ]
+    # The hint keeps the current preview's buttons (not the main menu's).
+    assert stale[-1].buttons[0][0].data == second.data
     assert len(bot.channel.to("ana")) == received
     await bot.say("boss", second)
     assert bot.channel.to("ana")[-1].text == (

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bot.settings import Settings
+from handlers.flow import draft_mark
 from handlers.municipality import Municipality, StaffMember
 from tests.conftest import Press
 from tests.dialogs import ANA, Dialog, Table, open_dialog, play, telegram_chat
@@ -71,6 +72,18 @@ async def dialog(
     async with open_dialog(request.param, settings, admins, clock, geocoder) as opened:
         await play(opened, "ana", LANGUAGE)
         yield opened
+
+
+async def test_a_preview_s_hint_keeps_its_send_and_cancel(dialog: Dialog) -> None:
+    mark = draft_mark({"topic": "consultations", "text": "The hall is open on Monday"})
+    await play(
+        dialog,
+        "ana",
+        [
+            *ANNOUNCEMENT,
+            (Press(f"an:ok:{mark}"), ["Sent. Delivered: 0, unreachable: 0, failed: 0 (of 0)."]),
+        ],
+    )
 
 
 async def test_a_hint_during_a_language_change_shows_the_languages_again(dialog: Dialog) -> None:
