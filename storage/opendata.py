@@ -6,6 +6,7 @@ no contact, no internal note, no question or answer of the resident.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ import aiosqlite
 
 from storage import status
 from storage.clock import iso, parse
-from storage.sql import fetch_all, fetch_one
+from storage.sql import fetch_all, fetch_one, on_thread
 
 # The history a visitor may read: the filing, the status changes (with the note that the
 # resident got) and the municipality's public answers. Migration 0029's triggers name them too
@@ -103,7 +104,7 @@ _SELECT = (
 )
 
 
-def _report(r: aiosqlite.Row) -> PublicReport:
+def _report(r: aiosqlite.Row | sqlite3.Row) -> PublicReport:
     return PublicReport(
         id=r[0], ref=r[1], category=r[2], service=r[3], status=r[4], description=r[5],
         latitude=r[6], longitude=r[7], address=r[8], created_at=parse(r[9]),
@@ -192,9 +193,26 @@ async def find_request(conn: aiosqlite.Connection, ref: str) -> PublicReport | N
     return _report(row) if row else None
 
 
+async def data_set_changes(conn: aiosqlite.Connection) -> tuple[int, int]:
+    """The counters of changes to what the data sets are made of: the reports' (any change,
+    migration 0025) and the budget's, the action plan's and the library's (migration 0033)."""
+    row = await fetch_one(
+        conn,
+        "SELECT r.n, d.n FROM report_changes r CROSS JOIN data_set_changes d"
+        " WHERE r.id = 1 AND d.id = 1",
+    )
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
 async def all_public(conn: aiosqlite.Connection) -> list[PublicReport]:
-    """Every public report, oldest first (the data sets)."""
-    return [_report(r) for r in await fetch_all(conn, _SELECT + " ORDER BY r.id")]
+    """Every public report, oldest first (the data sets). Read and made on the database's
+    thread in one hop: made on the event loop, thousands of them held it (and the bot's events
+    with it) for hundreds of milliseconds."""
+
+    def read(raw: sqlite3.Connection) -> list[PublicReport]:
+        return [_report(r) for r in raw.execute(_SELECT + " ORDER BY r.id")]
+
+    return await on_thread(conn, read)
 
 
 async def notes_of(conn: aiosqlite.Connection, report_ids: Sequence[int]) -> list[PublicNote]:

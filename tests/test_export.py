@@ -22,7 +22,7 @@ from bot.app import build_app
 from bot.settings import Settings
 from bot.web import datasets
 from handlers.municipality import load_municipality
-from storage import budget, library_suggestions, opendata, users
+from storage import budget, library_suggestions, opendata, plan, users
 from storage.budget import Line
 from tests.conftest import REF, VLASOTINCE, Bot, Office, Press, free_port, leak_report
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
@@ -97,7 +97,10 @@ async def test_the_reports_as_csv_geojson_catalogue_and_zip(office: Office) -> N
     assert reports_set["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert reports_set["publisher"]["name"] == "Власотинце"
     assert reports_set["modified"] == "2026-05-17T11:00:00+02:00"
-    assert reports_set["accrualPeriodicity"] == "R/P1D"
+    # Rewritten within a minute of any change, not daily: the reports change at any moment, the
+    # plan when staff change it.
+    assert reports_set["accrualPeriodicity"] == "R/PT1S"
+    assert sets["https://o.example/data/plan.csv"]["accrualPeriodicity"] == "irregular"
     assert reports_set["title"] == "Пријављени комунални проблеми"
     assert [f["name"] for f in reports_set["fields"]][:3] == [
         "reference", "category", "category_name",
@@ -108,6 +111,43 @@ async def test_the_reports_as_csv_geojson_catalogue_and_zip(office: Office) -> N
             "data.json", "plan.csv", "reports.csv", "reports.geojson",
         ]  # fmt: skip
         assert archive.read("reports.csv") == files["reports.csv"]
+
+
+async def test_the_budget_plan_and_library_sets_follow_their_data_within_the_minute(
+    office: Office, settings: Settings
+) -> None:
+    """The minute's job rewrites the files when the budget, the plan or the library's
+    suggestions change (not only at the daily run), and not when nothing changed."""
+    app, now = office.bot.app, office.bot.clock.now()
+    writer = public_web.DataSetWriter(settings, app)
+    folder = public_web.data_folder(settings)
+    await writer.refresh()
+    assert not (folder / "budget.csv").exists()
+    line = Line(1, "spending", "0701", "0701-0002", "Одржавање путева", "451", "425", "01", 100, 0)
+    async with app.db.transaction() as conn:
+        await budget.add_version(
+            conn, 2026, "execution", date(2026, 6, 30), "b.csv", [line], imported_by=None, now=now
+        )
+    await writer.refresh_if_changed()
+    lines = rows_of((folder / "budget.csv").read_bytes())
+    assert [r["name"] for r in lines] == ["Одржавање путева"]
+    await suggested_titles(office)
+    await writer.refresh_if_changed()
+    suggested = rows_of((folder / "library-suggestions.csv").read_bytes())
+    assert [(r["title"], r["supporters"]) for r in suggested] == [
+        ("На Дрини ћуприја", "3"), ("Сеобе", "1"),
+    ]  # fmt: skip
+    async with app.db.transaction() as conn:
+        (measure,) = await plan.by_key(conn, "1.1", "ogp")
+        assert await plan.change(conn, measure, status="done", progress=100, now=now)
+    await writer.refresh_if_changed()
+    measures = {
+        (r["plan"], r["key"]): r["status"] for r in rows_of((folder / "plan.csv").read_bytes())
+    }
+    assert measures["ogp", "1.1"] == "done"
+    (folder / "plan.csv").unlink()
+    await writer.refresh_if_changed()  # nothing changed since: nothing is written
+    assert not (folder / "plan.csv").exists()
 
 
 async def test_the_budget_lines_are_published_once_there_is_a_budget(office: Office) -> None:

@@ -43,15 +43,17 @@ class DataSetWriter:
     """Writes the data sets, one build at a time, and again whenever the reports changed.
 
     An erased, retired or `/private` report must leave the published files soon (``/private``
-    says that no data set shows it), not at the daily run: the database counts every change
-    to a report (report_changes.n, migration 0025), and a check every minute rebuilds the
-    files once that counter has moved since the last write.
+    says that no data set shows it), not at the daily run, and a published budget, a measure's
+    new status or a supported title should show within the minute too: the database counts every
+    change to a report (report_changes.n, migration 0025) and to the budget, the plan and the
+    library's suggestions (data_set_changes.n, migration 0033), and a check every minute
+    rebuilds the files once either counter has moved since the last write.
     """
 
     def __init__(self, settings: Settings, app: App) -> None:
         self.settings = settings
         self.app = app
-        self.written: int | None = None  # the counter the files on disk were built at
+        self.written: tuple[int, int] | None = None  # the counters the files were built at
         # One build at a time: an older build finishing last would put back what was removed.
         self.lock = asyncio.Lock()
 
@@ -61,13 +63,13 @@ class DataSetWriter:
             await self._write()
 
     async def refresh_if_changed(self) -> None:
-        """Build and write them if a report changed since they were last written."""
+        """Build and write them if their data changed since they were last written."""
         async with self.lock:
             if (await self._changes()) != self.written:
                 await self._write()
 
-    async def _changes(self) -> int:
-        return (await opendata.changes(self.app.db.reader)).any
+    async def _changes(self) -> tuple[int, int]:
+        return await opendata.data_set_changes(self.app.db.reader)
 
     async def _write(self) -> None:
         try:

@@ -43,7 +43,14 @@ ZIP_NAME = "open-data.zip"
 FOLDER = "opendata"  # under the data folder
 BOM = "\ufeff"
 REFRESH_AT = (3, 30)  # the daily job, the municipality's time
-CHECK_EVERY = 60  # seconds: how soon a changed report reaches the files
+CHECK_EVERY = 60  # seconds: how soon a change reaches the files (bot/web DataSetWriter)
+# data.json's accrualPeriodicity (Project Open Data 1.1's codes). Every file is rewritten within
+# CHECK_EVERY of a change to its data (and at the daily run, which changes nothing by itself), so
+# each says how often its data changes: the reports' at any moment, as residents and staff work
+# ("continuously updated"); the budget's, the plan's and the suggestions' when someone imports,
+# publishes, updates or supports them, on no schedule ("irregular").
+CONTINUOUSLY = "R/PT1S"
+IRREGULAR = "irregular"
 MAX_SUGGESTIONS = 100_000
 
 
@@ -135,36 +142,42 @@ class DataSet:
     description: str
     fields: tuple[Field, ...]
     content: bytes
+    periodicity: str  # data.json's accrualPeriodicity
 
 
-# Each data set's title and description (msgids), by file.
-ABOUT = {
+# Each data set's title and description (msgids), and how often its data changes, by file.
+ABOUT: dict[str, tuple[str, str, str]] = {
     "reports.csv": (
         N_("Reported communal problems"),
         N_("Every public report of a communal problem, with its status and times."),
+        CONTINUOUSLY,
     ),
     "reports.geojson": (
         N_("Reported communal problems (map)"),
         N_("The same reports as GeoJSON points, for maps."),
+        CONTINUOUSLY,
     ),
     "budget.csv": (
         N_("Budget lines"),
         N_("Every line of the newest budget document: planned and executed."),
+        IRREGULAR,
     ),
     "plan.csv": (
         N_("Action plan measures"),
         N_("Every measure of the action plan with its responsible, dates, status and progress."),
+        IRREGULAR,
     ),
     "library-suggestions.csv": (
         N_("Titles suggested to the library"),
         N_("The titles residents suggested, how many asked for each and what became of them."),
+        IRREGULAR,
     ),
 }
 
 
 def _data_set(file: str, media_type: str, fields: tuple[Field, ...], content: bytes) -> DataSet:
-    title, description = ABOUT[file]
-    return DataSet(file, media_type, title, description, fields, content)
+    title, description, periodicity = ABOUT[file]
+    return DataSet(file, media_type, title, description, fields, content, periodicity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +356,7 @@ def catalogue(
                 "publisher": publisher,
                 "license": LICENCE,
                 "modified": modified,
-                "accrualPeriodicity": "R/P1D",
+                "accrualPeriodicity": s.periodicity,
                 "accessLevel": "public",
                 "keyword": [m.code.lower(), "open311"],
                 "distribution": [

@@ -150,7 +150,7 @@ def catalogue_entries(t: Translator, folder: Path) -> list[dict[str, str]]:
     """The data sets the last export wrote, described in the page's language."""
     return [
         {"title": t.gettext(title), "description": t.gettext(description), "file": file}
-        for file, (title, description) in datasets.ABOUT.items()
+        for file, (title, description, _) in datasets.ABOUT.items()
         if (folder / file).is_file()
     ]
 
