@@ -21,6 +21,7 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import Translations
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
@@ -153,6 +154,10 @@ class Translator:
     def month(self, day: dt.date) -> str:
         """Write the month a day is in, with its year ("May 2026", "мај 2026.")."""
         return format_skeleton("yMMMM", day, locale=_locale(self.language))
+
+    def decimal(self, value: float, pattern: str = "#,##0.0") -> str:
+        """Write a number as this reader does (1,5 in Serbian, 1.5 in English)."""
+        return format_decimal(value, pattern, locale=_locale(self.language))
 
     def time(self, moment: dt.datetime) -> str:
         """Write the time of day of a moment on the reader's clock."""

@@ -31,12 +31,35 @@ from storage.status import Status
 def responsible(m: Municipality, t: Translator, report: PublicReport) -> tuple[str, str]:
     """Who is responsible for a report, as its code and name: the outside body it was handed over
     to (or, handed over before the body was stored, the body of its category), else the municipal
-    service. Open311's agency_responsible, the data sets and the site all name this one."""
-    if report.status == Status.HANDED_OFF:
-        body = m.bodies.get(report.handed_to or "") or m.body_for(report.category)
-        if body is not None:
-            return body.id, body.name_in(t)
-    return report.service, t.name(m.service_name(report.service))
+    service. Open311's agency_responsible, the data sets, the site and the scorecards all name
+    this one."""
+    code = holder(m)(report.service, report.status, report.handed_to, report.category)
+    return code, holder_name(m, t, code)
+
+
+def holder(m: Municipality) -> opendata.Holder:
+    """Where a report is now (``responsible``'s code), from its service, status, the body it was
+    handed to and its category: what the scorecards count it under."""
+
+    def code(service: str, status: str, handed_to: str | None, category: str) -> str:
+        if status == Status.HANDED_OFF:
+            body = m.bodies.get(handed_to or "") or m.body_for(category)
+            if body is not None:
+                return body.id
+        return service
+
+    return code
+
+
+def holder_name(m: Municipality, t: Translator, code: str) -> str:
+    """The name of a municipal service or of an outside body, by its code."""
+    body = None if code in m.services else m.bodies.get(code)
+    return body.name_in(t) if body is not None else t.name(m.service_name(code))
+
+
+def days(t: Translator, value: float | None) -> str:
+    """A median in days as the reader writes numbers (1,5 in Serbian, 1.5 in English)."""
+    return "-" if value is None else t.decimal(value)
 
 
 async def make_private(ctx: Context, args: str) -> Step:
@@ -74,18 +97,18 @@ def _staff_command(name: str, run: StaffCommand, help_line: str) -> CommandSpec:
 async def how_we_do(ctx: Context) -> Step:
     """The scorecard of each service, in words (the site shows it with its chart)."""
     _ = ctx.t.gettext
-    cards = await opendata.scorecards(ctx.conn, ctx.now)
+    cards = await opendata.scorecards(ctx.conn, ctx.now, holder(ctx.municipality))
     lines = [_("How the municipal services handle the reports (all time):")]
     for c in cards:
-        name = ctx.t.name(ctx.municipality.service_name(c.service))
+        name = holder_name(ctx.municipality, ctx.t, c.service)
         within = "-" if c.resolved_in_time is None else f"{100 * c.resolved_in_time:.0f} %"
         text = _(
             "{service}: open now {open}; median days to acknowledge {ack}, to resolve {resolve};"
             " resolved within the deadline {within}",
             service=name,
             open=c.open_now,
-            ack=_days(c.median_ack_days),
-            resolve=_days(c.median_resolve_days),
+            ack=days(ctx.t, c.median_ack_days),
+            resolve=days(ctx.t, c.median_resolve_days),
             within=within,
         )
         lines.append(text)
@@ -102,7 +125,7 @@ def _in_time_chart(ctx: Context, cards: list[opendata.Scorecard]) -> Chart | Non
         return None
     return Chart(
         title=ctx.t.gettext("Reports resolved within the deadline (%)"),
-        labels=tuple(ctx.t.name(ctx.municipality.service_name(c.service)) for c in shown),
+        labels=tuple(holder_name(ctx.municipality, ctx.t, c.service) for c in shown),
         values=tuple(100 * (c.resolved_in_time or 0) for c in shown),
         value_labels=tuple(
             "-" if c.resolved_in_time is None else f"{100 * c.resolved_in_time:.0f} %"
@@ -110,10 +133,6 @@ def _in_time_chart(ctx: Context, cards: list[opendata.Scorecard]) -> Chart | Non
         ),
         maximum=100,
     )
-
-
-def _days(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
 
 
 FLOW = Flow(

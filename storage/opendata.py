@@ -7,7 +7,7 @@ no contact, no internal note, no question or answer of the resident.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -362,23 +362,29 @@ async def ref_of_token(conn: aiosqlite.Connection, token: str) -> str | None:
 
 
 async def ended_times(conn: aiosqlite.Connection) -> dict[int, datetime]:
-    """When each public report last reached an end (closed or rejected)."""
+    """When each public report that is ended now (closed, rejected, handed off) last reached an
+    end: a reopened report is not closed, whatever it was before."""
+    ended = _marks(status.ENDED)
     rows = await fetch_all(
         conn,
         "SELECT e.report_id, MAX(e.at) FROM report_events e"  # noqa: S608 - only placeholders
-        " JOIN reports r ON r.id = e.report_id"
-        f" WHERE r.public = 1 AND e.kind = 'status' AND e.new_status IN ({_marks(status.ENDED)})"
-        " GROUP BY e.report_id",
-        status.ENDED,
+        f" JOIN reports r ON r.id = e.report_id AND r.public = 1 AND r.status IN ({ended})"
+        f" WHERE e.kind = 'status' AND e.new_status IN ({ended}) GROUP BY e.report_id",
+        (*status.ENDED, *status.ENDED),
     )
     return {int(r[0]): parse(r[1]) for r in rows}
 
 
+# Where a report is now, from its service, status, handed_to and category (handlers/opendata).
+Holder = Callable[[str, str, str | None, str], str]
+
+
 @dataclass(frozen=True, slots=True)
 class Scorecard:
-    """How one service does with its public reports."""
+    """How one service (or an outside body a report was handed to) does with its public
+    reports."""
 
-    service: str
+    service: str  # the service's code, or the body's
     open_now: int
     median_ack_days: float | None
     median_resolve_days: float | None
@@ -405,10 +411,12 @@ def last_months(now: datetime, count: int) -> list[str]:
 
 
 async def scorecards(
-    conn: aiosqlite.Connection, now: datetime, months: int = 12
+    conn: aiosqlite.Connection, now: datetime, holder: Holder, months: int = 12
 ) -> list[Scorecard]:
-    """Per service (of the public reports): open now, medians, the SLA share, 12 months (read
-    only from the columns that ``Changes.figures`` counts the changes of)."""
+    """Per service (of the public reports), each report counted where ``holder`` says it is now
+    (a handed-off one under its body, as the API and the data sets name it): open now, medians,
+    the SLA share, 12 months (read only from the columns that ``Changes.figures`` counts the
+    changes of)."""
     # The days are computed by SQLite: reading 10,000 rows of times into Python costs more.
     # julianday() is SQLite's (PostgreSQL: EXTRACT(EPOCH FROM ...) / 86400 on timestamps; the
     # moments are text here, which SQL cannot subtract).
@@ -416,11 +424,11 @@ async def scorecards(
         conn,
         "SELECT service, status, julianday(acknowledged_at) - julianday(created_at),"
         " julianday(resolved_at) - julianday(created_at), resolved_at <= sla_due_at,"
-        " substr(created_at, 1, 7) FROM reports WHERE public = 1",
+        " substr(created_at, 1, 7), handed_to, category FROM reports WHERE public = 1",
     )
     grouped: dict[str, list[aiosqlite.Row]] = {}
     for row in rows:
-        grouped.setdefault(str(row[0]), []).append(row)
+        grouped.setdefault(holder(row[0], row[1], row[6], row[7]), []).append(row)
     wanted = last_months(now, months)
     return [_scorecard(s, items, wanted) for s, items in sorted(grouped.items())]
 

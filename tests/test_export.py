@@ -22,6 +22,7 @@ from bot.app import build_app
 from bot.settings import Settings
 from bot.web import datasets
 from handlers.municipality import load_municipality
+from handlers.opendata import holder
 from storage import budget, library_suggestions, opendata, plan, users
 from storage.budget import Line
 from tests.conftest import REF, VLASOTINCE, Bot, Office, Press, free_port, leak_report
@@ -315,7 +316,8 @@ async def test_the_scorecard_of_a_service(office: Office) -> None:
     clock.advance(days=2)
     await office.staff("vesna", f"/resolve {SECOND}")  # after three days: late
     await office.report_leak("boss")
-    (card,) = await opendata.scorecards(office.bot.app.db.reader, clock.now())
+    m = office.bot.app.deps.municipality
+    (card,) = await opendata.scorecards(office.bot.app.db.reader, clock.now(), holder(m))
     assert card.service == "water"
     assert card.open_now == 1
     assert card.median_ack_days == pytest.approx(0.75)
@@ -323,6 +325,46 @@ async def test_the_scorecard_of_a_service(office: Office) -> None:
     assert card.resolved_in_time == pytest.approx(0.5)
     assert card.per_month[-1] == ("2026-05", 3)
     assert [m for m, _ in card.per_month][:2] == ["2025-06", "2025-07"]
+
+
+async def test_a_handed_off_report_counts_where_it_is_now(office: Office) -> None:
+    """The scorecards count a report handed over to an outside body under that body, as
+    reports.csv (and Open311's agency_responsible, from the same rule) name it, not under the
+    municipal service it came from."""
+    await office.report_leak()
+    await office.report_leak("mila", again=True)
+    await office.staff("vesna", f"/handoff {SECOND} eds")
+    app, now = office.bot.app, office.bot.clock.now()
+    m = app.deps.municipality
+    published = await datasets.build(app.db.reader, m, now, "")
+    rows = rows_of(published.files["reports.csv"])
+    assert {r["reference"]: r["service"] for r in rows} == {REF: "water", SECOND: "eds"}
+    cards = await opendata.scorecards(app.db.reader, now, holder(m))
+    assert [(c.service, c.open_now, c.per_month[-1]) for c in cards] == [
+        ("eds", 0, ("2026-05", 1)), ("water", 1, ("2026-05", 1)),
+    ]  # fmt: skip
+    said = await office.bot.say("ana", Press("menu:scorecard"))
+    assert "Elektrodistribucija" in said[0].text.split("\n\n")[1], said[0].text
+
+
+async def test_a_reopened_report_is_not_closed_in_the_data_sets(office: Office) -> None:
+    """reports.csv's ``closed`` is the report's last closure while it is ended, none once it is
+    reopened (it kept the earlier one)."""
+    app, clock = office.bot.app, office.bot.clock
+    await office.report_leak()
+    await office.staff("vesna", f"/reject {REF} Not ours.")
+    clock.advance(hours=1)
+    await office.staff("vesna", f"/reopen {REF}")
+
+    async def closed() -> tuple[str, str]:
+        files = (await datasets.build(app.db.reader, app.deps.municipality, clock.now(), "")).files
+        (row,) = rows_of(files["reports.csv"])
+        return row["status"], row["closed"]
+
+    assert await closed() == ("reopened", "")
+    clock.advance(hours=1)
+    await office.staff("vesna", f"/reject {REF} Not ours after all.")
+    assert await closed() == ("rejected", "2026-05-17T13:00:00+02:00")
 
 
 async def test_residents_ask_how_the_municipality_is_doing(office: Office) -> None:

@@ -216,6 +216,25 @@ async def test_the_first_page_shows_the_map_reports_scorecards_and_budget(
     assert site.hosts == {"127.0.0.1"}
 
 
+async def test_the_scorecards_write_days_as_the_pages_reader_does(
+    office: Office, site: Visit, tiles: list[str]
+) -> None:
+    """A median of a day and a half is 1,5 in Serbian (and Hungarian, Bosnian), 1.5 in English."""
+    del tiles
+    await office.report_leak()
+    office.bot.clock.advance(hours=36)
+    await office.staff("vesna", f"/ack {REF}")
+    page = site.page
+    for language, median in (("sr-Cyrl", "1,5"), ("sr-Latn", "1,5"), ("en", "1.5"),
+                             ("hu", "1,5"), ("bs", "1,5")):  # fmt: skip
+        await site.open(f"/?lang={language}")
+        assert await page.get_attribute("html", "lang") == language
+        figures = page.locator("#scorecards .card").first.locator("dd")
+        assert await figures.all_inner_texts() == ["1", median, "-", "-"], language
+    await site.shot("scorecards-en")
+    assert site.errors == []
+
+
 async def test_the_language_switch_keeps_no_cookie(
     office: Office, site: Visit, tiles: list[str]
 ) -> None:

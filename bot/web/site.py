@@ -25,7 +25,7 @@ from handlers.budget import period as budget_period
 from handlers.budget.money import dinars
 from handlers.budget.programs import program_name
 from handlers.i18n import LANGUAGES, Translator, translator
-from handlers.opendata import responsible
+from handlers.opendata import days, holder, holder_name, responsible
 from handlers.plan.config import PlanSection
 from handlers.plan.model import STATUS_NAMES
 from handlers.plan.progress import Plan, percent
@@ -205,7 +205,7 @@ async def _reports_part(site: Site, t: Translator, now: datetime) -> dict[str, A
         })  # fmt: skip
 
     async def scorecards() -> list[Scorecard]:
-        return await opendata.scorecards(conn, now)
+        return await opendata.scorecards(conn, now, holder(site.data.m))
 
     cards = await site.kept("scorecards", (changes.figures, minute[:7]), scorecards)
     return {
@@ -281,10 +281,6 @@ def _recent(site: Site, t: Translator, r: PublicReport, notes: list[PublicNote])
     }  # fmt: skip
 
 
-def _days(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
 def _card(site: Site, t: Translator, c: Scorecard, index: int) -> dict[str, Any]:
     highest = max((n for _, n in c.per_month), default=0) or 1
     bars = [
@@ -294,10 +290,10 @@ def _card(site: Site, t: Translator, c: Scorecard, index: int) -> dict[str, Any]
     ]  # fmt: skip
     return {
         "id": index,
-        "name": t.name(site.data.m.service_name(c.service)),
+        "name": holder_name(site.data.m, t, c.service),
         "open": c.open_now,
-        "ack": _days(c.median_ack_days),
-        "resolve": _days(c.median_resolve_days),
+        "ack": days(t, c.median_ack_days),
+        "resolve": days(t, c.median_resolve_days),
         "within": "-" if c.resolved_in_time is None else f"{100 * c.resolved_in_time:.0f} %",
         "bars": bars,
         "months_text": ", ".join(f"{_month(t, month)}: {n}" for month, n in c.per_month),
