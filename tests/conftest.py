@@ -33,6 +33,7 @@ from handlers.events import (
 )
 from handlers.municipality import Municipality, StaffMember, load_municipality
 from handlers.ports import Place
+from storage.sql import fetch_one
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
 from tests.fakes.telegram_api import Call, FakeTelegramApi
 
@@ -252,6 +253,24 @@ class Running:
 
         found.__qualname__ = f"a message to {chat_id} containing {needle!r}"
         await self.fake.wait_for(found, seconds)
+
+    async def handled(self, update_id: int) -> None:
+        """Wait until an update is committed, then deliver everything it caused.
+
+        The wait for the commit has the tests' usual deadline; the delivery has none of its own:
+        drawing a chart on a loaded machine takes what it takes (the suite's timeout bounds it).
+        """
+
+        async def committed() -> bool:
+            row = await fetch_one(
+                self.app.db.reader,
+                "SELECT 1 FROM processed_updates WHERE channel = 'telegram' AND update_id = ?",
+                (str(update_id),),
+            )
+            return row is not None
+
+        await eventually(committed, f"update {update_id} committed")
+        await self.app.sender.drain()
 
     def buttons(self, chat_id: int) -> list[str]:
         markup: dict[str, Any] = self.fake.sent_messages(chat_id)[-1].get("reply_markup") or {}

@@ -20,7 +20,6 @@ from bot.channels.viber import BUTTON_PREFIX, ViberAccount, ViberChannel, ViberU
 from bot.runtime import serve, web_app
 from bot.settings import Settings
 from handlers.municipality import Municipality
-from storage.sql import fetch_one
 from tests.conftest import Bot, DialogInput, Picture, Pin, Press, Recording, free_port, telegram_app
 from tests.conftest import Running as TelegramRunning
 from tests.fakes.ports import CollectingChannel, FakeClock, FakeGeocoder
@@ -231,25 +230,10 @@ class TelegramDialog:
                 update = fake.push_text(chat, item)
             case _:
                 raise AssertionError(f"not a Telegram input: {item!r}")
-        await self._handled(update)
+        await self.running.handled(update)
         return [
             str(m.get("text") or m.get("caption") or "") for m in fake.sent_messages(chat)[before:]
         ]
-
-    async def _handled(self, update: int) -> None:
-        app = self.running.app
-        for _ in range(500):
-            row = await fetch_one(
-                app.db.reader,
-                "SELECT 1 FROM processed_updates WHERE channel = 'telegram' AND update_id = ?",
-                (str(update),),
-            )
-            if row is not None:
-                break
-            await asyncio.sleep(0.01)  # polling for the condition, not a fixed wait
-        else:
-            raise AssertionError(f"update {update} was not handled")
-        await app.sender.drain()
 
 
 @dataclass

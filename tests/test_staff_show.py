@@ -73,7 +73,7 @@ async def test_show_in_a_staff_chat_stays_in_the_staff_language(running: Running
     before = len(fake.sent_messages(ROADS_CHAT))
 
     update = fake.push_command(TELEGRAM_IDS[OPERATOR], "show", REF, chat_id=ROADS_CHAT)
-    await telegram._handled(update)
+    await running.handled(update)
 
     card = str(fake.sent_messages(ROADS_CHAT)[before:][-1]["text"])
     assert card.startswith(f"{REF} · НОВА\nКатегорија: ")
