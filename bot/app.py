@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.charts import ChartRenderer
 from bot.clock import SystemClock
@@ -14,16 +14,18 @@ from bot.geocoder import NominatimGeocoder
 from bot.outbox import OutboxSender, SendLimits
 from bot.settings import Settings
 from handlers.context import Deps
-from handlers.events import Sender
+from handlers.events import Reply, Sender
 from handlers.flow import Registry
 from handlers.municipality import Municipality
 from handlers.plan.config import store_file_plan
 from handlers.ports import Channel, Clock, Geocoder, KeyboardPerMessage
 from handlers.registry import REGISTRY
 from handlers.screens import CurrentScreens
-from storage import consultations, users
+from handlers.staff.menus import command_menu
+from storage import consultations, outbox, users
 from storage.consultations import NewConsultation
 from storage.db import Database
+from storage.outbox import NewMessage
 from storage.photos import PhotoStore
 from storage.voices import VoiceStore
 
@@ -49,11 +51,14 @@ def staff_role(municipality: Municipality, sender: Sender) -> tuple[str, tuple[s
     return "resident", ()
 
 
-async def sync_staff(db: Database, municipality: Municipality, registry: Registry) -> None:
+async def sync_staff(
+    db: Database, municipality: Municipality, registry: Registry, now: datetime
+) -> None:
     """Give users the roles the file gives them now; staff taken out of it become residents.
 
     Staff added with /staff add keep their role (they are in ``staff_members``). Those demoted
-    lose what they were doing in a staff-only flow (a prepared announcement never goes out).
+    lose what they were doing in a staff-only flow (a prepared announcement never goes out), and
+    their chat's own command menu (the staff's menus are set after this, at start-up).
     """
     # The console's --staff acts as a staff member of the file under a prefixed id.
     identities = [
@@ -61,8 +66,12 @@ async def sync_staff(db: Database, municipality: Municipality, registry: Registr
         for ident in ((m.messenger, m.user_id), ("console", f"staff:{m.user_id}"))
     ]  # fmt: skip
     async with db.transaction() as conn:
-        await users.demote_staff_except(
+        demoted = await users.demote_staff_except(
             conn, {ident for ident, _ in identities}, registry.staff_states(), registry.home
+        )
+        no_menu = Reply("", menu=command_menu(registry, "resident", municipality.staff_language))
+        await outbox.enqueue(
+            conn, [NewMessage(ch, chat, None, no_menu.to_payload()) for ch, chat in demoted], now
         )
         for (channel, external_id), m in identities:
             await users.set_role(conn, channel, external_id, m.role, m.services)
@@ -92,7 +101,7 @@ async def build_app(
     """Open the database and wire the parts; close everything on the way out."""
     clock = clock or SystemClock()
     db = await Database.open(settings.database)
-    await sync_staff(db, municipality, REGISTRY)
+    await sync_staff(db, municipality, REGISTRY, clock.now())
     await sync_consultations(db, municipality, clock)
     nominatim = None
     if geocoder is None:

@@ -21,6 +21,7 @@ from handlers.memories import forget_on_erasure
 from handlers.ports import (
     Channel,
     Clock,
+    CommandMenus,
     PermanentError,
     RetryAfterError,
     TemporaryError,
@@ -54,6 +55,15 @@ def stored_reply(stored: str) -> Reply:
 
 
 forget_on_erasure(stored_reply.cache_clear)  # it may quote a resident (a staff notice)
+
+
+async def _carry_out(channel: Channel, chat_id: str, reply: Reply, edit: str | None) -> str | None:
+    """Send a message, or set a chat's command menu (nothing to do where the messenger has none)."""
+    if reply.menu is None:
+        return await channel.send(chat_id, reply, edit=edit)
+    if isinstance(channel, CommandMenus):
+        await channel.set_menu(chat_id, reply.menu)
+    return None
 
 
 def backoff(attempts: int) -> float:
@@ -259,7 +269,7 @@ class OutboxSender:
             stored_reply.cache_clear()
             return False
         try:
-            message_id = await self._channels[row.channel].send(row.chat_id, reply, edit=edit)
+            message_id = await _carry_out(self._channels[row.channel], row.chat_id, reply, edit)
         except RetryAfterError as e:
             await self._later(row, e.seconds, f"retry_after {e.seconds}", count=False, done=e.done)
         except UnreachableError:

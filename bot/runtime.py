@@ -24,6 +24,7 @@ from bot.settings import Settings, webhook_path
 from handlers.municipality import Municipality
 from handlers.ports import Channel
 from handlers.registry import REGISTRY
+from handlers.staff.menus import staff_menus
 
 log = logging.getLogger(__name__)
 EMAIL_RATE = 5.0  # messages/s; a municipal mail server need not be hurried
@@ -177,7 +178,7 @@ async def _run(
     try:
         scheduler.start()
         if messengers.telegram is not None and messengers.telegram_updates is not None:
-            await _start_telegram(settings, municipality, messengers.telegram)
+            await start_telegram(settings, app, messengers.telegram)
             if not settings.telegram_webhook_url:
                 poll = messengers.telegram_updates.poll(stop)
                 tasks.append(asyncio.create_task(poll, name="telegram-poll"))
@@ -212,11 +213,13 @@ def add_routes(
     return routes
 
 
-async def _start_telegram(
-    settings: Settings, municipality: Municipality, telegram: TelegramChannel
-) -> None:
-    """Register the commands, and the webhook when there is one."""
+async def start_telegram(settings: Settings, app: App, telegram: TelegramChannel) -> None:
+    """Register the commands (the staff's private chats' own too), and the webhook if any."""
+    municipality = app.deps.municipality
     await telegram.register_commands(municipality.languages, REGISTRY)
+    await telegram.set_menus(
+        await staff_menus(app.db.reader, municipality, REGISTRY, telegram.name)
+    )
     if settings.telegram_webhook_url:
         await telegram.bot.set_webhook(
             settings.telegram_webhook_url,

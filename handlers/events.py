@@ -242,6 +242,23 @@ _KEYBOARDS = {"location": AskLocation, "remove": RemoveKeyboard, "force_reply": 
 
 
 @dataclass(frozen=True, slots=True)
+class MenuCommand:
+    """One line of a command menu: the command's name and its description, rendered."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandMenu:
+    """The command menu of one private chat (a staff member's), rendered in its reader's
+    language and script. No commands: the chat's own menu is taken away, and the menu that all
+    residents' chats have shows again."""
+
+    commands: tuple[MenuCommand, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """A file sent with a message (the resident's data export): the name shown and where it is
     stored in the data folder (storage/exports.py). The outbox row keeps these, never the
@@ -261,6 +278,8 @@ class Reply:
     ``voice`` a stored voice note and ``document`` a file, sent after the photos (attachments
     too). A message with a ``key`` is remembered once sent; with ``edit`` it replaces the message
     sent under the same key in the same chat (a report's card), or is sent anew when there is none.
+    A reply with a ``menu`` is no message: it sets its chat's command menu where the messenger has
+    one, and is nothing elsewhere.
     """
 
     text: str
@@ -273,6 +292,7 @@ class Reply:
     chart: Chart | None = None
     voice: str = ""
     document: Document | None = None
+    menu: CommandMenu | None = None
 
     @property
     def buttons(self) -> tuple[tuple[Button, ...], ...]:
@@ -312,6 +332,8 @@ class Reply:
             payload["voice"] = self.voice
         if self.document is not None:
             payload["document"] = {"name": self.document.name, "path": self.document.path}
+        if self.menu is not None:
+            payload["menu"] = [[c.name, c.description] for c in self.menu.commands]
         return payload
 
     @classmethod
@@ -341,7 +363,14 @@ class Reply:
             chart=Chart.from_payload(chart) if isinstance(chart, Mapping) else None,
             voice=str(payload.get("voice", "")),
             document=_document(payload.get("document")),
+            menu=_menu(payload.get("menu")),
         )
+
+
+def _menu(raw: object) -> CommandMenu | None:
+    if not isinstance(raw, list):
+        return None
+    return CommandMenu(tuple(MenuCommand(str(name), str(text)) for name, text in raw))
 
 
 def _document(raw: object) -> Document | None:

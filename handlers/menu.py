@@ -11,6 +11,7 @@ from handlers.context import Context, Step, column
 from handlers.events import Button, Choices, RemoveKeyboard, Reply
 from handlers.flow import Anywhere, ButtonData, CommandSpec, Entry, Flow, Registry, Role, StepAction
 from handlers.i18n import LANGUAGES, translator
+from handlers.staff.menus import own_menu
 from handlers.texts import N_
 
 
@@ -113,9 +114,11 @@ async def set_language(ctx: Context, choice: Language) -> Step:
     done = Reply(ctx.t.gettext("Language set: {language}.", language=LANGUAGES[choice.code]))
     if not engine.is_interruption(ctx):
         step = first_welcome(ctx) if first else welcome(ctx)
-        return Step(step.state, step.draft, [done, *step.replies], language=choice.code)
-    step = engine.resume(ctx, [done])
+        step = Step(step.state, step.draft, [done, *step.replies], step.outgoing)
+    else:
+        step = engine.resume(ctx, [done])
     step.language = choice.code
+    step.outgoing += own_menu(ctx, choice.code)  # a staff member's menu, in the new language
     return step
 
 

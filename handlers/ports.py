@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from handlers.events import Markup, Reply
+from handlers.events import CommandMenu, Markup, Reply
 
 
 class Clock(Protocol):
@@ -105,6 +105,20 @@ class Channel(Protocol):
             UnreachableError: the user blocked the bot or no longer exists.
             TemporaryError: a network error or a server error; try again later.
             PermanentError: the messenger refuses this message for good.
+        """
+        ...
+
+
+@runtime_checkable
+class CommandMenus(Protocol):
+    """A channel whose messenger keeps a command menu per chat (Telegram): the outbox sender
+    gives it the replies that set one; elsewhere those replies are nothing to send."""
+
+    async def set_menu(self, chat_id: str, menu: CommandMenu) -> None:
+        """Set a private chat's own command menu, or take it away when ``menu`` lists none.
+
+        Raises:
+            RetryAfterError, TemporaryError, PermanentError: as ``Channel.send``.
         """
         ...
 

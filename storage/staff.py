@@ -131,3 +131,29 @@ async def list_all(conn: aiosqlite.Connection) -> list[StaffEntry]:
         conn, "SELECT channel, external_id, role, services FROM staff_members ORDER BY at"
     )
     return [StaffEntry(r[0], r[1], r[2], tuple(json.loads(r[3]))) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffChat:
+    """A staff member of one messenger as known now: their private chat ("" before they
+    write), role and language."""
+
+    external_id: str
+    chat_id: str
+    role: str
+    language: str | None
+
+
+async def chats_on(conn: aiosqlite.Connection, channel: str) -> list[StaffChat]:
+    """The staff of ``channel`` who have written to the bot, and those added with /staff add
+    who have not yet."""
+    rows = await fetch_all(
+        conn,
+        "SELECT external_id, chat_id, role, language FROM users"
+        " WHERE channel = ? AND role != 'resident'"
+        " UNION ALL SELECT s.external_id, '', s.role, NULL FROM staff_members s"
+        " WHERE s.channel = ? AND NOT EXISTS (SELECT 1 FROM users u"
+        "  WHERE u.channel = s.channel AND u.external_id = s.external_id)",
+        (channel, channel),
+    )
+    return [StaffChat(str(r[0]), str(r[1] or ""), str(r[2]), r[3]) for r in rows]

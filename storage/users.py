@@ -212,21 +212,23 @@ async def admins(conn: aiosqlite.Connection) -> list[User]:
 
 async def demote_staff_except(
     conn: aiosqlite.Connection, keep: set[tuple[str, str]], staff_states: list[str], home: str
-) -> None:
-    """Make residents of staff who are neither in ``keep`` nor added with /staff add.
+) -> list[tuple[str, str]]:
+    """Make residents of staff who are neither in ``keep`` nor added with /staff add; return
+    their (channel, private chat).
 
     Whatever they were doing in a staff-only flow (``staff_states``) is dropped.
     """
     rows = await fetch_all(
         conn,
-        "SELECT channel, external_id FROM users u WHERE role != 'resident' AND NOT EXISTS"
+        "SELECT channel, external_id, chat_id FROM users u WHERE role != 'resident' AND NOT EXISTS"
         " (SELECT 1 FROM staff_members s WHERE s.channel = u.channel"
         " AND s.external_id = u.external_id)",
     )
-    gone = [(str(r[0]), str(r[1])) for r in rows if (str(r[0]), str(r[1])) not in keep]
-    for channel, external_id in gone:
+    gone = [(str(r[0]), str(r[1]), str(r[2])) for r in rows if (str(r[0]), str(r[1])) not in keep]
+    for channel, external_id, _chat in gone:
         await set_role(conn, channel, external_id, "resident", ())
         await clear_states_of(conn, channel, external_id, staff_states, home)
+    return [(channel, chat) for channel, _id, chat in gone]
 
 
 async def waiting_since(

@@ -432,6 +432,30 @@ async def test_chat_action(bot: telegram.Bot) -> None:
         await bot.send_chat_action(USER, "dancing")
 
 
+async def test_command_scopes_are_checked_and_a_chat_sees_its_own_menu_first(
+    fake: FakeTelegramApi, bot: telegram.Bot
+) -> None:
+    private = telegram.BotCommandScopeAllPrivateChats()
+    assert await bot.set_my_commands([("start", "Почни")], scope=private)
+    assert await bot.set_my_commands([("start", "Start")], scope=private, language_code="en")
+    # A chat's scope needs the chat, one that Telegram knows (its user has written).
+    with pytest.raises(BadRequest, match=r"(?i)chat_id: required field of BotCommandScopeChat"):
+        await bot.set_my_commands([("inbox", "x")], api_kwargs={"scope": {"type": "chat"}})
+    with pytest.raises(BadRequest, match=r"(?i)unsupported BotCommandScope type 'room'"):
+        await bot.set_my_commands([("inbox", "x")], api_kwargs={"scope": {"type": "room"}})
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.set_my_commands([("inbox", "x")], scope=telegram.BotCommandScopeChat(USER))
+    assert fake.menu_of(USER, "en") == ["/start - Start"]
+    fake.push_text(USER, "zdravo")
+    assert await bot.set_my_commands(
+        [("inbox", "Prijave")], scope=telegram.BotCommandScopeChat(USER)
+    )
+    assert fake.menu_of(USER, "en") == fake.menu_of(USER, "hu") == ["/inbox - Prijave"]
+    assert fake.menu_of(USER + 1, "hu") == ["/start - Почни"]
+    assert await bot.delete_my_commands(scope=telegram.BotCommandScopeChat(str(USER)))
+    assert fake.menu_of(USER, "en") == ["/start - Start"]
+
+
 async def test_commands_and_webhook(fake: FakeTelegramApi, bot: telegram.Bot) -> None:
     assert await bot.set_my_commands([("start", "Počni"), ("prijava", "Nova prijava")])
     assert [c.command for c in await bot.get_my_commands()] == ["start", "prijava"]

@@ -86,7 +86,7 @@ async def test_an_admin_removed_from_the_file_cannot_send_a_prepared_announcemen
         app.deps.municipality,
         staff=tuple(m for m in app.deps.municipality.staff if m.user_id != "boss"),
     )
-    await sync_staff(app.db, demoted, app.deps.registry)
+    await sync_staff(app.db, demoted, app.deps.registry, app.deps.clock.now())
     refused = [r.text for r in await office.bot.say("boss", OnScreen("an:ok"))]
     assert refused[0] == "This is for municipal staff only; nothing was changed."
     assert not any("water is off" in r.text for r in office.bot.channel.to("ana"))

@@ -28,6 +28,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -63,6 +64,7 @@ from handlers.events import (
     ButtonChoice,
     Choices,
     Command,
+    CommandMenu,
     Contact,
     Document,
     File,
@@ -391,6 +393,43 @@ class TelegramChannel:
             for listed, scope in scopes:
                 commands = [BotCommand(c.name, _(c.help)[:256]) for c in listed]
                 await self.bot.set_my_commands(commands, scope=scope, language_code=code)
+
+    async def set_menu(self, chat_id: str, menu: CommandMenu) -> None:
+        """Set a private chat's own command menu (a staff member's), or take it away.
+
+        The chat's scope has no language: the menu is rendered in the reader's language and
+        script already, and it beats every scope of all private chats, whatever the app's language.
+        """
+        scope = BotCommandScopeChat(int(chat_id))
+        commands = [BotCommand(c.name, c.description[:256]) for c in menu.commands]
+        try:
+            async with self._in_flight:
+                if commands:
+                    await self.bot.set_my_commands(commands, scope=scope)
+                else:
+                    await self.bot.delete_my_commands(scope=scope)
+        except RetryAfter as e:
+            raise RetryAfterError(_seconds(e.retry_after)) from e
+        except (BadRequest, Forbidden) as e:
+            # "chat not found": they have not written to the bot yet. Their menu is set when they
+            # choose a language; their chat is no less reachable for it.
+            raise PermanentError(e.message) from e
+        except (NetworkError, OSError, TelegramError) as e:
+            raise TemporaryError(type(e).__name__) from e
+
+    async def set_menus(self, menus: Sequence[tuple[str, CommandMenu]]) -> int:
+        """Set the menus of these private chats (the staff's, at start-up); return how many were
+        set. One that Telegram refuses is logged, without the chat, and the others go on."""
+        done = 0
+        for chat_id, menu in menus:
+            try:
+                await self.set_menu(chat_id, menu)
+            except DeliveryError as e:
+                log.warning("a staff member's command menu was not set: %s", e)
+            else:
+                done += 1
+        log.info("command menus set in %d of %d staff members' chats", done, len(menus))
+        return done
 
 
 def _about_the_chat(e: BadRequest) -> bool:

@@ -24,6 +24,7 @@ from handlers.notices import (
 from handlers.photos import save_photo
 from handlers.staff.card import CardAction, PromptChoice, RejectReason
 from handlers.staff.expiry import expire_questions
+from handlers.staff.menus import menu_of
 from handlers.staff.operations import (
     StaffError,
     StaffState,
@@ -321,8 +322,9 @@ async def remove_staff(ctx: Context, channel: str, external_id: str) -> Step:
     removed = await staff.remove(
         ctx.conn, channel, external_id, ctx.registry.staff_states(), ctx.registry.home
     )
-    text = _("Removed.") if removed else _("No such staff member was added with /staff add.")
-    return keep(ctx, [Reply(text)])
+    if not removed:
+        return keep(ctx, [Reply(_("No such staff member was added with /staff add."))])
+    return keep(ctx, [Reply(_("Removed."))], [await menu_of(ctx, channel, external_id, "resident")])
 
 
 # A user id as each messenger writes it: Telegram's are numbers, Viber's are base64.
@@ -364,9 +366,8 @@ async def add_staff(ctx: Context, parts: list[str]) -> Step:
     await staff.add(
         ctx.conn, StaffEntry(channel, external_id, role, services), ctx.user.id, ctx.now
     )
-    return keep(
-        ctx, [Reply(_("Added {role} {channel}:{id}.", role=role, channel=channel, id=external_id))]
-    )
+    added = Reply(_("Added {role} {channel}:{id}.", role=role, channel=channel, id=external_id))
+    return keep(ctx, [added], [await menu_of(ctx, channel, external_id, role)])
 
 
 async def list_staff(ctx: Context) -> Step:

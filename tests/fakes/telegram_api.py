@@ -1839,10 +1839,29 @@ class FakeTelegramApi:
 
     # --------------------------------------------------------- methods: commands
 
-    @staticmethod
-    def _commands_key(params: JSONDict) -> tuple[str, str]:
-        scope = params.get("scope") or {"type": "default"}
+    def _commands_key(self, params: JSONDict) -> tuple[str, str]:
+        """Where commands are kept: the scope (checked against the spec's BotCommandScope types
+        with the other parameters; a chat's id as a number) and the language."""
+        scope = dict(params.get("scope") or {"type": "default"})
+        if "chat_id" in scope:
+            chat = self._chat_key(scope["chat_id"])
+            # Telegram knows a private chat only once its user has written to the bot.
+            if chat > 0 and chat not in self._chats:
+                raise bad_request("chat not found")
+            scope["chat_id"] = chat
         return json.dumps(scope, sort_keys=True), params.get("language_code", "")
+
+    def menu_of(self, chat_id: int, language_code: str = "") -> list[str]:
+        """The command menu a user of a private chat sees (by Telegram's order of scopes: the
+        chat's own, then all private chats', then the default; each in the user's app language
+        before the one without a language): ``/name - description`` lines."""
+        chat = {"type": "chat", "chat_id": chat_id}
+        for scope in (chat, {"type": "all_private_chats"}, {"type": "default"}):
+            for language in dict.fromkeys((language_code, "")):
+                key = json.dumps(scope, sort_keys=True), language
+                if key in self.commands:
+                    return [f"/{c['command']} - {c['description']}" for c in self.commands[key]]
+        return []
 
     async def _set_my_commands(self, params: JSONDict, uploads: Mapping[str, UploadedFile]) -> Any:
         commands = params["commands"]
