@@ -456,7 +456,13 @@ class OutboxSender:
             await outbox.put_off(conn, row.id, at)
 
     async def _unreachable(self, row: OutboxRow) -> None:
-        log.info("chat of user %s is unreachable; sending stops", row.user_id)
+        # The row, not its user: a staff chat's row carries whoever acted in it, and a resident's
+        # chat id is personal.
+        kind = "staff" if SendLimits.is_group(row.chat_id) else "private"
+        log.info(
+            "outbox row %s: its %s chat is unreachable (blocked, or gone); sending to it stops",
+            row.id, kind,
+        )  # fmt: skip
         async with self._db.transaction() as conn:
             await users.mark_unreachable(conn, row.channel, row.chat_id)
             await subscriptions.unsubscribe_chat(conn, row.channel, row.chat_id)
