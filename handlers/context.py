@@ -63,8 +63,22 @@ class Context:
     erased: bool = False
 
     @property
+    def in_private(self) -> bool:
+        """Whether the event came from the user's own chat (not a staff chat)."""
+        return self.chat_id in ("", self.user.chat_id)
+
+    @property
     def t(self) -> Translator:
-        """The translator for this user's language and script, on the municipality's clock."""
+        """The translator of the chat the replies go to, on the municipality's clock: the user's
+        language and script in their own chat, the staff's in a staff chat (everyone there
+        reads it, whoever acted)."""
+        m = self.deps.municipality
+        return translator(self.user.language if self.in_private else m.staff_language, m.timezone)
+
+    @property
+    def own_t(self) -> Translator:
+        """The translator of the user's own language and script, for what they alone read (a
+        refusal on the button they pressed in a staff chat)."""
         return translator(self.user.language, self.deps.municipality.timezone)
 
     def translator_for(self, language: str | None) -> Translator:

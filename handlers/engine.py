@@ -335,7 +335,9 @@ def leave_for_menu(ctx: Context, text: str | None = None) -> Step:
 def refuse(ctx: Context, what: str, *, alert: bool = False) -> Step:
     """Tell someone who is not allowed, change nothing, and log the attempt (without content)."""
     log.warning("user %s (%s) was refused %s", ctx.user.id, ctx.user.role, what)
-    text = ctx.t.gettext("This is for municipal staff only; nothing was changed.")
+    # An alert on the button is read by the presser alone: in their language, even in a group.
+    t = ctx.own_t if alert else ctx.t
+    text = t.gettext("This is for municipal staff only; nothing was changed.")
     step = stay(ctx)
     if alert:
         step.alert = text

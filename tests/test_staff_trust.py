@@ -35,7 +35,8 @@ async def test_only_a_reply_to_the_prompt_is_the_answer_and_the_prompt_expires(
 ) -> None:
     await office.report_leak()
     asked = await say_in_group(office, ButtonChoice(in_group("vesna"), "st:reply:1"))
-    assert any("Write the answer to" in t for t in asked)
+    # In the staff's language, not in Vesna's English: the whole chat reads the prompt.
+    assert any(t.startswith(f"Напишите одговор на пријаву {REF};") for t in asked)
     prompt_id = str(len(office.bot.channel.sent) - 1)  # the collecting channel's message id
     # Talking to a colleague in the group, quoting some other message: not the answer.
     await say_in_group(office, Text(in_group("vesna"), "Marko, can you go?", reply_to="0"))

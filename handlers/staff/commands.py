@@ -11,7 +11,7 @@ from handlers.api_reporter import ask_api_reporter
 from handlers.context import Context, Step, parse_id
 from handlers.events import MAX_CHART_BARS, Chart, Outgoing, Photo, Reply, Text, Voice
 from handlers.flow import Anywhere, CommandSpec, Flow, Job, Role
-from handlers.i18n import Translator
+from handlers.i18n import Translator, translator
 from handlers.notices import (
     card,
     card_update,
@@ -30,7 +30,6 @@ from handlers.staff.operations import (
     StaffState,
     await_answer,
     change_status,
-    chat_translator,
     choose_reason,
     end_question,
     fix_photo,
@@ -191,13 +190,15 @@ async def assign(ctx: Context, args: str) -> Step:
     resident = await users.load_conversation_by_id(ctx.conn, report.user_id)
     name = resident.user.first_name if resident else ""
     service_name = m.services[service_id].name
-    note = Reply(
-        ctx.t.gettext(
-            "{ref} was passed to {service}.", ref=report.ref, service=ctx.t.name(service_name)
-        )
-    )
+
+    def passed(t: Translator) -> Reply:
+        return Reply(t.gettext("{ref} was passed to {service}.", ref=report.ref,
+                               service=t.name(service_name)))  # fmt: skip
+
+    # The old service's chat reads it in the staff's language, whatever the actor's chat is.
+    note = passed(ctx.t)
     outgoing: list[Outgoing] = [
-        *to_service(m, report.service, note),
+        *to_service(m, report.service, passed(translator(m.staff_language, m.timezone))),
         *new_report_notices(m, moved, name),
     ]
     outgoing += await to_residents(ctx, moved, lambda t: [Reply(t.gettext(
@@ -210,7 +211,7 @@ async def show(ctx: Context, args: str) -> Step:
     """/show REF: the report's card with its history."""
     report = await in_scope(ctx, args.split(" ")[0])
     resident = await users.load_conversation_by_id(ctx.conn, report.user_id)
-    t = chat_translator(ctx)
+    t = ctx.t  # the chat's: the person's own in private, the staff's in a staff chat
     name = resident.user.first_name if resident else ""
     shown = card(ctx.municipality, report, name, edit=False, t=t)
     history = "\n".join(

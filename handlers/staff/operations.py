@@ -157,14 +157,7 @@ async def change_status(
 
 def in_private(ctx: Context) -> bool:
     """Whether the event came from the staff member's own chat (not a staff chat)."""
-    return ctx.chat_id in ("", ctx.user.chat_id)
-
-
-def chat_translator(ctx: Context) -> Translator:
-    """The language of the chat written to: the person's own in private, the staff's in a staff
-    chat (read by everyone in it)."""
-    m = ctx.municipality
-    return ctx.t if in_private(ctx) else translator(m.staff_language, m.timezone)
+    return ctx.in_private
 
 
 def with_card_buttons(ctx: Context, text: str, report: Report) -> Reply:
