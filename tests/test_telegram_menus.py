@@ -9,9 +9,11 @@ member's private chat gets a menu of its own, in their language and script.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
+from bot.app import sync_staff
 from bot.channels.telegram import TelegramChannel
 from bot.runtime import start_telegram
 from bot.settings import Settings
@@ -112,3 +114,21 @@ async def test_staff_add_and_remove_set_and_take_away_the_menu_of_the_persons_ch
     assert [c.params["scope"] for c in fake.calls if c.method == "deleteMyCommands"] == [
         {"type": "chat", "chat_id": newcomer}
     ]
+
+
+async def test_a_staff_member_taken_out_of_the_file_loses_the_menu_at_the_next_start(
+    running: Running, settings: Settings
+) -> None:
+    await choose(running, ADMIN, "en")
+    channel = TelegramChannel(running.updates.bot, settings.data_dir)
+    await start_telegram(settings, running.app, channel)
+    fake, admin = running.fake, TELEGRAM_IDS[ADMIN]
+    assert "/staff - add, remove or list staff" in fake.menu_of(admin, "en")
+
+    app = running.app
+    municipality = app.deps.municipality
+    without = replace(municipality, staff=tuple(m for m in municipality.staff if m.role != "admin"))
+    await sync_staff(app.db, without, app.deps.registry, app.deps.clock.now())  # the restart
+    await app.sender.drain()
+
+    assert fake.menu_of(admin, "en") == RESIDENTS_MENU_EN
