@@ -11,7 +11,7 @@ import aiosqlite
 from handlers import broadcast, engine
 from handlers.context import Context, Step, buttons
 from handlers.events import Outgoing, Reply, Text
-from handlers.flow import CommandSpec, Flow, Job, PreviewDecision, Role
+from handlers.flow import CommandSpec, Flow, Job, PreviewDecision, Role, Typed
 from handlers.i18n import Translator
 from handlers.menu import MenuState, menu_reply
 from handlers.municipality import Municipality
@@ -127,6 +127,7 @@ FLOW = Flow(
         ),
     ),
     jobs=(Job("broadcast-progress", _progress, seconds=3),),
+    typed={WRITE_STATE: Typed()},
     keeps=frozenset({WRITE_STATE}),
     cancel=cancel,
     role=Role.ADMIN,

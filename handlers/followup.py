@@ -8,7 +8,7 @@ from enum import StrEnum
 from handlers import engine, jobs
 from handlers.context import Context, Lookup, Step
 from handlers.events import Inbound, Photo, Reply, Text, Voice
-from handlers.flow import Anywhere, ButtonData, Flow, Job
+from handlers.flow import Anywhere, ButtonData, Flow, Job, Typed
 from handlers.i18n import translator
 from handlers.menu import MenuState, menu_reply
 from handlers.notices import card_update, to_service
@@ -243,5 +243,6 @@ FLOW = Flow(
         (FollowupState.ANSWER, Voice): save_voice,
     },
     jobs=(Job("close-unconfirmed", jobs.close_unconfirmed, seconds=3600),),
+    typed={FollowupState.ANSWER: Typed(), FollowupState.COMMENT: Typed()},
     keeps=frozenset(FollowupState),
 )

@@ -37,6 +37,7 @@ from handlers.flow import (
     ReadAhead,
     Start,
     StepFn,
+    Typed,
 )
 from handlers.i18n import Translator
 from handlers.menu import Menu, MenuState, menu_reply
@@ -832,6 +833,7 @@ FLOW = Flow(
         Location: Start(start_with_location, name_the_place),
         Voice: Start(start_with_voice, save_voice),
     },
+    typed={DESCRIPTION: Typed()},
     keeps=frozenset(ReportState),
     guard=in_progress,
     cancel=cancel_report,

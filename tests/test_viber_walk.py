@@ -136,6 +136,10 @@ class Walker:
         assert new, f"{what}: no answer"
         for sent in new:
             await self.check_message(sent, what)
+        # On Viber the last message's keyboard is all there is to press (few know /cancel).
+        if not (new[-1].get("keyboard") or {}).get("Buttons"):
+            last = str(new[-1].get("text", ""))[:80]
+            self.problems.append(f"{what}: no button to press after {last!r}")
         return new
 
     async def check_message(self, sent: JSONDict, what: str) -> None:
