@@ -12,9 +12,11 @@ many floor events, ...), so that both are measured in the same minutes of a shar
 whose speed drifts within a run. It also prints the
 processor time per event of both (all threads of the process) and their ratio, which the other
 processes of a shared machine disturb far less than the clock. One resident's report is played
-before the clock starts (the catalogs compile on first use). It counts the calls to the writer's
-and the reader's threads per event (the dispatcher's and the outbox sender's), which no other
-process disturbs, and prints the load average at the end of the run.
+before the clock starts (the catalogs compile on first use), and the charts' warm-up is done
+then (the sender does it at its first quiet moment: matplotlib's 40-50 MB are in the peak RSS).
+It counts the calls to the writer's and the reader's threads per event (the dispatcher's and the
+outbox sender's), which no other process disturbs, and prints the load average at the end of
+the run.
 
     python bench/dispatcher.py                      # 1,000 residents
     python bench/dispatcher.py --residents 10000
@@ -148,6 +150,12 @@ async def run(residents: int, concurrency: int, rounds: int) -> dict[str, Any]:
             for event in report_events(residents):
                 await app.dispatcher.dispatch(event)
             await app.sender.drain()
+            # The charts' warm-up (matplotlib's import and a first drawing, which the sender
+            # starts at its first quiet moment) is once per process too: done before the clock
+            # starts, not in a round (the floor's, where the sender is quiet).
+            warming = app.sender.warm_charts()
+            if warming is not None:
+                await asyncio.to_thread(warming.join)
             delivered_before = channel.delivered
             writer_before, reader_before = CALLS.of(app.db.conn), CALLS.of(app.db.reader)
             for first, last in round_bounds(residents, rounds):

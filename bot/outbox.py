@@ -8,6 +8,7 @@ import functools
 import json
 import logging
 import random
+import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -220,9 +221,17 @@ class OutboxSender:
         quiet = asyncio.get_running_loop().time() - self._last_sent_at
         if quiet < self._warm_when_quiet:
             return min(wait, self._warm_when_quiet - quiet)
-        self._cold_charts.warm()
-        self._cold_charts = None
+        self.warm_charts()
         return wait
+
+    def warm_charts(self) -> threading.Thread | None:
+        """Start the charts' warm-up now (else it starts at the first quiet moment); return its
+        thread, or None when it has started before."""
+        if self._cold_charts is None:
+            return None
+        thread = self._cold_charts.warm()
+        self._cold_charts = None
+        return thread
 
     async def drain(self) -> None:
         """Deliver until nothing is due now (a row waiting for a retry later stays)."""
