@@ -157,6 +157,7 @@ async def run(residents: int, concurrency: int, rounds: int) -> dict[str, Any]:
             if warming is not None:
                 await asyncio.to_thread(warming.join)
             delivered_before = channel.delivered
+            floor_conn = open_floor(settings.database)
             writer_before, reader_before = CALLS.of(app.db.conn), CALLS.of(app.db.reader)
             for first, last in round_bounds(residents, rounds):
                 queue: asyncio.Queue[int] = asyncio.Queue()
@@ -178,8 +179,9 @@ async def run(residents: int, concurrency: int, rounds: int) -> dict[str, Any]:
                 # The floor's outbox rows are as long as the replies the bot wrote.
                 reply_length = await bench_reply_length(app.db.conn)
                 await storage_floor(
-                    settings.database, floor, bot.events - floor.events, concurrency, reply_length
+                    floor_conn, floor, bot.events - floor.events, concurrency, reply_length
                 )
+            floor_conn.close()
             # The sender's calls of these events are counted too: it delivers them until here.
             writer_calls = CALLS.of(app.db.conn) - writer_before
             reader_calls = CALLS.of(app.db.reader) - reader_before
@@ -287,17 +289,22 @@ def floor_event(conn: sqlite3.Connection, n: int, users: int, reply: str) -> Non
     conn.execute("COMMIT")
 
 
+def open_floor(path: Path) -> sqlite3.Connection:
+    """The floor's connection, open for the whole run (as the bot's are)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # as the bot's connections
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
 async def storage_floor(
-    path: Path, phase: Phase, events: int, concurrency: int, reply_length: int
+    conn: sqlite3.Connection, phase: Phase, events: int, concurrency: int, reply_length: int
 ) -> None:
     """The floor's next ``events`` (the same file, one transaction and one thread hop per
     event), added to ``phase``. Its outbox rows are deleted after (untimed): the bot's sender
     would otherwise step over them as pending rows of a channel it does not know."""
     reply = json.dumps({"text": "x" * max(0, reply_length - 12)})  # as long as the bot's
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")  # as the bot's connections
-    conn.execute("PRAGMA busy_timeout=5000")
     users = int(conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]) or 1
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -314,7 +321,6 @@ async def storage_floor(
             await asyncio.gather(*(worker() for _ in range(concurrency)))
     phase.events += events
     conn.execute("DELETE FROM outbox WHERE channel = 'floor'")
-    conn.close()
 
 
 def show(figures: dict[str, Any]) -> None:
