@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from importlib import resources
@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from storage import outbox, users
+from storage import checkpoints, outbox, users
 from storage.sql import Statement, bound, fetch_one, run_together
 
 log = logging.getLogger(__name__)
@@ -309,7 +309,11 @@ async def _connect(path: Path, *, read_only: bool = False) -> aiosqlite.Connecti
     pragmas = (
         "PRAGMA query_only=ON;"
         if read_only
-        else ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;")
+        else (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+            f" PRAGMA wal_autocheckpoint={checkpoints.WRITER_AUTOCHECKPOINT_PAGES};"
+            f" PRAGMA journal_size_limit={checkpoints.JOURNAL_SIZE_LIMIT_BYTES};"
+        )
     )
     await conn.executescript(
         f"{pragmas} PRAGMA foreign_keys=ON; PRAGMA busy_timeout={BUSY_TIMEOUT_MS};"
@@ -339,6 +343,8 @@ class Database:
         self._lock_waiting = 0  # transactions waiting for the write lock
         self._batch: list[_Work] = []
         self._writer: asyncio.Task[None] | None = None
+        self.checkpoints: checkpoints.Checkpointer | None = None
+        self._checkpointing: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -354,10 +360,18 @@ class Database:
         try:
             await db.migrate()
             await db._watch_changes()
+            await db._start_checkpoints()
         except BaseException:
             await db.close()
             raise
         return db
+
+    async def _start_checkpoints(self) -> None:
+        """Have the log checkpointed off the writer's path (see storage.checkpoints)."""
+        if self.path is None:
+            return  # no file to open a connection of its own to (not opened by ``open``)
+        self.checkpoints = await checkpoints.Checkpointer.open(self.path, self.conn)
+        self._checkpointing = asyncio.create_task(self.checkpoints.run())
 
     async def _watch_changes(self) -> None:
         """Have the writer told which users' rows each statement changes, and which outbox rows
@@ -564,6 +578,13 @@ class Database:
                     work.future.set_result(result)
 
     async def close(self) -> None:
-        """Close both connections."""
+        """Close the connections, the writer's last (the last to close checkpoints the whole
+        log into the database and removes it)."""
+        if self._checkpointing is not None:
+            self._checkpointing.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._checkpointing
+        if self.checkpoints is not None:
+            await self.checkpoints.close()
         await self.reader.close()
         await self.conn.close()

@@ -176,6 +176,8 @@ RELEASED = {
     # Released at stop 21 (2026-12-01, CI passed).
     31: "dfc4b83876d1ed182f748b4e61290a58f404ec612e59fbfac738dc9ad1cbd8fe",
     32: "a44730b2add317ed9db197bbd59911dc65c87920e0deee8afb3bdc2a81324bb3",
+    # Released at stop 22 (2026-12-02, CI passed).
+    33: "2b7f767d67ae729adaa69d4a2a1ece8cbaeb88ffec37c286e5f3c3783f48ee0d",
 }
 
 
