@@ -30,6 +30,18 @@ def stored_updates(path: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM processed_updates").fetchone()[0])
 
 
+async def checkpointed_in_background(db: Database, what: str) -> None:
+    """Wait until the database's own task has copied a non-empty log whole."""
+    checkpointer = db.checkpoints
+    assert checkpointer is not None
+
+    async def all_copied() -> bool:
+        last = checkpointer.last
+        return last is not None and last.frames > 0 and last.complete
+
+    await eventually(all_copied, what)
+
+
 async def test_the_writer_leaves_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "bot.db")
     try:
@@ -40,15 +52,8 @@ async def test_the_writer_leaves_checkpoints_to_the_checkpointer(tmp_path: Path)
         assert row is not None
         assert row[0] == checkpoints.JOURNAL_SIZE_LIMIT_BYTES
         await write_updates(db, 0, 50)
-        checkpointer = db.checkpoints
-        assert checkpointer is not None
-
-        async def all_copied() -> bool:
-            last = checkpointer.last
-            return last is not None and last.frames > 0 and last.complete
-
         # The task, not the test, runs it: within about a second of the writes.
-        await eventually(all_copied, "the log checkpointed in the background")
+        await checkpointed_in_background(db, "the log checkpointed in the background")
     finally:
         await db.close()
     assert not (tmp_path / "bot.db-wal").exists()  # the last connection closed took it in
@@ -121,15 +126,8 @@ async def test_what_a_killed_process_left_in_the_log_is_kept_and_checkpointed(
     assert (tmp_path / "bot.db-wal").stat().st_size > 0
     db = await Database.open(path)
     try:
-        checkpointer = db.checkpoints
-        assert checkpointer is not None
-
-        async def taken_in() -> bool:
-            last = checkpointer.last
-            return last is not None and last.frames > 0 and last.complete
-
         # With nothing written by this process, its first round still takes the log in.
-        await eventually(taken_in, "the earlier process's log checkpointed")
+        await checkpointed_in_background(db, "the earlier process's log checkpointed")
         async with db.reader.execute("SELECT COUNT(*) FROM processed_updates") as cur:
             row = await cur.fetchone()
         assert row is not None
